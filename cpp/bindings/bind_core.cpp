@@ -1,0 +1,26 @@
+// Bindings for core services: the global seed, check-numerics and the backend in use.
+#include "bindings.h"
+#include "core/numerics.h"
+#include "core/rng.h"
+
+namespace ff::bindings {
+
+void init_core(py::module_& m) {
+  m.def("set_seed", [](uint64_t seed) { GlobalSeed::set(seed); },
+        "Seeds the core's seed sequence (layer initializers, dropout, shuffling).");
+  m.def("next_seed", &GlobalSeed::next, "Draws the next seed of the core's seed sequence.");
+  m.def("set_check_numerics", &CheckNumerics::set, "Turns check-numerics on or off.");
+  m.def("check_numerics_enabled", &CheckNumerics::enabled);
+  m.def("backend_name", []() { return cpu_backend().name(); },
+        "Name of the backend the core computes on.");
+  m.def("shuffled_order",
+        [](int64_t n, uint64_t seed, int64_t epoch) {
+          auto order = Sequential::shuffled_order(n, seed, epoch);
+          py::array_t<int64_t> out(static_cast<py::ssize_t>(order.size()));
+          std::copy(order.begin(), order.end(), out.mutable_data());
+          return out;
+        },
+        "Deterministic permutation of range(n) for one epoch of a seeded fit.");
+}
+
+}  // namespace ff::bindings

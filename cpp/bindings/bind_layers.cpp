@@ -1,0 +1,78 @@
+// Bindings for layers: the Layer base (name, shapes, weights) and one constructor per layer.
+#include "bindings.h"
+#include "layers/activation_layer.h"
+#include "layers/dense.h"
+#include "layers/dropout.h"
+#include "layers/flatten.h"
+#include "layers/reshape.h"
+
+namespace ff::bindings {
+
+void init_layers(py::module_& m) {
+  py::class_<Layer, std::shared_ptr<Layer>>(m, "Layer")
+      .def_property_readonly("name", &Layer::name)
+      .def_property_readonly("class_name", &Layer::class_name)
+      .def_property_readonly("built", &Layer::built)
+      .def_property_readonly("input_shape", [](const Layer& l) { return shape_to_py(l.input_shape()); })
+      .def_property_readonly("output_shape", [](const Layer& l) { return shape_to_py(l.output_shape()); })
+      .def("build", [](Layer& l, py::handle shape) { return shape_to_py(l.build(shape_from_py(shape))); })
+      .def_property_readonly("param_names", [](const Layer& l) {
+        std::vector<std::string> names;
+        for (const auto& s : l.param_specs()) names.push_back(s.name);
+        return names;
+      })
+      .def_property_readonly("param_count", [](const Layer& l) {
+        if (!l.built()) return int64_t{0};
+        int64_t n = 0;
+        for (const auto& s : l.param_specs()) n += shape_numel(s.shape);
+        return n;
+      })
+      .def("get_weights", [](Layer& l) {
+        py::list out;
+        for (const Tensor& t : l.params()) out.append(tensor_to_numpy(t));
+        return out;
+      })
+      .def("set_weights", [](Layer& l, const py::list& weights) {
+        auto& params = l.params();
+        if (weights.size() != params.size())
+          throw ValueError("Layer \"" + l.name() + "\" expects " + std::to_string(params.size()) +
+                           " weights, but the given list has " + std::to_string(weights.size()) +
+                           " elements");
+        // Validate every shape before writing anything: a failed call changes nothing.
+        for (size_t i = 0; i < params.size(); ++i) {
+          auto a = py::array::ensure(weights[i]);
+          Shape s(a.shape(), a.shape() + a.ndim());
+          if (s != params[i].shape())
+            throw ValueError("Layer \"" + l.name() + "\" weight " + std::to_string(i) + " (" +
+                             l.param_specs()[i].name + ") has shape " +
+                             shape_str(params[i].shape()) + "; received shape " + shape_str(s));
+        }
+        for (size_t i = 0; i < params.size(); ++i)
+          numpy_into_tensor(py::array::ensure(weights[i]), params[i], "Layer \"" + l.name() + "\"");
+      });
+
+  py::class_<Dense, Layer, std::shared_ptr<Dense>>(m, "Dense")
+      .def(py::init<std::string, uint64_t, int64_t, const std::string&, bool, std::string,
+                    std::string>(),
+           py::arg("name"), py::arg("seed"), py::arg("units"), py::arg("activation"),
+           py::arg("use_bias"), py::arg("kernel_initializer"), py::arg("bias_initializer"))
+      .def_property_readonly("units", &Dense::units)
+      .def_property_readonly("activation", [](const Dense& d) { return d.activation().name; });
+  py::class_<ActivationLayer, Layer, std::shared_ptr<ActivationLayer>>(m, "Activation")
+      .def(py::init<std::string, uint64_t, const std::string&>(), py::arg("name"),
+           py::arg("seed"), py::arg("activation"))
+      .def_property_readonly("activation", [](const ActivationLayer& a) { return a.activation().name; });
+  py::class_<Flatten, Layer, std::shared_ptr<Flatten>>(m, "Flatten")
+      .def(py::init<std::string, uint64_t>(), py::arg("name"), py::arg("seed"));
+  py::class_<Reshape, Layer, std::shared_ptr<Reshape>>(m, "Reshape")
+      .def(py::init([](std::string name, uint64_t seed, py::handle target) {
+             return std::make_shared<Reshape>(std::move(name), seed, shape_from_py(target));
+           }),
+           py::arg("name"), py::arg("seed"), py::arg("target_shape"));
+  py::class_<Dropout, Layer, std::shared_ptr<Dropout>>(m, "Dropout")
+      .def(py::init<std::string, uint64_t, float>(), py::arg("name"), py::arg("seed"),
+           py::arg("rate"))
+      .def_property_readonly("rate", &Dropout::rate);
+}
+
+}  // namespace ff::bindings

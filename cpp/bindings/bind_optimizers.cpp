@@ -1,0 +1,59 @@
+// Bindings for optimizers: one factory per optimizer; learning_rate is live (settable).
+#include "bindings.h"
+
+namespace ff::bindings {
+
+void init_optimizers(py::module_& m) {
+  py::class_<Optimizer, std::shared_ptr<Optimizer>>(m, "Optimizer")
+      .def_property_readonly("name", &Optimizer::name)
+      .def_property("learning_rate", &Optimizer::learning_rate, &Optimizer::set_learning_rate)
+      .def_property_readonly("iterations", &Optimizer::iterations)
+      .def_property_readonly("slot_names", &Optimizer::slot_names)
+      .def("get_slots", [](Optimizer& o) {
+        py::list out;
+        for (const Tensor& t : o.slots()) out.append(tensor_to_numpy(t));
+        return out;
+      });
+  auto base = [](float lr, float clipnorm, float clipvalue, float global_clipnorm, float wd) {
+    OptimizerOptions o;
+    o.learning_rate = lr;
+    o.clipnorm = clipnorm;
+    o.clipvalue = clipvalue;
+    o.global_clipnorm = global_clipnorm;
+    o.weight_decay = wd;
+    return o;
+  };
+#define FF_BASE_ARGS                                                                      \
+  py::arg("learning_rate"), py::arg("clipnorm") = 0.0f, py::arg("clipvalue") = 0.0f,       \
+      py::arg("global_clipnorm") = 0.0f, py::arg("weight_decay") = 0.0f
+  m.def("make_sgd", [base](float lr, float clipnorm, float clipvalue, float gcn, float wd,
+                           float momentum, bool nesterov) -> std::shared_ptr<Optimizer> {
+    return make_sgd(base(lr, clipnorm, clipvalue, gcn, wd), SgdOptions{momentum, nesterov});
+  }, FF_BASE_ARGS, py::arg("momentum") = 0.0f, py::arg("nesterov") = false);
+  auto adam_like = [base](bool w) {
+    return [base, w](float lr, float clipnorm, float clipvalue, float gcn, float wd, float b1,
+                     float b2, float eps, bool amsgrad) -> std::shared_ptr<Optimizer> {
+      AdamOptions a{b1, b2, eps, amsgrad};
+      auto o = base(lr, clipnorm, clipvalue, gcn, wd);
+      return w ? make_adamw(o, a) : make_adam(o, a);
+    };
+  };
+  m.def("make_adam", adam_like(false), FF_BASE_ARGS, py::arg("beta_1") = 0.9f,
+        py::arg("beta_2") = 0.999f, py::arg("epsilon") = 1e-7f, py::arg("amsgrad") = false);
+  m.def("make_adamw", adam_like(true), FF_BASE_ARGS, py::arg("beta_1") = 0.9f,
+        py::arg("beta_2") = 0.999f, py::arg("epsilon") = 1e-7f, py::arg("amsgrad") = false);
+  m.def("make_rmsprop", [base](float lr, float clipnorm, float clipvalue, float gcn, float wd,
+                               float rho, float momentum, float eps, bool centered)
+                            -> std::shared_ptr<Optimizer> {
+    return make_rmsprop(base(lr, clipnorm, clipvalue, gcn, wd),
+                        RmspropOptions{rho, momentum, eps, centered});
+  }, FF_BASE_ARGS, py::arg("rho") = 0.9f, py::arg("momentum") = 0.0f, py::arg("epsilon") = 1e-7f,
+        py::arg("centered") = false);
+  m.def("make_adagrad", [base](float lr, float clipnorm, float clipvalue, float gcn, float wd,
+                               float init, float eps) -> std::shared_ptr<Optimizer> {
+    return make_adagrad(base(lr, clipnorm, clipvalue, gcn, wd), AdagradOptions{init, eps});
+  }, FF_BASE_ARGS, py::arg("initial_accumulator_value") = 0.1f, py::arg("epsilon") = 1e-7f);
+#undef FF_BASE_ARGS
+}
+
+}  // namespace ff::bindings

@@ -1,0 +1,33 @@
+// Shared helpers of the pybind11 bindings: NumPy <-> HostArray/Shape conversion and the
+// per-area init functions that module.cpp calls.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/shape.h"
+#include "model/sequential.h"
+
+namespace ff::bindings {
+
+namespace py = pybind11;
+
+// (None, 28, 28) <-> {-1, 28, 28}
+py::tuple shape_to_py(const Shape& s);
+Shape shape_from_py(const py::handle& seq);
+// A C-contiguous float32/int32/int64 NumPy array viewed without copying (the Python layer
+// converts and validates dtypes before calling; anything else here is a TypeError).
+HostArray host_array(const py::array& a);
+// Tensor -> new NumPy float32 array (a copy).
+py::array_t<float> tensor_to_numpy(const Tensor& t);
+// Copies a NumPy float32 array into a tensor of exactly the same shape (ValueError otherwise).
+void numpy_into_tensor(const py::array& a, Tensor& t, const std::string& what);
+
+void init_core(py::module_& m);
+void init_layers(py::module_& m);
+void init_losses(py::module_& m);
+void init_optimizers(py::module_& m);
+void init_metrics(py::module_& m);
+void init_model(py::module_& m);
+
+}  // namespace ff::bindings

@@ -1,0 +1,76 @@
+// The forgeflow._core extension module: error translation and one init_<area> call per area.
+#include "bindings.h"
+#include "core/errors.h"
+
+namespace ff::bindings {
+
+py::tuple shape_to_py(const Shape& s) {
+  py::tuple t(s.size());
+  for (size_t i = 0; i < s.size(); ++i)
+    t[i] = s[i] < 0 ? py::object(py::none()) : py::object(py::int_(s[i]));
+  return t;
+}
+
+Shape shape_from_py(const py::handle& seq) {
+  Shape s;
+  for (auto item : seq) s.push_back(item.is_none() ? kNone : item.cast<int64_t>());
+  return s;
+}
+
+HostArray host_array(const py::array& a) {
+  if (!(a.flags() & py::array::c_style))
+    throw TypeError("internal: arrays passed to the core must be C-contiguous");
+  HostArray h;
+  h.data = a.data();
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) h.shape.push_back(a.shape(i));
+  if (a.dtype().is(py::dtype::of<float>())) h.dtype = DType::Float32;
+  else if (a.dtype().is(py::dtype::of<int64_t>())) h.dtype = DType::Int64;
+  else if (a.dtype().is(py::dtype::of<int32_t>())) h.dtype = DType::Int32;
+  else
+    throw TypeError("internal: the core takes float32, int32 or int64 arrays, received " +
+                    py::str(a.dtype()).cast<std::string>());
+  return h;
+}
+
+py::array_t<float> tensor_to_numpy(const Tensor& t) {
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  py::array_t<float> out(shape);
+  t.backend().copy_to_host(out.mutable_data(), t.raw(), t.nbytes());
+  return out;
+}
+
+void numpy_into_tensor(const py::array& a, Tensor& t, const std::string& what) {
+  auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+  if (!arr) throw TypeError(what + ": expected a float array");
+  Shape s(arr.shape(), arr.shape() + arr.ndim());
+  if (s != t.shape())
+    throw ValueError(what + ": expected shape " + shape_str(t.shape()) + ", received " +
+                     shape_str(s));
+  t.backend().copy_from_host(t.raw(), arr.data(), t.nbytes());
+}
+
+}  // namespace ff::bindings
+
+PYBIND11_MODULE(_core, m) {
+  namespace py = pybind11;
+  m.doc() = "forgeflow's C++ core (tensors, layers, losses, optimizers, metrics, training loop)";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ff::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const ff::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const ff::NumericsError& e) {
+      PyErr_SetString(PyExc_FloatingPointError, e.what());
+    } catch (const ff::InterruptedError& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    }
+  });
+  ff::bindings::init_core(m);
+  ff::bindings::init_layers(m);
+  ff::bindings::init_losses(m);
+  ff::bindings::init_optimizers(m);
+  ff::bindings::init_metrics(m);
+  ff::bindings::init_model(m);
+}

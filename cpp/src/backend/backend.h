@@ -1,0 +1,115 @@
+// The backend interface: device memory plus the small set of kernels that layers, losses,
+// optimizers and metrics are written against. Layers never include xtensor, BLAS or CUDA headers;
+// they call these functions only, so a second backend (CUDA) slots in without touching them.
+// Matrices are row-major; float32 everywhere, labels int64. Accumulators (loss and metric sums)
+// are doubles that live in backend memory, so a device backend never has to sync per step.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ff {
+
+enum class DeviceType { CPU, CUDA };
+
+// Elementwise activations (Keras names; see layers/activations.h for parsing).
+enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Gelu, Swish };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceType device_type() const = 0;
+  virtual std::string name() const = 0;
+
+  // ---- memory ----
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  virtual void copy_from_host(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  virtual void fill(float* x, int64_t n, float value) = 0;
+  virtual void fill_f64(double* x, int64_t n, double value) = 0;
+  // dst[r] = host_src[indices[r]] for `count` rows of `row_bytes` bytes (batch assembly).
+  virtual void gather_rows_from_host(void* dst, const void* host_src, size_t row_bytes,
+                                     const int64_t* indices, int64_t count) = 0;
+
+  // ---- linear algebra ----
+  // C (m x n) = alpha * op(A) op(B) + beta * C, row-major, op = transpose when trans_*.
+  virtual void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                    int64_t ldc) = 0;
+
+  // ---- activations and rows ----
+  // y[r, c] = act(y[r, c] + bias[c]) in place; bias may be null; when preact is not null the
+  // value before the activation is stored there (needed by activations whose gradient uses x).
+  virtual void bias_activation(float* y, const float* bias, int64_t rows, int64_t cols,
+                               Activation act, float alpha, float* preact) = 0;
+  // y = act(x) over rows x cols (softmax is taken along each row).
+  virtual void activation_forward(Activation act, float alpha, const float* x, float* y,
+                                  int64_t rows, int64_t cols) = 0;
+  // dx = dy * act'(x); uses y = act(x) where that suffices, x only for gelu/swish.
+  virtual void activation_backward(Activation act, float alpha, const float* x, const float* y,
+                                   const float* dy, float* dx, int64_t rows, int64_t cols) = 0;
+  // out[c] = sum_r x[r, c] (bias gradient).
+  virtual void column_sum(const float* x, int64_t rows, int64_t cols, float* out) = 0;
+  // Inverted dropout with mask element i kept when Philox uniform(seed, stream, i) >= rate;
+  // the same (seed, stream) gives the same mask in forward and backward.
+  virtual void dropout(const float* x, float* y, int64_t n, float rate, uint64_t seed,
+                       uint64_t stream) = 0;
+
+  // ---- vector ops (optimizers, clipping, numerics) ----
+  // Returns true when any element is NaN or +-Inf.
+  virtual bool has_nonfinite(const float* x, int64_t n) = 0;
+  virtual double sum_squares(const float* x, int64_t n) = 0;
+  virtual void scale(float* x, int64_t n, float factor) = 0;
+  virtual void clip(float* x, int64_t n, float lo, float hi) = 0;
+
+  // ---- losses: add the sum over rows of the per-row loss to *loss_sum and write
+  // dL/dpred * grad_scale into grad (grad may be null for evaluation). ----
+  virtual void loss_mse(const float* pred, const float* target, int64_t rows, int64_t cols,
+                        double* loss_sum, float* grad, float grad_scale) = 0;
+  virtual void loss_mae(const float* pred, const float* target, int64_t rows, int64_t cols,
+                        double* loss_sum, float* grad, float grad_scale) = 0;
+  virtual void loss_huber(const float* pred, const float* target, int64_t rows, int64_t cols,
+                          float delta, double* loss_sum, float* grad, float grad_scale) = 0;
+  virtual void loss_binary_crossentropy(const float* pred, const float* target, int64_t rows,
+                                        int64_t cols, bool from_logits, double* loss_sum,
+                                        float* grad, float grad_scale) = 0;
+  virtual void loss_categorical_crossentropy(const float* pred, const float* target, int64_t rows,
+                                             int64_t cols, bool from_logits, double* loss_sum,
+                                             float* grad, float grad_scale) = 0;
+  // Returns the first row whose label is outside [0, cols), or -1 (nothing is written then).
+  virtual int64_t loss_sparse_categorical_crossentropy(const float* pred, const int64_t* labels,
+                                                       int64_t rows, int64_t cols, bool from_logits,
+                                                       double* loss_sum, float* grad,
+                                                       float grad_scale) = 0;
+
+  // ---- metrics: add per-row values summed over rows to *sum ----
+  // threshold applies to binary accuracy (0.5 for probabilities, 0 for logits).
+  virtual void metric_binary_accuracy(const float* pred, const float* target, int64_t rows,
+                                      int64_t cols, float threshold, double* sum) = 0;
+  virtual void metric_categorical_accuracy(const float* pred, const float* target, int64_t rows,
+                                           int64_t cols, double* sum) = 0;
+  virtual void metric_sparse_categorical_accuracy(const float* pred, const int64_t* labels,
+                                                  int64_t rows, int64_t cols, double* sum) = 0;
+  // Mean over columns of |pred - target|^power (power 1 or 2), summed over rows.
+  virtual void metric_mean_error(const float* pred, const float* target, int64_t rows,
+                                 int64_t cols, int power, double* sum) = 0;
+
+  // ---- optimizer updates over the contiguous parameter buffer (one fused pass each) ----
+  virtual void sgd_update(float* p, const float* g, float* momentum_buf, int64_t n, float lr,
+                          float momentum, bool nesterov) = 0;
+  // alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), Keras's form; vhat used when amsgrad.
+  virtual void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n,
+                           float alpha, float beta1, float beta2, float epsilon) = 0;
+  virtual void rmsprop_update(float* p, const float* g, float* v, float* mean_grad,
+                              float* momentum_buf, int64_t n, float lr, float rho, float momentum,
+                              float epsilon) = 0;
+  virtual void adagrad_update(float* p, const float* g, float* acc, int64_t n, float lr,
+                              float epsilon) = 0;
+};
+
+// The CPU backend (always available).
+Backend& cpu_backend();
+
+}  // namespace ff

@@ -1,0 +1,540 @@
+// The CPU backend: host memory, OpenBLAS (CBLAS) for GEMM, xtensor views for the elementwise
+// and reduction kernels. NaN and Inf propagate exactly as IEEE arithmetic says (ReLU of NaN is
+// NaN): check-numerics must see them, never a silently cleaned value.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xview.hpp>
+
+#include "backend/backend.h"
+#include "core/rng.h"
+
+namespace ff {
+namespace {
+
+constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used by probability clipping
+
+// A 1-D xtensor view over n floats (no copy, no ownership).
+inline auto vec(float* x, int64_t n) {
+  return xt::adapt(x, static_cast<size_t>(n), xt::no_ownership(),
+                   std::array<size_t, 1>{static_cast<size_t>(n)});
+}
+inline auto vec(const float* x, int64_t n) {
+  return xt::adapt(const_cast<float*>(x), static_cast<size_t>(n), xt::no_ownership(),
+                   std::array<size_t, 1>{static_cast<size_t>(n)});
+}
+// A rows x cols row-major xtensor view.
+inline auto mat(const float* x, int64_t rows, int64_t cols) {
+  return xt::adapt(const_cast<float*>(x), static_cast<size_t>(rows * cols), xt::no_ownership(),
+                   std::array<size_t, 2>{static_cast<size_t>(rows), static_cast<size_t>(cols)});
+}
+
+inline float sigmoid(float x) {
+  // Stable for large |x|; NaN stays NaN.
+  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+  float e = std::exp(x);
+  return e / (1.0f + e);
+}
+
+// softplus(x) = log(1 + e^x), stable.
+inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
+
+inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+inline float gelu_grad(float x) {
+  float cdf = 0.5f * (1.0f + std::erf(x * 0.70710678118654752f));
+  float pdf = 0.3989422804014327f * std::exp(-0.5f * x * x);
+  return cdf + x * pdf;
+}
+
+// Elementwise activation for everything but softmax. NaN in gives NaN out.
+inline float activate(Activation act, float alpha, float x) {
+  switch (act) {
+    case Activation::Linear: return x;
+    case Activation::Relu: return x < 0.0f ? 0.0f : x;  // NaN < 0 is false: NaN propagates
+    case Activation::Sigmoid: return sigmoid(x);
+    case Activation::Tanh: return std::tanh(x);
+    case Activation::LeakyRelu: return x < 0.0f ? alpha * x : x;
+    case Activation::Elu: return x < 0.0f ? alpha * std::expm1(x) : x;
+    case Activation::Gelu: return gelu(x);
+    case Activation::Swish: return x * sigmoid(x);
+    case Activation::Softmax: break;
+  }
+  return x;
+}
+
+// Row-wise softmax, max-subtracted. A NaN anywhere in the row makes the whole row NaN.
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float mx = -std::numeric_limits<float>::infinity();
+    bool nan = false;
+    for (int64_t c = 0; c < cols; ++c) {
+      if (std::isnan(xr[c])) nan = true;
+      mx = std::max(mx, xr[c]);
+    }
+    if (nan) {
+      std::fill(yr, yr + cols, std::numeric_limits<float>::quiet_NaN());
+      continue;
+    }
+    float sum = 0.0f;
+    for (int64_t c = 0; c < cols; ++c) {
+      yr[c] = std::exp(xr[c] - mx);
+      sum += yr[c];
+    }
+    float inv = 1.0f / sum;
+    for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
+  }
+}
+
+class CpuBackend final : public Backend {
+ public:
+  DeviceType device_type() const override { return DeviceType::CPU; }
+  std::string name() const override { return "cpu"; }
+
+  void* allocate(size_t bytes) override {
+    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires.
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  void deallocate(void* ptr, size_t) override { std::free(ptr); }
+  void copy_from_host(void* dst, const void* src, size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void copy_to_host(void* dst, const void* src, size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void copy(void* dst, const void* src, size_t bytes) override {
+    if (bytes && dst != src) std::memmove(dst, src, bytes);
+  }
+  void fill(float* x, int64_t n, float value) override { std::fill(x, x + n, value); }
+  void fill_f64(double* x, int64_t n, double value) override { std::fill(x, x + n, value); }
+  void gather_rows_from_host(void* dst, const void* src, size_t row_bytes, const int64_t* indices,
+                             int64_t count) override {
+    auto* d = static_cast<char*>(dst);
+    auto* s = static_cast<const char*>(src);
+    for (int64_t r = 0; r < count; ++r)
+      std::memcpy(d + r * row_bytes, s + indices[r] * row_bytes, row_bytes);
+  }
+
+  void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+            int64_t ldc) override {
+    if (m == 0 || n == 0) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
+                beta, c, static_cast<int>(ldc));
+  }
+
+  void bias_activation(float* y, const float* bias, int64_t rows, int64_t cols, Activation act,
+                       float alpha, float* preact) override {
+    if (act == Activation::Softmax) {
+      if (bias) add_bias(y, bias, rows, cols);
+      if (preact) std::memcpy(preact, y, sizeof(float) * rows * cols);
+      softmax_rows(y, y, rows, cols);
+      return;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      float* yr = y + r * cols;
+      float* pr = preact ? preact + r * cols : nullptr;
+      if (act == Activation::Relu) {  // the hot case, kept branch-free for the vectoriser
+        if (bias) {
+          for (int64_t c = 0; c < cols; ++c) {
+            float v = yr[c] + bias[c];
+            yr[c] = v < 0.0f ? 0.0f : v;
+          }
+        } else {
+          for (int64_t c = 0; c < cols; ++c) yr[c] = yr[c] < 0.0f ? 0.0f : yr[c];
+        }
+        continue;
+      }
+      for (int64_t c = 0; c < cols; ++c) {
+        float v = bias ? yr[c] + bias[c] : yr[c];
+        if (pr) pr[c] = v;
+        yr[c] = activate(act, alpha, v);
+      }
+    }
+  }
+
+  void activation_forward(Activation act, float alpha, const float* x, float* y, int64_t rows,
+                          int64_t cols) override {
+    if (act == Activation::Softmax) {
+      softmax_rows(x, y, rows, cols);
+      return;
+    }
+    const int64_t n = rows * cols;
+    for (int64_t i = 0; i < n; ++i) y[i] = activate(act, alpha, x[i]);
+  }
+
+  void activation_backward(Activation act, float alpha, const float* x, const float* y,
+                           const float* dy, float* dx, int64_t rows, int64_t cols) override {
+    const int64_t n = rows * cols;
+    switch (act) {
+      case Activation::Linear:
+        if (dx != dy) std::memcpy(dx, dy, sizeof(float) * n);
+        return;
+      case Activation::Relu:
+        for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        return;
+      case Activation::Sigmoid:
+        vec(dx, n) = vec(dy, n) * vec(y, n) * (1.0f - vec(y, n));
+        return;
+      case Activation::Tanh:
+        vec(dx, n) = vec(dy, n) * (1.0f - vec(y, n) * vec(y, n));
+        return;
+      case Activation::LeakyRelu:
+        for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : alpha * dy[i];
+        return;
+      case Activation::Elu:
+        for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + alpha);
+        return;
+      case Activation::Gelu:
+        for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * gelu_grad(x[i]);
+        return;
+      case Activation::Swish:
+        for (int64_t i = 0; i < n; ++i) {
+          float s = sigmoid(x[i]);
+          dx[i] = dy[i] * (s + x[i] * s * (1.0f - s));
+        }
+        return;
+      case Activation::Softmax:
+        // dx = y * (dy - sum(dy * y)) per row
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* yr = y + r * cols;
+          const float* dyr = dy + r * cols;
+          float dot = 0.0f;
+          for (int64_t c = 0; c < cols; ++c) dot += dyr[c] * yr[c];
+          for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = yr[c] * (dyr[c] - dot);
+        }
+        return;
+    }
+  }
+
+  void column_sum(const float* x, int64_t rows, int64_t cols, float* out) override {
+    std::fill(out, out + cols, 0.0f);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      for (int64_t c = 0; c < cols; ++c) out[c] += xr[c];
+    }
+  }
+
+  void dropout(const float* x, float* y, int64_t n, float rate, uint64_t seed,
+               uint64_t stream) override {
+    const float keep_scale = 1.0f / (1.0f - rate);
+    for (int64_t base = 0; base < n; base += 4) {
+      auto bits = Philox::block(seed, stream, static_cast<uint64_t>(base / 4));
+      for (int64_t j = 0; j < 4 && base + j < n; ++j)
+        y[base + j] = Philox::to_unit(bits[j]) >= rate ? x[base + j] * keep_scale : 0.0f;
+    }
+  }
+
+  bool has_nonfinite(const float* x, int64_t n) override {
+    // x - x is 0 for finite x and NaN for NaN/Inf; one sum finds any of them.
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n; ++i) acc += x[i] - x[i];
+    return acc != 0.0f;
+  }
+  double sum_squares(const float* x, int64_t n) override {
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(x[i]) * x[i];
+    return acc;
+  }
+  void scale(float* x, int64_t n, float factor) override { vec(x, n) *= factor; }
+  void clip(float* x, int64_t n, float lo, float hi) override {
+    auto v = vec(x, n);
+    v = xt::clip(v, lo, hi);
+  }
+
+  // ---- losses ----
+  void loss_mse(const float* pred, const float* target, int64_t rows, int64_t cols,
+                double* loss_sum, float* grad, float grad_scale) override {
+    double total = 0.0;
+    const float g = 2.0f * grad_scale / static_cast<float>(cols);
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      float d = pred[i] - target[i];
+      total += static_cast<double>(d) * d;
+      if (grad) grad[i] = g * d;
+    }
+    *loss_sum += total / static_cast<double>(cols);
+  }
+
+  void loss_mae(const float* pred, const float* target, int64_t rows, int64_t cols,
+                double* loss_sum, float* grad, float grad_scale) override {
+    double total = 0.0;
+    const float g = grad_scale / static_cast<float>(cols);
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      float d = pred[i] - target[i];
+      total += std::fabs(d);
+      if (grad) grad[i] = d > 0.0f ? g : (d < 0.0f ? -g : (std::isnan(d) ? d : 0.0f));
+    }
+    *loss_sum += total / static_cast<double>(cols);
+  }
+
+  void loss_huber(const float* pred, const float* target, int64_t rows, int64_t cols, float delta,
+                  double* loss_sum, float* grad, float grad_scale) override {
+    double total = 0.0;
+    const float g = grad_scale / static_cast<float>(cols);
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      float d = pred[i] - target[i];
+      float a = std::fabs(d);
+      float quad = std::min(a, delta);
+      float lin = a - quad;
+      total += 0.5 * static_cast<double>(quad) * quad + static_cast<double>(delta) * lin;
+      if (grad) grad[i] = g * (a <= delta ? d : (d > 0.0f ? delta : -delta));
+    }
+    *loss_sum += total / static_cast<double>(cols);
+  }
+
+  void loss_binary_crossentropy(const float* pred, const float* target, int64_t rows, int64_t cols,
+                                bool from_logits, double* loss_sum, float* grad,
+                                float grad_scale) override {
+    double total = 0.0;
+    const float g = grad_scale / static_cast<float>(cols);
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      const float x = pred[i], t = target[i];
+      if (from_logits) {
+        // max(x,0) - x t + log(1 + e^-|x|); gradient sigmoid(x) - t
+        total += softplus(x) - x * t;
+        if (grad) grad[i] = g * (sigmoid(x) - t);
+      } else {
+        float o = std::min(std::max(x, kEpsilon), 1.0f - kEpsilon);
+        if (std::isnan(x)) o = x;
+        total -= t * std::log(o) + (1.0f - t) * std::log(1.0f - o);
+        if (grad) {
+          bool clipped = x < kEpsilon || x > 1.0f - kEpsilon;
+          grad[i] = clipped ? 0.0f : g * (-t / o + (1.0f - t) / (1.0f - o));
+          if (std::isnan(x)) grad[i] = x;
+        }
+      }
+    }
+    *loss_sum += total / static_cast<double>(cols);
+  }
+
+  void loss_categorical_crossentropy(const float* pred, const float* target, int64_t rows,
+                                     int64_t cols, bool from_logits, double* loss_sum, float* grad,
+                                     float grad_scale) override {
+    double total = 0.0;
+    std::vector<float> tmp(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* x = pred + r * cols;
+      const float* t = target + r * cols;
+      float* gr = grad ? grad + r * cols : nullptr;
+      if (from_logits) {
+        // -sum t * log_softmax(x); gradient softmax(x) * sum(t) - t
+        softmax_rows(x, tmp.data(), 1, cols);
+        float mx = *std::max_element(x, x + cols);
+        double lse = 0.0;
+        for (int64_t c = 0; c < cols; ++c) lse += std::exp(static_cast<double>(x[c] - mx));
+        lse = std::log(lse) + mx;
+        float tsum = 0.0f;
+        for (int64_t c = 0; c < cols; ++c) {
+          total -= t[c] * (x[c] - lse);
+          tsum += t[c];
+        }
+        if (std::isnan(tmp[0])) total = std::numeric_limits<double>::quiet_NaN();
+        if (gr)
+          for (int64_t c = 0; c < cols; ++c) gr[c] = grad_scale * (tmp[c] * tsum - t[c]);
+      } else {
+        // Keras: p = clip(x / sum(x), eps, 1 - eps); loss = -sum t log p
+        float s = 0.0f;
+        for (int64_t c = 0; c < cols; ++c) s += x[c];
+        float dot = 0.0f;  // sum_i g_i q_i for the normalisation's gradient
+        for (int64_t c = 0; c < cols; ++c) {
+          float q = x[c] / s;
+          float p = std::min(std::max(q, kEpsilon), 1.0f - kEpsilon);
+          if (std::isnan(q)) p = q;
+          total -= t[c] * std::log(p);
+          bool clipped = q < kEpsilon || q > 1.0f - kEpsilon;
+          tmp[c] = clipped ? 0.0f : -t[c] / p;  // dL/dq
+          if (std::isnan(q)) tmp[c] = q;
+          dot += tmp[c] * q;
+        }
+        if (gr)
+          for (int64_t c = 0; c < cols; ++c) gr[c] = grad_scale * (tmp[c] - dot) / s;
+      }
+    }
+    *loss_sum += total;
+  }
+
+  int64_t loss_sparse_categorical_crossentropy(const float* pred, const int64_t* labels,
+                                               int64_t rows, int64_t cols, bool from_logits,
+                                               double* loss_sum, float* grad,
+                                               float grad_scale) override {
+    for (int64_t r = 0; r < rows; ++r)
+      if (labels[r] < 0 || labels[r] >= cols) return r;
+    double total = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* x = pred + r * cols;
+      float* gr = grad ? grad + r * cols : nullptr;
+      const int64_t label = labels[r];
+      if (from_logits) {
+        float mx = -std::numeric_limits<float>::infinity();
+        bool nan = false;
+        for (int64_t c = 0; c < cols; ++c) {
+          mx = std::max(mx, x[c]);
+          nan |= std::isnan(x[c]);
+        }
+        if (nan) mx = std::numeric_limits<float>::quiet_NaN();
+        float sum = 0.0f;
+        if (gr) {
+          for (int64_t c = 0; c < cols; ++c) {
+            gr[c] = std::exp(x[c] - mx);
+            sum += gr[c];
+          }
+          const float inv = grad_scale / sum;
+          for (int64_t c = 0; c < cols; ++c) gr[c] *= inv;
+          gr[label] -= grad_scale;
+        } else {
+          for (int64_t c = 0; c < cols; ++c) sum += std::exp(x[c] - mx);
+        }
+        total += std::log(static_cast<double>(sum)) + mx - x[label];
+      } else {
+        float s = 0.0f;
+        for (int64_t c = 0; c < cols; ++c) s += x[c];
+        const float q = x[label] / s;
+        float p = std::min(std::max(q, kEpsilon), 1.0f - kEpsilon);
+        if (std::isnan(q)) p = q;
+        total -= std::log(p);
+        if (gr) {
+          bool clipped = q < kEpsilon || q > 1.0f - kEpsilon;
+          float gq = clipped ? 0.0f : -1.0f / p;  // dL/dq_label
+          if (std::isnan(q)) gq = q;
+          // dq_label/dx_c = (delta_{c,label} - q) / s
+          for (int64_t c = 0; c < cols; ++c) gr[c] = grad_scale * gq * (-q) / s;
+          gr[label] += grad_scale * gq / s;
+        }
+      }
+    }
+    *loss_sum += total;
+    return -1;
+  }
+
+  // ---- metrics ----
+  void metric_binary_accuracy(const float* pred, const float* target, int64_t rows, int64_t cols,
+                              float threshold, double* sum) override {
+    double total = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t hits = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        float p = pred[r * cols + c] > threshold ? 1.0f : 0.0f;
+        hits += p == target[r * cols + c];
+      }
+      total += static_cast<double>(hits) / cols;
+    }
+    *sum += total;
+  }
+  void metric_categorical_accuracy(const float* pred, const float* target, int64_t rows,
+                                   int64_t cols, double* sum) override {
+    int64_t hits = 0;
+    for (int64_t r = 0; r < rows; ++r)
+      hits += argmax(pred + r * cols, cols) == argmax(target + r * cols, cols);
+    *sum += static_cast<double>(hits);
+  }
+  void metric_sparse_categorical_accuracy(const float* pred, const int64_t* labels, int64_t rows,
+                                          int64_t cols, double* sum) override {
+    int64_t hits = 0;
+    for (int64_t r = 0; r < rows; ++r) hits += argmax(pred + r * cols, cols) == labels[r];
+    *sum += static_cast<double>(hits);
+  }
+  void metric_mean_error(const float* pred, const float* target, int64_t rows, int64_t cols,
+                         int power, double* sum) override {
+    double total = 0.0;
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      double d = static_cast<double>(pred[i]) - target[i];
+      total += power == 2 ? d * d : std::fabs(d);
+    }
+    *sum += total / static_cast<double>(cols);
+  }
+
+  // ---- optimizers ----
+  void sgd_update(float* p, const float* g, float* m, int64_t n, float lr, float momentum,
+                  bool nesterov) override {
+    if (!m) {
+      for (int64_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = momentum * m[i] - lr * g[i];
+      p[i] += nesterov ? momentum * m[i] - lr * g[i] : m[i];
+    }
+  }
+  void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n,
+                   float alpha, float beta1, float beta2, float epsilon) override {
+    const float one_minus_b1 = 1.0f - beta1, one_minus_b2 = 1.0f - beta2;
+    if (vhat) {
+      for (int64_t i = 0; i < n; ++i) {
+        m[i] += (g[i] - m[i]) * one_minus_b1;
+        v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
+        vhat[i] = std::max(vhat[i], v[i]);
+        p[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + epsilon);
+      }
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] += (g[i] - m[i]) * one_minus_b1;
+      v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
+      p[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon);
+    }
+  }
+  void rmsprop_update(float* p, const float* g, float* v, float* mg, float* mom, int64_t n,
+                      float lr, float rho, float momentum, float epsilon) override {
+    for (int64_t i = 0; i < n; ++i) {
+      v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+      float denom = v[i];
+      if (mg) {
+        mg[i] = rho * mg[i] + (1.0f - rho) * g[i];
+        denom = v[i] - mg[i] * mg[i];
+      }
+      float inc = lr * g[i] / std::sqrt(denom + epsilon);
+      if (mom) {
+        mom[i] = momentum * mom[i] + inc;
+        p[i] -= mom[i];
+      } else {
+        p[i] -= inc;
+      }
+    }
+  }
+  void adagrad_update(float* p, const float* g, float* acc, int64_t n, float lr,
+                      float epsilon) override {
+    for (int64_t i = 0; i < n; ++i) {
+      acc[i] += g[i] * g[i];
+      p[i] -= lr * g[i] / std::sqrt(acc[i] + epsilon);
+    }
+  }
+
+ private:
+  static void add_bias(float* y, const float* bias, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += bias[c];
+  }
+  // Index of the largest value; a NaN row compares false everywhere and yields 0... so NaN
+  // rows count as the first class, like numpy.argmax would not: treat NaN as largest instead.
+  static int64_t argmax(const float* x, int64_t n) {
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; ++i) {
+      if (std::isnan(x[best])) return best;
+      if (x[i] > x[best] || std::isnan(x[i])) best = i;
+    }
+    return best;
+  }
+};
+
+}  // namespace
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+}  // namespace ff

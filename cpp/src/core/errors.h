@@ -1,0 +1,29 @@
+// Error types of the C++ core. Each maps to the Python exception a Keras user expects
+// (see cpp/bindings/module.cpp): ValueError, TypeError, FloatingPointError, RuntimeError.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace ff {
+
+// Bad argument value or shape: Python ValueError.
+struct ValueError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Wrong dtype or kind of object: Python TypeError.
+struct TypeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// NaN or Inf found by check-numerics: Python FloatingPointError.
+struct NumericsError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Raised by the training loop when a Python hook asked to stop (e.g. KeyboardInterrupt).
+struct InterruptedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace ff

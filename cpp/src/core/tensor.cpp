@@ -1,0 +1,61 @@
+// Tensor and Storage (see tensor.h).
+#include "core/tensor.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace ff {
+
+Storage::Storage(Backend& backend, size_t bytes)
+    : backend_(&backend), ptr_(backend.allocate(bytes)), bytes_(bytes) {}
+
+Storage::~Storage() { backend_->deallocate(ptr_, bytes_); }
+
+Tensor Tensor::empty(Backend& backend, const Shape& shape, DType dtype) {
+  Tensor t;
+  t.numel_ = shape_numel(shape);
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.storage_ = std::make_shared<Storage>(backend, std::max<size_t>(t.nbytes(), 1));
+  return t;
+}
+
+Tensor Tensor::zeros(Backend& backend, const Shape& shape, DType dtype) {
+  Tensor t = empty(backend, shape, dtype);
+  if (dtype == DType::Float32) {
+    backend.fill(t.data<float>(), t.numel(), 0.0f);
+  } else {
+    std::vector<char> zero(t.nbytes(), 0);
+    backend.copy_from_host(t.raw(), zero.data(), zero.size());
+  }
+  return t;
+}
+
+Backend& Tensor::backend() const {
+  if (!storage_) throw ValueError("tensor has no storage");
+  return storage_->backend();
+}
+
+Tensor Tensor::view(int64_t offset, const Shape& shape) const {
+  Tensor t;
+  t.storage_ = storage_;
+  t.offset_ = offset_ + offset;
+  t.shape_ = shape;
+  t.numel_ = shape_numel(shape);
+  t.dtype_ = dtype_;
+  if (offset < 0 || offset + t.numel_ > numel_)
+    throw ValueError("view " + shape_str(shape) + " at offset " + std::to_string(offset) +
+                     " exceeds a tensor of " + std::to_string(numel_) + " elements");
+  return t;
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  if (shape_numel(shape) != numel_)
+    throw ValueError("cannot reshape a tensor of shape " + shape_str(shape_) + " to " +
+                     shape_str(shape));
+  return view(0, shape);
+}
+
+Tensor Tensor::first_rows(int64_t n) const { return view(0, with_batch(shape_, n)); }
+
+}  // namespace ff

@@ -1,0 +1,80 @@
+// Dense layer: forward GEMM + fused bias/activation; backward activation gradient, then
+// dW = x^T dz, db = column sums of dz, dx = dz W^T (skipped for the first layer).
+#include "layers/dense.h"
+
+#include "core/errors.h"
+#include "layers/initializers.h"
+
+namespace ff {
+
+Dense::Dense(std::string name, uint64_t seed, int64_t units, const std::string& activation,
+             bool use_bias, std::string kernel_initializer, std::string bias_initializer)
+    : Layer(std::move(name), "Dense", seed),
+      units_(units),
+      activation_(parse_activation(activation)),
+      use_bias_(use_bias),
+      kernel_initializer_(std::move(kernel_initializer)),
+      bias_initializer_(std::move(bias_initializer)) {
+  if (units <= 0)
+    throw ValueError("Received an invalid value for `units`, expected a positive integer. "
+                     "Received: units=" + std::to_string(units));
+  check_initializer_name(kernel_initializer_);
+  check_initializer_name(bias_initializer_);
+}
+
+Shape Dense::compute_output_shape(const Shape& in) {
+  if (in.size() < 2) incompatible("min_ndim=2", in);
+  if (in.back() <= 0)
+    incompatible("the last axis to be known, as the number of input features", in);
+  fan_in_ = in.back();
+  Shape out = in;
+  out.back() = units_;
+  return out;
+}
+
+std::vector<ParamSpec> Dense::param_specs() const {
+  std::vector<ParamSpec> specs{{"kernel", {fan_in_, units_}, kernel_initializer_}};
+  if (use_bias_) specs.push_back({"bias", {units_}, bias_initializer_});
+  return specs;
+}
+
+std::vector<Shape> Dense::scratch_shapes(int64_t batch) const {
+  // [0]: dz, the gradient before the activation; [1]: pre-activation, when its gradient needs it.
+  std::vector<Shape> shapes{with_batch(output_shape(), batch)};
+  if (activation_needs_input(activation_.kind)) shapes.push_back(with_batch(output_shape(), batch));
+  return shapes;
+}
+
+void Dense::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
+                    const StepContext& ctx) {
+  Backend& be = *ctx.backend;
+  const int64_t rows = x.numel() / fan_in_;
+  be.gemm(false, false, rows, units_, fan_in_, 1.0f, x.data<float>(), fan_in_,
+          params_[0].data<float>(), units_, 0.0f, y.data<float>(), units_);
+  float* preact = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
+  if (use_bias_ || activation_.kind != Activation::Linear)
+    be.bias_activation(y.data<float>(), use_bias_ ? params_[1].data<float>() : nullptr, rows,
+                       units_, activation_.kind, activation_.alpha, preact);
+}
+
+void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                     std::vector<Tensor>& scratch, const StepContext& ctx) {
+  Backend& be = *ctx.backend;
+  const int64_t rows = x.numel() / fan_in_;
+  const float* dz = dy.data<float>();
+  if (activation_.kind != Activation::Linear) {
+    const float* pre = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
+    float* buf = scratch[0].data<float>();
+    be.activation_backward(activation_.kind, activation_.alpha, pre, y.data<float>(),
+                           dy.data<float>(), buf, rows, units_);
+    dz = buf;
+  }
+  be.gemm(true, false, fan_in_, units_, rows, 1.0f, x.data<float>(), fan_in_, dz, units_, 0.0f,
+          grads_[0].data<float>(), units_);
+  if (use_bias_) be.column_sum(dz, rows, units_, grads_[1].data<float>());
+  if (dx)
+    be.gemm(false, true, rows, fan_in_, units_, 1.0f, dz, units_, params_[0].data<float>(), units_,
+            0.0f, dx->data<float>(), fan_in_);
+}
+
+}  // namespace ff

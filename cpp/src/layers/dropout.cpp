@@ -1,0 +1,25 @@
+// Dropout layer (see dropout.h).
+#include "layers/dropout.h"
+
+#include "core/errors.h"
+
+namespace ff {
+
+Dropout::Dropout(std::string name, uint64_t seed, float rate)
+    : Layer(std::move(name), "Dropout", seed), rate_(rate) {
+  if (!(rate >= 0.0f && rate < 1.0f))
+    throw ValueError("Invalid value received for argument `rate`. Expected a float value "
+                     "between 0 and 1 (1 excluded). Received: rate=" + std::to_string(rate));
+}
+
+void Dropout::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&, const StepContext& ctx) {
+  ctx.backend->dropout(x.data<float>(), y.data<float>(), x.numel(), rate_, seed(), ctx.step);
+}
+
+void Dropout::backward(const Tensor&, const Tensor&, const Tensor& dy, Tensor* dx,
+                       std::vector<Tensor>&, const StepContext& ctx) {
+  // The same mask applied to the gradient: d(x*mask*s)/dx = mask*s.
+  if (dx) ctx.backend->dropout(dy.data<float>(), dx->data<float>(), dy.numel(), rate_, seed(), ctx.step);
+}
+
+}  // namespace ff

@@ -1,0 +1,87 @@
+// Layer: the base of every layer. A layer resolves its shapes in build() (before anything is
+// allocated), declares its parameters (the model allocates them in one contiguous buffer and
+// hands back views), and implements forward and backward through the backend interface only.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ff {
+
+// A trainable parameter a layer asks the model for.
+struct ParamSpec {
+  std::string name;         // "kernel", "bias"
+  Shape shape;              // fully known
+  std::string initializer;  // Keras initializer name
+};
+
+// What one forward/backward call knows about where it runs (for dropout and error messages).
+struct StepContext {
+  Backend* backend = nullptr;
+  bool training = false;
+  uint64_t step = 0;    // global training step: the dropout stream
+  int64_t epoch = -1;   // 0-based epoch inside fit, -1 outside it
+  int64_t batch = -1;   // 0-based step inside the epoch, -1 outside fit
+};
+
+class Layer {
+ public:
+  Layer(std::string name, std::string class_name, uint64_t seed);
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& class_name() const { return class_name_; }
+  uint64_t seed() const { return seed_; }
+
+  // Resolves the output shape for `input_shape` (batch dimension None) or raises ValueError
+  // naming this layer with the expected and received shapes. Building twice with the same shape
+  // is a no-op; with another shape it is an error (layers are not silently rebuilt).
+  Shape build(const Shape& input_shape);
+  bool built() const { return built_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+
+  // Raises the Keras-style incompatibility error when a runtime input does not match the
+  // built input shape. Nothing broadcasts.
+  void check_input(const Shape& actual) const;
+
+  virtual std::vector<ParamSpec> param_specs() const { return {}; }
+  // Extra per-batch buffers the layer needs (e.g. pre-activations), for a batch of `batch`.
+  virtual std::vector<Shape> scratch_shapes(int64_t /*batch*/) const { return {}; }
+  // True when the output is the input's data reshaped (no compute forward or backward).
+  virtual bool aliases_input(bool /*training*/) const { return false; }
+
+  // y is preallocated with the output shape for this batch.
+  virtual void forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
+                       const StepContext& ctx) = 0;
+  // Writes parameter gradients into grads() (overwriting) and dx unless dx is null (the first
+  // layer's input gradient is never needed, so its GEMM is skipped).
+  virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                        std::vector<Tensor>& scratch, const StepContext& ctx) = 0;
+
+  // Views into the model's parameter and gradient buffers, in param_specs() order.
+  void bind(std::vector<Tensor> params, std::vector<Tensor> grads);
+  std::vector<Tensor>& params() { return params_; }
+  std::vector<Tensor>& grads() { return grads_; }
+
+  bool trainable = true;
+
+ protected:
+  // Validates the input shape and returns the output shape; raise through incompatible().
+  virtual Shape compute_output_shape(const Shape& input_shape) = 0;
+  [[noreturn]] void incompatible(const std::string& expected, const Shape& found) const;
+
+  std::vector<Tensor> params_, grads_;
+
+ private:
+  std::string name_, class_name_;
+  uint64_t seed_;
+  bool built_ = false;
+  Shape input_shape_, output_shape_;
+};
+
+}  // namespace ff

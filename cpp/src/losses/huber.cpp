@@ -1,0 +1,30 @@
+// Huber loss: 0.5 e^2 where |e| <= delta, delta (|e| - 0.5 delta) beyond; mean over the last axis.
+#include "core/errors.h"
+#include "losses/loss.h"
+
+namespace ff {
+namespace {
+
+class Huber final : public Loss {
+ public:
+  explicit Huber(float delta) : Loss("huber", false), delta_(delta) {
+    if (!(delta > 0.0f))
+      throw ValueError("Huber `delta` must be positive; received delta=" + std::to_string(delta));
+  }
+  int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+                  Tensor* grad, float grad_scale) override {
+    const int64_t cols = pred.shape().back();
+    be.loss_huber(pred.data<float>(), target.data<float>(), pred.numel() / cols, cols, delta_,
+                  loss_sum, grad ? grad->data<float>() : nullptr, grad_scale);
+    return -1;
+  }
+
+ private:
+  float delta_;
+};
+
+}  // namespace
+
+std::unique_ptr<Loss> make_huber(float delta) { return std::make_unique<Huber>(delta); }
+
+}  // namespace ff

@@ -1,0 +1,23 @@
+// MeanSquaredError loss: mean over the last axis, then over the batch, as Keras computes it.
+#include "losses/loss.h"
+
+namespace ff {
+namespace {
+
+class MeanSquaredError final : public Loss {
+ public:
+  MeanSquaredError() : Loss("mean_squared_error", false) {}
+  int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+                  Tensor* grad, float grad_scale) override {
+    const int64_t cols = pred.shape().back();
+    be.loss_mse(pred.data<float>(), target.data<float>(), pred.numel() / cols, cols, loss_sum,
+                    grad ? grad->data<float>() : nullptr, grad_scale);
+    return -1;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Loss> make_mean_squared_error() { return std::make_unique<MeanSquaredError>(); }
+
+}  // namespace ff

@@ -1,0 +1,68 @@
+// Optimizer base: state allocation, clipping and weight decay (see optimizer.h).
+#include "optimizers/optimizer.h"
+
+#include <cmath>
+
+#include "core/errors.h"
+
+namespace ff {
+
+Optimizer::Optimizer(std::string name, const OptimizerOptions& options)
+    : name_(std::move(name)), options_(options) {
+  set_learning_rate(options.learning_rate);
+  int clip_options = (options.clipnorm > 0) + (options.clipvalue > 0) +
+                     (options.global_clipnorm > 0);
+  if (clip_options > 1)
+    throw ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                     "Received: clipnorm=" + std::to_string(options.clipnorm) +
+                     ", clipvalue=" + std::to_string(options.clipvalue) +
+                     ", global_clipnorm=" + std::to_string(options.global_clipnorm));
+  if (options.clipnorm < 0 || options.clipvalue < 0 || options.global_clipnorm < 0 ||
+      options.weight_decay < 0)
+    throw ValueError("clipnorm, clipvalue, global_clipnorm and weight_decay must be >= 0");
+}
+
+void Optimizer::set_learning_rate(float lr) {
+  if (!(lr >= 0.0f) || std::isinf(lr))
+    throw ValueError("learning_rate must be a finite number >= 0; received " + std::to_string(lr));
+  options_.learning_rate = lr;
+}
+
+void Optimizer::build(Backend& be, int64_t n) {
+  slots_.clear();
+  auto names = slot_names();
+  for (size_t i = 0; i < names.size(); ++i) {
+    Tensor t = Tensor::empty(be, {n});
+    be.fill(t.data<float>(), n, slot_initial_value(i));
+    slots_.push_back(t);
+  }
+  iterations_ = 0;
+  built_ = true;
+}
+
+void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
+                      const std::vector<Segment>& segments) {
+  if (!built_) throw ValueError("optimizer \"" + name_ + "\" is used before build()");
+  float* g = grads.data<float>();
+  float* p = params.data<float>();
+  const int64_t n = params.numel();
+  if (options_.clipvalue > 0) be.clip(g, n, -options_.clipvalue, options_.clipvalue);
+  if (options_.clipnorm > 0) {
+    for (const auto& [offset, size] : segments) {
+      double norm = std::sqrt(be.sum_squares(g + offset, size));
+      if (norm > options_.clipnorm)
+        be.scale(g + offset, size, static_cast<float>(options_.clipnorm / norm));
+    }
+  }
+  if (options_.global_clipnorm > 0) {
+    double norm = std::sqrt(be.sum_squares(g, n));
+    if (norm > options_.global_clipnorm)
+      be.scale(g, n, static_cast<float>(options_.global_clipnorm / norm));
+  }
+  ++iterations_;
+  if (options_.weight_decay > 0)
+    be.scale(p, n, 1.0f - options_.weight_decay * options_.learning_rate);
+  update(be, p, g, n);
+}
+
+}  // namespace ff

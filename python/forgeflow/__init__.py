@@ -1,0 +1,20 @@
+"""forgeflow: a Keras-style deep-learning framework with a C++ core that fails loudly.
+
+    import forgeflow as ff
+    model = ff.Sequential([ff.layers.Flatten(input_shape=(28, 28)),
+                           ff.layers.Dense(128, activation="relu"), ff.layers.Dense(10)])
+    model.compile(optimizer="adam",
+                  loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=10)
+"""
+from . import _core
+from . import activations, callbacks, datasets, debugging, layers, losses, metrics, optimizers, utils
+from ._checks import LikelyMistakeWarning
+from .layers import Input, InputLayer
+from .models import Sequential
+
+__version__ = "0.1.0"
+
+__all__ = ["Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
+           "callbacks", "activations", "datasets", "debugging", "utils", "LikelyMistakeWarning"]

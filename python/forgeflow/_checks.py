@@ -1,0 +1,71 @@
+"""Warnings for the classic training mistakes, raised once per model at compile or on the first
+batch of fit (never with a second pass over the data). Silence them with
+``warnings.filterwarnings("ignore", category=ff.LikelyMistakeWarning)``."""
+import warnings
+
+import numpy as np
+
+
+class LikelyMistakeWarning(UserWarning):
+    """A setting or input that is legal but very likely wrong; the message gives the fix."""
+
+
+_CROSSENTROPY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+
+
+def _warn(model, key, message):
+    if key in model._warned:
+        return
+    model._warned.add(key)
+    warnings.warn(message, LikelyMistakeWarning, stacklevel=4)
+
+
+def output_activation(model):
+    """Name of the activation the model's last computing layer applies ('linear' if none)."""
+    for layer in reversed(model.layers):
+        act = getattr(layer, "activation", None)
+        if isinstance(act, str):
+            return act
+        if type(layer).__name__ in ("Dense",):
+            return "linear"
+    return "linear"
+
+
+def at_compile(model, loss, optimizer):
+    act = output_activation(model)
+    name = loss._core_name
+    if name in _CROSSENTROPY and loss.from_logits and act in ("softmax", "sigmoid"):
+        _warn(model, "logits-after-activation",
+              f'The loss "{name}" was compiled with from_logits=True, but the model\'s last layer '
+              f"already applies {act}: the loss would apply it a second time and train badly. "
+              f"Use from_logits=False, or remove the {act} so the model outputs logits.")
+    if name in _CROSSENTROPY and not loss.from_logits and act not in ("softmax", "sigmoid"):
+        _warn(model, "probabilities-expected",
+              f'The loss "{name}" expects probabilities (from_logits=False), but the model\'s last '
+              f"layer is {act}, so it outputs unbounded logits. Pass "
+              f"{type(loss).__name__}(from_logits=True), or end the model with "
+              f"{'sigmoid' if name == 'binary_crossentropy' else 'softmax'}.")
+    lr = getattr(optimizer, "learning_rate", None)
+    if type(optimizer).__name__ in ("Adam", "AdamW") and lr is not None and lr > 1.0:
+        _warn(model, "adam-lr",
+              f"Adam's learning_rate={lr:g} is far above the usual 1e-4..1e-2 (default 0.001): "
+              "training will very likely diverge. Use e.g. Adam(learning_rate=0.001).")
+
+
+def at_first_batch(model, x_batch, y_batch, loss, x_was_integer):
+    """Looks at one batch only (never the whole dataset)."""
+    if x_batch.size:
+        lo, hi = float(np.min(x_batch)), float(np.max(x_batch))
+        if lo >= 0 and hi > 2.0 and (x_was_integer or hi <= 255.0) and hi >= 10.0:
+            _warn(model, "unnormalised",
+                  f"The inputs look unnormalised: the first batch ranges from {lo:g} to {hi:g} "
+                  "(0-255 pixel values?). Networks train far better on inputs scaled to about "
+                  "[0, 1]: divide by 255 (x / 255.0) before fit.")
+    act = output_activation(model)
+    if act == "softmax" and loss._core_name in ("mean_squared_error", "mean_absolute_error"):
+        y = np.asarray(y_batch)
+        if y.size and np.all(np.isin(y, (0.0, 1.0))):
+            _warn(model, "softmax-mse",
+                  f'A softmax output trained with "{loss._core_name}" on class labels learns '
+                  "slowly and poorly: use categorical_crossentropy (one-hot labels) or "
+                  "sparse_categorical_crossentropy (integer labels).")

@@ -1,0 +1,235 @@
+"""Keras-compatible layers: thin Python objects holding the C++ layer that does the work.
+
+Arguments, defaults and names follow Keras 3 (``Dense(units, activation=None, use_bias=True,
+kernel_initializer="glorot_uniform", bias_initializer="zeros")``, ...). ``input_shape=`` on the
+first layer of a Sequential model works as in Keras.
+"""
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._naming import snake_case, unique_name
+
+__all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape", "Dropout"]
+
+
+def _check_shape_tuple(shape, what):
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of integers, received {shape!r}") from None
+    for d in dims:
+        if d is not None and (not isinstance(d, numbers.Integral) or isinstance(d, bool) or d <= 0):
+            raise ValueError(f"{what} must hold positive integers or None, received {shape!r}")
+    return dims
+
+
+class Layer:
+    """Base of every layer. Subclasses create ``self._core`` (the C++ layer) in __init__."""
+
+    def __init__(self, name=None, input_shape=None, trainable=True, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s): "
+                + ", ".join(sorted(kwargs))
+            )
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(
+                f"{type(self).__name__}: only dtype='float32' is supported for now, received {dtype!r}"
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"Layer name must be a non-empty string, received {name!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._input_shape_arg = (
+            None if input_shape is None else (None,) + _check_shape_tuple(input_shape, "input_shape")
+        )
+        self.trainable = trainable
+        self._core = None
+
+    @property
+    def built(self):
+        return self._core.built
+
+    @property
+    def input_shape(self):
+        return self._core.input_shape if self._core.built else None
+
+    @property
+    def output_shape(self):
+        return self._core.output_shape if self._core.built else None
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f'You tried to call `count_params` on layer "{self.name}", but the layer isn\'t '
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
+        return self._core.param_count
+
+    def build(self, input_shape):
+        self._core.build(tuple(input_shape))
+
+    def get_weights(self):
+        """The layer's weights as a list of NumPy arrays (kernel, bias, ...)."""
+        return list(self._core.get_weights())
+
+    def set_weights(self, weights):
+        """Sets the weights from NumPy arrays of exactly the current shapes (nothing is cast
+        from another shape; a failed call changes nothing)."""
+        self._core.set_weights([np.ascontiguousarray(w, dtype=np.float32) for w in weights])
+
+    @property
+    def weights(self):
+        return self.get_weights()
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _seed():
+    return _core.next_seed()
+
+
+def _activation_name(activation):
+    if activation is None:
+        return "linear"
+    if isinstance(activation, str):
+        return activation
+    name = getattr(activation, "__name__", None)
+    if name and getattr(activation, "__module__", "").startswith("forgeflow"):
+        return name
+    raise TypeError(
+        "activation must be one of the built-in activation names (e.g. 'relu') or a "
+        f"forgeflow.activations function, received {activation!r}"
+    )
+
+
+def _initializer_name(init, what):
+    if isinstance(init, str):
+        return init
+    name = getattr(init, "_keras_name", None)
+    if name:
+        return name
+    raise TypeError(f"{what} must be an initializer name such as 'glorot_uniform', received {init!r}")
+
+
+class Dense(Layer):
+    """Densely connected layer: ``activation(dot(x, kernel) + bias)`` over the last axis."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, numbers.Integral) or isinstance(units, bool) or units <= 0:
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive integer. "
+                f"Received: units={units!r}"
+            )
+        self.units = int(units)
+        self.activation = _activation_name(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializer_name(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = _initializer_name(bias_initializer, "bias_initializer")
+        self._core = _core.Dense(self.name, _seed(), self.units, self.activation, self.use_bias,
+                                 self.kernel_initializer, self.bias_initializer)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation,
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+class Activation(Layer):
+    """Applies an activation function to its input."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = _activation_name(activation)
+        self._core = _core.Activation(self.name, _seed(), self.activation)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class Flatten(Layer):
+    """Flattens every sample to one axis: (N, d1, d2, ...) -> (N, d1*d2*...). No copy."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"Flatten: only data_format='channels_last' is supported, received {data_format!r}")
+        self._core = _core.Flatten(self.name, _seed())
+
+
+class Reshape(Layer):
+    """Reshapes every sample to ``target_shape`` (one entry may be -1). No copy."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            self.target_shape = tuple(int(d) for d in target_shape)
+        except (TypeError, ValueError):
+            raise TypeError(f"Reshape target_shape must be a tuple of integers, received {target_shape!r}") from None
+        self._core = _core.Reshape(self.name, _seed(), self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Dropout(Layer):
+    """Randomly zeroes inputs with probability ``rate`` during training (scaled by 1/(1-rate));
+    the identity at inference. Seeded: ``seed=`` or the global seed (ff.utils.set_random_seed)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if noise_shape is not None:
+            raise ValueError("Dropout: noise_shape is not supported yet; leave it None")
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value between 0 "
+                f"and 1. Received: rate={rate!r}"
+            )
+        self.rate = float(rate)
+        self.seed = seed
+        core_seed = _core.next_seed() if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF
+        self._core = _core.Dropout(self.name, core_seed, self.rate)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class KerasTensor:
+    """The symbolic input returned by ``ff.Input``: a shape (batch dimension None) and a name."""
+
+    def __init__(self, shape, name):
+        self.shape = shape
+        self.name = name
+        self.dtype = "float32"
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype=float32, name={self.name}>"
+
+
+class InputLayer:
+    """Declares the model's input shape (first element of a Sequential model)."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None):
+        if shape is None:
+            shape = input_shape
+        if shape is None:
+            raise ValueError("InputLayer needs a `shape`, e.g. InputLayer(shape=(28, 28))")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"Input: only dtype='float32' is supported for now, received {dtype!r}")
+        if isinstance(shape, numbers.Integral):
+            shape = (shape,)
+        self.shape = (batch_size,) + _check_shape_tuple(shape, "Input shape")
+        self.name = name or unique_name("input_layer")
+        self.output = KerasTensor(self.shape, self.name)
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None):
+    """``ff.Input(shape=(28, 28))``: a symbolic input for the first position of a Sequential."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name).output

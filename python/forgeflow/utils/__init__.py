@@ -1,0 +1,25 @@
+"""Utilities: seeding, the progress bar and the summary table."""
+import random as _random
+
+import numpy as _np
+
+from .. import _core, _naming
+from .progbar import Progbar
+
+__all__ = ["set_random_seed", "clear_session", "Progbar"]
+
+
+def set_random_seed(seed):
+    """Seeds Python's ``random``, NumPy and forgeflow's core (weight initializers, dropout,
+    shuffling), as ``keras.utils.set_random_seed`` does. Two CPU runs of the same script with
+    the same seed produce bit-identical weights."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"Expected `seed` argument to be a non-negative integer. Received: seed={seed!r}")
+    _random.seed(seed)
+    _np.random.seed(seed % (2**32))
+    _core.set_seed(seed)
+
+
+def clear_session():
+    """Resets layer/model name numbering (dense, dense_1, ...) as Keras's clear_session does."""
+    _naming.reset()
