@@ -1,0 +1,109 @@
+"""Benchmark: MLP 784-512-512-10 (relu, softmax cross-entropy from logits, Adam 1e-3, batch 128,
+float32) on Fashion-MNIST, forgeflow against PyTorch on the same machine in the same run.
+
+Reports training samples/s (one epoch of 60,000 after a warm-up epoch; best of --repeats) and
+predict samples/s, for forgeflow through its ordinary public API (model.fit / model.predict on
+NumPy arrays) and for PyTorch eager with 1 thread and with all cores (the better PyTorch figure
+is the one ratios are taken against). PyTorch runs in a subprocess because Debian's
+python3-torch lives in the system Python. Not a test: run it by hand and record the figures,
+with machine and date, in benchmarks/RESULTS.md.
+
+    python3 benchmarks/bench_mlp.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import forgeflow as ff
+
+
+def load():
+    (x_train, y_train), _ = ff.datasets.fashion_mnist.load_data()
+    x = (x_train.reshape(-1, 784) / 255.0).astype(np.float32)
+    return x, y_train.astype(np.int64)
+
+
+def forgeflow_figures(x, y, epochs, repeats):
+    ff.utils.set_random_seed(0)
+    model = ff.Sequential([
+        ff.layers.Dense(512, activation="relu", input_shape=(784,)),
+        ff.layers.Dense(512, activation="relu"),
+        ff.layers.Dense(10)])
+    model.compile(optimizer=ff.optimizers.Adam(1e-3),
+                  loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=128, epochs=1, verbose=0)  # warm-up epoch
+    fit_best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=128, epochs=epochs, verbose=0)
+        fit_best = max(fit_best, epochs * len(x) / (time.perf_counter() - t))
+    model.predict(x[:1280], batch_size=128, verbose=0)
+    pred_best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.predict(x, batch_size=128, verbose=0)
+        pred_best = max(pred_best, len(x) / (time.perf_counter() - t))
+    return fit_best, pred_best
+
+
+def torch_figures(torch_python, data_path, threads, epochs, repeats):
+    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_mlp_peer.py")
+    best = None
+    for _ in range(repeats):
+        proc = subprocess.run([torch_python, peer, data_path, str(threads), str(epochs)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            return None, proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        if best is None or r["fit_samples_per_s"] > best["fit_samples_per_s"]:
+            best = {**r, "predict_samples_per_s": max(r["predict_samples_per_s"],
+                                                      (best or r)["predict_samples_per_s"])}
+    return best, None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--torch-python", default="/usr/bin/python3")
+    args = ap.parse_args()
+
+    x, y = load()
+    cores = os.cpu_count()
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {cores} cores, "
+          f"{platform.platform()}; date {time.strftime('%Y-%m-%d')}")
+    ff_fit, ff_pred = forgeflow_figures(x, y, args.epochs, args.repeats)
+
+    peers = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "data.npz")
+        np.savez(data_path, x=x, y=y)
+        for threads in sorted({1, cores}):
+            r, err = torch_figures(args.torch_python, data_path, threads, args.epochs, args.repeats)
+            if r is None:
+                print(f"PyTorch ({threads} threads) unavailable: {err}")
+            else:
+                peers.append(r)
+
+    print(f"{'framework':34s} {'fit samples/s':>14s} {'predict samples/s':>18s}")
+    print(f"{'forgeflow ' + ff.__version__ + ' (CPU)':34s} {ff_fit:14,.0f} {ff_pred:18,.0f}")
+    for r in peers:
+        print(f"{'PyTorch ' + r['torch'] + ' eager, ' + str(r['threads']) + ' thr':34s} "
+              f"{r['fit_samples_per_s']:14,.0f} {r['predict_samples_per_s']:18,.0f}")
+    if peers:
+        best_fit = max(r["fit_samples_per_s"] for r in peers)
+        best_pred = max(r["predict_samples_per_s"] for r in peers)
+        print(f"ratio forgeflow / best PyTorch: fit {ff_fit / best_fit:.2f}x, "
+              f"predict {ff_pred / best_pred:.2f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m forgeflow.examples.basic_classification``."""

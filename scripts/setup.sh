@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything forgeflow needs on a Debian 12 machine (root), then builds and installs the
+# package into the virtual environment .venv (created here; Debian's Python is externally
+# managed, so nothing goes into the system's site-packages). Idempotent: safe to run again.
+#   FORGEFLOW_TESTS=1 also builds the C++ test suite inside the same build (build/wheel).
+# Prints the path of the Python to use on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(g++ cmake ninja-build pkg-config python3 python3-venv python3-dev
+              libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev catch2 dataset-fashion-mnist)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv >&2
+fi
+py=$PWD/.venv/bin/python
+"$py" -m pip install -q --upgrade pip >&2
+"$py" -m pip install -q numpy pytest scikit-build-core pybind11 >&2
+
+define_tests=()
+if [ "${FORGEFLOW_TESTS:-0}" = 1 ]; then
+  define_tests=(-C cmake.define.FORGEFLOW_BUILD_TESTS=ON)
+fi
+# One build folder for the extension and (optionally) the C++ tests: nothing is compiled twice.
+"$py" -m pip install -q --no-build-isolation -C build-dir=build/wheel "${define_tests[@]}" . >&2
+echo "$py"

@@ -1,0 +1,95 @@
+// Small helpers shared by the C++ tests: host <-> tensor copies, deterministic random fills
+// (counter-based, so every run sees the same data) and double-precision reference activations.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace fftest {
+
+inline ff::Backend& cpu() { return ff::cpu_backend(); }
+
+// A float32 CPU tensor holding `values` (row-major).
+inline ff::Tensor make_tensor(const ff::Shape& shape, const std::vector<float>& values) {
+  ff::Tensor t = ff::Tensor::empty(cpu(), shape);
+  if (static_cast<int64_t>(values.size()) != t.numel()) throw std::logic_error("make_tensor: size");
+  std::memcpy(t.data<float>(), values.data(), t.nbytes());
+  return t;
+}
+
+// An int64 CPU tensor of class labels.
+inline ff::Tensor make_labels(const std::vector<int64_t>& labels) {
+  ff::Tensor t = ff::Tensor::empty(cpu(), {static_cast<int64_t>(labels.size())}, ff::DType::Int64);
+  std::memcpy(t.data<int64_t>(), labels.data(), t.nbytes());
+  return t;
+}
+
+inline std::vector<float> to_vector(const ff::Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  std::memcpy(out.data(), t.data<float>(), t.nbytes());
+  return out;
+}
+
+// n values uniform in [lo, hi) from Philox stream (seed, 7).
+inline std::vector<float> uniform_values(int64_t n, uint64_t seed, float lo, float hi) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * ff::Philox::uniform(seed, 7, i);
+  return v;
+}
+
+// n values with magnitude uniform in [lo, hi) and a random sign: keeps inputs away from 0,
+// where relu-like activations have their kink.
+inline std::vector<float> signed_values(int64_t n, uint64_t seed, float lo, float hi) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    float mag = lo + (hi - lo) * ff::Philox::uniform(seed, 11, i);
+    v[i] = ff::Philox::uniform(seed, 13, i) < 0.5f ? -mag : mag;
+  }
+  return v;
+}
+
+inline void fill(ff::Tensor& t, const std::vector<float>& values) {
+  std::memcpy(t.data<float>(), values.data(), t.nbytes());
+}
+
+// Reference activations in double, Keras 3 definitions (leaky_relu slope 0.2, elu alpha 1,
+// exact erf gelu, swish = x sigmoid(x)). Softmax is handled row-wise by softmax_ref.
+inline double act_ref(const std::string& name, double x) {
+  if (name == "linear") return x;
+  if (name == "relu") return x > 0 ? x : 0.0;
+  if (name == "sigmoid") return 1.0 / (1.0 + std::exp(-x));
+  if (name == "tanh") return std::tanh(x);
+  if (name == "leaky_relu") return x > 0 ? x : 0.2 * x;
+  if (name == "elu") return x > 0 ? x : std::expm1(x);
+  if (name == "gelu") return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+  if (name == "swish" || name == "silu") return x / (1.0 + std::exp(-x));
+  throw std::logic_error("act_ref: " + name);
+}
+
+// Applies `name` to rows x cols values (softmax along each row) in double.
+inline std::vector<double> activation_ref(const std::string& name, const std::vector<double>& z,
+                                          int64_t rows, int64_t cols) {
+  std::vector<double> y(z.size());
+  if (name == "softmax") {
+    for (int64_t r = 0; r < rows; ++r) {
+      double mx = z[r * cols];
+      for (int64_t c = 1; c < cols; ++c) mx = std::max(mx, z[r * cols + c]);
+      double s = 0;
+      for (int64_t c = 0; c < cols; ++c) s += std::exp(z[r * cols + c] - mx);
+      for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = std::exp(z[r * cols + c] - mx) / s;
+    }
+    return y;
+  }
+  for (size_t i = 0; i < z.size(); ++i) y[i] = act_ref(name, z[i]);
+  return y;
+}
+
+}  // namespace fftest
