@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(g++ cmake ninja-build pkg-config python3 python3-venv python3-dev
-              libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev catch2 dataset-fashion-mnist)
+              libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev libdnnl-dev catch2
+              dataset-fashion-mnist)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
