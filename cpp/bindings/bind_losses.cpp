@@ -23,7 +23,9 @@ void init_losses(py::module_& m) {
         if (bad >= 0)
           throw ValueError("label at index " + std::to_string(bad) + " is outside [0, " +
                            std::to_string(p.shape.back()) + ")");
-        return p.shape[0] > 0 ? sum / static_cast<double>(p.shape[0]) : 0.0;
+        // Keras's sum_over_batch_size: the mean over every loss row, (N, T, K) -> N*T rows.
+        const int64_t rows = pred.numel() / p.shape.back();
+        return rows > 0 ? sum / static_cast<double>(rows) : 0.0;
       });
   m.def("make_loss", [](const std::string& name, bool from_logits, float delta) -> std::shared_ptr<Loss> {
     if (name == "mean_squared_error") return make_mean_squared_error();

@@ -264,6 +264,10 @@ class Sequential:
         arr = np.asarray(y)
         if self.loss.sparse:
             if arr.dtype.kind not in "iu":
+                if arr.ndim >= 2 and arr.shape[-1] != 1 and arr.shape[0] == n_samples:
+                    # Wrong shape first (e.g. float one-hot labels): the core's error says which
+                    # loss fits them, where a cast hint would mislead.
+                    self._core.check_targets((n_samples,), arr.shape, "int64")
                 hint = ""
                 if arr.dtype.kind == "f" and arr.size and np.all(np.mod(arr, 1) == 0):
                     hint = f" These floats are whole numbers: pass {what}.astype('int64')."
@@ -282,7 +286,22 @@ class Sequential:
                 f"samples: x has {n_samples} samples, {what} has "
                 f"{arr.shape[0] if arr.ndim else 'no batch axis (a scalar)'}.")
         self._core.check_targets((n_samples,), arr.shape, "int64" if self.loss.sparse else "float32")
+        if self.loss.sparse:
+            self._check_label_range(arr, what)
         return arr
+
+    def _check_label_range(self, labels, what):
+        # Over the caller's whole array, before any step: the index reported is the one in their
+        # array (not a shuffled or validation-split position) and a failed call changes no weight.
+        classes = self._core.output_shape[-1]
+        flat = labels.reshape(len(labels), -1)[:, 0]
+        if not flat.size or (flat.min() >= 0 and flat.max() < classes):
+            return
+        i = int(np.flatnonzero((flat < 0) | (flat >= classes))[0])
+        raise ValueError(
+            f"Received a label value of {int(flat[i])} at sample index {i} of {what}, which is "
+            f"outside the valid range [0, {classes}) for the {classes} outputs of the model (loss "
+            f'"{self.loss._core_name}"). Labels must be class indices 0..{classes - 1}.')
 
     # ------------------------------------------------------------------ loops
     def _hook(self, cbs, phase, every_batch, progbar):

@@ -12,6 +12,8 @@
 #include "backend/backend.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "losses/loss.h"
+#include "optimizers/optimizer.h"
 
 namespace fftest {
 
@@ -58,6 +60,34 @@ inline std::vector<float> signed_values(int64_t n, uint64_t seed, float lo, floa
 
 inline void fill(ff::Tensor& t, const std::vector<float>& values) {
   std::memcpy(t.data<float>(), values.data(), t.nbytes());
+}
+
+// Loss::compute over a whole batch: the summed per-sample loss (accumulated onto `start`, so
+// a test can see that compute adds rather than overwrites). grad may be null.
+inline double loss_sum(ff::Loss& loss, const ff::Tensor& pred, const ff::Tensor& target,
+                       ff::Tensor* grad = nullptr, double start = 0.0) {
+  double s = start;
+  const int64_t bad = loss.compute(cpu(), pred, target, &s, grad,
+                                   1.0f / static_cast<float>(pred.shape().at(0)));
+  if (bad != -1) throw std::logic_error("loss_sum: compute reported row " + std::to_string(bad));
+  return s;
+}
+
+// Builds `opt` for p0.size() parameters and runs one Optimizer::apply per entry of `grads`
+// (one segment covering the whole buffer unless `segments` is given); returns the parameters.
+inline std::vector<float> run_optimizer(ff::Optimizer& opt, const std::vector<float>& p0,
+                                        const std::vector<std::vector<float>>& grads,
+                                        std::vector<ff::Segment> segments = {}) {
+  const int64_t n = static_cast<int64_t>(p0.size());
+  if (segments.empty()) segments = {{0, n}};
+  ff::Tensor params = make_tensor({n}, p0);
+  ff::Tensor g = ff::Tensor::zeros(cpu(), {n});
+  opt.build(cpu(), n);
+  for (const auto& step : grads) {
+    fill(g, step);
+    opt.apply(cpu(), params, g, segments);
+  }
+  return to_vector(params);
 }
 
 // Reference activations in double, Keras 3 definitions (leaky_relu slope 0.2, elu alpha 1,

@@ -136,7 +136,7 @@ def test_rank1_targets_for_one_column_outputs_are_a_column_not_broadcast():
 
 @pytest.mark.parametrize("y_shape", [(16, 2), (16, 1, 1), (16, 3)])
 def test_other_target_mismatches_raise_with_both_shapes(y_shape):
-    x = np.zeros((16, 3), np.float32)
+    x = np.ones((16, 3), np.float32)
     model = ff.Sequential([L.Dense(1, input_shape=(3,))])
     model.compile("sgd", "mse")
     before = _snapshot(model)
@@ -146,7 +146,7 @@ def test_other_target_mismatches_raise_with_both_shapes(y_shape):
     msg = str(info.value)
     assert str(y_shape) in msg and "(16, 1)" in msg
     assert "broadcast" in msg
-    _assert_unchanged_and_usable(model, before, x, np.zeros(16, np.float32))
+    _assert_unchanged_and_usable(model, before, x, np.ones(16, np.float32))
 
 
 def test_rank1_targets_for_multi_column_outputs_raise():
@@ -205,27 +205,43 @@ def test_sparse_label_out_of_range_reports_index_in_users_array_when_shuffled():
     x, y = _data(200)
     y[137] = 10
     model = _classifier()
-    with pytest.raises(ValueError, match=r"label value of 10 at sample index 137 of y"):
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match=r"label value of 10 at sample index 137 of y\b"):
         model.fit(x, y, batch_size=8, shuffle=True, epochs=2, verbose=0)
-    # evaluate / test_on_batch report the index too
-    with pytest.raises(ValueError, match=r"sample index 137"):
+    assert model.optimizer.iterations == 0  # raised before any step
+    # evaluate and train_on_batch report the index too
+    with pytest.raises(ValueError, match=r"label value of 10 at sample index 137 of y\b"):
         model.evaluate(x, y, batch_size=16, verbose=0)
-    # validation data: the index is in the validation array
-    yv = y[100:].copy()
-    y2 = y[:100].copy()
-    with pytest.raises(ValueError, match=r"sample index 37"):
-        model.fit(x[:100], y2, validation_data=(x[100:], yv), verbose=0)
+    with pytest.raises(ValueError, match=r"sample index 137"):
+        model.train_on_batch(x, y)
+    # (N, 1) labels: same index
+    with pytest.raises(ValueError, match=r"sample index 137"):
+        model.fit(x, y.reshape(-1, 1), verbose=0)
     y[137] = 1
-    history = model.fit(x, y, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
+    _assert_unchanged_and_usable(model, before, x, y)
+
+
+def test_sparse_label_out_of_range_in_validation_data():
+    x, y = _data(100)
+    yv = y[:20].copy()
+    yv[7] = 12
+    model = _classifier()
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match=r"label value of 12 at sample index 7 of validation y"):
+        model.fit(x, y, validation_data=(x[:20], yv), verbose=0)
+    _assert_unchanged_and_usable(model, before, x, y)
 
 
 def test_sparse_label_out_of_range_in_validation_split_part():
+    # The index is in the user's y, not in the validation slice.
     x, y = _data(100)
     y[95] = -1
     model = _classifier()
-    with pytest.raises(ValueError, match=r"label value of -1 at sample index (95|15)"):
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match=r"label value of -1 at sample index 95 of y\b"):
         model.fit(x, y, validation_split=0.2, verbose=0)
+    y[95] = 0
+    _assert_unchanged_and_usable(model, before, x, y)
 
 
 def test_float_labels_with_sparse_loss_raise_type_error_with_cast_hint():

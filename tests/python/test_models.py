@@ -525,3 +525,13 @@ def test_fit_on_float64_and_list_data():
     ys = [-3.0, -1.0, 1.0, 3.0]
     history = model.fit(xs, ys, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+def test_training_call_draws_a_new_dropout_mask_each_time():
+    ff.utils.set_random_seed(3)
+    model = ff.Sequential([ff.layers.Dropout(0.5, input_shape=(1000,))])
+    x = np.ones((1, 1000), dtype=np.float32)
+    a, b = model(x, training=True), model(x, training=True)
+    assert not np.array_equal(a, b)
+    assert set(np.unique(a)) <= {0.0, 2.0} and 350 < np.count_nonzero(a) < 650
+    np.testing.assert_array_equal(model(x, training=False), x)  # inference: identity

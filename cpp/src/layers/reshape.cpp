@@ -4,6 +4,16 @@
 #include "core/errors.h"
 
 namespace ff {
+namespace {
+
+// The target shape as the user wrote it: -1 stays -1 (shape_str would print it as None).
+std::string target_str(const Shape& s) {
+  std::string out = "(";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + (s.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
 
 Reshape::Reshape(std::string name, uint64_t seed, Shape target_shape)
     : Layer(std::move(name), "Reshape", seed), target_(std::move(target_shape)) {
@@ -12,11 +22,11 @@ Reshape::Reshape(std::string name, uint64_t seed, Shape target_shape)
     if (d == -1) ++unknown;
     else if (d <= 0)
       throw ValueError("Reshape target_shape must hold positive sizes and at most one -1; "
-                       "received target_shape=" + shape_str(target_));
+                       "received target_shape=" + target_str(target_));
   }
   if (unknown > 1)
     throw ValueError("Reshape target_shape may hold at most one -1; received target_shape=" +
-                     shape_str(target_));
+                     target_str(target_));
 }
 
 Shape Reshape::compute_output_shape(const Shape& in) {
@@ -31,13 +41,13 @@ Shape Reshape::compute_output_shape(const Shape& in) {
   out.insert(out.end(), target_.begin(), target_.end());
   std::string want = "an input whose " + std::to_string(known) +
                      (unknown_at >= 0 ? "-divisible" : "") +
-                     " element count per sample fits target_shape=" + shape_str(target_);
+                     " element count per sample fits target_shape=" + target_str(target_);
   if (unknown_at >= 0) {
     if (total % known != 0) incompatible(want, in);
     out[unknown_at + 1] = total / known;
   } else if (known != total) {
     incompatible(std::to_string(known) + " elements per sample for target_shape=" +
-                     shape_str(target_) + ", got " + std::to_string(total),
+                     target_str(target_) + ", got " + std::to_string(total),
                  in);
   }
   return out;

@@ -24,10 +24,14 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
   }
   if (built_) {
     // Extending a built model: build the new layer on the current output and re-lay the buffer.
+    // The existing parameters lead the new layout, so their (possibly trained) values carry over.
     Shape in = input_shape_;
+    Tensor old = params_;
+    const int64_t old_count = param_count();
     layers_.push_back(layer);
     built_ = false;
     build(in);
+    backend_->copy(params_.raw(), old.raw(), static_cast<size_t>(old_count) * sizeof(float));
     return;
   }
   layers_.push_back(std::move(layer));

@@ -60,7 +60,12 @@ class Sequential {
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
   const Shape& output_shape() const { return output_shape_; }
-  int64_t param_count() const { return params_.defined() ? params_.numel() : 0; }
+  // Parameters in the model (0 when it has none; the buffer itself never has 0 elements).
+  int64_t param_count() const {
+    int64_t n = 0;
+    for (const auto& seg : segments_) n += seg.second;
+    return n;
+  }
 
   void compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
                std::vector<std::shared_ptr<Metric>> metrics);
@@ -143,6 +148,8 @@ class Sequential {
   Plan train_view_, infer_view_;  // cached views for the last batch size
   int64_t train_view_batch_ = -1, infer_view_batch_ = -1;
   uint64_t train_steps_ = 0;
+  // model(x, training=True) calls: each draws a fresh dropout mask from its own stream range.
+  uint64_t training_calls_ = 0;
 };
 
 }  // namespace ff

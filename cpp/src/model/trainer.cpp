@@ -119,9 +119,13 @@ void Sequential::loss_and_metrics(Plan& p, int64_t count, bool training, double*
   Tensor target = p.target.reshape(p.target.dtype() == DType::Int64
                                         ? Shape{count}
                                         : pred.shape());
+  // Outputs (N, T, ..., K) hold `positions` loss rows per sample: Keras's sum_over_batch_size
+  // averages over all of them, so per-sample loss and metric values are means over positions.
+  const int64_t positions = pred.numel() / (count * pred.shape().back());
   double step_loss = 0.0;
   int64_t bad = loss_->compute(*backend_, pred, target, &step_loss,
-                               training ? &p.grads.back() : nullptr, 1.0f / count);
+                               training ? &p.grads.back() : nullptr,
+                               1.0f / static_cast<float>(count * positions));
   if (bad >= 0) {
     int64_t label = 0;
     backend_->copy_to_host(&label, target.data<int64_t>() + bad, sizeof(int64_t));
@@ -142,8 +146,12 @@ void Sequential::loss_and_metrics(Plan& p, int64_t count, bool training, double*
                         ") although the model outputs were finite: check the targets (NaN or Inf "
                         "in y?) and from_logits.");
   }
-  acc[0] += step_loss;
-  for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->update(*backend_, pred, target, &acc[m + 1]);
+  acc[0] += step_loss / static_cast<double>(positions);
+  for (size_t m = 0; m < metrics_.size(); ++m) {
+    double sum = 0.0;
+    metrics_[m]->update(*backend_, pred, target, &sum);
+    acc[m + 1] += sum / static_cast<double>(positions);
+  }
 }
 
 Logs Sequential::make_logs(const double* acc, double samples) const {
@@ -248,7 +256,11 @@ void Sequential::call(const HostArray& x, bool training, float* out) {
   if (n == 0) return;
   Plan& p = plan_for(n, training, false, {}, DType::Float32);
   load_batch(p, x, nullptr, nullptr, n);
-  StepContext ctx{backend_, training, train_steps_, -1, -1};
+  // Training-mode calls use streams with the top bit set, so they never repeat a fit step's
+  // dropout mask, and each call gets a new one (as Keras draws a new mask per call).
+  constexpr uint64_t kCallStreams = uint64_t{1} << 63;
+  const uint64_t stream = training ? (kCallStreams | training_calls_++) : train_steps_;
+  StepContext ctx{backend_, training, stream, -1, -1};
   forward(p, ctx);
   backend_->copy_to_host(out, p.outputs.back().raw(), p.outputs.back().nbytes());
 }

@@ -1,0 +1,99 @@
+// The CPU backend's kernels that layers do not exercise at every size: GEMM in all four transpose
+// combinations (whichever library the build uses: oneDNN or CBLAS) against a naive loop, and the
+// OpenMP-split kernels above the size at which they go parallel, against serial references.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backend/backend.h"
+#include "core/rng.h"
+
+namespace {
+
+std::vector<float> random_values(int64_t n, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[i] = 2.0f * ff::Philox::uniform(seed, 0, i) - 1.0f;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches a naive triple loop for every transpose combination", "[backend][cpu]") {
+  ff::Backend& be = ff::cpu_backend();
+  const int64_t m = 37, n = 53, k = 29;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      auto a = random_values(m * k, 1), b = random_values(k * n, 2), c = random_values(m * n, 3);
+      const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+      std::vector<double> want(static_cast<size_t>(m * n));
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0.0;
+          for (int64_t p = 0; p < k; ++p) {
+            double av = ta ? a[p * lda + i] : a[i * lda + p];
+            double bv = tb ? b[j * ldb + p] : b[p * ldb + j];
+            acc += av * bv;
+          }
+          want[i * n + j] = 0.5 * acc + 2.0 * c[i * n + j];
+        }
+      be.gemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 2.0f, c.data(), n);
+      INFO("trans_a=" << ta << " trans_b=" << tb);
+      for (int64_t i = 0; i < m * n; ++i) REQUIRE(c[i] == Approx(want[i]).margin(1e-4).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("large kernels split over threads agree with serial references", "[backend][cpu]") {
+  ff::Backend& be = ff::cpu_backend();
+  const int64_t rows = 300, cols = 700;  // 210,000 elements: above the parallel threshold
+  const int64_t n = rows * cols;
+  auto x = random_values(n, 11);
+
+  SECTION("column_sum") {
+    std::vector<float> out(static_cast<size_t>(cols));
+    be.column_sum(x.data(), rows, cols, out.data());
+    for (int64_t c = 0; c < cols; ++c) {
+      float want = 0.0f;
+      for (int64_t r = 0; r < rows; ++r) want += x[r * cols + c];  // same order: bit-identical
+      REQUIRE(out[c] == want);
+    }
+  }
+  SECTION("sum_squares and has_nonfinite") {
+    double want = 0.0;
+    for (float v : x) want += static_cast<double>(v) * v;
+    REQUIRE(be.sum_squares(x.data(), n) == Approx(want).epsilon(1e-12));
+    REQUIRE_FALSE(be.has_nonfinite(x.data(), n));
+    for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
+      auto y = x;
+      y[at] = std::numeric_limits<float>::quiet_NaN();
+      REQUIRE(be.has_nonfinite(y.data(), n));
+      y[at] = -std::numeric_limits<float>::infinity();
+      REQUIRE(be.has_nonfinite(y.data(), n));
+    }
+  }
+  SECTION("bias + relu and its gradient, NaN propagating") {
+    auto bias = random_values(cols, 12);
+    auto y = x;
+    y[5] = std::numeric_limits<float>::quiet_NaN();
+    be.bias_activation(y.data(), bias.data(), rows, cols, ff::Activation::Relu, 0.0f, nullptr);
+    REQUIRE(std::isnan(y[5]));
+    for (int64_t i = 0; i < n; ++i) {
+      if (i == 5) continue;
+      float v = x[i] + bias[i % cols];
+      REQUIRE(y[i] == (v < 0.0f ? 0.0f : v));
+    }
+    auto dy = random_values(n, 13);
+    std::vector<float> dx(static_cast<size_t>(n));
+    be.activation_backward(ff::Activation::Relu, 0.0f, nullptr, y.data(), dy.data(), dx.data(),
+                           rows, cols);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(dx[i] == (y[i] > 0.0f ? dy[i] : 0.0f));
+  }
+  SECTION("scale and clip") {
+    auto y = x;
+    be.scale(y.data(), n, 3.0f);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(y[i] == x[i] * 3.0f);
+    be.clip(y.data(), n, -0.5f, 0.25f);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(y[i] == std::min(std::max(x[i] * 3.0f, -0.5f), 0.25f));
+  }
+}

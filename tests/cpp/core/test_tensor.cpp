@@ -1,0 +1,44 @@
+// Tests for core/tensor.cpp: zero-filled allocation, views sharing storage with bounds checks,
+// reshape requiring equal element counts, first_rows, and dtype-checked data access.
+#include <catch2/catch.hpp>
+
+#include "core/errors.h"
+#include "core/tensor.h"
+#include "test_util.h"
+
+using namespace fftest;
+
+TEST_CASE("Tensor: zeros, views and reshape share storage", "[core][tensor]") {
+  ff::Tensor t = ff::Tensor::zeros(cpu(), {4, 3});
+  CHECK(t.defined());
+  CHECK(t.numel() == 12);
+  CHECK(t.rows() == 4);
+  CHECK(t.row_size() == 3);
+  CHECK(t.nbytes() == 48);
+  for (float v : to_vector(t)) REQUIRE(v == 0.0f);
+  ff::Tensor v = t.view(3, {2, 2});
+  v.data<float>()[0] = 5.0f;
+  CHECK(t.data<float>()[3] == 5.0f);
+  ff::Tensor r = t.reshape({2, 6});
+  CHECK(r.shape() == ff::Shape{2, 6});
+  CHECK(r.data<float>() == t.data<float>());
+  ff::Tensor f = t.first_rows(2);
+  CHECK(f.shape() == ff::Shape{2, 3});
+  CHECK(f.data<float>() == t.data<float>());
+  ff::Tensor labels = ff::Tensor::zeros(cpu(), {3}, ff::DType::Int64);
+  CHECK(labels.nbytes() == 24);
+  CHECK(labels.data<int64_t>()[2] == 0);
+}
+
+TEST_CASE("Tensor: out-of-bounds views, bad reshapes and wrong dtypes raise", "[core][tensor]") {
+  ff::Tensor t = ff::Tensor::zeros(cpu(), {4, 3});
+  CHECK_THROWS_AS(t.view(10, {3}), ff::ValueError);
+  CHECK_THROWS_AS(t.view(-1, {2}), ff::ValueError);
+  CHECK_THROWS_AS(t.first_rows(5), ff::ValueError);
+  CHECK_THROWS_WITH(t.reshape({5, 3}), Catch::Contains("(4, 3)") && Catch::Contains("(5, 3)"));
+  CHECK_THROWS_AS(t.data<int64_t>(), ff::TypeError);
+  CHECK_THROWS_AS(ff::Tensor::zeros(cpu(), {ff::kNone, 3}), ff::ValueError);
+  ff::Tensor empty;
+  CHECK_FALSE(empty.defined());
+  CHECK_THROWS_AS(empty.backend(), ff::ValueError);
+}
