@@ -55,8 +55,18 @@ def main():
         for start in range(0, n, batch):
             model(x[start:start + batch])
         predict_sps = n / (time.perf_counter() - t)
+        # Latency of one sample through the model, as a serving loop calls it.
+        x1 = x[:1].clone()
+        for _ in range(200):
+            model(x1)
+        calls = 5000
+        t = time.perf_counter()
+        for _ in range(calls):
+            model(x1)
+        single_us = (time.perf_counter() - t) / calls * 1e6
     print(json.dumps({"torch": torch.__version__, "threads": threads,
-                      "fit_samples_per_s": fit_sps, "predict_samples_per_s": predict_sps}))
+                      "fit_samples_per_s": fit_sps, "predict_samples_per_s": predict_sps,
+                      "single_sample_us": single_us}))
 
 
 if __name__ == "__main__":

@@ -138,6 +138,87 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
   }
 }
 
+// Range kernels of the hot loops, on __restrict pointers so that they vectorise (a lambda that
+// captures pointers by reference makes the compiler reload them after every store).
+void relu_backward_range(const float* __restrict y, const float* __restrict dy,
+                         float* __restrict dx, int64_t b, int64_t e) {
+#pragma omp simd
+  for (int64_t i = b; i < e; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void bias_relu_row(float* __restrict y, const float* __restrict bias, int64_t cols) {
+#pragma omp simd
+  for (int64_t c = 0; c < cols; ++c) {
+    float v = y[c] + bias[c];
+    y[c] = v < 0.0f ? 0.0f : v;  // NaN < 0 is false: NaN propagates
+  }
+}
+
+void adam_range(float* __restrict p, const float* __restrict g, float* __restrict m,
+                float* __restrict v, float* __restrict vhat, int64_t b, int64_t e, float alpha,
+                float one_minus_b1, float one_minus_b2, float epsilon) {
+  if (vhat) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      m[i] += (g[i] - m[i]) * one_minus_b1;
+      v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
+      vhat[i] = std::max(vhat[i], v[i]);
+      p[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + epsilon);
+    }
+    return;
+  }
+#pragma omp simd
+  for (int64_t i = b; i < e; ++i) {
+    m[i] += (g[i] - m[i]) * one_minus_b1;
+    v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
+    p[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon);
+  }
+}
+
+void sgd_range(float* __restrict p, const float* __restrict g, float* __restrict m, int64_t b,
+               int64_t e, float lr, float momentum, bool nesterov) {
+  if (!m) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) p[i] -= lr * g[i];
+    return;
+  }
+#pragma omp simd
+  for (int64_t i = b; i < e; ++i) {
+    m[i] = momentum * m[i] - lr * g[i];
+    p[i] += nesterov ? momentum * m[i] - lr * g[i] : m[i];
+  }
+}
+
+void rmsprop_range(float* __restrict p, const float* __restrict g, float* __restrict v,
+                   float* __restrict mg, float* __restrict mom, int64_t b, int64_t e, float lr,
+                   float rho, float momentum, float epsilon) {
+#pragma omp simd
+  for (int64_t i = b; i < e; ++i) {
+    v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+    float denom = v[i];
+    if (mg) {
+      mg[i] = rho * mg[i] + (1.0f - rho) * g[i];
+      denom = v[i] - mg[i] * mg[i];
+    }
+    float inc = lr * g[i] / std::sqrt(denom + epsilon);
+    if (mom) {
+      mom[i] = momentum * mom[i] + inc;
+      p[i] -= mom[i];
+    } else {
+      p[i] -= inc;
+    }
+  }
+}
+
+void adagrad_range(float* __restrict p, const float* __restrict g, float* __restrict acc,
+                   int64_t b, int64_t e, float lr, float epsilon) {
+#pragma omp simd
+  for (int64_t i = b; i < e; ++i) {
+    acc[i] += g[i] * g[i];
+    p[i] -= lr * g[i] / std::sqrt(acc[i] + epsilon);
+  }
+}
+
 class CpuBackend final : public Backend {
  public:
   DeviceType device_type() const override { return DeviceType::CPU; }
@@ -203,10 +284,7 @@ class CpuBackend final : public Backend {
         float* pr = preact ? preact + r * cols : nullptr;
         if (act == Activation::Relu) {  // the hot case, kept branch-free for the vectoriser
           if (bias) {
-            for (int64_t c = 0; c < cols; ++c) {
-              float v = yr[c] + bias[c];
-              yr[c] = v < 0.0f ? 0.0f : v;
-            }
+            bias_relu_row(yr, bias, cols);
           } else {
             for (int64_t c = 0; c < cols; ++c) yr[c] = yr[c] < 0.0f ? 0.0f : yr[c];
           }
@@ -240,9 +318,7 @@ class CpuBackend final : public Backend {
         if (dx != dy) std::memcpy(dx, dy, sizeof(float) * n);
         return;
       case Activation::Relu:
-        parallel_for(n, [&](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-        });
+        parallel_for(n, [&](int64_t b, int64_t e) { relu_backward_range(y, dy, dx, b, e); });
         return;
       case Activation::Sigmoid:
         vec(dx, n) = vec(dy, n) * vec(y, n) * (1.0f - vec(y, n));
@@ -535,65 +611,23 @@ class CpuBackend final : public Backend {
   // ---- optimizers ----
   void sgd_update(float* p, const float* g, float* m, int64_t n, float lr, float momentum,
                   bool nesterov) override {
-    parallel_for(n, [&](int64_t b, int64_t e) {
-      if (!m) {
-        for (int64_t i = b; i < e; ++i) p[i] -= lr * g[i];
-        return;
-      }
-      for (int64_t i = b; i < e; ++i) {
-        m[i] = momentum * m[i] - lr * g[i];
-        p[i] += nesterov ? momentum * m[i] - lr * g[i] : m[i];
-      }
-    });
+    parallel_for(n, [&](int64_t b, int64_t e) { sgd_range(p, g, m, b, e, lr, momentum, nesterov); });
   }
   void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n,
                    float alpha, float beta1, float beta2, float epsilon) override {
-    const float one_minus_b1 = 1.0f - beta1, one_minus_b2 = 1.0f - beta2;
     parallel_for(n, [&](int64_t b, int64_t e) {
-      if (vhat) {
-        for (int64_t i = b; i < e; ++i) {
-          m[i] += (g[i] - m[i]) * one_minus_b1;
-          v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-          vhat[i] = std::max(vhat[i], v[i]);
-          p[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + epsilon);
-        }
-        return;
-      }
-      for (int64_t i = b; i < e; ++i) {
-        m[i] += (g[i] - m[i]) * one_minus_b1;
-        v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-        p[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon);
-      }
+      adam_range(p, g, m, v, vhat, b, e, alpha, 1.0f - beta1, 1.0f - beta2, epsilon);
     });
   }
   void rmsprop_update(float* p, const float* g, float* v, float* mg, float* mom, int64_t n,
                       float lr, float rho, float momentum, float epsilon) override {
     parallel_for(n, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-        float denom = v[i];
-        if (mg) {
-          mg[i] = rho * mg[i] + (1.0f - rho) * g[i];
-          denom = v[i] - mg[i] * mg[i];
-        }
-        float inc = lr * g[i] / std::sqrt(denom + epsilon);
-        if (mom) {
-          mom[i] = momentum * mom[i] + inc;
-          p[i] -= mom[i];
-        } else {
-          p[i] -= inc;
-        }
-      }
+      rmsprop_range(p, g, v, mg, mom, b, e, lr, rho, momentum, epsilon);
     });
   }
   void adagrad_update(float* p, const float* g, float* acc, int64_t n, float lr,
                       float epsilon) override {
-    parallel_for(n, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        acc[i] += g[i] * g[i];
-        p[i] -= lr * g[i] / std::sqrt(acc[i] + epsilon);
-      }
-    });
+    parallel_for(n, [&](int64_t b, int64_t e) { adagrad_range(p, g, acc, b, e, lr, epsilon); });
   }
 
  private:
