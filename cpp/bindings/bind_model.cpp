@@ -33,6 +33,14 @@ LoopOptions loop_options(int64_t batch_size, const py::object& hook, bool every_
   return o;
 }
 
+// A new (rows, *output_shape[1:]) float32 array for a built model's outputs.
+py::array_t<float> output_array(const Sequential& s, int64_t rows) {
+  if (!s.built()) throw ValueError("the model is not built yet");
+  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows)};
+  for (size_t i = 1; i < s.output_shape().size(); ++i) shape.push_back(s.output_shape()[i]);
+  return py::array_t<float>(shape);
+}
+
 // Holds the hook so that it is destroyed with the GIL held, after the released region.
 struct Loop {
   LoopOptions options;
@@ -117,10 +125,7 @@ void init_model(py::module_& m) {
                          const py::object& hook, bool every_batch, bool batch_begin,
                          double interval) {
         HostArray hx = host_array(x);
-        if (!s.built()) throw ValueError("the model is not built yet");
-        std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(hx.rows())};
-        for (size_t i = 1; i < s.output_shape().size(); ++i) shape.push_back(s.output_shape()[i]);
-        py::array_t<float> out(shape);
+        py::array_t<float> out = output_array(s, hx.rows());
         float* dst = out.mutable_data();
         Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
         {
@@ -133,10 +138,7 @@ void init_model(py::module_& m) {
         // The small-input fast path: no loop machinery, no hook, no GIL release (a release and
         // re-acquire costs more than a one-sample forward pass).
         HostArray hx = host_array(x);
-        if (!s.built()) throw ValueError("the model is not built yet");
-        std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(hx.rows())};
-        for (size_t i = 1; i < s.output_shape().size(); ++i) shape.push_back(s.output_shape()[i]);
-        py::array_t<float> out(shape);
+        py::array_t<float> out = output_array(s, hx.rows());
         float* dst = out.mutable_data();
         if (hx.rows() <= 64) {
           s.call(hx, training, dst);
