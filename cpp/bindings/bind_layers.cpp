@@ -22,9 +22,17 @@ void init_layers(py::module_& m) {
         return names;
       })
       .def_property_readonly("param_count", [](const Layer& l) {
+        // All weights, trainable or not (Keras's count_params()).
         if (!l.built()) return int64_t{0};
         int64_t n = 0;
         for (const auto& s : l.param_specs()) n += shape_numel(s.shape);
+        return n;
+      })
+      .def_property_readonly("non_trainable_param_count", [](const Layer& l) {
+        if (!l.built()) return int64_t{0};
+        int64_t n = 0;
+        for (const auto& s : l.param_specs())
+          if (!s.trainable) n += shape_numel(s.shape);
         return n;
       })
       .def("get_weights", [](Layer& l) {

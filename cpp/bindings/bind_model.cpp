@@ -59,6 +59,7 @@ void init_model(py::module_& m) {
       .def_property_readonly("input_shape", [](const Sequential& s) { return shape_to_py(s.input_shape()); })
       .def_property_readonly("output_shape", [](const Sequential& s) { return shape_to_py(s.output_shape()); })
       .def_property_readonly("param_count", &Sequential::param_count)
+      .def_property_readonly("non_trainable_param_count", &Sequential::state_count)
       .def_property_readonly("train_steps", &Sequential::train_steps)
       .def("compile", &Sequential::compile, py::arg("loss"), py::arg("optimizer"),
            py::arg("metrics"))

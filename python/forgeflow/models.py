@@ -135,7 +135,7 @@ class Sequential:
             raise ValueError(f'You tried to call `count_params` on model "{self.name}", but the '
                              "model isn't built. Build it with model.build(input_shape) or call it "
                              "on data first.")
-        return self._core.param_count
+        return self._core.param_count + self._core.non_trainable_param_count
 
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Prints Keras 3's summary table (layers, output shapes, parameter counts)."""
@@ -145,9 +145,10 @@ class Sequential:
                 rows.append((layer.name, type(layer).__name__, layer.output_shape, layer.count_params()))
             else:
                 rows.append((layer.name, type(layer).__name__, None, 0))
-        total = self._core.param_count if self.built else 0
-        summary_mod.print_summary(self.name, rows, total, 0, line_length=line_length,
-                                  positions=positions, print_fn=print_fn)
+        trainable = self._core.param_count if self.built else 0
+        non_trainable = self._core.non_trainable_param_count if self.built else 0
+        summary_mod.print_summary(self.name, rows, trainable, non_trainable,
+                                  line_length=line_length, positions=positions, print_fn=print_fn)
 
     def get_weights(self):
         """All weights as a list of NumPy arrays, layer by layer."""

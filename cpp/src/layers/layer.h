@@ -10,11 +10,15 @@
 
 namespace ff {
 
-// A trainable parameter a layer asks the model for.
+// A parameter a layer asks the model for. Trainable ones live in the model's contiguous
+// parameter buffer (updated by the optimizer, with a gradient); non-trainable ones (moving
+// statistics, adapted normalisation constants) in a separate state buffer, without a gradient:
+// their grads() entry is an undefined Tensor.
 struct ParamSpec {
-  std::string name;         // "kernel", "bias"
+  std::string name;         // "kernel", "bias", "moving_mean"
   Shape shape;              // fully known
   std::string initializer;  // Keras initializer name
+  bool trainable = true;
 };
 
 // What one forward/backward call knows about where it runs (for dropout and error messages).

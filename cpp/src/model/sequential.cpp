@@ -26,12 +26,13 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
     // Extending a built model: build the new layer on the current output and re-lay the buffer.
     // The existing parameters lead the new layout, so their (possibly trained) values carry over.
     Shape in = input_shape_;
-    Tensor old = params_;
-    const int64_t old_count = param_count();
+    Tensor old = params_, old_state = state_;
+    const int64_t old_count = param_count(), old_state_count = state_count();
     layers_.push_back(layer);
     built_ = false;
     build(in);
     backend_->copy(params_.raw(), old.raw(), static_cast<size_t>(old_count) * sizeof(float));
+    backend_->copy(state_.raw(), old_state.raw(), static_cast<size_t>(old_state_count) * sizeof(float));
     return;
   }
   layers_.push_back(std::move(layer));
@@ -55,37 +56,44 @@ void Sequential::build(const Shape& input_shape) {
   Shape cur = in;
   for (auto& l : layers_) cur = l->build(cur);
 
-  // One contiguous buffer for all parameters, one for their gradients.
-  int64_t total = 0;
+  // One contiguous buffer for all trainable parameters, one for their gradients, and one for
+  // non-trainable state (never touched by the optimizer).
+  int64_t trainable_total = 0, state_total = 0;
   std::vector<ParamRef> refs;
   for (size_t i = 0; i < layers_.size(); ++i)
     for (auto& spec : layers_[i]->param_specs()) {
       refs.push_back({i, spec, Tensor()});
-      total += shape_numel(spec.shape);
+      (spec.trainable ? trainable_total : state_total) += shape_numel(spec.shape);
     }
-  params_ = Tensor::zeros(*backend_, {std::max<int64_t>(total, 1)});
-  grads_ = Tensor::zeros(*backend_, {std::max<int64_t>(total, 1)});
+  params_ = Tensor::zeros(*backend_, {std::max<int64_t>(trainable_total, 1)});
+  grads_ = Tensor::zeros(*backend_, {std::max<int64_t>(trainable_total, 1)});
+  state_ = Tensor::zeros(*backend_, {std::max<int64_t>(state_total, 1)});
   segments_.clear();
-  int64_t offset = 0;
+  int64_t offset = 0, state_offset = 0;
   std::vector<std::vector<Tensor>> layer_params(layers_.size()), layer_grads(layers_.size());
-  for (size_t r = 0; r < refs.size(); ++r) {
-    auto& ref = refs[r];
-    int64_t n = shape_numel(ref.spec.shape);
-    ref.value = params_.view(offset, ref.spec.shape);
+  for (auto& ref : refs) {
+    const int64_t n = shape_numel(ref.spec.shape);
+    if (ref.spec.trainable) {
+      ref.value = params_.view(offset, ref.spec.shape);
+      layer_grads[ref.layer].push_back(grads_.view(offset, ref.spec.shape));
+      segments_.push_back({offset, n});
+      offset += n;
+    } else {
+      ref.value = state_.view(state_offset, ref.spec.shape);
+      layer_grads[ref.layer].push_back(Tensor());
+      state_offset += n;
+    }
     layer_params[ref.layer].push_back(ref.value);
-    layer_grads[ref.layer].push_back(grads_.view(offset, ref.spec.shape));
     // Each parameter draws from its own stream of the layer's seed.
     initialize(ref.value, ref.spec.initializer,
                mix_seed(layers_[ref.layer]->seed(), layer_params[ref.layer].size()));
-    segments_.push_back({offset, n});
-    offset += n;
   }
   needs_input_grad_.assign(layers_.size(), false);
   bool params_before = false;
   for (size_t i = 0; i < layers_.size(); ++i) {
     layers_[i]->bind(layer_params[i], layer_grads[i]);
     needs_input_grad_[i] = params_before;
-    if (!layers_[i]->param_specs().empty()) params_before = true;
+    for (const auto& spec : layers_[i]->param_specs()) params_before |= spec.trainable;
   }
   param_refs_ = std::move(refs);
   input_shape_ = in;

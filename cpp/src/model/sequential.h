@@ -60,10 +60,17 @@ class Sequential {
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
   const Shape& output_shape() const { return output_shape_; }
-  // Parameters in the model (0 when it has none; the buffer itself never has 0 elements).
+  // Trainable parameters in the model (0 when it has none; the buffer never has 0 elements).
   int64_t param_count() const {
     int64_t n = 0;
     for (const auto& seg : segments_) n += seg.second;
+    return n;
+  }
+  // Non-trainable parameters (moving statistics, adapted constants).
+  int64_t state_count() const {
+    int64_t n = 0;
+    for (const auto& ref : param_refs_)
+      if (!ref.spec.trainable) n += ref.value.numel();
     return n;
   }
 
@@ -137,7 +144,7 @@ class Sequential {
   std::vector<std::shared_ptr<Layer>> layers_;
   bool built_ = false;
   Shape input_shape_, output_shape_;
-  Tensor params_, grads_;
+  Tensor params_, grads_, state_;
   std::vector<ParamRef> param_refs_;
   std::vector<Segment> segments_;
   std::vector<bool> needs_input_grad_;  // per layer: is dL/dx of this layer needed?

@@ -106,7 +106,8 @@ void Sequential::backward(Plan& p, const StepContext& ctx) {
     if (!check) continue;
     const std::string who = "layer \"" + layer.name() + "\" (" + layer.class_name() + ")";
     for (const Tensor& g : layer.grads())
-      if (backend_->has_nonfinite(g.data<float>(), g.numel())) numerics_error(who, "backward", g, ctx);
+      if (g.defined() && backend_->has_nonfinite(g.data<float>(), g.numel()))
+        numerics_error(who, "backward", g, ctx);
     if (dx && backend_->has_nonfinite(dx->data<float>(), dx->numel()))
       numerics_error(who, "backward", *dx, ctx);
   }

@@ -8,8 +8,8 @@ import numbers
 
 import numpy as np
 
-from . import _core
-from ._naming import snake_case, unique_name
+from .. import _core
+from .._naming import snake_case, unique_name
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape", "Dropout"]
 
