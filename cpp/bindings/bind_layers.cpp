@@ -4,6 +4,7 @@
 #include "layers/dense.h"
 #include "layers/dropout.h"
 #include "layers/flatten.h"
+#include "layers/merge.h"
 #include "layers/reshape.h"
 
 namespace ff::bindings {
@@ -16,6 +17,12 @@ void init_layers(py::module_& m) {
       .def_property_readonly("input_shape", [](const Layer& l) { return shape_to_py(l.input_shape()); })
       .def_property_readonly("output_shape", [](const Layer& l) { return shape_to_py(l.output_shape()); })
       .def("build", [](Layer& l, py::handle shape) { return shape_to_py(l.build(shape_from_py(shape))); })
+      .def_property_readonly("num_inputs", &Layer::num_inputs)
+      .def("build_multi", [](Layer& l, const py::list& shapes) {
+        std::vector<Shape> in;
+        for (auto s : shapes) in.push_back(shape_from_py(s));
+        return shape_to_py(l.build_multi(in));
+      })
       .def_property_readonly("param_names", [](const Layer& l) {
         std::vector<std::string> names;
         for (const auto& s : l.param_specs()) names.push_back(s.name);
@@ -77,6 +84,15 @@ void init_layers(py::module_& m) {
              return std::make_shared<Reshape>(std::move(name), seed, shape_from_py(target));
            }),
            py::arg("name"), py::arg("seed"), py::arg("target_shape"));
+  py::class_<Add, Layer, std::shared_ptr<Add>>(m, "Add")
+      .def(py::init<std::string, uint64_t>(), py::arg("name"), py::arg("seed"));
+  py::class_<Average, Layer, std::shared_ptr<Average>>(m, "Average")
+      .def(py::init<std::string, uint64_t>(), py::arg("name"), py::arg("seed"));
+  py::class_<Multiply, Layer, std::shared_ptr<Multiply>>(m, "Multiply")
+      .def(py::init<std::string, uint64_t>(), py::arg("name"), py::arg("seed"));
+  py::class_<Concatenate, Layer, std::shared_ptr<Concatenate>>(m, "Concatenate")
+      .def(py::init<std::string, uint64_t, int>(), py::arg("name"), py::arg("seed"),
+           py::arg("axis"));
   py::class_<Dropout, Layer, std::shared_ptr<Dropout>>(m, "Dropout")
       .def(py::init<std::string, uint64_t, float>(), py::arg("name"), py::arg("seed"),
            py::arg("rate"))

@@ -1,5 +1,6 @@
-// Bindings for the Sequential model: structure, build, compile and the GIL-free loops.
-// Every loop releases the GIL; the hook re-acquires it only when it is called.
+// Bindings for models: Model (the functional graph: inputs, layer calls, outputs) and Sequential
+// (the chain built onto it). Every loop takes lists of arrays (one per input / output) and
+// releases the GIL; the hook re-acquires it only when it is called.
 #include "bindings.h"
 #include "core/errors.h"
 
@@ -33,60 +34,108 @@ LoopOptions loop_options(int64_t batch_size, const py::object& hook, bool every_
   return o;
 }
 
-// A new (rows, *output_shape[1:]) float32 array for a built model's outputs.
-py::array_t<float> output_array(const Sequential& s, int64_t rows) {
-  if (!s.built()) throw ValueError("the model is not built yet");
-  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows)};
-  for (size_t i = 1; i < s.output_shape().size(); ++i) shape.push_back(s.output_shape()[i]);
-  return py::array_t<float>(shape);
-}
-
 // Holds the hook so that it is destroyed with the GIL held, after the released region.
 struct Loop {
   LoopOptions options;
 };
 
+// Arrays (None allowed for outputs without targets) viewed without copying; the list keeps them
+// alive for the call.
+std::vector<HostArray> host_arrays(const py::list& arrays) {
+  std::vector<HostArray> out;
+  for (auto item : arrays) out.push_back(item.is_none() ? HostArray{} : host_array(item.cast<py::array>()));
+  return out;
+}
+
+// New (rows, *output_shape(i)[1:]) float32 arrays, one per model output, and their data pointers.
+py::list output_arrays(const Model& m, int64_t rows, std::vector<float*>& pointers) {
+  if (!m.built()) throw ValueError("the model is not built yet");
+  py::list out;
+  pointers.clear();
+  for (int o = 0; o < m.num_outputs(); ++o) {
+    std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(rows)};
+    Shape s = m.output_shape(o);
+    for (size_t i = 1; i < s.size(); ++i) shape.push_back(s[i]);
+    py::array_t<float> a(shape);
+    pointers.push_back(a.mutable_data());
+    out.append(a);
+  }
+  return out;
+}
+
+int64_t rows_of(const std::vector<HostArray>& xs) { return xs.empty() ? 0 : xs[0].rows(); }
+
 }  // namespace
 
 void init_model(py::module_& m) {
-  py::class_<Sequential, std::shared_ptr<Sequential>>(m, "Sequential")
-      .def(py::init([]() { return std::make_shared<Sequential>(cpu_backend()); }))
-      .def("add", &Sequential::add)
-      .def("pop", &Sequential::pop)
-      .def_property_readonly("layers", [](const Sequential& s) { return s.layers(); })
-      .def("build", [](Sequential& s, py::handle shape) { s.build(shape_from_py(shape)); })
-      .def_property_readonly("built", &Sequential::built)
-      .def_property_readonly("input_shape", [](const Sequential& s) { return shape_to_py(s.input_shape()); })
-      .def_property_readonly("output_shape", [](const Sequential& s) { return shape_to_py(s.output_shape()); })
-      .def_property_readonly("param_count", &Sequential::param_count)
-      .def_property_readonly("non_trainable_param_count", &Sequential::state_count)
-      .def_property_readonly("train_steps", &Sequential::train_steps)
-      .def("compile", &Sequential::compile, py::arg("loss"), py::arg("optimizer"),
-           py::arg("metrics"))
-      .def_property_readonly("compiled", &Sequential::compiled)
-      .def_property_readonly("metric_names", &Sequential::metric_names)
-      .def("check_input", [](const Sequential& s, py::handle shape) { s.check_input(shape_from_py(shape)); })
-      .def("check_targets", [](const Sequential& s, py::handle x_shape, py::handle y_shape,
-                               const std::string& dtype) {
-        DType t = dtype == "int64" ? DType::Int64 : DType::Float32;
-        return shape_to_py(s.check_targets(shape_from_py(x_shape), shape_from_py(y_shape), t));
+  py::class_<Model, std::shared_ptr<Model>>(m, "Model")
+      .def(py::init([]() { return std::make_shared<Model>(cpu_backend()); }))
+      .def("add_input", [](Model& g, py::handle shape) { return g.add_input(shape_from_py(shape)); })
+      .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
+        return g.add_node(std::move(layer), inputs);
       })
-      .def("get_weights", [](const Sequential& s) {
+      .def("set_outputs", &Model::set_outputs)
+      .def("finalize", &Model::finalize)
+      .def_property_readonly("built", &Model::built)
+      .def_property_readonly("num_inputs", &Model::num_inputs)
+      .def_property_readonly("num_outputs", &Model::num_outputs)
+      .def("value_shape", [](const Model& g, int v) { return shape_to_py(g.value_shape(v)); })
+      .def_property_readonly("input_shapes", [](const Model& g) {
         py::list out;
-        for (size_t i = 0; i < s.parameters().size(); ++i) out.append(tensor_to_numpy(s.parameters()[i].value));
+        for (int i = 0; i < g.num_inputs(); ++i) out.append(shape_to_py(g.input_shape(i)));
         return out;
       })
-      .def("set_weights", [](Sequential& s, const py::list& weights) {
-        const auto& params = s.parameters();
+      .def_property_readonly("output_shapes", [](const Model& g) {
+        py::list out;
+        for (int i = 0; i < g.num_outputs(); ++i) out.append(shape_to_py(g.output_shape(i)));
+        return out;
+      })
+      .def_property_readonly("param_count", &Model::param_count)
+      .def_property_readonly("non_trainable_param_count", &Model::state_count)
+      .def_property_readonly("train_steps", &Model::train_steps)
+      .def("compile", [](Model& g, const py::list& outputs, std::shared_ptr<Optimizer> optimizer) {
+        // outputs: [(name, loss or None, loss_weight, [metrics])] in model-output order
+        std::vector<OutputSpec> specs;
+        for (auto item : outputs) {
+          auto t = item.cast<py::tuple>();
+          OutputSpec s;
+          s.name = t[0].cast<std::string>();
+          if (!t[1].is_none()) s.loss = t[1].cast<std::shared_ptr<Loss>>();
+          s.loss_weight = t[2].cast<float>();
+          s.metrics = t[3].cast<std::vector<std::shared_ptr<Metric>>>();
+          specs.push_back(std::move(s));
+        }
+        g.compile(std::move(specs), std::move(optimizer));
+      })
+      .def_property_readonly("compiled", &Model::compiled)
+      .def_property_readonly("metric_names", &Model::metric_names)
+      .def("check_inputs", [](const Model& g, const py::list& shapes) {
+        std::vector<Shape> s;
+        for (auto item : shapes) s.push_back(shape_from_py(item));
+        g.check_inputs(s);
+      })
+      .def("check_targets", [](const Model& g, int output, int64_t samples, py::handle y_shape,
+                               const std::string& dtype) {
+        DType t = dtype == "int64" ? DType::Int64 : DType::Float32;
+        return shape_to_py(g.check_targets(output, samples, shape_from_py(y_shape), t));
+      })
+      .def("get_weights", [](const Model& g) {
+        py::list out;
+        for (const auto& ref : g.parameters()) out.append(tensor_to_numpy(ref.value));
+        return out;
+      })
+      .def("set_weights", [](Model& g, const py::list& weights) {
+        const auto& params = g.parameters();
         if (weights.size() != params.size())
           throw ValueError("set_weights() expects a list of " + std::to_string(params.size()) +
                            " arrays for this model, received " + std::to_string(weights.size()));
+        // Validate every shape before writing anything: a failed call changes nothing.
         for (size_t i = 0; i < params.size(); ++i) {
           auto a = py::array::ensure(weights[i]);
           Shape shape(a.shape(), a.shape() + a.ndim());
           if (shape != params[i].value.shape())
             throw ValueError("Weight " + std::to_string(i) + " (" +
-                             s.layers()[params[i].layer]->name() + "/" + params[i].spec.name +
+                             g.layers()[params[i].layer]->name() + "/" + params[i].spec.name +
                              ") has shape " + shape_str(params[i].value.shape()) +
                              "; received an array of shape " + shape_str(shape) +
                              ". Nothing was changed.");
@@ -96,59 +145,67 @@ void init_model(py::module_& m) {
           numpy_into_tensor(py::array::ensure(weights[i]), t, "set_weights");
         }
       })
-      .def("train_epoch", [](Sequential& s, const py::array& x, const py::array& y,
+      .def("train_epoch", [](Model& g, const py::list& xs, const py::list& ys,
                              const py::array_t<int64_t, py::array::c_style>& order, int64_t epoch,
                              int64_t batch_size, const py::object& hook, bool every_batch,
                              bool batch_begin, double interval) {
-        HostArray hx = host_array(x), hy = host_array(y);
+        auto hx = host_arrays(xs), hy = host_arrays(ys);
         std::vector<int64_t> ord(order.data(), order.data() + order.size());
         Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
         Logs logs;
         {
           py::gil_scoped_release release;
-          logs = s.train_epoch(hx, hy, ord, epoch, loop.options);
+          logs = g.train_epoch(hx, hy, ord, epoch, loop.options);
         }
         return logs_to_py(logs);
       })
-      .def("evaluate", [](Sequential& s, const py::array& x, const py::array& y, int64_t batch_size,
+      .def("evaluate", [](Model& g, const py::list& xs, const py::list& ys, int64_t batch_size,
                           const py::object& hook, bool every_batch, bool batch_begin,
                           double interval) {
-        HostArray hx = host_array(x), hy = host_array(y);
+        auto hx = host_arrays(xs), hy = host_arrays(ys);
         Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
         Logs logs;
         {
           py::gil_scoped_release release;
-          logs = s.evaluate(hx, hy, loop.options);
+          logs = g.evaluate(hx, hy, loop.options);
         }
         return logs_to_py(logs);
       })
-      .def("predict", [](Sequential& s, const py::array& x, int64_t batch_size,
-                         const py::object& hook, bool every_batch, bool batch_begin,
-                         double interval) {
-        HostArray hx = host_array(x);
-        py::array_t<float> out = output_array(s, hx.rows());
-        float* dst = out.mutable_data();
+      .def("predict", [](Model& g, const py::list& xs, int64_t batch_size, const py::object& hook,
+                         bool every_batch, bool batch_begin, double interval) {
+        auto hx = host_arrays(xs);
+        std::vector<float*> dst;
+        py::list out = output_arrays(g, rows_of(hx), dst);
         Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
         {
           py::gil_scoped_release release;
-          s.predict(hx, dst, loop.options);
+          g.predict(hx, dst, loop.options);
         }
         return out;
       })
-      .def("call", [](Sequential& s, const py::array& x, bool training) {
-        // The small-input fast path: no loop machinery, no hook, no GIL release (a release and
-        // re-acquire costs more than a one-sample forward pass).
-        HostArray hx = host_array(x);
-        py::array_t<float> out = output_array(s, hx.rows());
-        float* dst = out.mutable_data();
-        if (hx.rows() <= 64) {
-          s.call(hx, training, dst);
+      .def("call", [](Model& g, const py::list& xs, bool training) {
+        // The small-input fast path: no loop machinery, no hook, and no GIL release for small
+        // batches (a release and re-acquire costs more than a one-sample forward pass).
+        auto hx = host_arrays(xs);
+        std::vector<float*> dst;
+        py::list out = output_arrays(g, rows_of(hx), dst);
+        if (rows_of(hx) <= 64) {
+          g.call(hx, training, dst);
         } else {
           py::gil_scoped_release release;
-          s.call(hx, training, dst);
+          g.call(hx, training, dst);
         }
         return out;
       });
+
+  py::class_<Sequential, Model, std::shared_ptr<Sequential>>(m, "Sequential")
+      .def(py::init([]() { return std::make_shared<Sequential>(cpu_backend()); }))
+      .def("add", &Sequential::add)
+      .def("pop", &Sequential::pop)
+      .def_property_readonly("layers", [](const Sequential& s) { return s.layers(); })
+      .def("build", [](Sequential& s, py::handle shape) { s.build(shape_from_py(shape)); })
+      .def_property_readonly("input_shape", [](const Sequential& s) { return shape_to_py(s.input_shape()); })
+      .def_property_readonly("output_shape", [](const Sequential& s) { return shape_to_py(s.output_shape()); });
 }
 
 }  // namespace ff::bindings

@@ -25,6 +25,8 @@ void numpy_into_tensor(const py::array& a, Tensor& t, const std::string& what);
 
 void init_core(py::module_& m);
 void init_layers(py::module_& m);
+void init_conv_layers(py::module_& m);
+void init_preprocessing_layers(py::module_& m);
 void init_losses(py::module_& m);
 void init_optimizers(py::module_& m);
 void init_metrics(py::module_& m);

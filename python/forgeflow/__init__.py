@@ -7,14 +7,21 @@
                   loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=10)
+
+The functional API builds any directed acyclic graph of layers:
+
+    inputs = ff.Input(shape=(32,))
+    h = ff.layers.Dense(64, activation="relu")(inputs)
+    outputs = ff.layers.Dense(1)(ff.layers.Add()([h, ff.layers.Dense(64)(h)]))
+    model = ff.Model(inputs, outputs)
 """
 from . import _core
 from . import activations, callbacks, datasets, debugging, layers, losses, metrics, optimizers, utils
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
-from .models import Sequential
+from .models import Model, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
+__all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
            "callbacks", "activations", "datasets", "debugging", "utils", "LikelyMistakeWarning"]

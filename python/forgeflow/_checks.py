@@ -11,6 +11,11 @@ class LikelyMistakeWarning(UserWarning):
 
 
 _CROSSENTROPY = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+# Layers that pass values through without changing what they mean (an activation before them
+# is still the model's output activation).
+_PASS_THROUGH = ("Dropout", "Flatten", "Reshape")
+# Layers that scale raw inputs inside the model: unnormalised data is expected before them.
+SCALING_LAYERS = ("Rescaling", "Normalization", "BatchNormalization")
 
 
 def _warn(model, key, message):
@@ -20,19 +25,32 @@ def _warn(model, key, message):
     warnings.warn(message, LikelyMistakeWarning, stacklevel=4)
 
 
-def output_activation(model):
-    """Name of the activation the model's last computing layer applies ('linear' if none)."""
-    for layer in reversed(model.layers):
+def stack_activation(layers):
+    """The activation a stack of layers ends with ('linear' if none)."""
+    for layer in reversed(layers):
         act = getattr(layer, "activation", None)
         if isinstance(act, str):
             return act
-        if type(layer).__name__ in ("Dense",):
+        if type(layer).__name__ not in _PASS_THROUGH:
             return "linear"
     return "linear"
 
 
-def at_compile(model, loss, optimizer):
-    act = output_activation(model)
+def tensor_activation(tensor):
+    """The activation that produced a functional model's output tensor ('linear' if none)."""
+    while tensor._history is not None:
+        layer, parents, _ = tensor._history
+        act = getattr(layer, "activation", None)
+        if isinstance(act, str):
+            return act
+        if type(layer).__name__ not in _PASS_THROUGH or len(parents) != 1:
+            return "linear"
+        tensor = parents[0]
+    return "linear"
+
+
+def at_compile(model, loss, act, optimizer):
+    """Checks one output's loss against the activation producing it, and the optimizer."""
     name = loss._core_name
     if name in _CROSSENTROPY and loss.from_logits and act in ("softmax", "sigmoid"):
         _warn(model, "logits-after-activation",
@@ -52,16 +70,20 @@ def at_compile(model, loss, optimizer):
               "training will very likely diverge. Use e.g. Adam(learning_rate=0.001).")
 
 
-def at_first_batch(model, x_batch, y_batch, loss, x_was_integer):
-    """Looks at one batch only (never the whole dataset)."""
+def at_first_batch_inputs(model, x_batch, x_was_integer):
+    """Looks at one input's first batch only (never the whole dataset)."""
     if x_batch.size:
         lo, hi = float(np.min(x_batch)), float(np.max(x_batch))
         if lo >= 0 and hi > 2.0 and (x_was_integer or hi <= 255.0) and hi >= 10.0:
             _warn(model, "unnormalised",
                   f"The inputs look unnormalised: the first batch ranges from {lo:g} to {hi:g} "
                   "(0-255 pixel values?). Networks train far better on inputs scaled to about "
-                  "[0, 1]: divide by 255 (x / 255.0) before fit.")
-    act = output_activation(model)
+                  "[0, 1]: divide by 255 (x / 255.0) before fit, or start the model with "
+                  "Rescaling(1/255).")
+
+
+def at_first_batch_targets(model, y_batch, loss, act):
+    """Looks at one output's first batch of targets only."""
     if act == "softmax" and loss._core_name in ("mean_squared_error", "mean_absolute_error"):
         y = np.asarray(y_batch)
         if y.size and np.all(np.isin(y, (0.0, 1.0))):

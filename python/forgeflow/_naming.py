@@ -7,9 +7,10 @@ _counters = {}
 
 
 def snake_case(class_name):
-    """'BatchNormalization' -> 'batch_normalization', 'Dense' -> 'dense'."""
+    """'BatchNormalization' -> 'batch_normalization', 'Dense' -> 'dense', 'Conv2D' -> 'conv2d',
+    'MaxPooling2D' -> 'max_pooling2d' (Keras's to_snake_case: no break after a digit)."""
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def unique_name(prefix):

@@ -1,5 +1,7 @@
-"""Sequential: the Keras model API (add / build / summary / compile / fit / evaluate / predict /
-__call__ / train_on_batch / get_weights ...) over the C++ model, whose loops run without the GIL.
+"""Models: ``Model`` (the functional API: ``ff.Model(inputs, outputs)`` over any directed acyclic
+graph of layer calls, several inputs and outputs, shared layers) and ``Sequential`` (a stack of
+layers), both with Keras's API (summary / compile / fit / evaluate / predict / __call__ /
+train_on_batch / get_weights ...) over the C++ model, whose loops run without the GIL.
 
 Python here only parses arguments, converts and validates data (strictly: nothing is
 broadcast, labels are never silently cast), drives callbacks and the progress bar.
@@ -16,7 +18,7 @@ from .callbacks import CallbackList
 from .layers import InputLayer, KerasTensor, Layer
 from .utils import summary as summary_mod
 
-__all__ = ["Sequential"]
+__all__ = ["Model", "Sequential"]
 
 _PROGRESS_INTERVAL = 0.05  # seconds between progress-bar redraws (Keras's default)
 _SIGNAL_INTERVAL = 0.1     # seconds between Ctrl-C checks when nothing else calls back
@@ -38,97 +40,173 @@ def _positive_int(value, name, default=None):
     return int(value)
 
 
-class Sequential:
-    """A linear stack of layers: ``Sequential([Flatten(input_shape=(28, 28)), Dense(10)])``."""
+def _per_output(value, names, what):
+    """A per-output list from one value (applied to every output), a list or a dict by name."""
+    if isinstance(value, dict):
+        unknown = set(value) - set(names)
+        if unknown:
+            raise ValueError(f"{what} names unknown outputs {sorted(unknown)}; the model's outputs "
+                             f"are {names}")
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        if len(value) != len(names):
+            raise ValueError(f"{what} has {len(value)} entries but the model has {len(names)} "
+                             f"outputs {names}")
+        return list(value)
+    return [value] * len(names)
 
-    def __init__(self, layers=None, name=None, trainable=True):
-        self.name = name or unique_name("sequential")
+
+class Model:
+    """A model over a graph of layers: ``ff.Model(inputs, outputs)``.
+
+    ``inputs``/``outputs`` are symbolic tensors (``ff.Input(...)`` and the results of calling
+    layers on them), or lists or dicts of them. Several inputs take a list (or a dict by input
+    name) of arrays; several outputs take targets likewise and give a list of predictions."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
+        if inputs is None or outputs is None:
+            raise TypeError("Model(inputs, outputs): build it from ff.Input(...) tensors and the "
+                            "outputs of layers called on them (subclassing Model is not supported "
+                            "yet).")
+        self._setup(name or unique_name("functional"), trainable)
+        self._build_graph(inputs, outputs)
+
+    def _setup(self, name, trainable):
+        self.name = name
         self.trainable = trainable
-        self._core = _core.Sequential()
-        self._layers = []
-        self._input_shape = None
-        self._input_name = None
         self.optimizer = None
         self.loss = None
+        self.compiled = False
+        self._losses = []
+        self._loss_weights = []
         self._metric_specs = []
         self._metrics_resolved = False
         self.stop_training = False
         self.history = None
         self._warned = set()
         self._first_batch_checked = False
-        for layer in layers or []:
-            self.add(layer)
+        self._outputs_as_dict = False
+
+    # ------------------------------------------------------------------ graph
+    @staticmethod
+    def _flatten(struct, what):
+        if isinstance(struct, KerasTensor):
+            return [struct], None
+        if isinstance(struct, dict):
+            items = list(struct.items())
+            tensors = [t for _, t in items]
+            keys = [str(k) for k, _ in items]
+        elif isinstance(struct, (list, tuple)):
+            tensors, keys = list(struct), None
+        else:
+            raise TypeError(f"Model {what} must be symbolic tensors (ff.Input or layer outputs), "
+                            f"received {type(struct).__name__}")
+        for t in tensors:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model {what} must be symbolic tensors (ff.Input or layer "
+                                f"outputs), received {t!r}")
+        if not tensors:
+            raise ValueError(f"Model {what} must not be empty")
+        return tensors, keys
+
+    def _build_graph(self, inputs, outputs):
+        in_list, in_keys = self._flatten(inputs, "inputs")
+        out_list, out_keys = self._flatten(outputs, "outputs")
+        for t in in_list:
+            if t._history is not None:
+                raise ValueError(f'Model inputs must come from ff.Input; "{t.name}" is the output of '
+                                 f'layer "{t.producer_name}"')
+        self._outputs_as_dict = out_keys is not None
+        input_ids = {id(t): i for i, t in enumerate(in_list)}
+
+        # Topological order of the layer calls that the outputs need (depth-first, iterative).
+        order, seen = [], set()
+        for out in out_list:
+            stack = [(out, False)]
+            while stack:
+                t, expanded = stack.pop()
+                if id(t) in seen:
+                    continue
+                if t._history is None:
+                    if id(t) not in input_ids:
+                        raise ValueError(
+                            f'Graph disconnected: cannot obtain the value of input "{t.name}" '
+                            f"{t.shape}: it is not one of the model inputs "
+                            f"{[i.name for i in in_list]}. Pass it in `inputs`.")
+                    seen.add(id(t))
+                    continue
+                if expanded:
+                    seen.add(id(t))
+                    order.append(t)
+                    continue
+                stack.append((t, True))
+                for parent in reversed(t._history[1]):
+                    if id(parent) not in seen:
+                        stack.append((parent, False))
+
+        core = _core.Model()
+        value = {}
+        for t in in_list:
+            value[id(t)] = core.add_input(t.shape)
+        for t in order:
+            layer, parents, _ = t._history
+            value[id(t)] = core.add_node(layer._core, [value[id(p)] for p in parents])
+        core.set_outputs([value[id(t)] for t in out_list])
+        core.finalize()
+        self._core = core
+        self.inputs, self.outputs = in_list, out_list
+        self._input_names = in_keys or [t.name for t in in_list]
+        names = out_keys or [t.producer_name for t in out_list]
+        if len(set(names)) != len(names):  # one layer giving two outputs: number them
+            names = [f"{n}_{i}" for i, n in enumerate(names)]
+        self._output_names = names
+        self._nodes = order
+        self._input_layers = [t._input_layer for t in in_list if t._input_layer is not None]
+        layers = []
+        for t in order:
+            if all(t._history[0] is not l for l in layers):
+                layers.append(t._history[0])
+        self._layers = layers
 
     # ------------------------------------------------------------------ structure
-    def add(self, layer):
-        """Appends a layer (or, first, an ``ff.Input`` declaring the input shape)."""
-        if isinstance(layer, (KerasTensor, InputLayer)):
-            if self._layers or self._input_shape is not None:
-                raise ValueError("An Input can only be the first element of a Sequential model")
-            shape = layer.shape
-            self._input_shape = (None,) + tuple(shape[1:])
-            self._input_name = layer.name
-            return
-        if not isinstance(layer, Layer):
-            raise TypeError(
-                "Only instances of forgeflow.layers.Layer can be added to a Sequential model. "
-                f"Received: {layer!r} (of type {type(layer).__name__})")
-        if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
-            self._input_shape = layer._input_shape_arg
-        self._core.add(layer._core)
-        self._layers.append(layer)
-        if self._input_shape is not None and not self._core.built:
-            self._core.build(self._input_shape)
-
-    def pop(self):
-        """Removes the last layer (before the model is built)."""
-        self._core.pop()
-        return self._layers.pop()
-
     @property
     def layers(self):
-        return list(self._layers)
+        """The model's layers (input layers first for functional models, as Keras lists them)."""
+        return list(getattr(self, "_input_layers", [])) + list(self._layers)
 
     def get_layer(self, name=None, index=None):
         """A layer by name or by index."""
+        layers = self.layers
         if index is not None and name is not None:
             raise ValueError("Provide only a layer name or a layer index, not both")
         if index is not None:
-            if not -len(self._layers) <= index < len(self._layers):
+            if not -len(layers) <= index < len(layers):
                 raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
-                                 f"{len(self._layers)} layers.")
-            return self._layers[index]
+                                 f"{len(layers)} layers.")
+            return layers[index]
         if name is not None:
-            for layer in self._layers:
+            for layer in layers:
                 if layer.name == name:
                     return layer
             raise ValueError(f"No such layer: {name}. Existing layers are: "
-                             f"{[l.name for l in self._layers]}.")
+                             f"{[l.name for l in layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
     @property
     def built(self):
         return self._core.built
 
-    def build(self, input_shape=None):
-        """Resolves every layer's shapes and creates the weights for ``input_shape``."""
-        if input_shape is None:
-            input_shape = self._input_shape
-        if input_shape is None:
-            raise ValueError("build() needs an input_shape, e.g. model.build((None, 784))")
-        shape = tuple(input_shape)
-        self._core.build((None,) + shape[1:])
-        self._input_shape = self._core.input_shape
-
     @property
     def input_shape(self):
-        return self._core.input_shape if self.built else self._input_shape
+        shapes = self._core.input_shapes
+        return shapes[0] if len(shapes) == 1 else shapes
 
     @property
     def output_shape(self):
         if not self.built:
             raise ValueError(f'The model "{self.name}" is not built yet: no output shape')
-        return self._core.output_shape
+        shapes = self._core.output_shapes
+        return shapes[0] if len(shapes) == 1 else shapes
 
     def count_params(self):
         if not self.built:
@@ -137,17 +215,23 @@ class Sequential:
                              "on data first.")
         return self._core.param_count + self._core.non_trainable_param_count
 
-    def summary(self, line_length=None, positions=None, print_fn=None):
-        """Prints Keras 3's summary table (layers, output shapes, parameter counts)."""
+    def _summary_rows(self):
         rows = []
+        for layer in self._input_layers:
+            rows.append((layer.name, "InputLayer", layer.shape, 0, "-"))
         for layer in self._layers:
-            if self.built:
-                rows.append((layer.name, type(layer).__name__, layer.output_shape, layer.count_params()))
-            else:
-                rows.append((layer.name, type(layer).__name__, None, 0))
+            sources = [p.connection() for t in self._nodes if t._history[0] is layer
+                       for p in t._history[1]]
+            rows.append((layer.name, type(layer).__name__, layer.output_shape, layer.count_params(),
+                         sources))
+        return rows
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints Keras 3's summary table (layers, output shapes, parameter counts; functional
+        models add the "Connected to" column)."""
         trainable = self._core.param_count if self.built else 0
         non_trainable = self._core.non_trainable_param_count if self.built else 0
-        summary_mod.print_summary(self.name, rows, trainable, non_trainable,
+        summary_mod.print_summary(self.name, self._summary_rows(), trainable, non_trainable,
                                   line_length=line_length, positions=positions, print_fn=print_fn)
 
     def get_weights(self):
@@ -169,38 +253,76 @@ class Sequential:
             raise ValueError(f'Model "{self.name}" is not built: call build(input_shape) or use '
                              f"it on data before {what}()")
 
+    @property
+    def output_names(self):
+        return list(self._output_names)
+
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
-        """Configures training. Defaults as in Keras 3 (optimizer "rmsprop")."""
+        """Configures training. Defaults as in Keras 3 (optimizer "rmsprop"). With several
+        outputs, ``loss``, ``loss_weights`` and ``metrics`` may be lists (output order) or dicts
+        (by output name); one loss or one metric list applies to every output."""
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy'")
-        if loss_weights is not None or weighted_metrics is not None:
-            raise ValueError("loss_weights and weighted_metrics apply to multi-output and "
-                             "weighted models, which Sequential does not support yet")
-        self.optimizer = optimizers_mod.get(optimizer)
-        self.loss = losses_mod.get(loss)
+        if weighted_metrics is not None:
+            raise ValueError("weighted_metrics need sample weights, which are not supported yet")
+        names = self._output_names_for_compile()
+        losses = [None if l is None else losses_mod.get(l) for l in _per_output(loss, names, "loss")]
+        if all(l is None for l in losses):
+            raise ValueError("compile() needs a loss for at least one output")
+        weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
+        weights = [1.0 if w is None else float(w) for w in weights]
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, metrics_mod.Metric)):
             metrics = [metrics]
-        self._metric_specs = list(metrics)
+        if isinstance(metrics, dict):
+            per_output = _per_output(metrics, names, "metrics")
+        elif len(names) > 1 and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
+            per_output = _per_output(metrics, names, "metrics")
+        else:
+            per_output = [metrics] * len(names)
+        per_output = [[] if m is None else ([m] if isinstance(m, (str, metrics_mod.Metric)) else list(m))
+                      for m in per_output]
+        for name, l, m in zip(names, losses, per_output):
+            if l is None and m:
+                raise ValueError(f'output "{name}" has metrics but no loss')
+        self.optimizer = optimizers_mod.get(optimizer)
+        self._losses, self._loss_weights, self._metric_specs = losses, weights, per_output
+        self.loss = losses[0] if len(losses) == 1 else loss
         self._metrics_resolved = False
         self.compiled = True
         self._first_batch_checked = False
-        _checks.at_compile(self, self.loss, self.optimizer)
+        for l, act in zip(losses, self._output_activations()):
+            if l is not None:
+                _checks.at_compile(self, l, act, self.optimizer)
         if self.built:
             self._resolve_metrics()
 
-    compiled = False
+    def _output_names_for_compile(self):
+        return self._output_names
+
+    def _output_activations(self):
+        return [_checks.tensor_activation(t) for t in self.outputs]
+
+    def _inputs_scaled_in_model(self):
+        """Per input: is it read by a layer that rescales it (so raw 0-255 data is fine)?"""
+        return [any(p is t and type(n._history[0]).__name__ in _checks.SCALING_LAYERS
+                    for n in self._nodes for p in n._history[1]) for t in self.inputs]
 
     def _resolve_metrics(self):
-        metrics = [metrics_mod.resolve(m, self.loss, self._core.output_shape) for m in self._metric_specs]
-        names = [m.name for m in metrics]
-        if len(set(names)) != len(names):
-            raise ValueError(f"Metric names must be unique; received {names}")
-        self._core.compile(self.loss._core, self.optimizer._core, metrics)
+        specs = []
+        shapes = self._core.output_shapes
+        for o, name in enumerate(self._output_names):
+            loss = self._losses[o]
+            metrics = [metrics_mod.resolve(m, loss, shapes[o]) for m in self._metric_specs[o]]
+            metric_names = [m.name for m in metrics]
+            if len(set(metric_names)) != len(metric_names):
+                raise ValueError(f"Metric names must be unique; received {metric_names}")
+            specs.append((name, None if loss is None else loss._core, self._loss_weights[o], metrics))
+        self._core.compile(specs, self.optimizer._core)
         self._metrics_resolved = True
 
     def _require_compiled(self, what):
@@ -214,71 +336,123 @@ class Sequential:
         return list(self._core.metric_names)
 
     # ------------------------------------------------------------------ data
-    def _prepare_x(self, x, what="x"):
+    def _split_struct(self, data, names, what):
+        """One entry per name from a single array, a list/tuple or a dict by name."""
+        if isinstance(data, dict):
+            missing = [n for n in names if n not in data]
+            if missing:
+                raise ValueError(f"{what} is missing entries for {missing}; the model has {names}")
+            unknown = set(data) - set(names)
+            if unknown:
+                raise ValueError(f"{what} has entries {sorted(unknown)} that the model does not "
+                                 f"have; it has {names}")
+            return [data[n] for n in names]
+        if len(names) == 1:
+            if isinstance(data, (list, tuple)) and len(data) == 1 and isinstance(data[0], np.ndarray):
+                return [data[0]]
+            return [data]
+        if not isinstance(data, (list, tuple)) or len(data) != len(names):
+            raise ValueError(f"The model has {len(names)} {what}s {names}; pass a list of "
+                             f"{len(names)} arrays or a dict by name, received "
+                             f"{type(data).__name__}")
+        return list(data)
+
+    def _prepare_inputs(self, x, what="x"):
         if x is None:
             raise ValueError(f"{what} is required")
-        if isinstance(x, dict) or (isinstance(x, (tuple, list)) and x and isinstance(x[0], np.ndarray)
-                                   and len(x) > 1 and all(isinstance(a, np.ndarray) for a in x)
-                                   and len({a.shape for a in x}) > 1):
-            raise ValueError(f"A Sequential model takes a single input array; received {type(x).__name__} "
-                             "of several arrays")
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{what} must be numeric (float, int or bool); received an array of dtype "
-                            f"{arr.dtype}. Convert it explicitly; forgeflow does not guess.")
-        if arr.ndim == 0:
-            raise ValueError(f"{what} must have a batch dimension; received a scalar. Use [value] "
-                             "for one sample.")
-        # The one adaptation Keras users rely on: a flat list for a (None, 1) input is a column.
-        target = self.input_shape
-        if arr.ndim == 1 and target is not None and len(target) == 2 and target[1] == 1:
-            arr = arr.reshape(-1, 1)
-        was_integer = arr.dtype.kind in "biu"
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        if not self.built:
-            if not self._layers:
-                raise ValueError(f'Model "{self.name}" has no layers')
-            self.build((None,) + arr.shape[1:])
-            if self.compiled and not self._metrics_resolved:
-                self._resolve_metrics()
-        else:
-            self._check_x_shape(arr.shape)
-        return arr, was_integer
+        arrays, integer = [], []
+        expected = self._expected_input_shapes()
+        for i, item in enumerate(self._split_struct(x, self._input_names_for_data(), "input")):
+            label = what if len(expected) == 1 else f"{what}[{self._input_names_for_data()[i]!r}]"
+            arr = np.asarray(item)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"{label} must be numeric (float, int or bool); received an array of "
+                                f"dtype {arr.dtype}. Convert it explicitly; forgeflow does not guess.")
+            if arr.ndim == 0:
+                raise ValueError(f"{label} must have a batch dimension; received a scalar. Use "
+                                 "[value] for one sample.")
+            # The one adaptation Keras users rely on: a flat list for a (None, 1) input is a column.
+            target = expected[i] if expected else None
+            if arr.ndim == 1 and target is not None and len(target) == 2 and target[1] == 1:
+                arr = arr.reshape(-1, 1)
+            integer.append(arr.dtype.kind in "biu")
+            arrays.append(np.ascontiguousarray(arr, dtype=np.float32))
+        self._ensure_built(arrays)
+        self._check_input_shapes(arrays)
+        return arrays, integer
 
-    def _check_x_shape(self, shape):
+    def _input_names_for_data(self):
+        return self._input_names
+
+    def _expected_input_shapes(self):
+        return self._core.input_shapes if self.built else []
+
+    def _ensure_built(self, arrays):
+        if self.compiled and not self._metrics_resolved:
+            self._resolve_metrics()
+
+    def _check_input_shapes(self, arrays):
         try:
-            self._core.check_input(shape)
+            self._core.check_inputs([a.shape for a in arrays])
         except ValueError as e:
-            expected = self._core.input_shape
+            expected_all = self._core.input_shapes
             hint = ""
-            if len(shape) + 1 == len(expected) and expected[-1] == 1 and tuple(shape[1:]) == tuple(expected[1:-1]):
-                hint = (" The data lacks the trailing axis of size 1 (a channel axis?): add it with "
-                        "x[..., None] or np.expand_dims(x, -1).")
-            elif len(shape) == len(expected) + 1 and shape[-1] == 1 and tuple(shape[1:-1]) == tuple(expected[1:]):
-                hint = " The data has an extra trailing axis of size 1: remove it with np.squeeze(x, -1)."
-            raise ValueError(f'{e}. Model "{self.name}" expects inputs of shape {expected}; nothing '
+            for shape, expected in zip((a.shape for a in arrays), expected_all):
+                if len(shape) + 1 == len(expected) and expected[-1] == 1 and tuple(shape[1:]) == tuple(expected[1:-1]):
+                    hint = (" The data lacks the trailing axis of size 1 (a channel axis?): add it "
+                            "with x[..., None] or np.expand_dims(x, -1).")
+                elif len(shape) == len(expected) + 1 and shape[-1] == 1 and tuple(shape[1:-1]) == tuple(expected[1:]):
+                    hint = " The data has an extra trailing axis of size 1: remove it with np.squeeze(x, -1)."
+            shown = expected_all[0] if len(expected_all) == 1 else expected_all
+            raise ValueError(f'{e}. Model "{self.name}" expects inputs of shape {shown}; nothing '
                              f"is broadcast or reshaped silently.{hint}") from None
 
-    def _prepare_y(self, y, n_samples, what="y"):
+    def _prepare_targets(self, y, n_samples, what="y"):
         if y is None:
             raise ValueError(f"{what} is required for training and evaluation")
+        trained = [n for n, l in zip(self._output_names, self._losses) if l is not None]
+        if isinstance(y, dict):
+            unknown = set(y) - set(self._output_names)
+            untrained = set(y) - set(trained) - unknown
+            missing = [n for n in trained if n not in y]
+            if unknown or untrained or missing:
+                raise ValueError(
+                    f"{what} must give targets for exactly the outputs that have a loss, "
+                    f"{trained}; " + "; ".join(filter(None, [
+                        f"unknown {sorted(unknown)}" if unknown else "",
+                        f"without a loss {sorted(untrained)}" if untrained else "",
+                        f"missing {missing}" if missing else ""])))
+            by_name = y
+        else:
+            by_name = dict(zip(trained, self._split_struct(y, trained, "target")))
+        out = []
+        for o, name in enumerate(self._output_names):
+            loss = self._losses[o]
+            if loss is None:
+                out.append(None)
+                continue
+            label = what if len(self._output_names) == 1 else f"{what}[{name!r}]"
+            out.append(self._prepare_target(by_name[name], n_samples, o, loss, label))
+        return out
+
+    def _prepare_target(self, y, n_samples, o, loss, what):
         arr = np.asarray(y)
-        if self.loss.sparse:
+        if loss.sparse:
             if arr.dtype.kind not in "iu":
                 if arr.ndim >= 2 and arr.shape[-1] != 1 and arr.shape[0] == n_samples:
                     # Wrong shape first (e.g. float one-hot labels): the core's error says which
                     # loss fits them, where a cast hint would mislead.
-                    self._core.check_targets((n_samples,), arr.shape, "int64")
+                    self._core.check_targets(o, n_samples, arr.shape, "int64")
                 hint = ""
                 if arr.dtype.kind == "f" and arr.size and np.all(np.mod(arr, 1) == 0):
                     hint = f" These floats are whole numbers: pass {what}.astype('int64')."
                 raise TypeError(
-                    f'The loss "{self.loss._core_name}" expects integer class indices; received '
+                    f'The loss "{loss._core_name}" expects integer class indices; received '
                     f"{what} of dtype {arr.dtype}. Labels are not cast silently.{hint}")
             arr = np.ascontiguousarray(arr, dtype=np.int64)
         else:
             if arr.dtype.kind not in "biuf":
-                raise TypeError(f'The loss "{self.loss._core_name}" expects numeric targets; received '
+                raise TypeError(f'The loss "{loss._core_name}" expects numeric targets; received '
                                 f"{what} of dtype {arr.dtype}.")
             arr = np.ascontiguousarray(arr, dtype=np.float32)
         if arr.ndim == 0 or arr.shape[0] != n_samples:
@@ -286,15 +460,15 @@ class Sequential:
                 "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
                 f"samples: x has {n_samples} samples, {what} has "
                 f"{arr.shape[0] if arr.ndim else 'no batch axis (a scalar)'}.")
-        self._core.check_targets((n_samples,), arr.shape, "int64" if self.loss.sparse else "float32")
-        if self.loss.sparse:
-            self._check_label_range(arr, what)
+        self._core.check_targets(o, n_samples, arr.shape, "int64" if loss.sparse else "float32")
+        if loss.sparse:
+            self._check_label_range(arr, o, loss, what)
         return arr
 
-    def _check_label_range(self, labels, what):
+    def _check_label_range(self, labels, o, loss, what):
         # Over the caller's whole array, before any step: the index reported is the one in their
         # array (not a shuffled or validation-split position) and a failed call changes no weight.
-        classes = self._core.output_shape[-1]
+        classes = self._core.output_shapes[o][-1]
         flat = labels.reshape(len(labels), -1)[:, 0]
         if not flat.size or (flat.min() >= 0 and flat.max() < classes):
             return
@@ -302,7 +476,14 @@ class Sequential:
         raise ValueError(
             f"Received a label value of {int(flat[i])} at sample index {i} of {what}, which is "
             f"outside the valid range [0, {classes}) for the {classes} outputs of the model (loss "
-            f'"{self.loss._core_name}"). Labels must be class indices 0..{classes - 1}.')
+            f'"{loss._core_name}"). Labels must be class indices 0..{classes - 1}.')
+
+    def _format_predictions(self, outputs):
+        if len(outputs) == 1:
+            return outputs[0]
+        if self._outputs_as_dict:
+            return dict(zip(self._output_names, outputs))
+        return list(outputs)
 
     # ------------------------------------------------------------------ loops
     def _hook(self, cbs, phase, every_batch, progbar):
@@ -343,33 +524,39 @@ class Sequential:
             raise ValueError(f"validation_split must be in [0, 1), received {validation_split!r}")
         validation_freq = _positive_int(validation_freq, "validation_freq", 1)
         steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch")
-        x, x_was_integer = self._prepare_x(x)
-        y = self._prepare_y(y, len(x))
+        xs, x_integer = self._prepare_inputs(x)
+        n = len(xs[0])
+        ys = self._prepare_targets(y, n)
         if validation_data is not None and validation_split:
             raise ValueError("Pass either validation_data or validation_split, not both")
         val = None
         if validation_split:
-            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-            if split_at == 0 or split_at == len(x):
+            split_at = int(math.floor(n * (1.0 - validation_split)))
+            if split_at == 0 or split_at == n:
                 raise ValueError(f"validation_split={validation_split} leaves no training or no "
-                                 f"validation samples out of {len(x)}")
-            x, val_x = x[:split_at], x[split_at:]
-            y, val_y = y[:split_at], y[split_at:]
-            val = (val_x, val_y)
+                                 f"validation samples out of {n}")
+            val = ([a[split_at:] for a in xs], [None if a is None else a[split_at:] for a in ys])
+            xs = [a[:split_at] for a in xs]
+            ys = [None if a is None else a[:split_at] for a in ys]
+            n = split_at
         elif validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val)")
             if len(validation_data) == 3 and validation_data[2] is not None:
                 raise ValueError("validation sample weights are not supported yet")
-            val_x, _ = self._prepare_x(validation_data[0], "validation x")
-            val = (val_x, self._prepare_y(validation_data[1], len(val_x), "validation y"))
+            val_xs, _ = self._prepare_inputs(validation_data[0], "validation x")
+            val = (val_xs, self._prepare_targets(validation_data[1], len(val_xs[0]), "validation y"))
         val_batch_size = _positive_int(validation_batch_size, "validation_batch_size", batch_size)
 
         if not self._first_batch_checked:
             self._first_batch_checked = True
-            _checks.at_first_batch(self, x[:batch_size], y[:batch_size], self.loss, x_was_integer)
+            for a, integer, scaled in zip(xs, x_integer, self._inputs_scaled_in_model()):
+                if not scaled:
+                    _checks.at_first_batch_inputs(self, a[:batch_size], integer)
+            for t, loss, act in zip(ys, self._losses, self._output_activations()):
+                if t is not None:
+                    _checks.at_first_batch_targets(self, t[:batch_size], loss, act)
 
-        n = len(x)
         steps = math.ceil(n / batch_size)
         if steps_per_epoch:
             steps = min(steps, steps_per_epoch)
@@ -388,8 +575,8 @@ class Sequential:
                 order = np.arange(n, dtype=np.int64)
             if steps_per_epoch:
                 order = np.ascontiguousarray(order[: steps * batch_size])
-            logs = dict(self._core.train_epoch(x, y, order, epoch, batch_size, hook, every, begin,
-                                               interval))
+            logs = dict(self._core.train_epoch(xs, ys, order, epoch, batch_size, hook, every,
+                                               begin, interval))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_loop(val[0], val[1], val_batch_size, None, validation_steps)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -399,14 +586,15 @@ class Sequential:
         cbs.on_train_end(logs)
         return cbs.history
 
-    def _evaluate_loop(self, x, y, batch_size, cbs, steps):
+    def _evaluate_loop(self, xs, ys, batch_size, cbs, steps):
         if steps is not None:
-            steps = _positive_int(steps, "steps")
-            x, y = x[: steps * batch_size], y[: steps * batch_size]
+            keep = _positive_int(steps, "steps") * batch_size
+            xs = [a[:keep] for a in xs]
+            ys = [None if a is None else a[:keep] for a in ys]
         if cbs is None:
-            return dict(self._core.evaluate(x, y, batch_size, None, False, False, _SIGNAL_INTERVAL))
+            return dict(self._core.evaluate(xs, ys, batch_size, None, False, False, _SIGNAL_INTERVAL))
         hook, every, begin, interval = self._loop_args(cbs, "test")
-        return dict(self._core.evaluate(x, y, batch_size, hook, every, begin, interval))
+        return dict(self._core.evaluate(xs, ys, batch_size, hook, every, begin, interval))
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -416,63 +604,66 @@ class Sequential:
             raise ValueError("sample_weight is not supported yet")
         verbose = _verbose(verbose)
         batch_size = _positive_int(batch_size, "batch_size", 32)
-        x, _ = self._prepare_x(x)
-        y = self._prepare_y(y, len(x))
-        n_steps = math.ceil(len(x) / batch_size) if steps is None else min(steps, math.ceil(len(x) / batch_size))
+        xs, _ = self._prepare_inputs(x)
+        ys = self._prepare_targets(y, len(xs[0]))
+        total = math.ceil(len(xs[0]) / batch_size)
+        n_steps = total if steps is None else min(steps, total)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=n_steps)
         cbs.on_test_begin()
-        logs = self._evaluate_loop(x, y, batch_size, cbs, steps)
+        logs = self._evaluate_loop(xs, ys, batch_size, cbs, steps)
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self._core.metric_names]
-        return values[0] if len(values) == 1 else values
+        return self._format_logs(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for x as a NumPy array, computed batch by batch in the core."""
+        """Model outputs for x (an array, or a list for several outputs), computed batch by
+        batch in the core."""
         verbose = _verbose(verbose)
         batch_size = _positive_int(batch_size, "batch_size", 32)
-        x, _ = self._prepare_x(x)
+        xs, _ = self._prepare_inputs(x)
         if steps is not None:
-            x = x[: _positive_int(steps, "steps") * batch_size]
+            keep = _positive_int(steps, "steps") * batch_size
+            xs = [a[:keep] for a in xs]
         if verbose == 0 and not callbacks:
-            return self._core.predict(x, batch_size, None, False, False, _SIGNAL_INTERVAL)
+            return self._format_predictions(
+                self._core.predict(xs, batch_size, None, False, False, _SIGNAL_INTERVAL))
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=1, steps=math.ceil(len(x) / batch_size))
+                           epochs=1, steps=math.ceil(len(xs[0]) / batch_size))
         hook, every, begin, interval = self._loop_args(cbs, "predict")
         cbs.on_predict_begin()
-        out = self._core.predict(x, batch_size, hook, every, begin, interval)
+        out = self._core.predict(xs, batch_size, hook, every, begin, interval)
         cbs.on_predict_end()
-        return out
+        return self._format_predictions(out)
 
     def __call__(self, x, training=False):
         """One forward pass (``model(x)``), dropout active when training=True; no update."""
-        x, _ = self._prepare_x(x)
-        return self._core.call(x, bool(training))
+        xs, _ = self._prepare_inputs(x)
+        return self._format_predictions(self._core.call(xs, bool(training)))
 
     def predict_on_batch(self, x):
         """Outputs for one batch, no progress bar."""
-        x, _ = self._prepare_x(x)
-        return self._core.call(x, False)
+        xs, _ = self._prepare_inputs(x)
+        return self._format_predictions(self._core.call(xs, False))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient update on one batch; returns its loss (and metrics)."""
         self._require_compiled("training")
         if sample_weight is not None or class_weight is not None:
             raise ValueError("sample_weight and class_weight are not supported yet")
-        x, _ = self._prepare_x(x)
-        y = self._prepare_y(y, len(x))
-        order = np.arange(len(x), dtype=np.int64)
-        logs = dict(self._core.train_epoch(x, y, order, -1, max(len(x), 1), None, False, False, 1e9))
+        xs, _ = self._prepare_inputs(x)
+        n = len(xs[0])
+        ys = self._prepare_targets(y, n)
+        order = np.arange(n, dtype=np.int64)
+        logs = dict(self._core.train_epoch(xs, ys, order, -1, max(n, 1), None, False, False, 1e9))
         return self._format_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, no update."""
         self._require_compiled("evaluation")
-        x, _ = self._prepare_x(x)
-        y = self._prepare_y(y, len(x))
-        logs = dict(self._core.evaluate(x, y, max(len(x), 1), None, False, False, 1e9))
+        xs, _ = self._prepare_inputs(x)
+        n = len(xs[0])
+        ys = self._prepare_targets(y, n)
+        logs = dict(self._core.evaluate(xs, ys, max(n, 1), None, False, False, 1e9))
         return self._format_logs(logs, return_dict)
 
     def _format_logs(self, logs, return_dict):
@@ -482,4 +673,109 @@ class Sequential:
         return values[0] if len(values) == 1 else values
 
     def __repr__(self):
-        return f"<Sequential name={self.name}, built={self.built}>"
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class Sequential(Model):
+    """A linear stack of layers: ``Sequential([Flatten(input_shape=(28, 28)), Dense(10)])``."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        self._setup(name or unique_name("sequential"), trainable)
+        self._core = _core.Sequential()
+        self._layers = []
+        self._input_layers = []
+        self._input_shape = None
+        self._input_name = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ structure
+    def add(self, layer):
+        """Appends a layer (or, first, an ``ff.Input`` declaring the input shape)."""
+        if isinstance(layer, (KerasTensor, InputLayer)):
+            if self._layers or self._input_shape is not None:
+                raise ValueError("An Input can only be the first element of a Sequential model")
+            shape = layer.shape
+            self._input_shape = (None,) + tuple(shape[1:])
+            self._input_name = layer.name
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                "Only instances of forgeflow.layers.Layer can be added to a Sequential model. "
+                f"Received: {layer!r} (of type {type(layer).__name__})")
+        if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
+            self._input_shape = layer._input_shape_arg
+        self._core.add(layer._core)
+        self._layers.append(layer)
+        if self._input_shape is not None and not self._core.built:
+            self._core.build(self._input_shape)
+
+    def pop(self):
+        """Removes the last layer (before the model is built)."""
+        self._core.pop()
+        return self._layers.pop()
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def build(self, input_shape=None):
+        """Resolves every layer's shapes and creates the weights for ``input_shape``."""
+        if input_shape is None:
+            input_shape = self._input_shape
+        if input_shape is None:
+            raise ValueError("build() needs an input_shape, e.g. model.build((None, 784))")
+        shape = tuple(input_shape)
+        self._core.build((None,) + shape[1:])
+        self._input_shape = self._core.input_shape
+        if self.compiled and not self._metrics_resolved:
+            self._resolve_metrics()
+
+    @property
+    def input_shape(self):
+        return self._core.input_shape if self.built else self._input_shape
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            raise ValueError(f'The model "{self.name}" is not built yet: no output shape')
+        return self._core.output_shape
+
+    @property
+    def _input_names(self):
+        return [self._input_name or "input_layer"]
+
+    @property
+    def _output_names(self):
+        return [self._layers[-1].name if self._layers else "output"]
+
+    def _output_names_for_compile(self):
+        return self._output_names
+
+    def _output_activations(self):
+        return [_checks.stack_activation(self._layers)]
+
+    def _inputs_scaled_in_model(self):
+        return [bool(self._layers) and type(self._layers[0]).__name__ in _checks.SCALING_LAYERS]
+
+    def _summary_rows(self):
+        rows = []
+        for layer in self._layers:
+            if self.built:
+                rows.append((layer.name, type(layer).__name__, layer.output_shape, layer.count_params()))
+            else:
+                rows.append((layer.name, type(layer).__name__, None, 0))
+        return rows
+
+    # ------------------------------------------------------------------ data
+    def _expected_input_shapes(self):
+        if self.built:
+            return self._core.input_shapes
+        return [self._input_shape] if self._input_shape is not None else []
+
+    def _ensure_built(self, arrays):
+        if not self.built:
+            if not self._layers:
+                raise ValueError(f'Model "{self.name}" has no layers')
+            self.build((None,) + arrays[0].shape[1:])
+        super()._ensure_built(arrays)

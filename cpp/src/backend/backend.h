@@ -8,12 +8,20 @@
 #include <cstdint>
 #include <string>
 
+#include "backend/window_geometry.h"
+
 namespace ff {
 
 enum class DeviceType { CPU, CUDA };
 
 // Elementwise activations (Keras names; see layers/activations.h for parsing).
 enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Gelu, Swish };
+
+// Image resampling (RandomTranslation/Zoom/Rotation): how a point between pixels is read, and
+// what lies outside the image (Keras's fill modes: reflect (d c b a | a b c d | d c b a),
+// wrap (a b c d | a b c d | a b c d), constant (k k k k | a b c d | k k k k), nearest).
+enum class Interpolation { Bilinear, Nearest };
+enum class FillMode { Reflect, Wrap, Constant, Nearest };
 
 class Backend {
  public:
@@ -62,6 +70,14 @@ class Backend {
   virtual bool has_nonfinite(const float* x, int64_t n) = 0;
   virtual double sum_squares(const float* x, int64_t n) = 0;
   virtual void scale(float* x, int64_t n, float factor) = 0;
+  // y += x (summing gradients of values and layers used more than once).
+  virtual void add(float* y, const float* x, int64_t n) = 0;
+  // y *= x elementwise (Multiply merge).
+  virtual void multiply(float* y, const float* x, int64_t n) = 0;
+  // Copies a rows x cols block between row-major matrices with leading dimensions dst_ld and
+  // src_ld (Concatenate along any axis, and its gradient split).
+  virtual void copy_2d(float* dst, int64_t dst_ld, const float* src, int64_t src_ld, int64_t rows,
+                       int64_t cols) = 0;
   virtual void clip(float* x, int64_t n, float lo, float hi) = 0;
 
   // ---- losses: add the sum over rows of the per-row loss to *loss_sum and write
@@ -107,6 +123,77 @@ class Backend {
                               float epsilon) = 0;
   virtual void adagrad_update(float* p, const float* g, float* acc, int64_t n, float lr,
                               float epsilon) = 0;
+
+  // ---- convolution, pooling, padding: NHWC float32, geometry in backend/window_geometry.h.
+  // Every kernel overwrites its output, propagates NaN (a NaN in a window gives NaN out) and
+  // gives the same result on every run. ----
+  virtual void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel,
+                              float* y) = 0;
+  // dx (N, H, W, C) from dy (N, OH, OW, F).
+  virtual void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel,
+                                    float* dx) = 0;
+  // dkernel (KH, KW, C, F) from x and dy, summed over the batch.
+  virtual void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy,
+                                      float* dkernel) = 0;
+  virtual void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) = 0;
+  // Routes each dy to the first maximum of its window in x (the first NaN when there is one),
+  // found again from x; overlapping windows add up.
+  virtual void max_pool2d_backward(const Pool2DGeometry& g, const float* x, const float* dy,
+                                   float* dx) = 0;
+  // Mean over the window positions inside the input (TF/Keras "same" average pooling).
+  virtual void avg_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) = 0;
+  virtual void avg_pool2d_backward(const Pool2DGeometry& g, const float* dy, float* dx) = 0;
+  virtual void zero_pad2d_forward(const Pad2DGeometry& g, const float* x, float* y) = 0;
+  // dx = the interior of dy.
+  virtual void zero_pad2d_backward(const Pad2DGeometry& g, const float* dy, float* dx) = 0;
+
+  // ---- normalization and preprocessing layers: x viewed as rows x channels (channels last);
+  // per-channel statistics accumulate in double, deterministically. gamma/beta may be null
+  // (scale/center off: 1 and 0). ----
+  // BatchNormalization with the batch statistics (mean, biased variance over the rows):
+  // y = (x - mean) / sqrt(var + epsilon) * gamma + beta; moving = moving * momentum +
+  // batch * (1 - momentum) unless moving_mean/moving_var are null; saved_mean/saved_inv_std
+  // (channels each, nullable) receive mean and 1/sqrt(var + epsilon) for the backward pass.
+  virtual void batch_norm_forward_training(const float* x, float* y, int64_t rows,
+                                           int64_t channels, const float* gamma, const float* beta,
+                                           float epsilon, float momentum, float* moving_mean,
+                                           float* moving_var, float* saved_mean,
+                                           float* saved_inv_std) = 0;
+  // The same with the moving statistics (inference); saved_* as above.
+  virtual void batch_norm_forward_inference(const float* x, float* y, int64_t rows,
+                                            int64_t channels, const float* gamma,
+                                            const float* beta, const float* moving_mean,
+                                            const float* moving_var, float epsilon,
+                                            float* saved_mean, float* saved_inv_std) = 0;
+  // dbeta = sum dy, dgamma = sum dy * xhat (each nullable, overwritten); dx (nullable) through
+  // the batch mean and variance when batch_stats, else dx = dy * gamma * inv_std.
+  virtual void batch_norm_backward(const float* x, const float* dy, int64_t rows,
+                                   int64_t channels, const float* gamma, const float* saved_mean,
+                                   const float* saved_inv_std, bool batch_stats, float* dx,
+                                   float* dgamma, float* dbeta) = 0;
+  // y[i] = x[i] * scale + offset (Rescaling; its gradient is scale_shift(dy, dx, n, scale, 0)).
+  virtual void scale_shift(const float* x, float* y, int64_t n, float scale, float offset) = 0;
+  // Keras's Normalization with s = max(sqrt(variance), 1e-7) per channel: y = (x - mean) / s,
+  // or y = mean + x * s when invert. mean may be null (0): normalize(dy, dx, ..., nullptr, var,
+  // invert) is the gradient.
+  virtual void normalize(const float* x, float* y, int64_t rows, int64_t channels,
+                         const float* mean, const float* variance, bool invert) = 0;
+  // Images (n, h, w, c), x != y. transforms: n rows [a0 a1 a2 b0 b1 b2] in backend memory; output
+  // pixel (col, row) reads the input at (a0 col + a1 row + a2, b0 col + b1 row + b2), as Keras's
+  // affine_transform; taps outside the image follow fill_mode (constant: fill_value).
+  virtual void affine_transform_images(const float* x, float* y, int64_t n, int64_t h,
+                                       int64_t w, int64_t c, const float* transforms,
+                                       Interpolation interpolation, FillMode fill_mode,
+                                       float fill_value) = 0;
+  // The adjoint (exact gradient): dx = sum over taps of weight * dy; fill_value taps carry none.
+  virtual void affine_transform_images_backward(const float* dy, float* dx, int64_t n, int64_t h,
+                                                int64_t w, int64_t c, const float* transforms,
+                                                Interpolation interpolation,
+                                                FillMode fill_mode) = 0;
+  // Sample i flipped left-right when flips[2i] != 0 and top-bottom when flips[2i+1] != 0
+  // (flips in backend memory); its own adjoint.
+  virtual void flip_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c,
+                           const float* flips) = 0;
 };
 
 // The CPU backend (always available).

@@ -21,8 +21,34 @@ Shape Layer::build(const Shape& input_shape) {
                      "dimension, found a scalar shape=()");
   output_shape_ = compute_output_shape(in);
   input_shape_ = in;
+  input_shapes_ = {in};
   built_ = true;
   return output_shape_;
+}
+
+Shape Layer::build_multi(const std::vector<Shape>& input_shapes) {
+  if (input_shapes.size() != 1)
+    throw ValueError("Layer \"" + name_ + "\" (" + class_name_ + ") takes one input, but was called on " +
+                     std::to_string(input_shapes.size()) + " inputs");
+  return build(input_shapes[0]);
+}
+
+void Layer::forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vector<Tensor>& scratch,
+                          const StepContext& ctx) {
+  forward(xs[0], y, scratch, ctx);
+}
+
+void Layer::backward_multi(const std::vector<Tensor>& xs, const Tensor& y, const Tensor& dy,
+                           const std::vector<Tensor*>& dxs, std::vector<Tensor>& scratch,
+                           const StepContext& ctx) {
+  backward(xs[0], y, dy, dxs[0], scratch, ctx);
+}
+
+void Layer::set_built(const std::vector<Shape>& inputs, const Shape& output) {
+  input_shapes_ = inputs;
+  input_shape_ = inputs.empty() ? Shape{} : inputs[0];
+  output_shape_ = output;
+  built_ = true;
 }
 
 void Layer::check_input(const Shape& actual) const {

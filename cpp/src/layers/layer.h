@@ -67,8 +67,25 @@ class Layer {
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                         std::vector<Tensor>& scratch, const StepContext& ctx) = 0;
 
-  // Views into the model's parameter and gradient buffers, in param_specs() order.
-  void bind(std::vector<Tensor> params, std::vector<Tensor> grads);
+  // ---- several inputs (merge layers: Add, Concatenate, ...) ----
+  // How many inputs the layer takes: 1, or 0 for "two or more" (merge layers).
+  virtual int num_inputs() const { return 1; }
+  // Multi-input forms used by the model's graph engine. Single-input layers keep the defaults,
+  // which forward to build/forward/backward; merge layers override all four.
+  virtual Shape build_multi(const std::vector<Shape>& input_shapes);
+  virtual void forward_multi(const std::vector<Tensor>& xs, Tensor& y,
+                             std::vector<Tensor>& scratch, const StepContext& ctx);
+  // dxs[i] is null when input i needs no gradient.
+  virtual void backward_multi(const std::vector<Tensor>& xs, const Tensor& y, const Tensor& dy,
+                              const std::vector<Tensor*>& dxs, std::vector<Tensor>& scratch,
+                              const StepContext& ctx);
+  // The input shapes the layer was built for (one per input).
+  const std::vector<Shape>& input_shapes() const { return input_shapes_; }
+
+  // Views into the model's parameter and gradient buffers, in param_specs() order. Virtual so
+  // that a layer holding values for its weights before it is built (an adapted Normalization)
+  // can write them once they exist; overrides call Layer::bind first.
+  virtual void bind(std::vector<Tensor> params, std::vector<Tensor> grads);
   std::vector<Tensor>& params() { return params_; }
   std::vector<Tensor>& grads() { return grads_; }
 
@@ -78,6 +95,8 @@ class Layer {
   // Validates the input shape and returns the output shape; raise through incompatible().
   virtual Shape compute_output_shape(const Shape& input_shape) = 0;
   [[noreturn]] void incompatible(const std::string& expected, const Shape& found) const;
+  // Merge layers record their resolved shapes through this (build_multi implementations).
+  void set_built(const std::vector<Shape>& inputs, const Shape& output);
 
   std::vector<Tensor> params_, grads_;
 
@@ -86,6 +105,7 @@ class Layer {
   uint64_t seed_;
   bool built_ = false;
   Shape input_shape_, output_shape_;
+  std::vector<Shape> input_shapes_;
 };
 
 }  // namespace ff

@@ -3,6 +3,12 @@ Dropout, Input), and the families added by later work (convolution, pooling, nor
 preprocessing, merging), each re-exported here as ``ff.layers.<Name>``."""
 from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Layer,
                    Reshape)
+from .merging import Add, Average, Concatenate, Multiply
+from .convolutional import Conv1D, Conv2D
+from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
+                      ZeroPadding2D)
 
 __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Flatten",
-           "Reshape", "Dropout"]
+           "Reshape", "Dropout", "Add", "Average", "Concatenate", "Multiply",
+           "Conv1D", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+           "GlobalMaxPooling2D", "ZeroPadding2D"]

@@ -46,6 +46,7 @@ class Layer:
         )
         self.trainable = trainable
         self._core = None
+        self._calls = 0  # times called on symbolic inputs (node index of the next call)
 
     @property
     def built(self):
@@ -69,6 +70,36 @@ class Layer:
 
     def build(self, input_shape):
         self._core.build(tuple(input_shape))
+
+    def __call__(self, inputs, training=None):
+        """Calls the layer on symbolic inputs (``ff.Input`` or another layer's output) to build a
+        functional model; returns the symbolic output. Shapes are checked here, so a mismatch is
+        reported while the model is being defined, naming the layers involved."""
+        if isinstance(inputs, KerasTensor):
+            parents = [inputs]
+        elif (isinstance(inputs, (list, tuple)) and inputs
+              and all(isinstance(t, KerasTensor) for t in inputs)):
+            parents = list(inputs)
+        else:
+            raise TypeError(
+                f'Layer "{self.name}" was called on {type(inputs).__name__}: forgeflow layers are '
+                "called on symbolic inputs (ff.Input(...) or another layer's output) to define a "
+                "model. To compute on arrays, build a model and use model(x) or model.predict(x).")
+        if self._core.num_inputs == 1:
+            if len(parents) != 1:
+                raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) takes one input, '
+                                 f"but was called on {len(parents)} inputs")
+            shape = self._core.build(parents[0].shape)
+        else:
+            self._check_merge_inputs(parents)
+            shape = self._core.build_multi([p.shape for p in parents])
+        node_index = self._calls
+        self._calls += 1
+        return KerasTensor(shape, f"{self.name}_{node_index}" if node_index else self.name,
+                           history=(self, parents, node_index))
+
+    def _check_merge_inputs(self, parents):
+        """Merge layers override this to name the layers behind mismatched inputs."""
 
     def get_weights(self):
         """The layer's weights as a list of NumPy arrays (kernel, bias, ...)."""
@@ -202,12 +233,26 @@ class Dropout(Layer):
 
 
 class KerasTensor:
-    """The symbolic input returned by ``ff.Input``: a shape (batch dimension None) and a name."""
+    """A symbolic tensor of the functional API: a shape (batch dimension None), a name and where
+    it comes from: ``history`` is (layer, parent tensors, node index) for a layer's output, None
+    for a model input made by ``ff.Input``."""
 
-    def __init__(self, shape, name):
-        self.shape = shape
+    def __init__(self, shape, name, history=None, input_layer=None):
+        self.shape = tuple(shape)
         self.name = name
         self.dtype = "float32"
+        self._history = history
+        self._input_layer = input_layer
+
+    @property
+    def producer_name(self):
+        """Name of the layer that produced this tensor (the input layer for model inputs)."""
+        return self._history[0].name if self._history else self.name
+
+    def connection(self):
+        """Keras's "Connected to" notation: layer_name[node_index][0]."""
+        node = self._history[2] if self._history else 0
+        return f"{self.producer_name}[{node}][0]"
 
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype=float32, name={self.name}>"
@@ -227,7 +272,7 @@ class InputLayer:
             shape = (shape,)
         self.shape = (batch_size,) + _check_shape_tuple(shape, "Input shape")
         self.name = name or unique_name("input_layer")
-        self.output = KerasTensor(self.shape, self.name)
+        self.output = KerasTensor(self.shape, self.name, input_layer=self)
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None):

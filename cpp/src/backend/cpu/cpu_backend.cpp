@@ -23,6 +23,10 @@
 #include <xtensor/xview.hpp>
 
 #include "backend/backend.h"
+#include "backend/cpu/conv.h"
+#include "backend/cpu/pooling.h"
+#include "backend/cpu/image.h"
+#include "backend/cpu/normalization.h"
 #include "core/errors.h"
 #include "backend/cpu/parallel.h"
 #include "core/rng.h"
@@ -368,6 +372,19 @@ class CpuBackend final : public Backend {
   void scale(float* x, int64_t n, float factor) override {
     parallel_for(n, [&](int64_t b, int64_t e) { vec(x + b, e - b) *= factor; });
   }
+  void add(float* y, const float* x, int64_t n) override {
+    parallel_for(n, [&](int64_t b, int64_t e) { vec(y + b, e - b) += vec(x + b, e - b); });
+  }
+  void multiply(float* y, const float* x, int64_t n) override {
+    parallel_for(n, [&](int64_t b, int64_t e) { vec(y + b, e - b) *= vec(x + b, e - b); });
+  }
+  void copy_2d(float* dst, int64_t dst_ld, const float* src, int64_t src_ld, int64_t rows,
+               int64_t cols) override {
+    parallel_rows(rows, cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        std::memcpy(dst + r * dst_ld, src + r * src_ld, sizeof(float) * cols);
+    });
+  }
   void clip(float* x, int64_t n, float lo, float hi) override {
     parallel_for(n, [&](int64_t b, int64_t e) {
       auto v = vec(x + b, e - b);
@@ -597,6 +614,27 @@ class CpuBackend final : public Backend {
                       float epsilon) override {
     parallel_for(n, [&](int64_t b, int64_t e) { adagrad_range(p, g, acc, b, e, lr, epsilon); });
   }
+
+  // ---- convolution, pooling, padding (cpu/conv.cpp, cpu/pooling.cpp) ----
+  void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* k, float* y) override { cpu::conv2d_forward(*this, g, x, k, y); }
+  void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* k, float* dx) override { cpu::conv2d_backward_data(*this, g, dy, k, dx); }
+  void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dk) override { cpu::conv2d_backward_filter(*this, g, x, dy, dk); }
+  void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) override { cpu::max_pool2d_forward(g, x, y); }
+  void max_pool2d_backward(const Pool2DGeometry& g, const float* x, const float* dy, float* dx) override { cpu::max_pool2d_backward(g, x, dy, dx); }
+  void avg_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) override { cpu::avg_pool2d_forward(g, x, y); }
+  void avg_pool2d_backward(const Pool2DGeometry& g, const float* dy, float* dx) override { cpu::avg_pool2d_backward(g, dy, dx); }
+  void zero_pad2d_forward(const Pad2DGeometry& g, const float* x, float* y) override { cpu::zero_pad2d_forward(g, x, y); }
+  void zero_pad2d_backward(const Pad2DGeometry& g, const float* dy, float* dx) override { cpu::zero_pad2d_backward(g, dy, dx); }
+
+  // ---- normalization and image preprocessing (cpu/normalization.cpp, cpu/image.cpp) ----
+  void batch_norm_forward_training(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta, float epsilon, float momentum, float* moving_mean, float* moving_var, float* saved_mean, float* saved_inv_std) override { cpu::batch_norm_forward_training(x, y, rows, channels, gamma, beta, epsilon, momentum, moving_mean, moving_var, saved_mean, saved_inv_std); }
+  void batch_norm_forward_inference(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta, const float* moving_mean, const float* moving_var, float epsilon, float* saved_mean, float* saved_inv_std) override { cpu::batch_norm_forward_inference(x, y, rows, channels, gamma, beta, moving_mean, moving_var, epsilon, saved_mean, saved_inv_std); }
+  void batch_norm_backward(const float* x, const float* dy, int64_t rows, int64_t channels, const float* gamma, const float* saved_mean, const float* saved_inv_std, bool batch_stats, float* dx, float* dgamma, float* dbeta) override { cpu::batch_norm_backward(x, dy, rows, channels, gamma, saved_mean, saved_inv_std, batch_stats, dx, dgamma, dbeta); }
+  void scale_shift(const float* x, float* y, int64_t n, float scale, float offset) override { cpu::scale_shift(x, y, n, scale, offset); }
+  void normalize(const float* x, float* y, int64_t rows, int64_t channels, const float* mean, const float* variance, bool invert) override { cpu::normalize(x, y, rows, channels, mean, variance, invert); }
+  void affine_transform_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c, const float* transforms, Interpolation interpolation, FillMode fill_mode, float fill_value) override { cpu::affine_transform_images(x, y, n, h, w, c, transforms, interpolation, fill_mode, fill_value); }
+  void affine_transform_images_backward(const float* dy, float* dx, int64_t n, int64_t h, int64_t w, int64_t c, const float* transforms, Interpolation interpolation, FillMode fill_mode) override { cpu::affine_transform_images_backward(dy, dx, n, h, w, c, transforms, interpolation, fill_mode); }
+  void flip_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c, const float* flips) override { cpu::flip_images(x, y, n, h, w, c, flips); }
 
  private:
   static void add_bias(float* y, const float* bias, int64_t rows, int64_t cols) {

@@ -1,0 +1,110 @@
+"""Benchmark: the small CNN of the convolution issue on the CPU, forgeflow against PyTorch on the
+same machine in the same run.
+
+Model: Conv2D 32 3x3 relu, MaxPooling2D 2, Conv2D 64 3x3 relu, MaxPooling2D 2, Flatten,
+Dense 128 relu, Dense 10; softmax cross-entropy from logits, Adam 1e-3, batch 128, float32;
+60,000 Fashion-MNIST images 28x28x1 (x/255). Reports training samples/s over one epoch after a
+warm-up (best of --repeats), for forgeflow through its public API (model.fit on NumPy arrays) and
+for PyTorch eager (NCHW, as a PyTorch user writes it) with its default thread count, 1 thread
+and 2 threads; ratios are taken against the best PyTorch figure. PyTorch runs in a subprocess
+(Debian's python3-torch lives in the system Python). Not a test: run by hand.
+
+    python3 benchmarks/bench_cnn_cpu.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+import forgeflow as ff
+
+
+def load():
+    (x_train, y_train), _ = ff.datasets.fashion_mnist.load_data()
+    x = (x_train / 255.0).astype(np.float32)[..., None]
+    return x, y_train.astype(np.int64)
+
+
+def build_model():
+    L = ff.layers
+    model = ff.Sequential([
+        L.Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+        L.MaxPooling2D(),
+        L.Conv2D(64, 3, activation="relu"),
+        L.MaxPooling2D(),
+        L.Flatten(),
+        L.Dense(128, activation="relu"),
+        L.Dense(10)])
+    model.compile(optimizer=ff.optimizers.Adam(1e-3),
+                  loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def forgeflow_fit(x, y, epochs, repeats):
+    ff.utils.set_random_seed(0)
+    model = build_model()
+    model.fit(x[:20 * 128], y[:20 * 128], batch_size=128, epochs=1, verbose=0)  # warm-up
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=128, epochs=epochs, verbose=0)
+        best = max(best, epochs * len(x) / (time.perf_counter() - t))
+    return best
+
+
+def torch_fit(torch_python, data_path, threads, epochs, repeats):
+    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_cnn_peer.py")
+    best = None
+    for _ in range(repeats):
+        proc = subprocess.run([torch_python, peer, data_path, str(threads), str(epochs)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            return None, proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        if best is None or r["fit_samples_per_s"] > best["fit_samples_per_s"]:
+            best = r
+    return best, None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--torch-python", default="/usr/bin/python3")
+    args = ap.parse_args()
+
+    x, y = load()
+    cores = os.cpu_count()
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {cores} cores, "
+          f"{platform.platform()}; date {time.strftime('%Y-%m-%d')}")
+    ff_fit = forgeflow_fit(x, y, args.epochs, args.repeats)
+
+    peers = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "data.npz")
+        np.savez(data_path, x=x, y=y)
+        for threads, label in ((0, "default"), (1, "1"), (2, "2")):
+            r, err = torch_fit(args.torch_python, data_path, threads, args.epochs, args.repeats)
+            if r is None:
+                print(f"PyTorch ({label} threads) unavailable: {err}")
+            else:
+                peers.append((label, r))
+
+    print(f"{'framework':44s} {'fit samples/s':>14s}")
+    print(f"{'forgeflow ' + ff.__version__ + ' (CPU)':44s} {ff_fit:14,.0f}")
+    for label, r in peers:
+        name = f"PyTorch {r['torch']} eager, {label} threads ({r['threads']} used)"
+        print(f"{name:44s} {r['fit_samples_per_s']:14,.0f}")
+    if peers:
+        best = max(r["fit_samples_per_s"] for _, r in peers)
+        print(f"forgeflow / best PyTorch: {ff_fit / best:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

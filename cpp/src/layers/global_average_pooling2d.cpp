@@ -1,0 +1,17 @@
+// GlobalAveragePooling2D: avg_pool2d_forward/backward over the single H x W window.
+#include "layers/global_average_pooling2d.h"
+
+namespace ff {
+
+void GlobalAveragePooling2D::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&,
+                                     const StepContext& ctx) {
+  ctx.backend->avg_pool2d_forward(geometry(x.shape()[0]), x.data<float>(), y.data<float>());
+}
+
+void GlobalAveragePooling2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                                      std::vector<Tensor>&, const StepContext& ctx) {
+  if (dx)
+    ctx.backend->avg_pool2d_backward(geometry(x.shape()[0]), dy.data<float>(), dx->data<float>());
+}
+
+}  // namespace ff

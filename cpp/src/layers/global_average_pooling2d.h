@@ -1,0 +1,18 @@
+// GlobalAveragePooling2D (Keras): (N, H, W, C) -> (N, C) means over H x W, or (N, 1, 1, C) with
+// keepdims. The average-pooling kernel with one window covering the whole plane.
+#pragma once
+#include "layers/pooling2d.h"
+
+namespace ff {
+
+class GlobalAveragePooling2D final : public GlobalPooling2D {
+ public:
+  GlobalAveragePooling2D(std::string name, uint64_t seed, bool keepdims)
+      : GlobalPooling2D(std::move(name), "GlobalAveragePooling2D", seed, keepdims) {}
+  void forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
+               const StepContext& ctx) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                std::vector<Tensor>& scratch, const StepContext& ctx) override;
+};
+
+}  // namespace ff

@@ -1,0 +1,384 @@
+// Model: graph construction, the parameter layout (one contiguous trainable buffer, one state
+// buffer), compile, input/target checks and the per-batch buffer plans. The loops are in
+// model_loops.cpp.
+#include "model/model.h"
+
+#include <algorithm>
+
+#include "core/errors.h"
+#include "core/rng.h"
+#include "layers/initializers.h"
+
+namespace ff {
+
+Model::Model(Backend& backend) : backend_(&backend) {}
+
+int Model::add_input(const Shape& shape) {
+  if (!nodes_.empty()) throw ValueError("model inputs must be added before any layer call");
+  if (shape.empty()) throw ValueError("a model input needs a batch dimension");
+  value_shapes_.push_back(with_batch(shape, kNone));
+  producer_.push_back(-1);
+  return num_inputs_++;
+}
+
+int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
+  if (!layer) throw ValueError("add_node() expects a layer, received None");
+  if (inputs.empty()) throw ValueError("layer \"" + layer->name() + "\" was called on no input");
+  for (int v : inputs)
+    if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
+      throw ValueError("layer \"" + layer->name() + "\" was called on an unknown value");
+  const bool merge = layer->num_inputs() == 0;
+  if (!merge && inputs.size() != 1)
+    throw ValueError("Layer \"" + layer->name() + "\" (" + layer->class_name() +
+                     ") takes one input, but was called on " + std::to_string(inputs.size()) +
+                     " inputs");
+  if (merge && inputs.size() < 2)
+    throw ValueError("A merge layer should be called on a list of at least 2 inputs. Layer \"" +
+                     layer->name() + "\" (" + layer->class_name() + ") received 1 input.");
+  std::vector<Shape> shapes;
+  for (int v : inputs) shapes.push_back(value_shapes_[v]);
+  Shape out = merge ? layer->build_multi(shapes) : layer->build(shapes[0]);
+
+  auto it = std::find(layers_.begin(), layers_.end(), layer);
+  size_t index = static_cast<size_t>(it - layers_.begin());
+  if (it == layers_.end()) {
+    for (const auto& l : layers_)
+      if (l->name() == layer->name())
+        throw ValueError("All layers in a model should have unique names. Name \"" +
+                         layer->name() + "\" is already the name of a layer in this model.");
+    layers_.push_back(layer);
+  }
+  const int value = static_cast<int>(value_shapes_.size());
+  nodes_.push_back({std::move(layer), index, inputs, value});
+  value_shapes_.push_back(out);
+  producer_.push_back(static_cast<int>(nodes_.size()) - 1);
+  return value;
+}
+
+void Model::set_outputs(const std::vector<int>& outputs) {
+  if (outputs.empty()) throw ValueError("a model needs at least one output");
+  for (int v : outputs)
+    if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
+      throw ValueError("model output refers to an unknown value");
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (outputs[i] == outputs[j])
+        throw ValueError("the same tensor is listed twice among the model outputs (positions " +
+                         std::to_string(j) + " and " + std::to_string(i) + ")");
+  outputs_ = outputs;
+}
+
+void Model::finalize() {
+  if (outputs_.empty()) throw ValueError("set the model outputs before building it");
+  if (!specs_.empty() && static_cast<int>(specs_.size()) != num_outputs())
+    throw ValueError("the model was compiled for " + std::to_string(specs_.size()) +
+                     " outputs, but it has " + std::to_string(num_outputs()));
+  // A model that grows (Sequential.add after build) keeps its weights: the new layers' weights
+  // come after the old ones in both buffers.
+  Tensor old_params = params_, old_state = state_;
+  const int64_t old_count = built_ || params_.defined() ? param_count() : 0;
+  const int64_t old_state_count = built_ || state_.defined() ? state_count() : 0;
+
+  int64_t trainable_total = 0, state_total = 0;
+  std::vector<ParamRef> refs;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    for (auto& spec : layers_[i]->param_specs()) {
+      refs.push_back({i, spec, Tensor()});
+      (spec.trainable ? trainable_total : state_total) += shape_numel(spec.shape);
+    }
+  params_ = Tensor::zeros(*backend_, {std::max<int64_t>(trainable_total, 1)});
+  grads_ = Tensor::zeros(*backend_, {std::max<int64_t>(trainable_total, 1)});
+  state_ = Tensor::zeros(*backend_, {std::max<int64_t>(state_total, 1)});
+  segments_.clear();
+  int64_t offset = 0, state_offset = 0;
+  std::vector<std::vector<Tensor>> layer_params(layers_.size()), layer_grads(layers_.size());
+  for (auto& ref : refs) {
+    const int64_t n = shape_numel(ref.spec.shape);
+    if (ref.spec.trainable) {
+      ref.value = params_.view(offset, ref.spec.shape);
+      layer_grads[ref.layer].push_back(grads_.view(offset, ref.spec.shape));
+      segments_.push_back({offset, n});
+      offset += n;
+    } else {
+      ref.value = state_.view(state_offset, ref.spec.shape);
+      layer_grads[ref.layer].push_back(Tensor());
+      state_offset += n;
+    }
+    layer_params[ref.layer].push_back(ref.value);
+    // Each parameter draws from its own stream of the layer's seed.
+    initialize(ref.value, ref.spec.initializer,
+               mix_seed(layers_[ref.layer]->seed(), layer_params[ref.layer].size()));
+  }
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->bind(layer_params[i], layer_grads[i]);
+  param_refs_ = std::move(refs);
+  if (old_count > 0)
+    backend_->copy(params_.raw(), old_params.raw(), static_cast<size_t>(old_count) * sizeof(float));
+  if (old_state_count > 0)
+    backend_->copy(state_.raw(), old_state.raw(),
+                   static_cast<size_t>(old_state_count) * sizeof(float));
+
+  // Which values carry a gradient (they depend on a trainable parameter), and fan-out counts.
+  value_needs_grad_.assign(value_shapes_.size(), false);
+  consumers_.assign(value_shapes_.size(), 0);
+  for (const Node& node : nodes_) {
+    bool needs = false;
+    for (int v : node.inputs) {
+      needs = needs || value_needs_grad_[v];
+      ++consumers_[v];
+    }
+    for (const auto& spec : node.layer->param_specs()) needs = needs || spec.trainable;
+    value_needs_grad_[node.output] = needs;
+  }
+  invalidate_plans();
+  built_ = true;
+  if (optimizer_) optimizer_->build(*backend_, params_.numel());
+}
+
+void Model::clear_graph() {
+  if (built_) throw ValueError("internal: clear_graph() on a built model");
+  num_inputs_ = 0;
+  value_shapes_.clear();
+  producer_.clear();
+  nodes_.clear();
+  layers_.clear();
+  outputs_.clear();
+}
+
+void Model::invalidate_plans() {
+  train_plan_ = Plan();
+  infer_plan_ = Plan();
+  train_view_batch_ = infer_view_batch_ = -1;
+}
+
+int64_t Model::param_count() const {
+  int64_t n = 0;
+  for (const auto& seg : segments_) n += seg.second;
+  return n;
+}
+
+int64_t Model::state_count() const {
+  int64_t n = 0;
+  for (const auto& ref : param_refs_)
+    if (!ref.spec.trainable) n += ref.value.numel();
+  return n;
+}
+
+void Model::compile(std::vector<OutputSpec> outputs, std::shared_ptr<Optimizer> optimizer) {
+  if (!optimizer) throw ValueError("compile() needs an optimizer");
+  // A Sequential may be compiled before it is built: the count is checked again at finalize().
+  if (!outputs_.empty() && static_cast<int>(outputs.size()) != num_outputs())
+    throw ValueError("compile() got settings for " + std::to_string(outputs.size()) +
+                     " outputs, but the model has " + std::to_string(num_outputs()));
+  bool any_loss = false;
+  for (const auto& o : outputs) {
+    any_loss = any_loss || static_cast<bool>(o.loss);
+    if (!o.loss && !o.metrics.empty())
+      throw ValueError("output \"" + o.name + "\" has metrics but no loss");
+    if (!(o.loss_weight >= 0.0f))
+      throw ValueError("loss weights must be >= 0; output \"" + o.name + "\" has " +
+                       std::to_string(o.loss_weight));
+  }
+  if (!any_loss) throw ValueError("compile() needs a loss for at least one output");
+  specs_ = std::move(outputs);
+  optimizer_ = std::move(optimizer);
+  if (built_) optimizer_->build(*backend_, params_.numel());
+}
+
+std::vector<std::string> Model::metric_names() const {
+  std::vector<std::string> names{"loss"};
+  const bool several = specs_.size() > 1;
+  if (several)
+    for (const auto& o : specs_)
+      if (o.loss) names.push_back(o.name + "_loss");
+  for (const auto& o : specs_)
+    for (const auto& m : o.metrics) names.push_back(several ? o.name + "_" + m->name() : m->name());
+  return names;
+}
+
+void Model::check_inputs(const std::vector<Shape>& shapes) const {
+  if (!built_) throw ValueError("the model is not built yet");
+  if (static_cast<int>(shapes.size()) != num_inputs_)
+    throw ValueError("The model expects " + std::to_string(num_inputs_) + " input(s), but it "
+                     "received " + std::to_string(shapes.size()) + " input array(s)");
+  for (int i = 0; i < num_inputs_; ++i) {
+    const Shape& s = shapes[i];
+    if (!s.empty() && shape_compatible(value_shapes_[i], with_batch(s, kNone))) continue;
+    // Name the first layer that reads this input, as Keras does.
+    for (const Node& node : nodes_)
+      if (std::find(node.inputs.begin(), node.inputs.end(), i) != node.inputs.end()) {
+        size_t pos = static_cast<size_t>(
+            std::find(node.inputs.begin(), node.inputs.end(), i) - node.inputs.begin());
+        throw ValueError("Input " + std::to_string(pos) + " of layer \"" + node.layer->name() +
+                         "\" (" + node.layer->class_name() +
+                         ") is incompatible with the layer: expected shape=" +
+                         shape_str(value_shapes_[i]) + ", found shape=" + shape_str(s));
+      }
+    throw ValueError("Model input " + std::to_string(i) + " is incompatible: expected shape=" +
+                     shape_str(value_shapes_[i]) + ", found shape=" + shape_str(s));
+  }
+  for (int i = 1; i < num_inputs_; ++i)
+    if (shapes[i][0] != shapes[0][0])
+      throw ValueError("Data cardinality is ambiguous: input 0 has " + std::to_string(shapes[0][0]) +
+                       " samples but input " + std::to_string(i) + " has " +
+                       std::to_string(shapes[i][0]) +
+                       ". Make sure all arrays contain the same number of samples.");
+}
+
+Shape Model::check_targets(int output, int64_t samples, const Shape& y_shape, DType y_dtype) const {
+  if (!optimizer_) throw ValueError("You must call compile() before using the model for training");
+  const OutputSpec& spec = specs_.at(output);
+  if (!spec.loss) throw ValueError("output \"" + spec.name + "\" has no loss: it takes no targets");
+  if (y_shape.empty() || y_shape[0] != samples)
+    throw ValueError("Data cardinality is ambiguous: x has " + std::to_string(samples) +
+                     " samples but y" + (specs_.size() > 1 ? " for \"" + spec.name + "\"" : "") +
+                     " has " + (y_shape.empty() ? std::string("no") : std::to_string(y_shape[0])) +
+                     " samples. Make sure all arrays contain the same number of samples.");
+  Shape pred = with_batch(output_shape(output), samples);
+  Shape target = spec.loss->target_shape_for(pred, y_shape);
+  DType want = spec.loss->sparse() ? DType::Int64 : DType::Float32;
+  if (y_dtype != want)
+    throw TypeError("Loss \"" + spec.loss->name() + "\" expects targets of dtype " +
+                    dtype_name(want) + ", received " + dtype_name(y_dtype));
+  for (const auto& m : spec.metrics)
+    if (m->sparse() != spec.loss->sparse())
+      throw ValueError("Metric \"" + m->name() + "\" expects " +
+                       (m->sparse() ? "integer class indices" : "targets shaped like the outputs") +
+                       " but the loss \"" + spec.loss->name() + "\" takes " +
+                       (spec.loss->sparse() ? "integer class indices" : "targets shaped like the outputs"));
+  return target;
+}
+
+void Model::get_parameter(size_t i, float* host_out) const {
+  const Tensor& t = param_refs_.at(i).value;
+  backend_->copy_to_host(host_out, t.raw(), t.nbytes());
+}
+
+void Model::set_parameter(size_t i, const float* host_in) {
+  Tensor& t = param_refs_.at(i).value;
+  backend_->copy_from_host(t.raw(), host_in, t.nbytes());
+}
+
+std::vector<int64_t> Model::shuffled_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    uint32_t bits = Philox::block(seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(i))[0];
+    int64_t j = static_cast<int64_t>((static_cast<uint64_t>(bits) * static_cast<uint64_t>(i + 1)) >> 32);
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
+// ---- plans ----
+
+bool Model::value_aliases(size_t node, bool training) const {
+  return nodes_[node].inputs.size() == 1 && nodes_[node].layer->aliases_input(training);
+}
+
+Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLayout* targets) {
+  Plan p;
+  p.capacity = capacity;
+  const size_t nv = value_shapes_.size();
+  p.values.resize(nv);
+  for (int i = 0; i < num_inputs_; ++i)
+    p.values[i] = Tensor::empty(*backend_, with_batch(value_shapes_[i], capacity));
+  p.node_inputs.resize(nodes_.size());
+  p.scratch.resize(nodes_.size());
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    const Node& node = nodes_[n];
+    Shape out = with_batch(value_shapes_[node.output], capacity);
+    p.values[node.output] = value_aliases(n, training)
+                                ? p.values[node.inputs[0]].reshape(out)
+                                : Tensor::empty(*backend_, out);
+    for (int v : node.inputs) p.node_inputs[n].push_back(p.values[v]);
+    for (const Shape& s : node.layer->scratch_shapes(capacity))
+      p.scratch[n].push_back(Tensor::empty(*backend_, s));
+  }
+  if (training) {
+    p.grads.resize(nv);
+    p.spare_grads.resize(nv);
+    std::vector<int> writers = consumers_;
+    for (int o : outputs_) ++writers[o];
+    for (size_t v = nv; v-- > 0;) {
+      if (!value_needs_grad_[v]) continue;
+      Shape shape = with_batch(value_shapes_[v], capacity);
+      // A value read by exactly one node that merely reshapes it (Flatten, Reshape) shares
+      // that node's gradient buffer: no copy backward either.
+      int consumer = -1;
+      if (consumers_[v] == 1 && writers[v] == 1)
+        for (size_t n = 0; n < nodes_.size(); ++n)
+          if (std::find(nodes_[n].inputs.begin(), nodes_[n].inputs.end(), static_cast<int>(v)) !=
+              nodes_[n].inputs.end())
+            consumer = static_cast<int>(n);
+      if (consumer >= 0 && value_aliases(static_cast<size_t>(consumer), true) &&
+          p.grads[nodes_[consumer].output].defined())
+        p.grads[v] = p.grads[nodes_[consumer].output].reshape(shape);
+      else
+        p.grads[v] = Tensor::empty(*backend_, shape);
+      if (writers[v] > 1) p.spare_grads[v] = Tensor::empty(*backend_, shape);
+    }
+    p.spare_param_grads.resize(layers_.size());
+    for (size_t l = 0; l < layers_.size(); ++l) {
+      int uses = 0;
+      for (const Node& node : nodes_) uses += node.layer_index == l;
+      if (uses < 2) continue;
+      for (const auto& spec : layers_[l]->param_specs())
+        p.spare_param_grads[l].push_back(spec.trainable ? Tensor::empty(*backend_, spec.shape)
+                                                        : Tensor());
+    }
+  }
+  if (targets) {
+    for (size_t o = 0; o < targets->row_shapes.size(); ++o) {
+      if (!targets->present[o]) {
+        p.targets.emplace_back();  // an output without a loss
+        continue;
+      }
+      Shape ts{capacity};
+      ts.insert(ts.end(), targets->row_shapes[o].begin(), targets->row_shapes[o].end());
+      p.targets.push_back(Tensor::empty(*backend_, ts, targets->dtypes[o]));
+    }
+  }
+  return p;
+}
+
+Model::Plan Model::view_plan(const Plan& full, int64_t batch) const {
+  if (batch == full.capacity) return full;
+  auto rows = [batch](const Tensor& t) { return t.defined() ? t.first_rows(batch) : Tensor(); };
+  Plan v;
+  v.capacity = batch;
+  for (const auto& t : full.values) v.values.push_back(rows(t));
+  for (const auto& t : full.grads) v.grads.push_back(rows(t));
+  for (const auto& t : full.spare_grads) v.spare_grads.push_back(rows(t));
+  for (const auto& t : full.targets) v.targets.push_back(rows(t));
+  for (const auto& list : full.node_inputs) {
+    v.node_inputs.emplace_back();
+    for (const auto& t : list) v.node_inputs.back().push_back(rows(t));
+  }
+  for (const auto& list : full.scratch) {
+    v.scratch.emplace_back();
+    for (const auto& t : list) v.scratch.back().push_back(rows(t));
+  }
+  v.spare_param_grads = full.spare_param_grads;  // parameter-shaped, not batch-shaped
+  return v;
+}
+
+Model::Plan& Model::plan_for(int64_t batch, bool training, const TargetLayout* targets) {
+  Plan& full = training ? train_plan_ : infer_plan_;
+  Plan& view = training ? train_view_ : infer_view_;
+  int64_t& view_batch = training ? train_view_batch_ : infer_view_batch_;
+  TargetLayout& layout = training ? train_targets_ : infer_targets_;
+  const bool targets_ok = !targets || (!full.targets.empty() && layout == *targets);
+  if (full.capacity < batch || !targets_ok) {
+    // Grow (never shrink): repeated calls with any batch up to the largest seen allocate nothing.
+    full = allocate_plan(std::max(batch, full.capacity), training, targets);
+    layout = targets ? *targets : TargetLayout();
+    view_batch = -1;
+  }
+  if (view_batch != batch) {
+    view = view_plan(full, batch);
+    view_batch = batch;
+  }
+  return view;
+}
+
+}  // namespace ff

@@ -1,0 +1,200 @@
+// Model: a directed acyclic graph of layer calls (the functional API; Sequential is the chain
+// case). It owns one contiguous buffer of trainable parameters (and one of their gradients, and
+// one of non-trainable state), the compiled losses/optimizer/metrics (one loss and metric list
+// per output, weighted), and the C++ loops for fit (one epoch at a time), evaluate and predict.
+// The loops never touch Python: a BatchHook is the only way out, called every batch when a
+// callback needs it, otherwise at most every `hook_interval_s` seconds (progress bar, Ctrl-C).
+//
+// Graph: values 0..num_inputs-1 are the model inputs; every node applies one layer to one or
+// more values and produces one new value. Nodes are kept in the order they were added, which
+// is a topological order (a node's inputs exist before it). A layer used by several nodes
+// (a shared layer) has one set of weights; its gradients from every use are summed.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "layers/layer.h"
+#include "losses/loss.h"
+#include "metrics/metric.h"
+#include "optimizers/optimizer.h"
+
+namespace ff {
+
+// Host data handed in by the caller (e.g. a NumPy array): row-major, first dimension = samples.
+struct HostArray {
+  const void* data = nullptr;
+  Shape shape;
+  DType dtype = DType::Float32;
+  int64_t rows() const { return shape.empty() ? 0 : shape[0]; }
+  size_t row_bytes() const {
+    int64_t n = 1;
+    for (size_t i = 1; i < shape.size(); ++i) n *= shape[i];
+    return static_cast<size_t>(n) * dtype_size(dtype);
+  }
+  bool defined() const { return data != nullptr || !shape.empty(); }
+};
+
+// (name, value) pairs: "loss" first, then per-output losses (several outputs), then metrics.
+using Logs = std::vector<std::pair<std::string, double>>;
+
+// Called between batches. `begin` is true before a batch (only when asked for), false after.
+// `step` counts batches done in this loop. Return true to stop the loop after this batch.
+using BatchHook = std::function<bool(bool begin, int64_t step, const Logs& logs)>;
+
+struct LoopOptions {
+  int64_t batch_size = 32;
+  BatchHook hook;                 // may be empty
+  bool hook_every_batch = false;  // a callback overrides a per-batch hook
+  bool hook_batch_begin = false;  // ... including a batch-begin hook
+  double hook_interval_s = 0.05;  // otherwise: at most this often
+};
+
+// What compile() attaches to one model output.
+struct OutputSpec {
+  std::string name;                             // log prefix for several outputs
+  std::shared_ptr<Loss> loss;                   // null: this output is not trained
+  float loss_weight = 1.0f;
+  std::vector<std::shared_ptr<Metric>> metrics;
+};
+
+class Model {
+ public:
+  explicit Model(Backend& backend);
+  virtual ~Model() = default;
+
+  // ---- graph construction (shape errors are raised here, naming the layer) ----
+  // Adds a model input of `shape` (batch dimension ignored); returns its value id.
+  int add_input(const Shape& shape);
+  // Applies `layer` to values `inputs`; returns the new value's id. May be called after
+  // finalize() (a Sequential growing): the weights already there keep their values.
+  int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs);
+  void set_outputs(const std::vector<int>& outputs);
+  // Allocates and initialises the parameters; the model can then run.
+  void finalize();
+  // Forgets the graph of a model not yet finalized (a failed build leaves nothing behind).
+  void clear_graph();
+  bool built() const { return built_; }
+
+  int num_inputs() const { return num_inputs_; }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  const Shape& value_shape(int value) const { return value_shapes_.at(value); }
+  Shape input_shape(int i = 0) const { return value_shapes_.at(i); }
+  Shape output_shape(int i = 0) const { return value_shapes_.at(outputs_.at(i)); }
+  // Distinct layers in first-use order.
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+  struct Node {
+    std::shared_ptr<Layer> layer;
+    size_t layer_index;
+    std::vector<int> inputs;
+    int output;
+  };
+  const std::vector<Node>& nodes() const { return nodes_; }
+
+  int64_t param_count() const;  // trainable
+  int64_t state_count() const;  // non-trainable
+
+  void compile(std::vector<OutputSpec> outputs, std::shared_ptr<Optimizer> optimizer);
+  bool compiled() const { return static_cast<bool>(optimizer_); }
+  Optimizer* optimizer() const { return optimizer_.get(); }
+  const std::vector<OutputSpec>& output_specs() const { return specs_; }
+  std::vector<std::string> metric_names() const;
+
+  // ---- loops: xs one array per input; ys one per output (undefined for untrained outputs) ----
+  Logs train_epoch(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
+                   const std::vector<int64_t>& order, int64_t epoch, const LoopOptions& opts);
+  Logs evaluate(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
+                const LoopOptions& opts);
+  // outs[i] receives rows * prod(output_shape(i)[1:]) floats.
+  void predict(const std::vector<HostArray>& xs, const std::vector<float*>& outs,
+               const LoopOptions& opts);
+  // One forward pass over a batch (model(x, training=...)); no parameter update.
+  void call(const std::vector<HostArray>& xs, bool training, const std::vector<float*>& outs);
+
+  // Checks input arrays against the model inputs (Keras-style error naming the first layer
+  // that consumes the input) and the sample counts against each other.
+  void check_inputs(const std::vector<Shape>& shapes) const;
+  // Target shape the loss of output `i` uses for y (raises with the loss's explanation).
+  Shape check_targets(int output, int64_t samples, const Shape& y_shape, DType y_dtype) const;
+
+  // Parameters in layer order: (layer index, spec, view).
+  struct ParamRef {
+    size_t layer;
+    ParamSpec spec;
+    Tensor value;
+  };
+  const std::vector<ParamRef>& parameters() const { return param_refs_; }
+  void get_parameter(size_t i, float* host_out) const;
+  void set_parameter(size_t i, const float* host_in);
+
+  uint64_t train_steps() const { return train_steps_; }
+  // Deterministic permutation of [0, n) for epoch `epoch` of a fit seeded with `seed`.
+  static std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, int64_t epoch);
+
+ private:
+  // Per-batch buffers for one capacity and mode; smaller batches use views of the first rows.
+  struct Plan {
+    int64_t capacity = 0;
+    std::vector<Tensor> values, grads;             // per value (grads: training only)
+    std::vector<std::vector<Tensor>> node_inputs;  // per node, views of its input values
+    std::vector<std::vector<Tensor>> scratch;      // per node
+    std::vector<Tensor> targets;                   // per output (with_target only)
+    std::vector<Tensor> spare_grads;               // per value: where a 2nd consumer's dx goes
+    std::vector<std::vector<Tensor>> spare_param_grads;  // per layer: 2nd use of a shared layer
+  };
+  // Per output: whether it has targets (a loss), their row shape and dtype.
+  struct TargetLayout {
+    std::vector<bool> present;
+    std::vector<Shape> row_shapes;
+    std::vector<DType> dtypes;
+    bool operator==(const TargetLayout& o) const {
+      return present == o.present && row_shapes == o.row_shapes && dtypes == o.dtypes;
+    }
+  };
+  Plan& plan_for(int64_t batch, bool training, const TargetLayout* targets);
+  Plan allocate_plan(int64_t capacity, bool training, const TargetLayout* targets);
+  Plan view_plan(const Plan& full, int64_t batch) const;
+
+  void load_batch(Plan& p, const std::vector<HostArray>& xs, const std::vector<HostArray>* ys,
+                  const int64_t* indices, int64_t count);
+  void forward(Plan& p, const StepContext& ctx);
+  void backward(Plan& p, const StepContext& ctx);
+  void loss_and_metrics(Plan& p, int64_t count, bool training, double* acc,
+                        const int64_t* indices, int64_t first_row, const StepContext& ctx);
+  Logs make_logs(const double* acc, double samples) const;
+  TargetLayout target_layout(int64_t samples, const std::vector<HostArray>& ys) const;
+  void numerics_error(const std::string& what, const std::string& pass, const Tensor& t,
+                      const StepContext& ctx) const;
+  bool value_aliases(size_t node, bool training) const;
+  void invalidate_plans();
+
+  Backend* backend_;
+  int num_inputs_ = 0;
+  std::vector<Shape> value_shapes_;
+  std::vector<int> producer_;  // node producing each value (-1 for model inputs)
+  std::vector<Node> nodes_;
+  std::vector<std::shared_ptr<Layer>> layers_;
+  std::vector<int> outputs_;
+  bool built_ = false;
+
+  Tensor params_, grads_, state_;
+  std::vector<ParamRef> param_refs_;
+  std::vector<Segment> segments_;
+  std::vector<bool> value_needs_grad_;  // depends on some trainable parameter
+  std::vector<int> consumers_;          // per value: how many node inputs read it
+
+  std::vector<OutputSpec> specs_;
+  std::shared_ptr<Optimizer> optimizer_;
+
+  Plan train_plan_, infer_plan_;
+  Plan train_view_, infer_view_;  // cached views for the last batch size
+  int64_t train_view_batch_ = -1, infer_view_batch_ = -1;
+  TargetLayout train_targets_, infer_targets_;
+  uint64_t train_steps_ = 0;
+  // model(x, training=True) calls: each draws a fresh dropout mask from its own stream range.
+  uint64_t training_calls_ = 0;
+};
+
+}  // namespace ff

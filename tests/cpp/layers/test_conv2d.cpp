@@ -1,0 +1,304 @@
+// Tests for layers/conv2d.cpp and the CPU convolution kernels (backend/cpu/conv.cpp): output
+// values against a naive double-precision convolution and finite-difference gradients (shared
+// helper) over many geometries (strides, same/valid, dilation, non-square kernels and inputs,
+// several channels, batch > 1, the 1x1 fast path), Keras's output-shape formulas and TF's "same"
+// padding split, NaN propagation, a batch large enough to be processed in several chunks,
+// results independent of the thread count, and the shape errors.
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "gradient_check.h"
+#include "layers/conv2d.h"
+#include "test_util.h"
+#include "window_reference.h"
+
+using namespace fftest;
+
+namespace {
+
+struct ConvCase {
+  ff::Shape input;  // (N, H, W, C)
+  int64_t filters;
+  std::vector<int64_t> kernel, strides, dilation;
+  std::string padding, activation;
+  bool use_bias;
+};
+
+RefConv ref_geometry(const ConvCase& c) {
+  return {c.input[0], c.input[1], c.input[2], c.input[3], c.kernel[0], c.kernel[1], c.filters,
+          c.strides[0], c.strides[1], c.dilation[0], c.dilation[1], c.padding};
+}
+
+void check_forward(const ConvCase& c, const LayerCheckResult& r) {
+  const RefConv g = ref_geometry(c);
+  const auto z = ref_conv(g, r.x, r.params[0], c.use_bias ? &r.params[1] : nullptr);
+  const auto want = activation_ref(c.activation, z, static_cast<int64_t>(z.size()) / c.filters,
+                                   c.filters);
+  REQUIRE(r.y.size() == want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("output element " << i);
+    REQUIRE(r.y[i] == Approx(want[i]).margin(1e-5).epsilon(1e-5));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Conv2D: forward matches a naive convolution and gradients match finite differences",
+          "[layers][conv2d][gradient]") {
+  const std::vector<ConvCase> cases = {
+      {{2, 5, 6, 3}, 4, {3, 3}, {1, 1}, {1, 1}, "valid", "linear", true},
+      {{2, 6, 5, 2}, 3, {3, 2}, {2, 1}, {1, 1}, "same", "tanh", true},
+      {{3, 7, 7, 2}, 2, {3, 3}, {1, 1}, {2, 2}, "same", "relu", false},
+      {{2, 6, 7, 3}, 3, {2, 3}, {2, 2}, {1, 1}, "valid", "linear", true},
+      {{1, 5, 5, 1}, 2, {4, 4}, {3, 3}, {1, 1}, "same", "sigmoid", true},   // even kernel: TF split
+      {{2, 4, 5, 3}, 5, {1, 1}, {1, 1}, {1, 1}, "valid", "linear", true},   // 1x1 GEMM path
+      {{2, 5, 5, 2}, 3, {1, 1}, {2, 2}, {1, 1}, "valid", "linear", false},  // strided 1x1
+      {{2, 9, 8, 2}, 2, {3, 3}, {2, 2}, {2, 2}, "same", "linear", true},    // stride + dilation
+      {{2, 6, 8, 2}, 3, {2, 4}, {1, 3}, {2, 1}, "valid", "elu", true},
+      {{2, 3, 3, 4}, 2, {5, 5}, {1, 1}, {1, 1}, "same", "linear", true},    // kernel > input, same
+  };
+  const size_t idx = GENERATE(range<size_t>(0, 10));
+  const ConvCase& c = cases[idx];
+  CAPTURE(idx, c.input, c.kernel, c.strides, c.dilation, c.padding, c.activation);
+  ff::Conv2D layer("conv2d", 3, c.filters, c.kernel, c.strides, c.padding, c.dilation,
+                   c.activation, c.use_bias, "glorot_uniform", "zeros");
+  LayerCheckSpec spec;
+  spec.input_shape = c.input;
+  spec.seed = 21 + idx;
+  if (c.activation == "relu") {
+    spec.options.step = 1e-3;
+    spec.accept = [&](const ff::Tensor& x, const std::vector<ff::Tensor>& p, double h) {
+      const auto z = ref_conv(ref_geometry(c), to_vector(x), to_vector(p[0]), nullptr);
+      return preactivations_away_from_zero(z, x, p, h);
+    };
+  }
+  const auto r = check_layer_gradients(layer, spec);
+  const RefConv g = ref_geometry(c);
+  CHECK(r.output_shape == ff::Shape{c.input[0], g.ah().out, g.aw().out, c.filters});
+  REQUIRE(r.dparams.size() == (c.use_bias ? 2u : 1u));
+  check_forward(c, r);
+  require_gradients_match(r);
+}
+
+TEST_CASE("Conv2D: output shapes follow Keras's formulas and TF's same-padding split",
+          "[layers][conv2d]") {
+  struct Row {
+    int64_t h, w, kh, kw, sh, sw, dh, dw;
+    const char* padding;
+    int64_t oh, ow, pad_top, pad_left;
+  };
+  const std::vector<Row> rows = {
+      {28, 28, 3, 3, 1, 1, 1, 1, "valid", 26, 26, 0, 0},
+      {28, 28, 3, 3, 1, 1, 1, 1, "same", 28, 28, 1, 1},
+      {28, 28, 3, 3, 2, 2, 1, 1, "same", 14, 14, 0, 0},  // total 1: nothing before, 1 after
+      {7, 7, 3, 3, 2, 2, 1, 1, "valid", 3, 3, 0, 0},
+      {8, 8, 3, 3, 2, 2, 1, 1, "valid", 3, 3, 0, 0},
+      {5, 9, 3, 3, 1, 1, 2, 2, "valid", 1, 5, 0, 0},
+      {5, 9, 3, 3, 1, 1, 2, 2, "same", 5, 9, 2, 2},
+      {5, 6, 4, 4, 1, 1, 1, 1, "same", 5, 6, 1, 1},      // total 3: 1 before, 2 after
+      {10, 11, 2, 5, 3, 4, 1, 1, "same", 4, 3, 0, 1},
+      {32, 20, 5, 1, 3, 2, 1, 1, "valid", 10, 10, 0, 0},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.h, r.w, r.kh, r.kw, r.sh, r.sw, r.dh, r.dw, r.padding);
+    ff::Conv2D layer("c", 1, 7, {r.kh, r.kw}, {r.sh, r.sw}, r.padding, {r.dh, r.dw}, "linear",
+                     true, "glorot_uniform", "zeros");
+    CHECK(layer.build({ff::kNone, r.h, r.w, 3}) == ff::Shape{ff::kNone, r.oh, r.ow, 7});
+    const ff::Conv2DGeometry g = layer.geometry(4);
+    CHECK(g.N == 4);
+    CHECK(g.pad_top == r.pad_top);
+    CHECK(g.pad_left == r.pad_left);
+    // Cross-check against the test's own formula.
+    CHECK(ref_axis(r.h, r.kh, r.sh, r.dh, r.padding).out == r.oh);
+    CHECK(ref_axis(r.w, r.kw, r.sw, r.dw, r.padding).out == r.ow);
+    const auto specs = layer.param_specs();
+    REQUIRE(specs.size() == 2);
+    CHECK(specs[0].name == "kernel");
+    CHECK(specs[0].shape == ff::Shape{r.kh, r.kw, 3, 7});  // Keras's layout
+    CHECK(specs[1].shape == ff::Shape{7});
+  }
+}
+
+TEST_CASE("Conv2D: NaN in the input gives NaN exactly in the outputs whose window covers it",
+          "[layers][conv2d][numerics]") {
+  ff::Backend& be = cpu();
+  const int64_t N = 2, H = 6, W = 6, C = 2, F = 3;
+  ff::Conv2D layer("conv2d", 1, F, {3, 3}, {1, 1}, "valid", {1, 1}, "relu", true,
+                   "glorot_uniform", "zeros");
+  layer.build({N, H, W, C});
+  ff::Tensor k = make_tensor({3, 3, C, F}, uniform_values(9 * C * F, 3, -1, 1));
+  ff::Tensor b = make_tensor({F}, {0.1f, 0.2f, 0.3f});
+  ff::Tensor gk = ff::Tensor::zeros(be, {3, 3, C, F}), gb = ff::Tensor::zeros(be, {F});
+  layer.bind({k, b}, {gk, gb});
+  std::vector<ff::Tensor> scratch;
+  for (const auto& s : layer.scratch_shapes(N)) scratch.push_back(ff::Tensor::zeros(be, s));
+  auto xv = uniform_values(N * H * W * C, 4, -1, 1);
+  const int64_t nan_h = 2, nan_w = 4;
+  xv[((1 * H + nan_h) * W + nan_w) * C + 1] = std::numeric_limits<float>::quiet_NaN();
+  ff::Tensor x = make_tensor({N, H, W, C}, xv);
+  ff::Tensor y = ff::Tensor::zeros(be, {N, 4, 4, F});
+  ff::StepContext ctx{&be, true, 0, -1, -1};
+  layer.forward(x, y, scratch, ctx);
+  const auto yv = to_vector(y);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh = 0; oh < 4; ++oh)
+      for (int64_t ow = 0; ow < 4; ++ow)
+        for (int64_t f = 0; f < F; ++f) {
+          const bool covers = n == 1 && oh <= nan_h && nan_h <= oh + 2 && ow <= nan_w &&
+                              nan_w <= ow + 2;
+          CAPTURE(n, oh, ow, f);
+          CHECK(std::isnan(yv[((n * 4 + oh) * 4 + ow) * F + f]) == covers);
+        }
+  // Backward: NaN reaches the kernel gradient (through x) and dx.
+  ff::Tensor dy = make_tensor({N, 4, 4, F}, uniform_values(N * 16 * F, 5, -1, 1));
+  ff::Tensor dx = ff::Tensor::zeros(be, {N, H, W, C});
+  layer.backward(x, y, dy, &dx, scratch, ctx);
+  bool kernel_nan = false;
+  for (float v : to_vector(gk)) kernel_nan |= std::isnan(v);
+  CHECK(kernel_nan);
+  bool sample0_finite = true;
+  const auto dxv = to_vector(dx);
+  for (int64_t i = 0; i < H * W * C; ++i) sample0_finite &= std::isfinite(dxv[i]);
+  CHECK(sample0_finite);
+}
+
+TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the reference",
+          "[backend][conv2d]") {
+  // 5 samples of 40x40x24 with a 3x3 kernel: 1.2 MB of columns per sample, so the 4 MB column
+  // budget splits the batch into chunks (3 + 2) and the filter gradient adds chunk sums.
+  ff::Backend& be = cpu();
+  const RefConv g{5, 40, 40, 24, 3, 3, 4, 1, 1, 1, 1, "same"};
+  ff::Conv2DGeometry geo;
+  geo.N = g.N; geo.H = g.H; geo.W = g.W; geo.C = g.C; geo.KH = g.KH; geo.KW = g.KW; geo.F = g.F;
+  geo.pad_top = g.ah().pad; geo.pad_left = g.aw().pad; geo.OH = g.ah().out; geo.OW = g.aw().out;
+  const auto x = uniform_values(g.N * g.H * g.W * g.C, 31, -1, 1);
+  const auto k = uniform_values(g.KH * g.KW * g.C * g.F, 32, -1, 1);
+  const auto dy = uniform_values(g.N * geo.OH * geo.OW * g.F, 33, -1, 1);
+  std::vector<float> y(dy.size()), dx(x.size()), dk(k.size());
+  be.conv2d_forward(geo, x.data(), k.data(), y.data());
+  const auto want = ref_conv(g, x, k, nullptr);
+  for (size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-4));
+  // Filter gradient: dk[kh,kw,c,f] = sum over n, oh, ow of x[...] dy[...]; data gradient by
+  // the adjoint identity <conv(x), dy> = <x, dx(dy)> and <conv(x), dy> = <k, dk(x, dy)>.
+  be.conv2d_backward_filter(geo, x.data(), dy.data(), dk.data());
+  be.conv2d_backward_data(geo, dy.data(), k.data(), dx.data());
+  double lhs = 0, via_dx = 0, via_dk = 0;
+  for (size_t i = 0; i < y.size(); ++i) lhs += want[i] * dy[i];
+  for (size_t i = 0; i < x.size(); ++i) via_dx += static_cast<double>(x[i]) * dx[i];
+  for (size_t i = 0; i < k.size(); ++i) via_dk += static_cast<double>(k[i]) * dk[i];
+  CHECK(via_dx == Approx(lhs).epsilon(1e-4));
+  CHECK(via_dk == Approx(lhs).epsilon(1e-4));
+  // And one filter-gradient element directly.
+  double d0 = 0;
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t oh = 0; oh < geo.OH; ++oh)
+      for (int64_t ow = 0; ow < geo.OW; ++ow) {
+        const int64_t ih = oh - 1 + 2, iw = ow - 1 + 1;  // kh = 2, kw = 1, c = 5, f = 3
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        d0 += static_cast<double>(x[((n * g.H + ih) * g.W + iw) * g.C + 5]) *
+              dy[((n * geo.OH + oh) * geo.OW + ow) * g.F + 3];
+      }
+  CHECK(dk[((2 * 3 + 1) * g.C + 5) * g.F + 3] == Approx(d0).margin(1e-3));
+}
+
+TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
+          "[backend][conv2d]") {
+  ff::Backend& be = cpu();
+  ff::Conv2DGeometry geo;
+  geo.N = 16; geo.H = 13; geo.W = 13; geo.C = 32; geo.KH = 3; geo.KW = 3; geo.F = 64;
+  geo.OH = 11; geo.OW = 11;
+  const auto x = uniform_values(geo.N * geo.H * geo.W * geo.C, 41, -1, 1);
+  const auto k = uniform_values(9 * geo.C * geo.F, 42, -1, 1);
+  const auto dy = uniform_values(geo.N * geo.OH * geo.OW * geo.F, 43, -1, 1);
+  auto run = [&]() {
+    std::vector<float> y(dy.size()), dx(x.size()), dk(k.size());
+    be.conv2d_forward(geo, x.data(), k.data(), y.data());
+    be.conv2d_backward_filter(geo, x.data(), dy.data(), dk.data());
+    be.conv2d_backward_data(geo, dy.data(), k.data(), dx.data());
+    return std::vector<std::vector<float>>{y, dx, dk};
+  };
+  const int saved = omp_get_max_threads();
+  const auto first = run();
+  CHECK(run() == first);
+  omp_set_num_threads(1);
+  const auto one = run();
+  omp_set_num_threads(2);
+  const auto two = run();
+  omp_set_num_threads(saved);
+  CHECK(one == first);
+  CHECK(two == first);
+}
+
+TEST_CASE("Conv2D: rank, unknown dimensions and a kernel larger than the input raise",
+          "[layers][conv2d]") {
+  ff::Conv2D rank3("conv2d", 1, 4, {3, 3}, {1, 1}, "valid", {1, 1}, "relu", true,
+                   "glorot_uniform", "zeros");
+  CHECK_THROWS_AS(rank3.build({ff::kNone, 28, 28}), ff::ValueError);
+  CHECK_THROWS_WITH(rank3.build({ff::kNone, 28, 28}),
+                    Catch::Contains("Input 0 of layer \"conv2d\" (Conv2D)") &&
+                        Catch::Contains("expected ndim=4") &&
+                        Catch::Contains("found shape=(None, 28, 28)"));
+  CHECK_FALSE(rank3.built());
+
+  ff::Conv2D big("conv2d_1", 1, 4, {5, 3}, {1, 1}, "valid", {1, 1}, "linear", true,
+                 "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(big.build({ff::kNone, 4, 10, 1}),
+                    Catch::Contains("Input 0 of layer \"conv2d_1\"") &&
+                        Catch::Contains("kernel is larger than the unpadded input") &&
+                        Catch::Contains("kernel_size=(5, 3)") &&
+                        Catch::Contains("found shape=(None, 4, 10, 1)"));
+  // Dilation widens the kernel: 3 taps 3 apart span 7 rows.
+  ff::Conv2D dil("conv2d_2", 1, 4, {3, 3}, {1, 1}, "valid", {3, 1}, "linear", true,
+                 "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(dil.build({ff::kNone, 6, 10, 1}),
+                    Catch::Contains("kernel is larger") && Catch::Contains("dilation_rate=(3, 1)"));
+  ff::Conv2D dil_ok("conv2d_3", 1, 4, {3, 3}, {1, 1}, "valid", {3, 1}, "linear", true,
+                    "glorot_uniform", "zeros");
+  CHECK(dil_ok.build({ff::kNone, 7, 10, 1}) == ff::Shape{ff::kNone, 1, 8, 4});
+  // The same kernel fits with "same" padding.
+  ff::Conv2D same("conv2d_4", 1, 4, {5, 3}, {1, 1}, "same", {1, 1}, "linear", true,
+                  "glorot_uniform", "zeros");
+  CHECK(same.build({ff::kNone, 4, 10, 1}) == ff::Shape{ff::kNone, 4, 10, 4});
+
+  ff::Conv2D unknown("conv2d_5", 1, 4, {3, 3}, {1, 1}, "valid", {1, 1}, "linear", true,
+                     "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(unknown.build({ff::kNone, ff::kNone, ff::kNone, 3}),
+                    Catch::Contains("known height, width and channels"));
+  // Built for one input shape, called on another: Keras-style mismatch.
+  same.check_input({8, 4, 10, 1});
+  CHECK_THROWS_WITH(same.check_input({8, 4, 10, 3}),
+                    Catch::Contains("expected shape=(None, 4, 10, 1)") &&
+                        Catch::Contains("found shape=(8, 4, 10, 3)"));
+}
+
+TEST_CASE("Conv2D: constructor arguments are checked with Keras's messages", "[layers][conv2d]") {
+  auto make = [](int64_t filters, std::vector<int64_t> k, std::vector<int64_t> s,
+                 const std::string& padding, std::vector<int64_t> d) {
+    return ff::Conv2D("c", 1, filters, k, s, padding, d, "relu", true, "glorot_uniform", "zeros");
+  };
+  CHECK_THROWS_WITH(make(0, {3, 3}, {1, 1}, "valid", {1, 1}),
+                    Catch::Contains("Invalid value for argument `filters`") &&
+                        Catch::Contains("filters=0"));
+  CHECK_THROWS_WITH(make(4, {3, 0}, {1, 1}, "valid", {1, 1}),
+                    Catch::Contains("The `kernel_size` argument must be a tuple of 2 integers") &&
+                        Catch::Contains("do not satisfy `value > 0`"));
+  CHECK_THROWS_WITH(make(4, {3, 3}, {-1, 1}, "valid", {1, 1}),
+                    Catch::Contains("`strides`") && Catch::Contains("{-1}"));
+  CHECK_THROWS_WITH(make(4, {3, 3}, {1, 1}, "valid", {0, 1}), Catch::Contains("`dilation_rate`"));
+  CHECK_THROWS_WITH(make(4, {3, 3, 3}, {1, 1}, "valid", {1, 1}),
+                    Catch::Contains("must be a tuple of 2 integers"));
+  CHECK_THROWS_WITH(make(4, {3, 3}, {1, 1}, "causal", {1, 1}),
+                    Catch::Contains("The `padding` argument must be one of {'valid', 'same'}"));
+  CHECK_THROWS_WITH(ff::Conv2D("c", 1, 4, {3, 3}, {1, 1}, "same", {1, 1}, "relux", true,
+                               "glorot_uniform", "zeros"),
+                    Catch::Contains("Unknown activation function: 'relux'"));
+  CHECK_THROWS_WITH(ff::Conv2D("c", 1, 4, {3, 3}, {1, 1}, "same", {1, 1}, "relu", true,
+                               "glorot", "zeros"),
+                    Catch::Contains("Unknown initializer: 'glorot'"));
+}
