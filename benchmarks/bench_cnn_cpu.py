@@ -30,6 +30,17 @@ def load():
     return x, y_train.astype(np.int64)
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def build_model():
     L = ff.layers
     model = ff.Sequential([
@@ -81,7 +92,7 @@ def main():
 
     x, y = load()
     cores = os.cpu_count()
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {cores} cores, "
+    print(f"machine: {cpu_model()} ({platform.machine()}), {cores} cores, "
           f"{platform.platform()}; date {time.strftime('%Y-%m-%d')}")
     ff_fit = forgeflow_fit(x, y, args.epochs, args.repeats)
 

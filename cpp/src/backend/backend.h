@@ -132,9 +132,10 @@ class Backend {
   // dx (N, H, W, C) from dy (N, OH, OW, F).
   virtual void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel,
                                     float* dx) = 0;
-  // dkernel (KH, KW, C, F) from x and dy, summed over the batch.
+  // dkernel (KH, KW, C, F) from x and dy, summed over the batch; when dbias is not null also
+  // dbias (F) = the sums of dy over N, OH, OW (the bias gradient).
   virtual void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy,
-                                      float* dkernel) = 0;
+                                      float* dkernel, float* dbias) = 0;
   virtual void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) = 0;
   // Routes each dy to the first maximum of its window in x (the first NaN when there is one),
   // found again from x; overlapping windows add up.

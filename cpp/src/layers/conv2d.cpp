@@ -1,8 +1,10 @@
 // Conv2D and the shared convolution base: forward conv2d_forward + fused bias/activation;
-// backward activation gradient dz, then dkernel = conv2d_backward_filter(x, dz), dbias = column
-// sums of dz over N*OH*OW rows, dx = conv2d_backward_data(dz, kernel) (skipped for the first
+// backward activation gradient dz, then dkernel and dbias (the sums of dz over N*OH*OW rows) from
+// conv2d_backward_filter(x, dz), dx = conv2d_backward_data(dz, kernel) (skipped for the first
 // layer).
 #include "layers/conv2d.h"
+
+#include <utility>
 
 #include "core/errors.h"
 #include "layers/initializers.h"
@@ -99,8 +101,8 @@ void ConvolutionBase::backward(const Tensor& x, const Tensor& y, const Tensor& d
                            dy.data<float>(), buf, rows, filters_);
     dz = buf;
   }
-  be.conv2d_backward_filter(g, x.data<float>(), dz, grads_[0].data<float>());
-  if (use_bias_) be.column_sum(dz, rows, filters_, grads_[1].data<float>());
+  be.conv2d_backward_filter(g, x.data<float>(), dz, grads_[0].data<float>(),
+                            use_bias_ ? grads_[1].data<float>() : nullptr);
   if (dx) be.conv2d_backward_data(g, dz, params_[0].data<float>(), dx->data<float>());
 }
 
@@ -114,11 +116,12 @@ Conv2D::Conv2D(std::string name, uint64_t seed, int64_t filters, std::vector<int
       kernel_size_(std::move(kernel_size)),
       strides_(std::move(strides)),
       dilation_rate_(std::move(dilation_rate)) {
-  for (auto* arg : {&kernel_size_, &strides_, &dilation_rate_})
-    if (arg->size() != 2)
-      throw ValueError(std::string("The `") +
-                       (arg == &kernel_size_ ? "kernel_size" : arg == &strides_ ? "strides" : "dilation_rate") +
-                       "` argument must be a tuple of 2 integers. Received " + tuple_str(*arg));
+  const std::pair<const char*, const std::vector<int64_t>*> args[] = {
+      {"kernel_size", &kernel_size_}, {"strides", &strides_}, {"dilation_rate", &dilation_rate_}};
+  for (const auto& [arg, values] : args)
+    if (values->size() != 2)
+      throw ValueError(std::string("The `") + arg + "` argument must be a tuple of 2 integers. " +
+                       "Received " + arg + "=" + tuple_str(*values));
   check_positive_tuple("kernel_size", kernel_size_);
   check_positive_tuple("strides", strides_);
   check_positive_tuple("dilation_rate", dilation_rate_);

@@ -78,15 +78,17 @@ void Normalization::set_statistics(std::vector<float> mean, std::vector<float> v
   mean_ = std::move(mean);
   variance_ = std::move(variance);
   has_statistics_ = true;
-  pending_ = true;
   if (!params_.empty()) write_statistics();
 }
 
 void Normalization::bind(std::vector<Tensor> params, std::vector<Tensor> grads) {
   Layer::bind(std::move(params), std::move(grads));
-  // Only values not yet written: a model that binds again (shared layers, a rebuilt buffer that
-  // the model then fills with the old values) must not see them reset.
-  if (pending_ && !params_.empty()) write_statistics();
+  // Only into storage the values were not yet written to: rebinding the same weights (a model
+  // swapping gradient buffers) must not reset values set since, e.g. by a model's set_weights.
+  // New storage (another model using the layer, a rebuilt buffer the model then refills with
+  // the old values) receives them.
+  if (mean_.empty() || params_.empty()) return;
+  if (!written_to_.defined() || params_[0].raw() != written_to_.raw()) write_statistics();
 }
 
 void Normalization::write_statistics() {
@@ -98,7 +100,7 @@ void Normalization::write_statistics() {
   }
   params_[0].backend().copy_from_host(params_[0].raw(), m.data(), n * sizeof(float));
   params_[1].backend().copy_from_host(params_[1].raw(), v.data(), n * sizeof(float));
-  pending_ = false;
+  written_to_ = params_[0];
 }
 
 bool Normalization::statistics_in_weights() {

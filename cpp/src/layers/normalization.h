@@ -46,7 +46,10 @@ class Normalization final : public Layer {
   int64_t axis_;
   bool invert_;
   std::vector<float> mean_, variance_;  // host copy; size 1 broadcasts
-  bool has_statistics_ = false, pending_ = false;
+  bool has_statistics_ = false;
+  // The weight the host values were last written to. Holding it keeps that storage alive, so
+  // another buffer cannot reuse its address and pass for it.
+  Tensor written_to_;
   int64_t features_ = 0;
 };
 

@@ -155,13 +155,11 @@ void Model::backward(Plan& p, const StepContext& ctx) {
     if (value_aliases(n, true)) {
       const int in = node.inputs[0];
       if (!value_needs_grad_[in]) continue;
+      // A planned alias (the planner's single-writer case) already holds the gradient in place.
       Tensor dy = p.grads[out].reshape(p.grads[in].shape());
-      if (same_storage(p.grads[in], dy)) {
-        // Planned alias: the gradient is already in place. Only valid as the single writer.
-      } else if (!written[in]) {
-        backend_->copy(p.grads[in].raw(), dy.raw(), dy.nbytes());
-      } else {
-        backend_->add(p.grads[in].data<float>(), dy.data<float>(), dy.numel());
+      if (!same_storage(p.grads[in], dy)) {
+        if (!written[in]) backend_->copy(p.grads[in].raw(), dy.raw(), dy.nbytes());
+        else backend_->add(p.grads[in].data<float>(), dy.data<float>(), dy.numel());
       }
       written[in] = true;
       continue;

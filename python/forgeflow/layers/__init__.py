@@ -3,6 +3,9 @@ Dropout, Input), and the families added by later work (convolution, pooling, nor
 preprocessing, merging), each re-exported here as ``ff.layers.<Name>``."""
 from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Layer,
                    Reshape)
+from .normalization import BatchNormalization, Normalization
+from .preprocessing import (RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+                            Rescaling)
 from .merging import Add, Average, Concatenate, Multiply
 from .convolutional import Conv1D, Conv2D
 from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
@@ -11,4 +14,6 @@ from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling
 __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Flatten",
            "Reshape", "Dropout", "Add", "Average", "Concatenate", "Multiply",
            "Conv1D", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-           "GlobalMaxPooling2D", "ZeroPadding2D"]
+           "GlobalMaxPooling2D", "ZeroPadding2D",
+           "BatchNormalization", "Normalization", "Rescaling", "RandomFlip", "RandomTranslation",
+           "RandomZoom", "RandomRotation"]

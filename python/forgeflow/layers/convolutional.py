@@ -7,7 +7,9 @@ kernel_initializer="glorot_uniform", bias_initializer="zeros")`` on (N, H, W, C)
 padding "valid", "same" (TensorFlow's split: the smaller half before) or, for Conv1D, "causal".
 Kernels are stored as Keras stores them: (kh, kw, in_channels, filters) and
 (k, in_channels, filters), so ``get_weights``/``set_weights`` exchange arrays with Keras as they
-are. The argument helpers here are shared with the pooling layers.
+are. Unlike Keras, strides > 1 may be combined with dilation_rate > 1 (the output-size formula
+above holds). Only ``groups=1`` and channels-last data are supported. The argument helpers here
+are shared with the pooling layers.
 """
 import numbers
 

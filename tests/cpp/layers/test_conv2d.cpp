@@ -3,7 +3,9 @@
 // helper) over many geometries (strides, same/valid, dilation, non-square kernels and inputs,
 // several channels, batch > 1, the 1x1 fast path), Keras's output-shape formulas and TF's "same"
 // padding split, NaN propagation, a batch large enough to be processed in several chunks,
-// results independent of the thread count, and the shape errors.
+// results independent of the thread count, and the shape errors. Value and gradient tests run
+// each convolution implementation the CPU backend has (im2col + GEMM; oneDNN primitives where
+// built).
 #include <catch2/catch.hpp>
 #include <omp.h>
 
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/conv.h"
 #include "core/errors.h"
 #include "gradient_check.h"
 #include "layers/conv2d.h"
@@ -21,6 +24,22 @@
 using namespace fftest;
 
 namespace {
+
+// Runs a test section with one convolution implementation, restoring the default afterwards.
+struct UseConvImpl {
+  explicit UseConvImpl(ff::cpu::ConvImpl impl) : saved(ff::cpu::conv_impl()) {
+    ff::cpu::set_conv_impl(impl);
+  }
+  ~UseConvImpl() { ff::cpu::set_conv_impl(saved); }
+  ff::cpu::ConvImpl saved;
+};
+
+// Every implementation this build has.
+std::vector<ff::cpu::ConvImpl> conv_impls() {
+  std::vector<ff::cpu::ConvImpl> impls{ff::cpu::ConvImpl::Im2col};
+  if (ff::cpu::onednn_conv_available()) impls.push_back(ff::cpu::ConvImpl::OneDnn);
+  return impls;
+}
 
 struct ConvCase {
   ff::Shape input;  // (N, H, W, C)
@@ -64,8 +83,11 @@ TEST_CASE("Conv2D: forward matches a naive convolution and gradients match finit
       {{2, 3, 3, 4}, 2, {5, 5}, {1, 1}, {1, 1}, "same", "linear", true},    // kernel > input, same
   };
   const size_t idx = GENERATE(range<size_t>(0, 10));
+  const auto impl = GENERATE_COPY(from_range(conv_impls()));
   const ConvCase& c = cases[idx];
-  CAPTURE(idx, c.input, c.kernel, c.strides, c.dilation, c.padding, c.activation);
+  CAPTURE(idx, static_cast<int>(impl), c.input, c.kernel, c.strides, c.dilation, c.padding,
+          c.activation);
+  UseConvImpl use(impl);
   ff::Conv2D layer("conv2d", 3, c.filters, c.kernel, c.strides, c.padding, c.dilation,
                    c.activation, c.use_bias, "glorot_uniform", "zeros");
   LayerCheckSpec spec;
@@ -127,6 +149,9 @@ TEST_CASE("Conv2D: output shapes follow Keras's formulas and TF's same-padding s
 
 TEST_CASE("Conv2D: NaN in the input gives NaN exactly in the outputs whose window covers it",
           "[layers][conv2d][numerics]") {
+  const auto impl = GENERATE_COPY(from_range(conv_impls()));
+  CAPTURE(static_cast<int>(impl));
+  UseConvImpl use(impl);
   ff::Backend& be = cpu();
   const int64_t N = 2, H = 6, W = 6, C = 2, F = 3;
   ff::Conv2D layer("conv2d", 1, F, {3, 3}, {1, 1}, "valid", {1, 1}, "relu", true,
@@ -170,8 +195,12 @@ TEST_CASE("Conv2D: NaN in the input gives NaN exactly in the outputs whose windo
 
 TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the reference",
           "[backend][conv2d]") {
-  // 5 samples of 40x40x24 with a 3x3 kernel: 1.2 MB of columns per sample, so the 4 MB column
-  // budget splits the batch into chunks (3 + 2) and the filter gradient adds chunk sums.
+  // 5 samples of 40x40x24 with a 3x3 kernel: 1.4 MB of columns per sample, so the im2col path's
+  // 4 MB column budget splits the batch into chunks (3 + 2), and the filter gradient (1 MB per
+  // group) sums 5 one-sample groups.
+  const auto impl = GENERATE_COPY(from_range(conv_impls()));
+  CAPTURE(static_cast<int>(impl));
+  UseConvImpl use(impl);
   ff::Backend& be = cpu();
   const RefConv g{5, 40, 40, 24, 3, 3, 4, 1, 1, 1, 1, "same"};
   ff::Conv2DGeometry geo;
@@ -186,7 +215,7 @@ TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the refer
   for (size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-4));
   // Filter gradient: dk[kh,kw,c,f] = sum over n, oh, ow of x[...] dy[...]; data gradient by
   // the adjoint identity <conv(x), dy> = <x, dx(dy)> and <conv(x), dy> = <k, dk(x, dy)>.
-  be.conv2d_backward_filter(geo, x.data(), dy.data(), dk.data());
+  be.conv2d_backward_filter(geo, x.data(), dy.data(), dk.data(), nullptr);
   be.conv2d_backward_data(geo, dy.data(), k.data(), dx.data());
   double lhs = 0, via_dx = 0, via_dk = 0;
   for (size_t i = 0; i < y.size(); ++i) lhs += want[i] * dy[i];
@@ -209,30 +238,52 @@ TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the refer
 
 TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
           "[backend][conv2d]") {
+  const auto impl = GENERATE_COPY(from_range(conv_impls()));
+  CAPTURE(static_cast<int>(impl));
+  UseConvImpl use(impl);
   ff::Backend& be = cpu();
-  ff::Conv2DGeometry geo;
-  geo.N = 16; geo.H = 13; geo.W = 13; geo.C = 32; geo.KH = 3; geo.KW = 3; geo.F = 64;
-  geo.OH = 11; geo.OW = 11;
-  const auto x = uniform_values(geo.N * geo.H * geo.W * geo.C, 41, -1, 1);
-  const auto k = uniform_values(9 * geo.C * geo.F, 42, -1, 1);
-  const auto dy = uniform_values(geo.N * geo.OH * geo.OW * geo.F, 43, -1, 1);
-  auto run = [&]() {
-    std::vector<float> y(dy.size()), dx(x.size()), dk(k.size());
-    be.conv2d_forward(geo, x.data(), k.data(), y.data());
-    be.conv2d_backward_filter(geo, x.data(), dy.data(), dk.data());
-    be.conv2d_backward_data(geo, dy.data(), k.data(), dx.data());
-    return std::vector<std::vector<float>>{y, dx, dk};
-  };
-  const int saved = omp_get_max_threads();
-  const auto first = run();
-  CHECK(run() == first);
-  omp_set_num_threads(1);
-  const auto one = run();
-  omp_set_num_threads(2);
-  const auto two = run();
-  omp_set_num_threads(saved);
-  CHECK(one == first);
-  CHECK(two == first);
+  // The small CNN's two convolutions (batch 16), a strided, padded, dilated one, and one sample
+  // of a larger image (the filter gradient's single-group path, where the GEMM threads itself).
+  ff::Conv2DGeometry a, b, c, d;
+  a.N = 16; a.H = 28; a.W = 28; a.C = 1; a.KH = 3; a.KW = 3; a.F = 32; a.OH = 26; a.OW = 26;
+  b.N = 16; b.H = 13; b.W = 13; b.C = 32; b.KH = 3; b.KW = 3; b.F = 64; b.OH = 11; b.OW = 11;
+  c.N = 5; c.H = 17; c.W = 12; c.C = 6; c.KH = 3; c.KW = 2; c.F = 7; c.stride_h = 2;
+  c.stride_w = 1; c.dilation_h = 1; c.dilation_w = 2; c.pad_top = 1; c.pad_left = 1;
+  c.OH = 9; c.OW = 12;
+  d.N = 1; d.H = 48; d.W = 40; d.C = 16; d.KH = 3; d.KW = 3; d.F = 24; d.pad_top = 1;
+  d.pad_left = 1; d.OH = 48; d.OW = 40;
+  for (const ff::Conv2DGeometry& geo : {a, b, c, d}) {
+    CAPTURE(geo.H, geo.W, geo.C, geo.F);
+    const auto x = uniform_values(geo.N * geo.H * geo.W * geo.C, 41, -1, 1);
+    const auto k = uniform_values(geo.KH * geo.KW * geo.C * geo.F, 42, -1, 1);
+    const auto dy = uniform_values(geo.N * geo.OH * geo.OW * geo.F, 43, -1, 1);
+    auto run = [&]() {
+      std::vector<float> y(dy.size()), dx(x.size()), dk(k.size()), db(geo.F);
+      be.conv2d_forward(geo, x.data(), k.data(), y.data());
+      be.conv2d_backward_filter(geo, x.data(), dy.data(), dk.data(), db.data());
+      be.conv2d_backward_data(geo, dy.data(), k.data(), dx.data());
+      return std::vector<std::vector<float>>{y, dx, dk, db};
+    };
+    const int saved = omp_get_max_threads();
+    const auto first = run();
+    CHECK(run() == first);
+    omp_set_num_threads(1);
+    const auto one = run();
+    omp_set_num_threads(2);
+    const auto two = run();
+    omp_set_num_threads(saved);
+    for (size_t i = 0; i < first.size(); ++i) {
+      CAPTURE(i);  // 0 y, 1 dx, 2 dkernel, 3 dbias
+      CHECK(one[i] == first[i]);
+      CHECK(two[i] == first[i]);
+    }
+    // The bias gradient is the column sum of dy.
+    for (int64_t f = 0; f < geo.F; ++f) {
+      double s = 0;
+      for (int64_t r = 0; r < geo.N * geo.OH * geo.OW; ++r) s += dy[r * geo.F + f];
+      CHECK(first[3][f] == Approx(s).margin(1e-3));
+    }
+  }
 }
 
 TEST_CASE("Conv2D: rank, unknown dimensions and a kernel larger than the input raise",
@@ -292,7 +343,8 @@ TEST_CASE("Conv2D: constructor arguments are checked with Keras's messages", "[l
                     Catch::Contains("`strides`") && Catch::Contains("{-1}"));
   CHECK_THROWS_WITH(make(4, {3, 3}, {1, 1}, "valid", {0, 1}), Catch::Contains("`dilation_rate`"));
   CHECK_THROWS_WITH(make(4, {3, 3, 3}, {1, 1}, "valid", {1, 1}),
-                    Catch::Contains("must be a tuple of 2 integers"));
+                    Catch::Contains("must be a tuple of 2 integers") &&
+                        Catch::Contains("kernel_size=(3, 3, 3)"));
   CHECK_THROWS_WITH(make(4, {3, 3}, {1, 1}, "causal", {1, 1}),
                     Catch::Contains("The `padding` argument must be one of {'valid', 'same'}"));
   CHECK_THROWS_WITH(ff::Conv2D("c", 1, 4, {3, 3}, {1, 1}, "same", {1, 1}, "relux", true,

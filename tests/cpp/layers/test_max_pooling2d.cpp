@@ -65,15 +65,19 @@ TEST_CASE("MaxPooling2D: forward matches the reference and gradients match finit
       {{1, 7, 6, 2}, {3, 3}, {2, 2}, "valid"},   // overlapping windows add up in backward
       {{2, 6, 7, 1}, {3, 2}, {1, 2}, "same"},
       {{3, 5, 4, 2}, {2, 3}, {3, 1}, "valid"},
+      {{2, 4, 5, 20}, {2, 2}, {2, 2}, "same"},   // 16 channels as one vector + 4 one by one
+      {{1, 5, 5, 33}, {3, 3}, {2, 2}, "valid"},
   };
-  const size_t idx = GENERATE(range<size_t>(0, 5));
+  const size_t idx = GENERATE(range<size_t>(0, 7));
   const PoolCase& c = cases[idx];
   CAPTURE(idx, c.input, c.pool, c.strides, c.padding);
   ff::MaxPooling2D layer("max_pooling2d", 1, c.pool, c.strides, c.padding);
   LayerCheckSpec spec;
   spec.input_shape = c.input;
   spec.seed = 60 + idx;
-  spec.options.step = 1e-3;
+  // The output is exactly one of the inputs, so a small step costs no precision and keeps the
+  // required gap between a window's two largest values small.
+  spec.options.step = 1e-4;
   spec.accept = [&](const ff::Tensor& x, const std::vector<ff::Tensor>&, double h) {
     return max_windows_separated(ref_geometry(c), to_vector(x), h);
   };
@@ -118,6 +122,44 @@ TEST_CASE("MaxPooling2D: a NaN anywhere in a window gives NaN, other windows una
   const auto r = run(inf_layer, {1, 2, 4, 1}, {inf, kNaN, -inf, -inf, 1, 2, -inf, -inf}, {});
   CHECK(std::isnan(r.y[0]));
   CHECK(r.y[1] == -inf);
+}
+
+TEST_CASE("MaxPooling2D: NaN and ties in every channel lane, vector and scalar channels alike",
+          "[layers][max_pooling2d][numerics]") {
+  // 35 channels: two 16-wide vector blocks and 3 channels one by one. Values on a coarse grid so
+  // that ties are frequent; NaNs sprinkled over pixels and channels (first, middle, last lanes).
+  const ff::Shape in{2, 5, 6, 35};
+  const std::string padding = GENERATE(std::string("valid"), std::string("same"));
+  const int64_t stride = GENERATE(1, 2);
+  CAPTURE(padding, stride);
+  const RefPool g{in[0], in[1], in[2], in[3], 3, 2, stride, stride, padding};
+  std::vector<float> x = uniform_values(ff::shape_numel(in), 90, 0, 4);
+  for (float& v : x) v = std::floor(v);
+  for (int64_t i = 0; i < static_cast<int64_t>(x.size()); i += 37) x[i] = kNaN;
+  ff::MaxPooling2D layer("max_pooling2d", 1, {3, 2}, {stride, stride}, padding);
+  layer.build(in);
+  const ff::Shape out = ff::with_batch(layer.output_shape(), in[0]);
+  const auto dy = uniform_values(ff::shape_numel(out), 91, -1, 1);
+  const auto r = run(layer, in, x, dy);
+  const auto want = ref_pool(g, x, true);
+  REQUIRE(r.y.size() == want.size());
+  int64_t nan_outputs = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    CAPTURE(i);
+    if (std::isnan(want[i])) {
+      ++nan_outputs;
+      REQUIRE(std::isnan(r.y[i]));
+    } else {
+      REQUIRE(r.y[i] == static_cast<float>(want[i]));
+    }
+  }
+  CHECK(nan_outputs > 0);
+  const auto want_dx = ref_max_pool_backward(g, x, dy);
+  REQUIRE(r.dx.size() == want_dx.size());
+  for (size_t i = 0; i < want_dx.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(r.dx[i] == Approx(want_dx[i]).margin(1e-6));
+  }
 }
 
 TEST_CASE("MaxPooling2D: NaN in the gradient flows back to the window's maximum",

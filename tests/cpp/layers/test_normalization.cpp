@@ -126,7 +126,7 @@ TEST_CASE("Normalization: using it un-adapted raises, unless the weights were wr
   CHECK(layer.has_statistics());
 }
 
-TEST_CASE("Normalization: a second bind of the same weights keeps their values",
+TEST_CASE("Normalization: rebinding the same weights keeps their values, new ones get them",
           "[layers][normalization]") {
   ff::Normalization layer("normalization", 1, true, -1, false);
   layer.set_statistics({1.0f, 2.0f}, {1.0f, 1.0f});
@@ -135,6 +135,10 @@ TEST_CASE("Normalization: a second bind of the same weights keeps their values",
   fill(b.params[0], {7.0f, 8.0f});  // e.g. a model's set_weights after the build
   layer.bind(b.params, b.grads);   // e.g. a model rebinding a shared layer's gradients
   CHECK(to_vector(b.params[0]) == std::vector<float>{7.0f, 8.0f});
+  // New storage (the layer in a second model) receives the statistics.
+  Bound other = bind_like_model(layer);
+  CHECK(to_vector(other.params[0]) == std::vector<float>{1.0f, 2.0f});
+  CHECK(run(layer, {1, 2}, {2.0f, 2.0f}) == std::vector<float>{1.0f, 0.0f});
 }
 
 TEST_CASE("Normalization: feature-count and value errors", "[layers][normalization]") {

@@ -93,6 +93,31 @@ inline std::vector<double> ref_pool(const RefPool& g, const std::vector<float>& 
   return y;
 }
 
+// Max-pool input gradient: each dy goes to the first maximum of its window in (kh, kw) order,
+// a NaN counting as the maximum (the first NaN when there are several); overlaps add up.
+inline std::vector<double> ref_max_pool_backward(const RefPool& g, const std::vector<float>& x,
+                                                 const std::vector<float>& dy) {
+  const RefAxis ah = g.ah(), aw = g.aw();
+  std::vector<double> dx(x.size(), 0.0);
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t oh = 0; oh < ah.out; ++oh)
+      for (int64_t ow = 0; ow < aw.out; ++ow)
+        for (int64_t c = 0; c < g.C; ++c) {
+          int64_t best = -1;
+          for (int64_t kh = 0; kh < g.KH; ++kh)
+            for (int64_t kw = 0; kw < g.KW; ++kw) {
+              const int64_t ih = oh * g.sh - ah.pad + kh, iw = ow * g.sw - aw.pad + kw;
+              if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+              const int64_t at = ((n * g.H + ih) * g.W + iw) * g.C + c;
+              if (best < 0) { best = at; continue; }
+              if (std::isnan(x[best])) continue;
+              if (std::isnan(x[at]) || x[at] > x[best]) best = at;
+            }
+          dx[best] += dy[((n * ah.out + oh) * aw.out + ow) * g.C + c];
+        }
+  return dx;
+}
+
 // True when, in every max-pooling window, the largest value beats the runner-up by more than
 // 2h (so a finite-difference step never changes which element is the maximum).
 inline bool max_windows_separated(const RefPool& g, const std::vector<float>& x, double h) {

@@ -328,12 +328,17 @@ class CpuBackend final : public Backend {
 
   void column_sum(const float* x, int64_t rows, int64_t cols, float* out) override {
     // Threads split the columns; each column is summed over rows in order (deterministic).
+    // Sums build up in a thread-local buffer: `out` is usually a gradient view at an arbitrary
+    // offset, and writing it every row made two threads fight over a shared cache line.
     auto sum_columns = [&](int64_t c0, int64_t c1) {
-      std::fill(out + c0, out + c1, 0.0f);
+      std::vector<float> acc(static_cast<size_t>(c1 - c0), 0.0f);
+      float* __restrict a = acc.data();
       for (int64_t r = 0; r < rows; ++r) {
-        const float* xr = x + r * cols;
-        for (int64_t c = c0; c < c1; ++c) out[c] += xr[c];
+        const float* __restrict xr = x + r * cols + c0;
+#pragma omp simd
+        for (int64_t c = 0; c < c1 - c0; ++c) a[c] += xr[c];
       }
+      std::copy(acc.begin(), acc.end(), out + c0);
     };
     parallel_for(cols, sum_columns, rows * cols);
   }
@@ -618,7 +623,7 @@ class CpuBackend final : public Backend {
   // ---- convolution, pooling, padding (cpu/conv.cpp, cpu/pooling.cpp) ----
   void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* k, float* y) override { cpu::conv2d_forward(*this, g, x, k, y); }
   void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* k, float* dx) override { cpu::conv2d_backward_data(*this, g, dy, k, dx); }
-  void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dk) override { cpu::conv2d_backward_filter(*this, g, x, dy, dk); }
+  void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dk, float* db) override { cpu::conv2d_backward_filter(*this, g, x, dy, dk, db); }
   void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) override { cpu::max_pool2d_forward(g, x, y); }
   void max_pool2d_backward(const Pool2DGeometry& g, const float* x, const float* dy, float* dx) override { cpu::max_pool2d_backward(g, x, dy, dx); }
   void avg_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) override { cpu::avg_pool2d_forward(g, x, y); }
