@@ -12,33 +12,20 @@ and 2 threads; ratios are taken against the best PyTorch figure. PyTorch runs in
     python3 benchmarks/bench_cnn_cpu.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
 """
 import argparse
-import json
 import os
-import platform
-import subprocess
 import tempfile
 import time
 
 import numpy as np
 
 import forgeflow as ff
+from _common import machine_line, run_peer
 
 
 def load():
     (x_train, y_train), _ = ff.datasets.fashion_mnist.load_data()
     x = (x_train / 255.0).astype(np.float32)[..., None]
     return x, y_train.astype(np.int64)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def build_model():
@@ -69,18 +56,9 @@ def forgeflow_fit(x, y, epochs, repeats):
     return best
 
 
-def torch_fit(torch_python, data_path, threads, epochs, repeats):
-    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_cnn_peer.py")
-    best = None
-    for _ in range(repeats):
-        proc = subprocess.run([torch_python, peer, data_path, str(threads), str(epochs)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            return None, proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        if best is None or r["fit_samples_per_s"] > best["fit_samples_per_s"]:
-            best = r
-    return best, None
+def best_of(a, b):
+    """Best of two PyTorch runs."""
+    return b if b["fit_samples_per_s"] > a["fit_samples_per_s"] else a
 
 
 def main():
@@ -91,9 +69,7 @@ def main():
     args = ap.parse_args()
 
     x, y = load()
-    cores = os.cpu_count()
-    print(f"machine: {cpu_model()} ({platform.machine()}), {cores} cores, "
-          f"{platform.platform()}; date {time.strftime('%Y-%m-%d')}")
+    print(machine_line())
     ff_fit = forgeflow_fit(x, y, args.epochs, args.repeats)
 
     peers = []
@@ -101,7 +77,8 @@ def main():
         data_path = os.path.join(tmp, "data.npz")
         np.savez(data_path, x=x, y=y)
         for threads, label in ((0, "default"), (1, "1"), (2, "2")):
-            r, err = torch_fit(args.torch_python, data_path, threads, args.epochs, args.repeats)
+            r, err = run_peer(args.torch_python, "torch_cnn_peer.py",
+                              (data_path, threads, args.epochs), args.repeats, best_of)
             if r is None:
                 print(f"PyTorch ({label} threads) unavailable: {err}")
             else:

@@ -11,10 +11,7 @@ with machine and date, in benchmarks/RESULTS.md.
     python3 benchmarks/bench_mlp.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
 """
 import argparse
-import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +19,7 @@ import time
 import numpy as np
 
 import forgeflow as ff
+from _common import machine_line, run_peer
 
 
 def load():
@@ -65,24 +63,12 @@ def forgeflow_figures(x, y, epochs, repeats):
     return fit_best, pred_best, latencies
 
 
-def torch_figures(torch_python, data_path, threads, epochs, repeats):
-    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_mlp_peer.py")
-    best = None
-    for _ in range(repeats):
-        proc = subprocess.run([torch_python, peer, data_path, str(threads), str(epochs)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            return None, proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        if best is None:
-            best = r
-        else:  # best of the repeats, figure by figure
-            best = {**r,
-                    "fit_samples_per_s": max(r["fit_samples_per_s"], best["fit_samples_per_s"]),
-                    "predict_samples_per_s": max(r["predict_samples_per_s"],
-                                                 best["predict_samples_per_s"]),
-                    "single_sample_us": min(r["single_sample_us"], best["single_sample_us"])}
-    return best, None
+def best_of(a, b):
+    """Best of two PyTorch runs, figure by figure."""
+    return {**b,
+            "fit_samples_per_s": max(a["fit_samples_per_s"], b["fit_samples_per_s"]),
+            "predict_samples_per_s": max(a["predict_samples_per_s"], b["predict_samples_per_s"]),
+            "single_sample_us": min(a["single_sample_us"], b["single_sample_us"])}
 
 
 def main():
@@ -94,8 +80,7 @@ def main():
 
     x, y = load()
     cores = os.cpu_count()
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {cores} cores, "
-          f"{platform.platform()}; date {time.strftime('%Y-%m-%d')}")
+    print(machine_line())
     ff_fit, ff_pred, ff_latency = forgeflow_figures(x, y, args.epochs, args.repeats)
 
     peers = []
@@ -103,7 +88,8 @@ def main():
         data_path = os.path.join(tmp, "data.npz")
         np.savez(data_path, x=x, y=y)
         for threads in sorted({1, cores}):
-            r, err = torch_figures(args.torch_python, data_path, threads, args.epochs, args.repeats)
+            r, err = run_peer(args.torch_python, "torch_mlp_peer.py",
+                              (data_path, threads, args.epochs), args.repeats, best_of)
             if r is None:
                 print(f"PyTorch ({threads} threads) unavailable: {err}")
             else:
@@ -116,7 +102,7 @@ def main():
         print(f"{'PyTorch ' + r['torch'] + ' eager, ' + str(r['threads']) + ' thr':34s} "
               f"{r['fit_samples_per_s']:14,.0f} {r['predict_samples_per_s']:18,.0f} "
               f"{r['single_sample_us']:11.1f} us")
-    print(f"forgeflow single-sample latency: " +
+    print("forgeflow single-sample latency: " +
           ", ".join(f"{k} {v:.1f} us" for k, v in ff_latency.items()))
     if peers:
         best_fit = max(r["fit_samples_per_s"] for r in peers)

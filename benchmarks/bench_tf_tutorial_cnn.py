@@ -11,7 +11,6 @@ import argparse
 import platform
 import time
 
-import numpy as np
 
 import forgeflow as ff
 

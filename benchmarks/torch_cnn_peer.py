@@ -13,6 +13,8 @@ import time
 import numpy as np
 import torch
 
+from _torch_common import train_epoch
+
 
 def main():
     data_path, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -34,25 +36,10 @@ def main():
     batch = 128
     n = x.shape[0]
 
-    def epoch(limit=None):
-        perm = torch.randperm(n)
-        correct = 0
-        stop = n if limit is None else limit
-        for start in range(0, stop, batch):
-            idx = perm[start:start + batch]
-            xb, yb = x[idx], y[idx]
-            opt.zero_grad(set_to_none=True)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            loss.backward()
-            opt.step()
-            correct += (out.argmax(1) == yb).sum()  # accuracy kept like Keras's metric
-        return correct
-
-    epoch(limit=20 * batch)  # warm-up (allocator, oneDNN/OpenBLAS kernels)
+    train_epoch(model, opt, loss_fn, x, y, batch, limit=20 * batch)  # warm-up (allocator, kernels)
     t = time.perf_counter()
     for _ in range(epochs):
-        epoch()
+        train_epoch(model, opt, loss_fn, x, y, batch)
     fit_sps = epochs * n / (time.perf_counter() - t)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
                       "requested_threads": threads, "fit_samples_per_s": fit_sps}))

@@ -12,6 +12,8 @@ import time
 import numpy as np
 import torch
 
+from _torch_common import train_epoch
+
 
 def main():
     data_path, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -29,24 +31,10 @@ def main():
     batch = 128
     n = x.shape[0]
 
-    def epoch():
-        perm = torch.randperm(n)
-        correct = 0
-        for start in range(0, n, batch):
-            idx = perm[start:start + batch]
-            xb, yb = x[idx], y[idx]
-            opt.zero_grad(set_to_none=True)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            loss.backward()
-            opt.step()
-            correct += (out.argmax(1) == yb).sum()  # accuracy kept like Keras's metric
-        return correct
-
-    epoch()  # warm-up epoch, as the forgeflow side gets
+    train_epoch(model, opt, loss_fn, x, y, batch)  # warm-up epoch, as the forgeflow side gets
     t = time.perf_counter()
     for _ in range(epochs):
-        epoch()
+        train_epoch(model, opt, loss_fn, x, y, batch)
     fit_sps = epochs * n / (time.perf_counter() - t)
 
     with torch.no_grad():
