@@ -17,6 +17,7 @@ void init_layers(py::module_& m) {
       .def_property_readonly("input_shape", [](const Layer& l) { return shape_to_py(l.input_shape()); })
       .def_property_readonly("output_shape", [](const Layer& l) { return shape_to_py(l.output_shape()); })
       .def("build", [](Layer& l, py::handle shape) { return shape_to_py(l.build(shape_from_py(shape))); })
+      .def_readwrite("trainable", &Layer::trainable)
       .def_property_readonly("num_inputs", &Layer::num_inputs)
       .def("build_multi", [](Layer& l, const py::list& shapes) {
         std::vector<Shape> in;

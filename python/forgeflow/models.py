@@ -70,10 +70,12 @@ class Model:
                             "yet).")
         self._setup(name or unique_name("functional"), trainable)
         self._build_graph(inputs, outputs)
+        if not self._trainable:
+            self.trainable = False
 
     def _setup(self, name, trainable):
         self.name = name
-        self.trainable = trainable
+        self._trainable = bool(trainable)
         self.optimizer = None
         self.loss = None
         self.compiled = False
@@ -170,6 +172,24 @@ class Model:
 
     # ------------------------------------------------------------------ structure
     @property
+    def trainable(self):
+        """Setting False freezes every layer (and True unfreezes them), as in Keras."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = self._trainable
+
+    def _weight_counts(self):
+        """(trainable, non-trainable) weight counts, frozen layers counted as non-trainable."""
+        if not self.built:
+            return 0, 0
+        counts = [layer._weight_counts() for layer in self._layers]
+        return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+    @property
     def layers(self):
         """The model's layers (input layers first for functional models, as Keras lists them)."""
         return list(getattr(self, "_input_layers", [])) + list(self._layers)
@@ -229,8 +249,7 @@ class Model:
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Prints Keras 3's summary table (layers, output shapes, parameter counts; functional
         models add the "Connected to" column)."""
-        trainable = self._core.param_count if self.built else 0
-        non_trainable = self._core.non_trainable_param_count if self.built else 0
+        trainable, non_trainable = self._weight_counts()
         summary_mod.print_summary(self.name, self._summary_rows(), trainable, non_trainable,
                                   line_length=line_length, positions=positions, print_fn=print_fn)
 
@@ -680,9 +699,9 @@ class Sequential(Model):
     """A linear stack of layers: ``Sequential([Flatten(input_shape=(28, 28)), Dense(10)])``."""
 
     def __init__(self, layers=None, name=None, trainable=True):
+        self._layers = []
         self._setup(name or unique_name("sequential"), trainable)
         self._core = _core.Sequential()
-        self._layers = []
         self._input_layers = []
         self._input_shape = None
         self._input_name = None
@@ -705,6 +724,8 @@ class Sequential(Model):
                 f"Received: {layer!r} (of type {type(layer).__name__})")
         if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
             self._input_shape = layer._input_shape_arg
+        if not self._trainable:
+            layer.trainable = False  # a frozen model freezes what is added to it
         self._core.add(layer._core)
         self._layers.append(layer)
         if self._input_shape is not None and not self._core.built:

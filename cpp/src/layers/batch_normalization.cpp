@@ -1,6 +1,7 @@
 // BatchNormalization layer (see batch_normalization.h): shape checks, weights in Keras's order,
 // and the backend's batch-norm kernels. Backward is the full gradient through the batch mean
-// and variance in training, and the plain affine gradient when the moving statistics were used.
+// and variance in training, and the plain affine gradient when the moving statistics were used
+// (at inference, and when the layer is frozen).
 #include "layers/batch_normalization.h"
 
 #include "core/errors.h"
@@ -67,7 +68,8 @@ void BatchNormalization::forward(const Tensor& x, Tensor& y, std::vector<Tensor>
   float* moving_var = params_[m + 1].data<float>();
   float* mean = saved(scratch);
   float* inv_std = mean + channels_;
-  if (ctx.training) {
+  // A frozen layer (trainable = false) normalises with its moving statistics, as in Keras 3.
+  if (ctx.training && trainable) {
     be.batch_norm_forward_training(x.data<float>(), y.data<float>(), rows, channels_, gamma(),
                                    beta(), epsilon_, momentum_, moving_mean, moving_var, mean,
                                    inv_std);
@@ -84,7 +86,7 @@ void BatchNormalization::backward(const Tensor& x, const Tensor&, const Tensor& 
   float* dbeta = center_ ? grads_[scale_ ? 1 : 0].data<float>() : nullptr;
   const float* mean = saved(scratch);
   ctx.backend->batch_norm_backward(x.data<float>(), dy.data<float>(), rows, channels_, gamma(),
-                                   mean, mean + channels_, ctx.training,
+                                   mean, mean + channels_, ctx.training && trainable,
                                    dx ? dx->data<float>() : nullptr, dgamma, dbeta);
 }
 

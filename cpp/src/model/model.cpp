@@ -150,6 +150,17 @@ void Model::invalidate_plans() {
   train_view_batch_ = infer_view_batch_ = -1;
 }
 
+std::vector<Segment> Model::active_segments() const {
+  std::vector<Segment> active;
+  size_t segment = 0;
+  for (const auto& ref : param_refs_) {
+    if (!ref.spec.trainable) continue;
+    if (layers_[ref.layer]->trainable) active.push_back(segments_[segment]);
+    ++segment;
+  }
+  return active;
+}
+
 int64_t Model::param_count() const {
   int64_t n = 0;
   for (const auto& seg : segments_) n += seg.second;

@@ -169,6 +169,8 @@ class Model {
                       const StepContext& ctx) const;
   bool value_aliases(size_t node, bool training) const;
   void invalidate_plans();
+  // The segments of trainable variables whose layer is not frozen (layer.trainable = false).
+  std::vector<Segment> active_segments() const;
 
   Backend* backend_;
   int num_inputs_ = 0;

@@ -298,6 +298,7 @@ Logs Model::train_epoch(const std::vector<HostArray>& xs, const std::vector<Host
   std::vector<double> acc(metric_names().size(), 0.0);
   double samples = 0;
   HookTimer timer(opts);
+  const std::vector<Segment> active = active_segments();  // frozen layers are left out
   for (int64_t s = 0; s < steps; ++s) {
     const int64_t count = std::min(opts.batch_size, n - s * opts.batch_size);
     const int64_t* idx = order.data() + s * opts.batch_size;
@@ -309,7 +310,7 @@ Logs Model::train_epoch(const std::vector<HostArray>& xs, const std::vector<Host
     forward(p, ctx);
     loss_and_metrics(p, count, true, acc.data(), idx, 0, ctx);
     backward(p, ctx);
-    optimizer_->apply(*backend_, params_, grads_, segments_);
+    optimizer_->apply(*backend_, params_, grads_, active);
     ++train_steps_;
     samples += static_cast<double>(count);
     if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) break;

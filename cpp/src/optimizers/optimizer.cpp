@@ -43,10 +43,17 @@ void Optimizer::build(Backend& be, int64_t n) {
 void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
                       const std::vector<Segment>& segments) {
   if (!built_) throw ValueError("optimizer \"" + name_ + "\" is used before build()");
+  if (segments.empty()) return;  // nothing trainable: the step changes no parameter
   float* g = grads.data<float>();
   float* p = params.data<float>();
-  const int64_t n = params.numel();
-  if (options_.clipvalue > 0) be.clip(g, n, -options_.clipvalue, options_.clipvalue);
+  // Contiguous runs of the segments, so a model without frozen layers is one fused pass.
+  std::vector<Segment> runs;
+  for (const auto& [offset, size] : segments) {
+    if (!runs.empty() && runs.back().first + runs.back().second == offset) runs.back().second += size;
+    else runs.push_back({offset, size});
+  }
+  if (options_.clipvalue > 0)
+    for (const auto& [offset, size] : runs) be.clip(g + offset, size, -options_.clipvalue, options_.clipvalue);
   if (options_.clipnorm > 0) {
     for (const auto& [offset, size] : segments) {
       double norm = std::sqrt(be.sum_squares(g + offset, size));
@@ -55,14 +62,21 @@ void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
     }
   }
   if (options_.global_clipnorm > 0) {
-    double norm = std::sqrt(be.sum_squares(g, n));
+    double squares = 0.0;
+    for (const auto& [offset, size] : runs) squares += be.sum_squares(g + offset, size);
+    double norm = std::sqrt(squares);
     if (norm > options_.global_clipnorm)
-      be.scale(g, n, static_cast<float>(options_.global_clipnorm / norm));
+      for (const auto& [offset, size] : runs)
+        be.scale(g + offset, size, static_cast<float>(options_.global_clipnorm / norm));
   }
   ++iterations_;
-  if (options_.weight_decay > 0)
-    be.scale(p, n, 1.0f - options_.weight_decay * options_.learning_rate);
-  update(be, p, g, n);
+  for (const auto& [offset, size] : runs) {
+    if (options_.weight_decay > 0)
+      be.scale(p + offset, size, 1.0f - options_.weight_decay * options_.learning_rate);
+    slot_offset_ = offset;
+    update(be, p + offset, g + offset, size);
+  }
+  slot_offset_ = 0;
 }
 
 }  // namespace ff

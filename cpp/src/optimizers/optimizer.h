@@ -36,18 +36,20 @@ class Optimizer {
   // Allocates the state buffers (zeroed) for `n` parameters. Called once by compile.
   void build(Backend& be, int64_t n);
   bool built() const { return built_; }
-  // One step over all parameters; grads may be modified (clipping).
+  // One step over the parameters in `segments` (the trainable variables: frozen layers' ranges
+  // are left out and keep their values); grads may be modified (clipping).
   void apply(Backend& be, Tensor& params, Tensor& grads, const std::vector<Segment>& segments);
   // Names and buffers of the optimizer state (for get/set of optimizer variables).
   virtual std::vector<std::string> slot_names() const = 0;
   std::vector<Tensor>& slots() { return slots_; }
 
  protected:
-  // The update rule; iterations() already counts this step (t = iterations()).
+  // The update rule over n parameters starting at p; slot(i) points at the same offset of
+  // state buffer i. iterations() already counts this step (t = iterations()).
   virtual void update(Backend& be, float* p, const float* g, int64_t n) = 0;
   // Initial value of slot i (Adagrad starts its accumulator at 0.1).
   virtual float slot_initial_value(size_t /*i*/) const { return 0.0f; }
-  float* slot(size_t i) { return slots_[i].data<float>(); }
+  float* slot(size_t i) { return slots_[i].data<float>() + slot_offset_; }
 
  private:
   std::string name_;
@@ -55,6 +57,7 @@ class Optimizer {
   int64_t iterations_ = 0;
   bool built_ = false;
   std::vector<Tensor> slots_;
+  int64_t slot_offset_ = 0;  // offset of the range update() is working on
 };
 
 struct SgdOptions { float momentum = 0.0f; bool nesterov = false; };

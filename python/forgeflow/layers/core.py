@@ -44,9 +44,39 @@ class Layer:
         self._input_shape_arg = (
             None if input_shape is None else (None,) + _check_shape_tuple(input_shape, "input_shape")
         )
-        self.trainable = trainable
+        self._trainable = bool(trainable)
         self._core = None
         self._calls = 0  # times called on symbolic inputs (node index of the next call)
+
+    @property
+    def _core(self):
+        return self.__dict__.get("_core_layer")
+
+    @_core.setter
+    def _core(self, core):
+        # Subclasses create their C++ layer after this base's __init__: it gets the flag then.
+        self.__dict__["_core_layer"] = core
+        if core is not None:
+            core.trainable = self._trainable
+
+    @property
+    def trainable(self):
+        """False freezes the layer: fit leaves its weights as they are (and a frozen
+        BatchNormalization normalises with its moving statistics, as in Keras 3). Takes effect
+        at the next fit, without recompiling."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        if self._core is not None:
+            self._core.trainable = self._trainable
+
+    def _weight_counts(self):
+        """(trainable, non-trainable) weight counts of a built layer; a frozen layer's weights
+        are all non-trainable."""
+        total, state = self._core.param_count, self._core.non_trainable_param_count
+        return (total - state, state) if self._trainable else (0, total)
 
     @property
     def built(self):
