@@ -5,7 +5,10 @@ import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
+
+import numpy as np
 
 
 def cpu_model():
@@ -36,3 +39,20 @@ def run_peer(torch_python, peer_script, args, repeats, best_of):
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         best = result if best is None else best_of(best, result)
     return best, None
+
+
+def peer_figures(torch_python, peer_script, x, y, thread_counts, epochs, repeats, best_of):
+    """Runs the peer once per thread count on the same data (saved to a temporary .npz); returns
+    [(threads, result)] for the runs that worked, printing why any other did not."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "data.npz")
+        np.savez(data_path, x=x, y=y)
+        for threads in thread_counts:
+            result, err = run_peer(torch_python, peer_script, (data_path, threads, epochs),
+                                   repeats, best_of)
+            if result is None:
+                print(f"PyTorch ({threads or 'default'} threads) unavailable: {err}")
+            else:
+                results.append((threads, result))
+    return results

@@ -12,14 +12,12 @@ and 2 threads; ratios are taken against the best PyTorch figure. PyTorch runs in
     python3 benchmarks/bench_cnn_cpu.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
 """
 import argparse
-import os
-import tempfile
 import time
 
 import numpy as np
 
 import forgeflow as ff
-from _common import machine_line, run_peer
+from _common import machine_line, peer_figures
 
 
 def load():
@@ -72,17 +70,10 @@ def main():
     print(machine_line())
     ff_fit = forgeflow_fit(x, y, args.epochs, args.repeats)
 
-    peers = []
-    with tempfile.TemporaryDirectory() as tmp:
-        data_path = os.path.join(tmp, "data.npz")
-        np.savez(data_path, x=x, y=y)
-        for threads, label in ((0, "default"), (1, "1"), (2, "2")):
-            r, err = run_peer(args.torch_python, "torch_cnn_peer.py",
-                              (data_path, threads, args.epochs), args.repeats, best_of)
-            if r is None:
-                print(f"PyTorch ({label} threads) unavailable: {err}")
-            else:
-                peers.append((label, r))
+    # Thread count 0 asks the peer for PyTorch's default.
+    peers = [("default" if threads == 0 else str(threads), r)
+             for threads, r in peer_figures(args.torch_python, "torch_cnn_peer.py", x, y,
+                                            (0, 1, 2), args.epochs, args.repeats, best_of)]
 
     print(f"{'framework':44s} {'fit samples/s':>14s}")
     print(f"{'forgeflow ' + ff.__version__ + ' (CPU)':44s} {ff_fit:14,.0f}")

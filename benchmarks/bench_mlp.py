@@ -13,13 +13,12 @@ with machine and date, in benchmarks/RESULTS.md.
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 import forgeflow as ff
-from _common import machine_line, run_peer
+from _common import machine_line, peer_figures
 
 
 def load():
@@ -83,17 +82,8 @@ def main():
     print(machine_line())
     ff_fit, ff_pred, ff_latency = forgeflow_figures(x, y, args.epochs, args.repeats)
 
-    peers = []
-    with tempfile.TemporaryDirectory() as tmp:
-        data_path = os.path.join(tmp, "data.npz")
-        np.savez(data_path, x=x, y=y)
-        for threads in sorted({1, cores}):
-            r, err = run_peer(args.torch_python, "torch_mlp_peer.py",
-                              (data_path, threads, args.epochs), args.repeats, best_of)
-            if r is None:
-                print(f"PyTorch ({threads} threads) unavailable: {err}")
-            else:
-                peers.append(r)
+    peers = [r for _, r in peer_figures(args.torch_python, "torch_mlp_peer.py", x, y,
+                                        sorted({1, cores}), args.epochs, args.repeats, best_of)]
 
     print(f"{'framework':34s} {'fit samples/s':>14s} {'predict samples/s':>18s} {'1-sample call':>14s}")
     print(f"{'forgeflow ' + ff.__version__ + ' (CPU)':34s} {ff_fit:14,.0f} {ff_pred:18,.0f} "

@@ -287,7 +287,7 @@ class Model:
             raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         if weighted_metrics is not None:
             raise ValueError("weighted_metrics need sample weights, which are not supported yet")
-        names = self._output_names_for_compile()
+        names = self._output_names
         losses = [None if l is None else losses_mod.get(l) for l in _per_output(loss, names, "loss")]
         if all(l is None for l in losses):
             raise ValueError("compile() needs a loss for at least one output")
@@ -319,9 +319,6 @@ class Model:
                 _checks.at_compile(self, l, act, self.optimizer)
         if self.built:
             self._resolve_metrics()
-
-    def _output_names_for_compile(self):
-        return self._output_names
 
     def _output_activations(self):
         return [_checks.tensor_activation(t) for t in self.outputs]
@@ -769,9 +766,6 @@ class Sequential(Model):
     @property
     def _output_names(self):
         return [self._layers[-1].name if self._layers else "output"]
-
-    def _output_names_for_compile(self):
-        return self._output_names
 
     def _output_activations(self):
         return [_checks.stack_activation(self._layers)]

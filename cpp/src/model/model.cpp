@@ -17,7 +17,6 @@ int Model::add_input(const Shape& shape) {
   if (!nodes_.empty()) throw ValueError("model inputs must be added before any layer call");
   if (shape.empty()) throw ValueError("a model input needs a batch dimension");
   value_shapes_.push_back(with_batch(shape, kNone));
-  producer_.push_back(-1);
   return num_inputs_++;
 }
 
@@ -51,7 +50,6 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
   const int value = static_cast<int>(value_shapes_.size());
   nodes_.push_back({std::move(layer), index, inputs, value});
   value_shapes_.push_back(out);
-  producer_.push_back(static_cast<int>(nodes_.size()) - 1);
   return value;
 }
 
@@ -138,7 +136,6 @@ void Model::clear_graph() {
   if (built_) throw ValueError("internal: clear_graph() on a built model");
   num_inputs_ = 0;
   value_shapes_.clear();
-  producer_.clear();
   nodes_.clear();
   layers_.clear();
   outputs_.clear();

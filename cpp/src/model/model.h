@@ -34,7 +34,6 @@ struct HostArray {
     for (size_t i = 1; i < shape.size(); ++i) n *= shape[i];
     return static_cast<size_t>(n) * dtype_size(dtype);
   }
-  bool defined() const { return data != nullptr || !shape.empty(); }
 };
 
 // (name, value) pairs: "loss" first, then per-output losses (several outputs), then metrics.
@@ -175,7 +174,6 @@ class Model {
   Backend* backend_;
   int num_inputs_ = 0;
   std::vector<Shape> value_shapes_;
-  std::vector<int> producer_;  // node producing each value (-1 for model inputs)
   std::vector<Node> nodes_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::vector<int> outputs_;

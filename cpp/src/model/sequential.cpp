@@ -68,8 +68,4 @@ void Sequential::compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> 
   Model::compile({std::move(spec)}, std::move(optimizer));
 }
 
-Shape Sequential::check_targets(const Shape& x_shape, const Shape& y_shape, DType y_dtype) const {
-  return Model::check_targets(0, x_shape.empty() ? 0 : x_shape[0], y_shape, y_dtype);
-}
-
 }  // namespace ff

@@ -25,7 +25,6 @@ class Sequential : public Model {
 
   void compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
                std::vector<std::shared_ptr<Metric>> metrics);
-  Loss* loss() const { return output_specs().empty() ? nullptr : output_specs()[0].loss.get(); }
 
   Logs train_epoch(const HostArray& x, const HostArray& y, const std::vector<int64_t>& order,
                    int64_t epoch, const LoopOptions& opts) {
@@ -39,7 +38,6 @@ class Sequential : public Model {
   }
   void call(const HostArray& x, bool training, float* out) { Model::call({x}, training, {out}); }
   void check_input(const Shape& x_shape) const { check_inputs({x_shape}); }
-  Shape check_targets(const Shape& x_shape, const Shape& y_shape, DType y_dtype) const;
 
  private:
   std::vector<std::shared_ptr<Layer>> stack_;
