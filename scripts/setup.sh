@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(g++ cmake ninja-build pkg-config python3 python3-venv python3-dev
               libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev libdnnl-dev catch2
-              dataset-fashion-mnist)
+              dataset-fashion-mnist libjpeg62-turbo-dev libpng-dev libgif-dev libstb-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,7 +26,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 py=$PWD/.venv/bin/python
 "$py" -m pip install -q --upgrade pip >&2
-"$py" -m pip install -q numpy pytest scikit-build-core pybind11 >&2
+"$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow >&2
 
 define_tests=()
 if [ "${FORGEFLOW_TESTS:-0}" = 1 ]; then

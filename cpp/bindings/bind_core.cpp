@@ -9,6 +9,17 @@ void init_core(py::module_& m) {
   m.def("set_seed", [](uint64_t seed) { GlobalSeed::set(seed); },
         "Seeds the core's seed sequence (layer initializers, dropout, shuffling).");
   m.def("next_seed", &GlobalSeed::next, "Draws the next seed of the core's seed sequence.");
+  m.def("seed_state", []() {
+          auto s = GlobalSeed::state();
+          return py::make_tuple(s.initialised, s.seed, s.counter);
+        },
+        "(initialised, seed, counter): the position of the seed sequence (saved with models).");
+  m.def("set_seed_state",
+        [](bool initialised, uint64_t seed, uint64_t counter) {
+          GlobalSeed::restore(GlobalSeed::State{initialised, seed, counter});
+        },
+        py::arg("initialised"), py::arg("seed"), py::arg("counter"),
+        "Restores a position of the seed sequence returned by seed_state().");
   m.def("set_check_numerics", &CheckNumerics::set, "Turns check-numerics on or off.");
   m.def("check_numerics_enabled", &CheckNumerics::enabled);
   m.def("backend_name", []() { return cpu_backend().name(); },

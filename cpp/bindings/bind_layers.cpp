@@ -24,6 +24,14 @@ void init_layers(py::module_& m) {
         for (auto s : shapes) in.push_back(shape_from_py(s));
         return shape_to_py(l.build_multi(in));
       })
+      .def_property_readonly("seed", &Layer::seed)
+      .def_property_readonly("param_shapes", [](const Layer& l) {
+        // Shapes of the weights the built layer declares (before any model allocates them).
+        py::list out;
+        if (!l.built()) return out;
+        for (const auto& s : l.param_specs()) out.append(shape_to_py(s.shape));
+        return out;
+      })
       .def_property_readonly("param_names", [](const Layer& l) {
         std::vector<std::string> names;
         for (const auto& s : l.param_specs()) names.push_back(s.name);

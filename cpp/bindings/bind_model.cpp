@@ -92,7 +92,8 @@ void init_model(py::module_& m) {
       })
       .def_property_readonly("param_count", &Model::param_count)
       .def_property_readonly("non_trainable_param_count", &Model::state_count)
-      .def_property_readonly("train_steps", &Model::train_steps)
+      .def_property("train_steps", &Model::train_steps, &Model::set_train_steps)
+      .def_property("training_calls", &Model::training_calls, &Model::set_training_calls)
       .def("compile", [](Model& g, const py::list& outputs, std::shared_ptr<Optimizer> optimizer) {
         // outputs: [(name, loss or None, loss_weight, [metrics])] in model-output order
         std::vector<OutputSpec> specs;
@@ -144,6 +145,54 @@ void init_model(py::module_& m) {
           Tensor t = params[i].value;
           numpy_into_tensor(py::array::ensure(weights[i]), t, "set_weights");
         }
+      })
+      .def("train_epoch_feed", [](Model& g, py::handle feed, int64_t epoch, int64_t max_steps,
+                                  const py::object& hook, bool every_batch, bool batch_begin,
+                                  double interval) {
+        DatasetFeed& f = feed_of(feed);
+        Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
+        Logs logs;
+        int64_t steps = 0;
+        {
+          py::gil_scoped_release release;
+          logs = g.train_epoch(f, epoch, max_steps, loop.options, &steps);
+        }
+        return py::make_tuple(logs_to_py(logs), steps);
+      })
+      .def("evaluate_feed", [](Model& g, py::handle feed, int64_t max_steps, const py::object& hook,
+                               bool every_batch, bool batch_begin, double interval) {
+        DatasetFeed& f = feed_of(feed);
+        Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
+        Logs logs;
+        {
+          py::gil_scoped_release release;
+          logs = g.evaluate(f, max_steps, loop.options);
+        }
+        return logs_to_py(logs);
+      })
+      .def("predict_feed", [](Model& g, py::handle feed, int64_t max_steps, const py::object& hook,
+                              bool every_batch, bool batch_begin, double interval) {
+        DatasetFeed& f = feed_of(feed);
+        Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
+        std::vector<std::vector<float>> collected(static_cast<size_t>(g.num_outputs()));
+        int64_t rows = 0;
+        PredictSink sink = [&](int64_t count, const std::vector<const float*>& outs) {
+          for (size_t o = 0; o < outs.size(); ++o) {
+            const int64_t row = shape_row_size(g.output_shape(static_cast<int>(o)));
+            collected[o].insert(collected[o].end(), outs[o], outs[o] + count * row);
+          }
+          rows += count;
+        };
+        {
+          py::gil_scoped_release release;
+          g.predict(f, max_steps, sink, loop.options);
+        }
+        std::vector<float*> pointers;
+        py::list out = output_arrays(g, rows, pointers);
+        for (size_t o = 0; o < pointers.size(); ++o)
+          if (!collected[o].empty())
+            std::memcpy(pointers[o], collected[o].data(), collected[o].size() * sizeof(float));
+        return out;
       })
       .def("train_epoch", [](Model& g, const py::list& xs, const py::list& ys,
                              const py::array_t<int64_t, py::array::c_style>& order, int64_t epoch,

@@ -1,5 +1,6 @@
 // Bindings for optimizers: one factory per optimizer; learning_rate is live (settable).
 #include "bindings.h"
+#include "core/errors.h"
 
 namespace ff::bindings {
 
@@ -7,13 +8,49 @@ void init_optimizers(py::module_& m) {
   py::class_<Optimizer, std::shared_ptr<Optimizer>>(m, "Optimizer")
       .def_property_readonly("name", &Optimizer::name)
       .def_property("learning_rate", &Optimizer::learning_rate, &Optimizer::set_learning_rate)
-      .def_property_readonly("iterations", &Optimizer::iterations)
+      .def_property("iterations", &Optimizer::iterations, &Optimizer::set_iterations)
+      .def_property_readonly("built", &Optimizer::built)
+      .def_property(
+          "schedule",
+          [](const Optimizer& o) { return std::const_pointer_cast<LearningRateSchedule>(o.schedule()); },
+          [](Optimizer& o, std::shared_ptr<LearningRateSchedule> s) { o.set_schedule(std::move(s)); },
+          "Learning-rate schedule evaluated in C++ at each step (None: the fixed learning_rate)")
       .def_property_readonly("slot_names", &Optimizer::slot_names)
       .def("get_slots", [](Optimizer& o) {
         py::list out;
         for (const Tensor& t : o.slots()) out.append(tensor_to_numpy(t));
         return out;
+      })
+      .def("set_slots", [](Optimizer& o, const py::list& values) {
+        // Restores saved optimizer state: every shape is checked before anything is written.
+        auto& slots = o.slots();
+        if (values.size() != slots.size())
+          throw ValueError("optimizer \"" + o.name() + "\" has " + std::to_string(slots.size()) +
+                           " state buffers; received " + std::to_string(values.size()));
+        for (size_t i = 0; i < slots.size(); ++i) {
+          auto a = py::array::ensure(values[i]);
+          Shape s(a.shape(), a.shape() + a.ndim());
+          if (s != slots[i].shape())
+            throw ValueError("optimizer state \"" + o.slot_names()[i] + "\" has shape " +
+                             shape_str(slots[i].shape()) + "; received " + shape_str(s));
+        }
+        for (size_t i = 0; i < slots.size(); ++i)
+          numpy_into_tensor(py::array::ensure(values[i]), slots[i], "optimizer state");
       });
+  // Learning-rate schedules (cpp/src/optimizers/schedules): callable with a step.
+  py::class_<LearningRateSchedule, std::shared_ptr<LearningRateSchedule>>(m, "LearningRateSchedule")
+      .def("__call__", [](const LearningRateSchedule& s, int64_t step) { return s(step); },
+           py::arg("step"))
+      .def_property_readonly("class_name", &LearningRateSchedule::class_name);
+  m.def("make_exponential_decay", &make_exponential_decay, py::arg("initial_learning_rate"),
+        py::arg("decay_steps"), py::arg("decay_rate"), py::arg("staircase") = false);
+  m.def("make_piecewise_constant_decay", &make_piecewise_constant_decay, py::arg("boundaries"),
+        py::arg("values"));
+  m.def("make_cosine_decay", &make_cosine_decay, py::arg("initial_learning_rate"),
+        py::arg("decay_steps"), py::arg("alpha"), py::arg("has_warmup_target"),
+        py::arg("warmup_target"), py::arg("warmup_steps"));
+  m.def("make_inverse_time_decay", &make_inverse_time_decay, py::arg("initial_learning_rate"),
+        py::arg("decay_steps"), py::arg("decay_rate"), py::arg("staircase") = false);
   auto base = [](float lr, float clipnorm, float clipvalue, float global_clipnorm, float wd) {
     OptimizerOptions o;
     o.learning_rate = lr;

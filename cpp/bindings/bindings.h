@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "core/shape.h"
+#include "model/dataset_feed.h"
 #include "model/sequential.h"
 
 namespace ff::bindings {
@@ -31,5 +32,12 @@ void init_losses(py::module_& m);
 void init_optimizers(py::module_& m);
 void init_metrics(py::module_& m);
 void init_model(py::module_& m);
+// Input pipeline: ff.data's Dataset (bind_data.cpp), CSV (bind_data_csv.cpp), images
+// (bind_data_image.cpp). init_data registers the Dataset class the other two return.
+void init_data(py::module_& m);
+// The DatasetFeed behind a _core.data.Feed object (bind_data.cpp), for the model loops.
+DatasetFeed& feed_of(py::handle feed);
+void init_data_csv(py::module_& m);
+void init_data_image(py::module_& m);
 
 }  // namespace ff::bindings

@@ -75,4 +75,7 @@ PYBIND11_MODULE(_core, m) {
   ff::bindings::init_optimizers(m);
   ff::bindings::init_metrics(m);
   ff::bindings::init_model(m);
+  ff::bindings::init_data(m);
+  ff::bindings::init_data_csv(m);
+  ff::bindings::init_data_image(m);
 }

@@ -20,8 +20,12 @@ from . import activations, callbacks, datasets, debugging, layers, losses, metri
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
+from . import models, saving, train
+from . import tracking
+from . import data
 
 __version__ = "0.1.0"
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
-           "callbacks", "activations", "datasets", "debugging", "utils", "LikelyMistakeWarning"]
+           "callbacks", "activations", "data", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
+           "LikelyMistakeWarning"]

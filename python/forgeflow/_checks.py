@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 
+from ._user_frame import user_stacklevel
+
 
 class LikelyMistakeWarning(UserWarning):
     """A setting or input that is legal but very likely wrong; the message gives the fix."""
@@ -22,7 +24,7 @@ def _warn(model, key, message):
     if key in model._warned:
         return
     model._warned.add(key)
-    warnings.warn(message, LikelyMistakeWarning, stacklevel=4)
+    warnings.warn(message, LikelyMistakeWarning, stacklevel=user_stacklevel())
 
 
 def stack_activation(layers):

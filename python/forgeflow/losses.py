@@ -40,6 +40,11 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits}
 
+    @classmethod
+    def from_config(cls, config):
+        """A new loss from ``get_config()``'s output."""
+        return cls(**config)
+
     def __repr__(self):
         return f"<{type(self).__name__} from_logits={self.from_logits}>"
 
@@ -51,6 +56,9 @@ class MeanSquaredError(Loss):
     def __init__(self, name=None):
         super().__init__(False, name)
 
+    def get_config(self):
+        return {"name": self.name}
+
 
 class MeanAbsoluteError(Loss):
     """mean(|y_true - y_pred|) over the last axis, averaged over the batch."""
@@ -58,6 +66,9 @@ class MeanAbsoluteError(Loss):
 
     def __init__(self, name=None):
         super().__init__(False, name)
+
+    def get_config(self):
+        return {"name": self.name}
 
 
 class Huber(Loss):
@@ -67,6 +78,9 @@ class Huber(Loss):
     def __init__(self, delta=1.0, name=None):
         self.delta = float(delta)
         super().__init__(False, name or "huber_loss", delta=self.delta)
+
+    def get_config(self):
+        return {"name": self.name, "delta": self.delta}
 
 
 class BinaryCrossentropy(Loss):

@@ -19,6 +19,14 @@ class Metric:
     def _make_core(self, threshold=0.5):
         return _core.make_metric(self._kind, self.name, threshold)
 
+    def get_config(self):
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new metric from ``get_config()``'s output."""
+        return cls(**config)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
 
@@ -33,6 +41,9 @@ class BinaryAccuracy(Metric):
 
     def _make_core(self, threshold=None):
         return _core.make_metric(self._kind, self.name, self.threshold if threshold is None else threshold)
+
+    def get_config(self):
+        return {"name": self.name, "threshold": self.threshold}
 
 
 class CategoricalAccuracy(Metric):

@@ -13,12 +13,14 @@ import numpy as np
 
 from . import _checks, _core, losses as losses_mod, metrics as metrics_mod
 from . import optimizers as optimizers_mod
+from . import _dataset_loops
 from ._naming import unique_name
 from .callbacks import CallbackList
+from .tracking import tracked_fit
 from .layers import InputLayer, KerasTensor, Layer
 from .utils import summary as summary_mod
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]
 
 _PROGRESS_INTERVAL = 0.05  # seconds between progress-bar redraws (Keras's default)
 _SIGNAL_INTERVAL = 0.1     # seconds between Ctrl-C checks when nothing else calls back
@@ -522,13 +524,21 @@ class Model:
         interval = _PROGRESS_INTERVAL if progbar else _SIGNAL_INTERVAL
         return self._hook(cbs, phase, needs, progbar), needs, needs, interval
 
+    @tracked_fit  # records the run in ff.tracking's database
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Trains for ``epochs`` epochs; returns a History. Keras semantics: validation_split
-        takes the last fraction of x/y before shuffling."""
+        takes the last fraction of x/y before shuffling. x may be an ff.data.Dataset of
+        (x, y) batches instead of arrays."""
         self._require_compiled("training")
+        if _dataset_loops.is_dataset(x):
+            return _dataset_loops.fit_dataset(
+                self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                validation_data, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+                validation_steps, validation_batch_size, validation_freq, _positive_int, _verbose,
+                CallbackList)
         if class_weight is not None or sample_weight is not None:
             raise ValueError("class_weight and sample_weight are not supported yet")
         verbose = _verbose(verbose)
@@ -583,7 +593,16 @@ class Model:
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
+        # BackupAndRestore (in on_train_begin) may ask to resume at a saved epoch and step.
+        resume = self.__dict__.pop("_resume_request", None) or {}
+        initial_epoch = resume.get("epoch", initial_epoch)
+        skip_steps = resume.get("step", 0)
+        if resume.get("shuffle_seed") is not None:
+            shuffle_seed = resume["shuffle_seed"]
+        self._fit_position = {"shuffle_seed": shuffle_seed, "epoch": initial_epoch,
+                              "step_offset": 0, "steps_in_epoch": steps}
         for epoch in range(initial_epoch, epochs):
+            self._fit_position.update(epoch=epoch, step_offset=skip_steps)
             cbs.on_epoch_begin(epoch)
             if shuffle:
                 order = _core.shuffled_order(n, shuffle_seed, epoch)
@@ -591,6 +610,9 @@ class Model:
                 order = np.arange(n, dtype=np.int64)
             if steps_per_epoch:
                 order = np.ascontiguousarray(order[: steps * batch_size])
+            if skip_steps:
+                order = np.ascontiguousarray(order[skip_steps * batch_size:])
+                skip_steps = 0
             logs = dict(self._core.train_epoch(xs, ys, order, epoch, batch_size, hook, every,
                                                begin, interval))
             if val is not None and (epoch + 1) % validation_freq == 0:
@@ -616,6 +638,10 @@ class Model:
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics over x/y: a scalar loss, a list [loss, *metrics], or a dict."""
         self._require_compiled("evaluation")
+        if _dataset_loops.is_dataset(x):
+            return _dataset_loops.evaluate_dataset(self, x, y, batch_size, verbose, sample_weight,
+                                                   steps, callbacks, return_dict, _verbose,
+                                                   _positive_int, CallbackList)
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported yet")
         verbose = _verbose(verbose)
@@ -633,7 +659,10 @@ class Model:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for x (an array, or a list for several outputs), computed batch by
-        batch in the core."""
+        batch in the core. x may be an ff.data.Dataset (elements x, or (x, y) with y ignored)."""
+        if _dataset_loops.is_dataset(x):
+            return _dataset_loops.predict_dataset(self, x, batch_size, verbose, steps, callbacks,
+                                                  _verbose, _positive_int, CallbackList)
         verbose = _verbose(verbose)
         batch_size = _positive_int(batch_size, "batch_size", 32)
         xs, _ = self._prepare_inputs(x)
@@ -687,6 +716,38 @@ class Model:
             return logs
         values = [logs[name] for name in self._core.metric_names]
         return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------ saving (forgeflow.saving)
+    def get_config(self):
+        """The architecture as data (Keras's layout): Sequential's layer list, or the functional
+        graph's layers with their inbound nodes and the model's inputs and outputs."""
+        from .saving import model_io
+        return model_io.model_config(self)["config"]
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model (fresh weights) from ``get_config()``'s output."""
+        from .saving import model_io
+        kind = "Sequential" if issubclass(cls, Sequential) else "Functional"
+        return model_io.model_from_config({"class_name": kind, "config": config}, custom_objects)
+
+    def save(self, filepath, overwrite=True):
+        """Saves the whole model to one file (conventionally ``.ff``): architecture, weights,
+        compile settings, optimizer and RNG state. Atomic: a crash leaves the old file or the
+        new one. Load it with ``ff.models.load_model``."""
+        from .saving import model_io
+        model_io.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights (and non-trainable state such as moving statistics) alone."""
+        from .saving import model_io
+        model_io.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Loads weights saved by ``save_weights`` or ``save`` into this (built) model, layer by
+        layer in order, every shape checked before anything changes."""
+        from .saving import model_io
+        model_io.load_weights(self, filepath)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -794,3 +855,10 @@ class Sequential(Model):
                 raise ValueError(f'Model "{self.name}" has no layers')
             self.build((None,) + arrays[0].shape[1:])
         super()._ensure_built(arrays)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model written by ``model.save`` (see ``forgeflow.saving.load_model``)."""
+    from .saving import model_io
+    return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile,
+                               safe_mode=safe_mode)

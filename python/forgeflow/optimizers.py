@@ -3,9 +3,9 @@ model's contiguous parameter buffer in the C++ core. ``learning_rate`` can be re
 any time (callbacks do)."""
 import numbers
 
-from . import _core
+from . import _core, schedules
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "schedules"]
 
 
 def _nonneg(name, value):
@@ -21,10 +21,9 @@ class Optimizer:
 
     def __init__(self, factory, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, **specific):
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
-            raise TypeError(
-                "learning_rate must be a number (learning-rate schedules are not supported yet), "
-                f"received {learning_rate!r}")
+        schedule = _schedule_or_none(learning_rate)
+        if schedule is not None:
+            learning_rate = schedule(0)  # unused while the schedule drives the rate
         self.name = name or type(self).__name__.lower()
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.weight_decay = weight_decay
@@ -34,14 +33,28 @@ class Optimizer:
             clipvalue=_nonneg("clipvalue", clipvalue),
             global_clipnorm=_nonneg("global_clipnorm", global_clipnorm),
             weight_decay=_nonneg("weight_decay", weight_decay), **specific)
+        self._schedule = schedule
+        if schedule is not None:
+            self._core.schedule = schedule._core
 
     @property
     def learning_rate(self):
+        """The rate of the next step; with a schedule, ``schedule(iterations)`` (as Keras)."""
         return self._core.learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self._core.learning_rate = float(value)
+        schedule = _schedule_or_none(value)
+        if schedule is not None:
+            self._schedule = schedule
+            self._core.schedule = schedule._core
+        else:  # the core raises TypeError while a schedule is set, as Keras
+            self._core.learning_rate = float(value)
+
+    @property
+    def learning_rate_schedule(self):
+        """The ``LearningRateSchedule`` driving the rate, or None for a fixed rate."""
+        return self._schedule
 
     lr = learning_rate
 
@@ -51,13 +64,41 @@ class Optimizer:
         return self._core.iterations
 
     def get_config(self):
-        return {"name": self.name, "learning_rate": self.learning_rate,
+        lr = (schedules.serialize(self._schedule) if self._schedule is not None
+              else self.learning_rate)
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm,
                 **self._specific}
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new optimizer from ``get_config()``'s output (a schedule's dict is rebuilt through
+        ``schedules.deserialize``: built-in classes and ``custom_objects`` only)."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
     def __repr__(self):
         return f"<{type(self).__name__} learning_rate={self.learning_rate:g}>"
+
+
+def _schedule_or_none(learning_rate):
+    """The schedule when ``learning_rate`` is one (checked), None for a number; else TypeError."""
+    if isinstance(learning_rate, schedules.LearningRateSchedule):
+        if learning_rate._core is None:
+            raise TypeError(
+                f"The learning-rate schedule {type(learning_rate).__name__} is a Python subclass; "
+                "the training loop runs in C++ and evaluates only the built-in schedules "
+                "(ExponentialDecay, PiecewiseConstantDecay, CosineDecay, InverseTimeDecay) at each "
+                "step. Use one of them, or set optimizer.learning_rate from a callback.")
+        return learning_rate
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError("learning_rate must be a number or a "
+                        "forgeflow.optimizers.schedules.LearningRateSchedule, received "
+                        f"{learning_rate!r}")
+    return None
 
 
 class SGD(Optimizer):

@@ -18,7 +18,7 @@ PKG_ROOT = REPO_ROOT / "python" / "forgeflow"
 
 # Modules whose relative imports need these loaded first.
 _DEPENDENCIES = {
-    "callbacks.py": ["utils/progbar.py"],
+    "callbacks/__init__.py": ["utils/progbar.py"],
 }
 
 

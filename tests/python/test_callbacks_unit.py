@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _load import load_module  # noqa: E402
 
-cb = load_module("callbacks.py")
+cb = load_module("callbacks/__init__.py")
 progbar = load_module("utils/progbar.py")
 BAR = "\u2501" * 20
 

@@ -29,4 +29,16 @@ uint64_t GlobalSeed::next() {
   return mix_seed(g_seed, g_counter++);
 }
 
+GlobalSeed::State GlobalSeed::state() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return State{g_initialised, g_seed, g_counter};
+}
+
+void GlobalSeed::restore(const State& s) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_initialised = s.initialised;
+  g_seed = s.initialised ? s.seed : 0;
+  g_counter = s.initialised ? s.counter : 0;
+}
+
 }  // namespace ff

@@ -62,6 +62,15 @@ class GlobalSeed {
   static void set(uint64_t seed);
   // Next seed in the sequence (an unseeded process starts from a random seed).
   static uint64_t next();
+  // The sequence's position, saved with a model so that a loaded model continues it exactly:
+  // whether it has a seed yet, the seed, and how many seeds were drawn from it.
+  struct State {
+    bool initialised = false;
+    uint64_t seed = 0;
+    uint64_t counter = 0;
+  };
+  static State state();
+  static void restore(const State& s);
 };
 
 }  // namespace ff

@@ -51,6 +51,18 @@ struct LoopOptions {
   double hook_interval_s = 0.05;  // otherwise: at most this often
 };
 
+// A stream of ready-made batches (the input pipeline; see model/dataset_feed.h). Each next()
+// fills one array per model input and one per output (left undefined for an output without
+// targets, and ignored by predict); the arrays stay valid until the following next().
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual bool next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) = 0;
+};
+
+// Receives predict's outputs batch by batch: `rows` rows of each model output.
+using PredictSink = std::function<void(int64_t rows, const std::vector<const float*>& outputs)>;
+
 // What compile() attaches to one model output.
 struct OutputSpec {
   std::string name;                             // log prefix for several outputs
@@ -109,6 +121,14 @@ class Model {
   // outs[i] receives rows * prod(output_shape(i)[1:]) floats.
   void predict(const std::vector<HostArray>& xs, const std::vector<float*>& outs,
                const LoopOptions& opts);
+  // The same loops over a BatchSource: at most max_steps batches (< 0: until the source ends).
+  // train_epoch reports in *steps_done how many batches ran (fewer than max_steps: the source
+  // ran out, or the hook asked to stop). Label errors count sample positions in this pass.
+  Logs train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps, const LoopOptions& opts,
+                   int64_t* steps_done = nullptr);
+  Logs evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts);
+  void predict(BatchSource& batches, int64_t max_steps, const PredictSink& sink,
+               const LoopOptions& opts);
   // One forward pass over a batch (model(x, training=...)); no parameter update.
   void call(const std::vector<HostArray>& xs, bool training, const std::vector<float*>& outs);
 
@@ -129,6 +149,10 @@ class Model {
   void set_parameter(size_t i, const float* host_in);
 
   uint64_t train_steps() const { return train_steps_; }
+  // Restored from a saved model, so that dropout and augmentation streams continue exactly.
+  void set_train_steps(uint64_t steps) { train_steps_ = steps; }
+  uint64_t training_calls() const { return training_calls_; }
+  void set_training_calls(uint64_t calls) { training_calls_ = calls; }
   // Deterministic permutation of [0, n) for epoch `epoch` of a fit seeded with `seed`.
   static std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, int64_t epoch);
 

@@ -389,4 +389,91 @@ void Model::call(const std::vector<HostArray>& xs, bool training, const std::vec
   }
 }
 
+// ---- the same loops over a BatchSource (datasets) ----
+
+Logs Model::train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps,
+                        const LoopOptions& opts, int64_t* steps_done) {
+  std::vector<double> acc(metric_names().size(), 0.0);
+  double samples = 0;
+  HookTimer timer(opts);
+  const std::vector<Segment> active = active_segments();
+  std::vector<HostArray> xs, ys;
+  int64_t s = 0;
+  for (; max_steps < 0 || s < max_steps; ++s) {
+    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
+      break;
+    if (!batches.next(xs, ys)) break;
+    check_inputs(shapes_of(xs));
+    const int64_t count = xs.empty() ? 0 : xs[0].rows();
+    if (count == 0) continue;
+    TargetLayout layout = target_layout(count, ys);
+    Plan& p = plan_for(count, true, &layout);
+    load_batch(p, xs, &ys, nullptr, count);
+    StepContext ctx{backend_, true, train_steps_, epoch, s};
+    forward(p, ctx);
+    loss_and_metrics(p, count, true, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
+    backward(p, ctx);
+    optimizer_->apply(*backend_, params_, grads_, active);
+    ++train_steps_;
+    samples += static_cast<double>(count);
+    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) {
+      ++s;
+      break;
+    }
+  }
+  if (steps_done) *steps_done = s;
+  return make_logs(acc.data(), samples);
+}
+
+Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts) {
+  std::vector<double> acc(metric_names().size(), 0.0);
+  double samples = 0;
+  HookTimer timer(opts);
+  std::vector<HostArray> xs, ys;
+  for (int64_t s = 0; max_steps < 0 || s < max_steps; ++s) {
+    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
+      break;
+    if (!batches.next(xs, ys)) break;
+    check_inputs(shapes_of(xs));
+    const int64_t count = xs.empty() ? 0 : xs[0].rows();
+    if (count == 0) continue;
+    TargetLayout layout = target_layout(count, ys);
+    Plan& p = plan_for(count, false, &layout);
+    load_batch(p, xs, &ys, nullptr, count);
+    StepContext ctx{backend_, false, train_steps_, -1, s};
+    forward(p, ctx);
+    loss_and_metrics(p, count, false, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
+    samples += static_cast<double>(count);
+    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) break;
+  }
+  return make_logs(acc.data(), samples);
+}
+
+void Model::predict(BatchSource& batches, int64_t max_steps, const PredictSink& sink,
+                    const LoopOptions& opts) {
+  HookTimer timer(opts);
+  std::vector<HostArray> xs, ys;
+  std::vector<std::vector<float>> host(static_cast<size_t>(num_outputs()));
+  std::vector<const float*> pointers(host.size());
+  for (int64_t s = 0; max_steps < 0 || s < max_steps; ++s) {
+    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, {})) break;
+    if (!batches.next(xs, ys)) break;
+    check_inputs(shapes_of(xs));
+    const int64_t count = xs.empty() ? 0 : xs[0].rows();
+    if (count == 0) continue;
+    Plan& p = plan_for(count, false, nullptr);
+    load_batch(p, xs, nullptr, nullptr, count);
+    StepContext ctx{backend_, false, train_steps_, -1, s};
+    forward(p, ctx);
+    for (int o = 0; o < num_outputs(); ++o) {
+      const Tensor& out = p.values[outputs_[o]];
+      host[o].resize(static_cast<size_t>(out.numel()));
+      backend_->copy_to_host(host[o].data(), out.raw(), out.nbytes());
+      pointers[o] = host[o].data();
+    }
+    sink(count, pointers);
+    if (timer.due() && opts.hook(false, s + 1, {})) break;
+  }
+}
+
 }  // namespace ff

@@ -22,10 +22,30 @@ Optimizer::Optimizer(std::string name, const OptimizerOptions& options)
     throw ValueError("clipnorm, clipvalue, global_clipnorm and weight_decay must be >= 0");
 }
 
+float Optimizer::learning_rate() const {
+  if (!schedule_) return options_.learning_rate;
+  return applying_ ? step_lr_ : (*schedule_)(iterations_);
+}
+
+void Optimizer::set_schedule(std::shared_ptr<const LearningRateSchedule> schedule) {
+  schedule_ = std::move(schedule);
+}
+
 void Optimizer::set_learning_rate(float lr) {
+  if (schedule_)
+    throw TypeError("This optimizer was created with a learning-rate schedule (" +
+                    schedule_->class_name() + ") as its `learning_rate`, hence its learning "
+                    "rate is not settable. Create the optimizer with a float `learning_rate` "
+                    "to set it (e.g. from a callback).");
   if (!(lr >= 0.0f) || std::isinf(lr))
     throw ValueError("learning_rate must be a finite number >= 0; received " + std::to_string(lr));
   options_.learning_rate = lr;
+}
+
+void Optimizer::set_iterations(int64_t iterations) {
+  if (iterations < 0)
+    throw ValueError("optimizer iterations must be >= 0; received " + std::to_string(iterations));
+  iterations_ = iterations;
 }
 
 void Optimizer::build(Backend& be, int64_t n) {
@@ -69,10 +89,17 @@ void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
       for (const auto& [offset, size] : runs)
         be.scale(g + offset, size, static_cast<float>(options_.global_clipnorm / norm));
   }
+  // The schedule is evaluated at the iteration count before the step, as in Keras 3.
+  step_lr_ = learning_rate();
+  struct Applying {  // learning_rate() returns step_lr_ while the update runs
+    bool& flag;
+    explicit Applying(bool& f) : flag(f) { flag = true; }
+    ~Applying() { flag = false; }
+  } applying(applying_);
   ++iterations_;
   for (const auto& [offset, size] : runs) {
     if (options_.weight_decay > 0)
-      be.scale(p + offset, size, 1.0f - options_.weight_decay * options_.learning_rate);
+      be.scale(p + offset, size, 1.0f - options_.weight_decay * step_lr_);
     slot_offset_ = offset;
     update(be, p + offset, g + offset, size);
   }

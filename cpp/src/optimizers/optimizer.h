@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "optimizers/schedules/learning_rate_schedule.h"
 
 namespace ff {
 
@@ -28,10 +29,19 @@ class Optimizer {
   virtual ~Optimizer() = default;
 
   const std::string& name() const { return name_; }
-  float learning_rate() const { return options_.learning_rate; }
+  // The learning rate of the next step: the fixed value, or with a schedule
+  // schedule(iterations()) (during a step, the rate that step uses), as Keras's
+  // optimizer.learning_rate.
+  float learning_rate() const;
+  // Throws TypeError when a schedule is set (Keras: not settable then).
   void set_learning_rate(float lr);
+  // A schedule evaluated in C++ at each step (nullptr: the fixed learning_rate).
+  void set_schedule(std::shared_ptr<const LearningRateSchedule> schedule);
+  const std::shared_ptr<const LearningRateSchedule>& schedule() const { return schedule_; }
   const OptimizerOptions& options() const { return options_; }
   int64_t iterations() const { return iterations_; }
+  // Restores the step count of a saved optimizer (Adam's bias correction depends on it).
+  void set_iterations(int64_t iterations);
 
   // Allocates the state buffers (zeroed) for `n` parameters. Called once by compile.
   void build(Backend& be, int64_t n);
@@ -58,6 +68,9 @@ class Optimizer {
   bool built_ = false;
   std::vector<Tensor> slots_;
   int64_t slot_offset_ = 0;  // offset of the range update() is working on
+  std::shared_ptr<const LearningRateSchedule> schedule_;
+  bool applying_ = false;  // inside apply(): learning_rate() is step_lr_
+  float step_lr_ = 0.0f;
 };
 
 struct SgdOptions { float momentum = 0.0f; bool nesterov = false; };

@@ -5,6 +5,7 @@ kernel_initializer="glorot_uniform", bias_initializer="zeros")``, ...). ``input_
 first layer of a Sequential model works as in Keras.
 """
 import numbers
+import threading
 
 import numpy as np
 
@@ -147,12 +148,23 @@ class Layer:
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config):
+        """A new layer from ``get_config()``'s output (the weights are not part of it)."""
+        return cls(**config)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+# Set by the loader (forgeflow.saving) while it re-creates a layer: the saved core seed, so that
+# dropout and augmentation streams continue exactly after a load. None: draw a fresh one.
+_pending_seed = threading.local()
+
+
 def _seed():
-    return _core.next_seed()
+    seed = getattr(_pending_seed, "value", None)
+    return _core.next_seed() if seed is None else seed
 
 
 def _activation_name(activation):
@@ -224,6 +236,9 @@ class Flatten(Layer):
             raise ValueError(f"Flatten: only data_format='channels_last' is supported, received {data_format!r}")
         self._core = _core.Flatten(self.name, _seed())
 
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last"}
+
 
 class Reshape(Layer):
     """Reshapes every sample to ``target_shape`` (one entry may be -1). No copy."""
@@ -255,7 +270,7 @@ class Dropout(Layer):
             )
         self.rate = float(rate)
         self.seed = seed
-        core_seed = _core.next_seed() if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF
+        core_seed = _seed() if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF
         self._core = _core.Dropout(self.name, core_seed, self.rate)
 
     def get_config(self):
@@ -303,6 +318,15 @@ class InputLayer:
         self.shape = (batch_size,) + _check_shape_tuple(shape, "Input shape")
         self.name = name or unique_name("input_layer")
         self.output = KerasTensor(self.shape, self.name, input_layer=self)
+
+    def get_config(self):
+        return {"batch_shape": list(self.shape), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        batch_shape = list(config.pop("batch_shape"))
+        return cls(shape=tuple(batch_shape[1:]), batch_size=batch_shape[0], **config)
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None):

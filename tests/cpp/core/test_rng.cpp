@@ -87,3 +87,20 @@ TEST_CASE("GlobalSeed: set() restarts the same sequence of derived seeds", "[cor
   CHECK(ff::mix_seed(1, 2) == ff::mix_seed(1, 2));
   CHECK(ff::mix_seed(1, 2) != ff::mix_seed(2, 1));
 }
+
+TEST_CASE("GlobalSeed: state() and restore() continue the sequence where it was", "[core][rng]") {
+  ff::GlobalSeed::set(11);
+  ff::GlobalSeed::next();
+  const auto saved = ff::GlobalSeed::state();
+  CHECK(saved.initialised);
+  CHECK(saved.counter == 1);
+  const uint64_t n1 = ff::GlobalSeed::next(), n2 = ff::GlobalSeed::next();
+  ff::GlobalSeed::set(12);
+  ff::GlobalSeed::restore(saved);
+  CHECK(ff::GlobalSeed::next() == n1);
+  CHECK(ff::GlobalSeed::next() == n2);
+  ff::GlobalSeed::restore(ff::GlobalSeed::State{});  // unseeded again: next() draws a new seed
+  CHECK_FALSE(ff::GlobalSeed::state().initialised);
+  ff::GlobalSeed::next();
+  CHECK(ff::GlobalSeed::state().initialised);
+}

@@ -42,3 +42,24 @@ TEST_CASE("Optimizer: weight decay is applied before the update", "[optimizers][
   CHECK(got[0] == Approx(1.0 * 0.98 - 0.05));
   CHECK(got[1] == Approx(-2.0 * 0.98 - 0.1));
 }
+
+TEST_CASE("Optimizer: restored iterations and slots continue the update exactly",
+          "[optimizers][optimizer]") {
+  // Three Adam steps in one go == two steps, state copied into a fresh optimizer, one step.
+  auto whole = ff::make_adam({0.01f}, {});
+  const auto expected = run_optimizer(*whole, p0(), three_grads());
+  auto first = ff::make_adam({0.01f}, {});
+  auto grads = three_grads();
+  const auto after_two = run_optimizer(*first, p0(), {grads[0], grads[1]});
+  auto second = ff::make_adam({0.01f}, {});
+  second->build(cpu(), static_cast<int64_t>(after_two.size()));
+  for (size_t i = 0; i < first->slots().size(); ++i)
+    cpu().copy(second->slots()[i].raw(), first->slots()[i].raw(), first->slots()[i].nbytes());
+  second->set_iterations(first->iterations());
+  CHECK_THROWS_AS(second->set_iterations(-1), ff::ValueError);
+  ff::Tensor p = make_tensor({static_cast<int64_t>(after_two.size())}, after_two);
+  ff::Tensor g = make_tensor({static_cast<int64_t>(grads[2].size())}, grads[2]);
+  second->apply(cpu(), p, g, {{0, p.numel()}});
+  CHECK(second->iterations() == 3);
+  for (size_t i = 0; i < expected.size(); ++i) CHECK(p.data<float>()[i] == expected[i]);
+}

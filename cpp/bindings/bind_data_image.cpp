@@ -1,0 +1,146 @@
+// Bindings of the image-folder pipeline (submodule _core.data): load_images (the decode + resize
+// map stage behind ff.utils.image_dataset_from_directory, with its skip report), and single-file
+// helpers behind ff.utils.load_img (decode_image_file, load_image). Files skipped under
+// on_decode_error="skip" are reported as one Python warning per pass, posted with
+// Py_AddPendingCall because the pass ends on a pipeline thread that may not hold the GIL.
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "bindings.h"
+#include "core/errors.h"
+#include "data/image/image.h"
+#include "data/image/load_images.h"
+#include "data/image/resize.h"
+
+namespace ff::bindings {
+namespace {
+
+namespace img = data::image;
+
+int run_skip_warning(void* arg) {
+  std::unique_ptr<std::string> msg(static_cast<std::string*>(arg));
+  try {
+    py::module_::import("forgeflow.utils.image_dataset").attr("_warn_skipped_files")(*msg);
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return -1;
+  }
+  return 0;
+}
+
+img::PassEndHook python_warning_hook() {
+  return [](const img::DecodePass& pass) {
+    auto* msg = new std::string(img::skip_warning_message(pass));
+    if (Py_AddPendingCall(&run_skip_warning, msg) != 0) {
+      std::fprintf(stderr, "forgeflow warning: %s\n", msg->c_str());
+      delete msg;
+    }
+  };
+}
+
+img::AspectMode aspect_of(bool crop, bool pad) {
+  if (crop && pad)
+    throw ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to "
+                     "`True`.");
+  return crop ? img::AspectMode::Crop : pad ? img::AspectMode::Pad : img::AspectMode::Stretch;
+}
+
+py::array_t<float> component_to_numpy(const data::Component& c) {
+  std::vector<py::ssize_t> shape(c.shape.begin(), c.shape.end());
+  py::array_t<float> out(shape);
+  std::memcpy(out.mutable_data(), c.data(), c.nbytes());
+  return out;
+}
+
+}  // namespace
+
+void init_data_image(py::module_& m) {
+  py::module_ d = m.attr("data").cast<py::module_>();
+
+  py::class_<img::DecodeReport, std::shared_ptr<img::DecodeReport>>(
+      d, "ImageDecodeReport",
+      "Files read and skipped in the last complete pass of an image dataset built with "
+      "on_decode_error=\"skip\" (read + skipped = files in the pass).")
+      .def_property_readonly("passes", &img::DecodeReport::passes,
+                             "Number of complete passes so far.")
+      .def_property_readonly("read", [](const img::DecodeReport& r) { return r.last().read; })
+      .def_property_readonly("skipped", [](const img::DecodeReport& r) { return r.last().skipped; })
+      .def_property_readonly("total", [](const img::DecodeReport& r) {
+        auto p = r.last();
+        return p.read + p.skipped;
+      })
+      .def_property_readonly("skipped_files", [](const img::DecodeReport& r) {
+        return r.last().skipped_files;
+      }, "List of (path, reason) for the files skipped in the last complete pass.");
+
+  d.def("load_images",
+        [](data::DatasetPtr input, int64_t height, int64_t width, int channels,
+           const std::string& interpolation, bool crop, bool pad, bool channels_first,
+           bool skip_errors, int64_t num_parallel_calls) {
+          img::LoadOptions o;
+          o.height = height;
+          o.width = width;
+          o.channels = channels;
+          o.interpolation = img::parse_interpolation(interpolation);
+          o.aspect = aspect_of(crop, pad);
+          o.channels_first = channels_first;
+          o.skip_errors = skip_errors;
+          std::shared_ptr<img::DecodeReport> report;
+          img::PassEndHook hook;
+          if (skip_errors) {
+            report = std::make_shared<img::DecodeReport>();
+            hook = python_warning_hook();
+          }
+          data::DatasetPtr out = img::load_images(std::move(input), o, num_parallel_calls, report, hook);
+          return py::make_tuple(out, report ? py::cast(report) : py::none());
+        },
+        py::arg("input"), py::arg("height"), py::arg("width"), py::arg("channels"),
+        py::arg("interpolation"), py::arg("crop_to_aspect_ratio"), py::arg("pad_to_aspect_ratio"),
+        py::arg("channels_first"), py::arg("skip_errors"), py::arg("num_parallel_calls"),
+        "Maps component 0 (file paths) to decoded, resized float32 images on worker threads; "
+        "returns (dataset, report) where report is None unless skip_errors.");
+
+  d.def("decode_image_file",
+        [](const std::string& path, int channels) {
+          img::DecodeOptions o;
+          o.channels = channels;
+          img::DecodedImage im;
+          {
+            py::gil_scoped_release release;
+            im = img::decode_image_file(path, o);
+          }
+          py::array_t<uint8_t> out({static_cast<py::ssize_t>(im.height),
+                                    static_cast<py::ssize_t>(im.width),
+                                    static_cast<py::ssize_t>(im.channels)});
+          std::memcpy(out.mutable_data(), im.pixels.data(), im.pixels.size());
+          return out;
+        },
+        py::arg("path"), py::arg("channels"),
+        "Decodes one image file (format from its bytes) to a uint8 (H, W, channels) array.");
+
+  d.def("load_image",
+        [](const std::string& path, int64_t height, int64_t width, int channels,
+           const std::string& interpolation, bool crop, bool pad) {
+          img::LoadOptions o;
+          o.height = height;
+          o.width = width;
+          o.channels = channels;
+          o.interpolation = img::parse_interpolation(interpolation);
+          o.aspect = aspect_of(crop, pad);
+          img::check_load_options(o);
+          data::Component c;
+          {
+            py::gil_scoped_release release;
+            c = img::load_image(path, o);
+          }
+          return component_to_numpy(c);
+        },
+        py::arg("path"), py::arg("height"), py::arg("width"), py::arg("channels"),
+        py::arg("interpolation"), py::arg("crop_to_aspect_ratio") = false,
+        py::arg("pad_to_aspect_ratio") = false,
+        "Decodes and resizes one file exactly as image_dataset_from_directory does; float32 "
+        "(height, width, channels).");
+}
+
+}  // namespace ff::bindings

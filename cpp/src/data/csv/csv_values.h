@@ -1,0 +1,48 @@
+// Typed CSV values: strict number parsing (std::from_chars; surrounding spaces and a leading '+'
+// allowed, nothing else: "1.5" is not an int32, "12abc" is not a number) and the per-column type
+// inference of TensorFlow's make_csv_dataset (int32 -> int64 -> float32 -> float64 -> string,
+// widening as values demand, empty / NA values saying nothing).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ff::data::csv {
+
+enum class ColumnType : uint8_t { Int32, Int64, Float32, Float64, String };
+
+std::string column_type_name(ColumnType t);  // "int32", ..., "string"
+// "int32", "int64", "float32", "float64", "string" (also "str", "float", "int"); ValueError else.
+ColumnType column_type_from_name(const std::string& name);
+
+enum class ParseStatus : uint8_t { Ok, Invalid, OutOfRange };
+
+ParseStatus parse_int32(std::string_view s, int32_t& out);
+ParseStatus parse_int64(std::string_view s, int64_t& out);
+// Overflow past the type's largest finite value is OutOfRange; values too small to represent
+// round to zero / a subnormal as any float parser does. "nan", "inf", "infinity" are accepted.
+ParseStatus parse_float32(std::string_view s, float& out);
+ParseStatus parse_float64(std::string_view s, double& out);
+
+// "an int32 number" etc., for "expected ..., found ..." messages.
+std::string expected_description(ColumnType t);
+
+// True when `s` is missing: empty, or equal to na_value.
+inline bool is_missing(std::string_view s, const std::string& na_value) {
+  return s.empty() || s == na_value;
+}
+
+// The narrowest type of TensorFlow's ladder at least as wide as `previous` that holds `s`
+// (`s` not missing). previous = nullopt: no value seen yet.
+ColumnType infer_type(std::string_view s, std::optional<ColumnType> previous);
+
+// A column default as given by the user (make_csv_dataset's column_defaults): typed.
+struct DefaultValue {
+  bool present = false;
+  int64_t i = 0;
+  double f = 0.0;
+  std::string s;
+};
+
+}  // namespace ff::data::csv

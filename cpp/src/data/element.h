@@ -1,0 +1,78 @@
+// Element: what flows through an input pipeline. A dataset element is a flat list of Components
+// (the Python side keeps the nesting: tuples, dicts); a component is one host array (numeric
+// bytes or strings) with its shape. Components are immutable once made and share their storage,
+// so a slice of a big array, a cached element or a batch handed to the model costs no copy.
+// Batched components carry the batch as their leading dimension.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+
+namespace ff::data {
+
+// The value types a pipeline carries (wider than the compute dtypes: users hand in float64 and
+// uint8 arrays and string columns; conversion to float32/int64 happens at the model boundary).
+enum class ValueType : uint8_t { Float32, Float64, Int32, Int64, UInt8, Bool, String };
+
+size_t value_size(ValueType t);          // bytes per value (String: 0)
+std::string value_type_name(ValueType t);  // NumPy's name: "float32", ..., "str"
+
+// Host memory for batches: 64-byte aligned (and, once a GPU backend exists, page-locked so the
+// copy to the device can run on a side stream).
+class HostBuffer {
+ public:
+  static std::shared_ptr<HostBuffer> allocate(size_t bytes);
+  ~HostBuffer();
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  // Buffers alive in the process (a test checks that abandoned iterations free theirs).
+  static int64_t live_count();
+  void* data() { return ptr_; }
+  const void* data() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  HostBuffer(void* p, size_t b) : ptr_(p), bytes_(b) {}
+  void* ptr_;
+  size_t bytes_;
+};
+
+struct Component {
+  ValueType type = ValueType::Float32;
+  Shape shape;  // all dimensions known
+  // Numeric types: `bytes` holds the values from byte `offset` on, row-major.
+  std::shared_ptr<const HostBuffer> bytes;
+  size_t offset = 0;
+  // String type: values [string_offset, string_offset + numel) of `strings`.
+  std::shared_ptr<const std::vector<std::string>> strings;
+  size_t string_offset = 0;
+
+  int64_t numel() const;
+  size_t nbytes() const { return static_cast<size_t>(numel()) * value_size(type); }
+  const void* data() const { return static_cast<const char*>(bytes->data()) + offset; }
+  const std::string& string_at(int64_t i) const { return (*strings)[string_offset + i]; }
+
+  // A new numeric component of `shape` with uninitialised storage (written through `out`).
+  static Component make(ValueType type, const Shape& shape, void** out);
+  static Component make_strings(const Shape& shape, std::vector<std::string> values);
+  // Row `i` of a component whose leading dimension is the row axis (no copy).
+  Component row(int64_t i) const;
+  // Rows [begin, begin + count) (no copy).
+  Component rows(int64_t begin, int64_t count) const;
+  // "float32 (28, 28)": for error messages.
+  std::string describe() const;
+};
+
+using Element = std::vector<Component>;
+
+// Stacks `count` elements (all with the same component types and shapes) into one batched
+// element whose leading dimension is `count`. A mismatch raises ValueError naming the component
+// index, both shapes and the position in the batch (tf.data's "Cannot batch tensors with
+// different shapes", with the detail that makes it fixable).
+Element stack(const std::vector<Element>& elements);
+
+}  // namespace ff::data

@@ -1,0 +1,133 @@
+// DatasetFeed: picks and converts the model's inputs and targets from each dataset batch.
+#include "model/dataset_feed.h"
+
+#include "core/errors.h"
+
+namespace ff {
+namespace {
+
+using data::Component;
+using data::ValueType;
+
+template <typename Out, typename In>
+void convert(const void* src, void* dst, int64_t n) {
+  const In* s = static_cast<const In*>(src);
+  Out* d = static_cast<Out*>(dst);
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<Out>(s[i]);
+}
+
+template <typename Out>
+void convert_any(const Component& c, void* dst) {
+  const int64_t n = c.numel();
+  switch (c.type) {
+    case ValueType::Float32: convert<Out, float>(c.data(), dst, n); break;
+    case ValueType::Float64: convert<Out, double>(c.data(), dst, n); break;
+    case ValueType::Int32: convert<Out, int32_t>(c.data(), dst, n); break;
+    case ValueType::Int64: convert<Out, int64_t>(c.data(), dst, n); break;
+    case ValueType::UInt8: convert<Out, uint8_t>(c.data(), dst, n); break;
+    case ValueType::Bool: convert<Out, uint8_t>(c.data(), dst, n); break;
+    case ValueType::String: throw TypeError("internal: convert_any on strings");
+  }
+}
+
+bool is_integer(ValueType t) {
+  return t == ValueType::Int32 || t == ValueType::Int64 || t == ValueType::UInt8;
+}
+
+}  // namespace
+
+DatasetFeed::DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec)
+    : dataset_(dataset), it_(dataset->make_iterator()), spec_(std::move(spec)) {}
+
+HostArray DatasetFeed::input_array(size_t i) {
+  const Component& c = current_.at(static_cast<size_t>(spec_.inputs[i]));
+  if (c.type == ValueType::String)
+    throw TypeError(spec_.input_names[i] + " from the dataset holds strings (" + c.describe() +
+                    "); the model takes numbers. Encode the strings first (e.g. a lookup table "
+                    "in map(), or ff.data.csv_dataset, which encodes string columns).");
+  const Shape* expected = i < spec_.input_shapes.size() ? &spec_.input_shapes[i] : nullptr;
+  const bool single_sample =
+      expected && c.shape.size() + 1 == expected->size() &&
+      shape_compatible(Shape(expected->begin() + 1, expected->end()), c.shape);
+  if (c.shape.empty() || single_sample)
+    throw ValueError(spec_.input_names[i] + " from the dataset has shape " + shape_str(c.shape) +
+                     (expected ? ", one sample of the model's " + shape_str(*expected) : "") +
+                     ": the dataset must be batched (call .batch(batch_size)) before fit/"
+                     "evaluate/predict");
+  HostArray h;
+  h.shape = c.shape;
+  if (spec_.input_as_column[i] && h.shape.size() == 1) h.shape.push_back(1);
+  h.dtype = DType::Float32;
+  if (c.type == ValueType::Float32) {
+    h.data = c.data();
+  } else {
+    auto buffer = data::HostBuffer::allocate(static_cast<size_t>(c.numel()) * sizeof(float));
+    convert_any<float>(c, buffer->data());
+    h.data = buffer->data();
+    converted_.push_back(std::move(buffer));
+  }
+  return h;
+}
+
+HostArray DatasetFeed::target_array(size_t o) {
+  HostArray h;
+  if (spec_.targets[o] < 0 || spec_.target_kinds[o] == TargetKind::None) return h;
+  const Component& c = current_.at(static_cast<size_t>(spec_.targets[o]));
+  const std::string& what = spec_.target_names[o];
+  if (c.type == ValueType::String)
+    throw TypeError(what + " from the dataset holds strings (" + c.describe() + "); the loss \"" +
+                    spec_.loss_names[o] + "\" takes numbers. Encode the labels as integers first.");
+  h.shape = c.shape;
+  if (spec_.target_kinds[o] == TargetKind::ClassIndex) {
+    if (!is_integer(c.type))
+      throw TypeError("The loss \"" + spec_.loss_names[o] + "\" expects integer class indices; "
+                      "received " + what + " of dtype " + data::value_type_name(c.type) +
+                      " from the dataset. Labels are not cast silently: cast them in the "
+                      "dataset (e.g. map to int64) if they are whole numbers.");
+    h.dtype = DType::Int64;
+    if (c.type == ValueType::Int64) {
+      h.data = c.data();
+      return h;
+    }
+    auto buffer = data::HostBuffer::allocate(static_cast<size_t>(c.numel()) * sizeof(int64_t));
+    convert_any<int64_t>(c, buffer->data());
+    h.data = buffer->data();
+    converted_.push_back(std::move(buffer));
+    return h;
+  }
+  h.dtype = DType::Float32;
+  if (c.type == ValueType::Float32) {
+    h.data = c.data();
+    return h;
+  }
+  auto buffer = data::HostBuffer::allocate(static_cast<size_t>(c.numel()) * sizeof(float));
+  convert_any<float>(c, buffer->data());
+  h.data = buffer->data();
+  converted_.push_back(std::move(buffer));
+  return h;
+}
+
+bool DatasetFeed::next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) {
+  if (!it_) return false;
+  data::Element e;
+  if (!it_->next(e)) {
+    it_.reset();
+    return false;
+  }
+  current_ = std::move(e);
+  converted_.clear();
+  int max_index = -1;
+  for (int i : spec_.inputs) max_index = std::max(max_index, i);
+  for (int i : spec_.targets) max_index = std::max(max_index, i);
+  if (max_index >= static_cast<int>(current_.size()))
+    throw ValueError("The dataset's elements have " + std::to_string(current_.size()) +
+                     " components, fewer than the model's inputs and targets need");
+  xs.clear();
+  ys.clear();
+  for (size_t i = 0; i < spec_.inputs.size(); ++i) xs.push_back(input_array(i));
+  for (size_t o = 0; o < spec_.targets.size(); ++o) ys.push_back(target_array(o));
+  ++batches_;
+  return true;
+}
+
+}  // namespace ff

@@ -1,0 +1,47 @@
+// DatasetFeed: the model's BatchSource over an input pipeline. From each batch of the dataset it
+// picks the components that are the model's inputs and targets and converts them at the model
+// boundary — inputs to float32 (as the array path does), targets to int64 class indices for a
+// sparse loss or float32 otherwise — refusing the casts that hide mistakes (float labels for a
+// sparse loss, strings anywhere) with an error naming the component and the fix.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "model/model.h"
+
+namespace ff {
+
+enum class TargetKind : uint8_t { None, Float32, ClassIndex };
+
+struct FeedSpec {
+  std::vector<int> inputs;                // component index per model input
+  std::vector<bool> input_as_column;      // (N,) becomes (N, 1) for a (None, 1) model input
+  std::vector<std::string> input_names;   // for messages: "x", "x['age']"
+  std::vector<Shape> input_shapes;        // the model's, (None, ...): to spot unbatched data
+  std::vector<int> targets;               // component index per model output, -1: none
+  std::vector<TargetKind> target_kinds;   // per model output
+  std::vector<std::string> target_names;  // for messages: "y", "y['out']"
+  std::vector<std::string> loss_names;    // per output, for messages
+};
+
+class DatasetFeed : public BatchSource {
+ public:
+  DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec);
+  bool next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) override;
+  // Batches handed out so far.
+  int64_t batches() const { return batches_; }
+
+ private:
+  HostArray input_array(size_t i);
+  HostArray target_array(size_t o);
+  data::DatasetPtr dataset_;  // keeps the pipeline alive for the iterator
+  std::unique_ptr<data::Iterator> it_;
+  FeedSpec spec_;
+  data::Element current_;
+  std::vector<std::shared_ptr<data::HostBuffer>> converted_;  // this batch's converted arrays
+  int64_t batches_ = 0;
+};
+
+}  // namespace ff

@@ -1,0 +1,40 @@
+// InverseTimeDecay (Keras 3): lr0 / (1 + decay_rate * step / decay_steps), the quotient
+// step / decay_steps floored when staircase. Computed in float32 like Keras.
+#include <cmath>
+
+#include "core/errors.h"
+#include "optimizers/schedules/learning_rate_schedule.h"
+
+namespace ff {
+namespace {
+
+class InverseTimeDecay final : public LearningRateSchedule {
+ public:
+  InverseTimeDecay(float lr0, float decay_steps, float decay_rate, bool staircase)
+      : lr0_(lr0), decay_steps_(decay_steps), decay_rate_(decay_rate), staircase_(staircase) {}
+  float operator()(int64_t step) const override {
+    float p = static_cast<float>(step) / decay_steps_;
+    if (staircase_) p = std::floor(p);
+    return lr0_ / (1.0f + decay_rate_ * p);
+  }
+  std::string class_name() const override { return "InverseTimeDecay"; }
+
+ private:
+  float lr0_, decay_steps_, decay_rate_;
+  bool staircase_;
+};
+
+}  // namespace
+
+std::shared_ptr<LearningRateSchedule> make_inverse_time_decay(double initial_learning_rate,
+                                                              double decay_steps,
+                                                              double decay_rate, bool staircase) {
+  if (!(decay_steps > 0) || std::isinf(decay_steps))
+    throw ValueError("InverseTimeDecay: argument `decay_steps` must be > 0. Received: decay_steps=" +
+                     std::to_string(decay_steps));
+  return std::make_shared<InverseTimeDecay>(static_cast<float>(initial_learning_rate),
+                                            static_cast<float>(decay_steps),
+                                            static_cast<float>(decay_rate), staircase);
+}
+
+}  // namespace ff

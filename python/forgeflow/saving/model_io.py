@@ -1,0 +1,728 @@
+"""Models to and from files: the architecture config (Keras's layout: Sequential's layer list,
+the functional graph's layers with their inbound nodes), ``save_model`` / ``load_model`` (one
+file: architecture, compile settings, weights and non-trainable state, optimizer state, RNG
+state, training position, user data) and ``save_weights`` / ``load_weights``.
+
+Loading builds the layers from their configs and checks every weight shape in the file against
+what the layers declare *before* the model allocates anything, so a file cannot make the loader
+allocate more than the file itself holds."""
+import collections
+import contextlib
+import numbers
+
+import numpy as np
+
+from .container import (SECTION_OPTIONAL, json_section, parse_container, read_file, tensor_section,
+                        write_file)
+from .errors import ConfigError, CorruptFileError, SavedModelError
+from .serialization import check_spec, construct, deserialize, resolve_class, serialize
+
+__all__ = ["model_config", "model_from_config", "save_model", "load_model", "save_weights",
+           "load_weights"]
+
+_INT_LIMIT = (1 << 31) - 1     # integers in layer configs (shapes, units, sizes)
+_SEED_LIMIT = 1 << 64          # seeds are unsigned 64-bit
+_INPUT_NUMEL_LIMIT = 1 << 40   # elements per sample of a model input
+_KIND_MODEL, _KIND_WEIGHTS = "model", "weights"
+
+
+# ---------------------------------------------------------------------------------- config checks
+def _check_values(config, where):
+    """Integers in a layer config must be within +-(2^31 - 1) (seeds: 0 to 2^64 - 1), so no shape
+    arithmetic in the core can overflow on a crafted file. Iterative: no recursion depth."""
+    stack = [(config, where, None)]
+    while stack:
+        value, path, key = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}", k) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", key) for i, v in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if key == "seed":
+                if not 0 <= value < _SEED_LIMIT:
+                    raise ConfigError(f"{path}: seed {value} is not an unsigned 64-bit integer")
+            elif abs(value) > _INT_LIMIT:
+                raise ConfigError(f"{path}: integer {value} is out of range (at most "
+                                  f"{_INT_LIMIT} in magnitude)")
+
+
+def _check_batch_shape(value, where):
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: batch_shape must be a non-empty list, found {value!r}")
+    numel = 1
+    for i, d in enumerate(value):
+        if d is None:
+            continue
+        if isinstance(d, bool) or not isinstance(d, int) or not 0 < d <= _INT_LIMIT:
+            raise ConfigError(f"{where}: batch_shape entry {i} must be None or a positive "
+                              f"integer up to {_INT_LIMIT}, found {d!r}")
+        if i > 0:
+            numel *= d
+    if numel > _INPUT_NUMEL_LIMIT:
+        raise ConfigError(f"{where}: input of shape {value} has {numel} values per sample (at "
+                          f"most {_INPUT_NUMEL_LIMIT})")
+    return value
+
+
+def _want(mapping, key, types, where, default=...):
+    if key not in mapping:
+        if default is ...:
+            raise ConfigError(f"{where}: missing \"{key}\"")
+        return default
+    value = mapping[key]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
+        raise ConfigError(f"{where}: \"{key}\" has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _as_tuple(types):
+    return types if isinstance(types, tuple) else (types,)
+
+
+# ---------------------------------------------------------------------------------- seeds
+@contextlib.contextmanager
+def _layer_seed(seed):
+    """Layers created inside take ``seed`` as their core seed (the saved one) instead of drawing
+    from the global sequence, so dropout and augmentation continue exactly after a load."""
+    from ..layers import core as layers_core
+    previous = getattr(layers_core._pending_seed, "value", None)
+    layers_core._pending_seed.value = seed
+    try:
+        yield
+    finally:
+        layers_core._pending_seed.value = previous
+
+
+def _make_layer(spec, where, custom_objects, seeds):
+    class_name, registered, config = check_spec(spec, where)
+    _check_values(config, where)
+    cls = resolve_class(class_name, registered, "layer", custom_objects, where)
+    seed = seeds.get(config.get("name")) if isinstance(config.get("name"), str) else None
+    with _layer_seed(seed):
+        layer = construct(cls, config, "layer", where)
+    return layer
+
+
+# ---------------------------------------------------------------------------------- get_config
+def _input_layer_spec(batch_shape, name):
+    return {"class_name": "InputLayer",
+            "config": {"batch_shape": [None] + list(batch_shape[1:]), "name": name}}
+
+
+def sequential_config(model):
+    layers = []
+    if model._input_shape is not None or model.built:
+        shape = model._core.input_shape if model.built else model._input_shape
+        layers.append(_input_layer_spec(shape, model._input_names[0]))
+    layers.extend(serialize(layer) for layer in model._layers)
+    return {"class_name": "Sequential",
+            "config": {"name": model.name, "trainable": model.trainable, "layers": layers}}
+
+
+def functional_config(model):
+    names = [getattr(t._input_layer, "name", t.name) for t in model.inputs]
+    names += [layer.name for layer in model._layers]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f'Cannot save model "{model.name}": layer names must be unique within '
+                         f"the model, but {duplicates} are used more than once")
+    node_index, counts, inbound = {}, {}, {}
+
+    def ref(t):
+        if t._history is None:
+            return [getattr(t._input_layer, "name", t.name), 0, 0]
+        return [t._history[0].name, node_index[id(t)], 0]
+
+    for t in model._nodes:
+        layer, parents, _ = t._history
+        k = counts.get(id(layer), 0)
+        counts[id(layer)] = k + 1
+        node_index[id(t)] = k
+        inbound.setdefault(id(layer), []).append([ref(p) for p in parents])
+    layers = []
+    for t in model.inputs:
+        spec = _input_layer_spec(t.shape, getattr(t._input_layer, "name", t.name))
+        layers.append({**spec, "name": spec["config"]["name"], "inbound_nodes": []})
+    for layer in model._layers:
+        layers.append({**serialize(layer), "name": layer.name,
+                       "inbound_nodes": inbound[id(layer)]})
+    input_refs = [ref(t) for t in model.inputs]
+    output_refs = [ref(t) for t in model.outputs]
+    config = {"name": model.name, "trainable": model.trainable, "layers": layers}
+    in_keys = model._input_names
+    if in_keys != [t.name for t in model.inputs]:
+        config["input_layers"] = dict(zip(in_keys, input_refs))
+    else:
+        config["input_layers"] = input_refs
+    config["output_layers"] = (dict(zip(model._output_names, output_refs))
+                               if model._outputs_as_dict else output_refs)
+    return {"class_name": "Functional", "config": config}
+
+
+def model_config(model):
+    from ..models import Sequential
+    if isinstance(model, Sequential):
+        return sequential_config(model)
+    return functional_config(model)
+
+
+# ---------------------------------------------------------------------------------- from_config
+def _expected_weights(layers):
+    """[(tensor name, shape)] that built layers declare, without allocating anything."""
+    out = []
+    for layer in layers:
+        core = layer._core
+        for pname, shape in zip(core.param_names, core.param_shapes):
+            out.append((f"{layer.name}/{pname}", tuple(shape)))
+    return out
+
+
+def _verify_against_file(layers, weights, where):
+    """Raises ConfigError unless the file's weights are exactly what the layers declare."""
+    expected = _expected_weights(layers)
+    got = {name: arr for name, arr in (weights or [])}
+    names = [n for n, _ in expected]
+    missing = [n for n in names if n not in got]
+    extra = sorted(set(got) - set(names))
+    if missing or extra:
+        raise ConfigError(f"{where}: the weights in the file do not match the architecture: "
+                          + "; ".join(filter(None, [
+                              f"missing {missing[:5]}" if missing else "",
+                              f"not in the model {extra[:5]}" if extra else ""])))
+    for name, shape in expected:
+        arr = got[name]
+        if arr.dtype != np.float32 or arr.shape != shape:
+            raise ConfigError(f"{where}: weight {name!r} in the file has shape {arr.shape} and "
+                              f"dtype {arr.dtype}; the layer expects {shape} float32")
+
+
+def _sequential_from_config(config, custom_objects, seeds, verify):
+    from ..layers import InputLayer
+    from ..models import Sequential
+    where = "architecture (Sequential)"
+    name = _want(config, "name", str, where)
+    trainable = _want(config, "trainable", bool, where, True)
+    specs = _want(config, "layers", list, where)
+    batch_shape, input_name = None, None
+    if specs and isinstance(specs[0], dict) and specs[0].get("class_name") == "InputLayer":
+        cfg = _want(specs[0], "config", dict, f"{where}.layers[0]")
+        batch_shape = _check_batch_shape(cfg.get("batch_shape"), f"{where}.layers[0]")
+        input_name = _want(cfg, "name", str, f"{where}.layers[0]")
+        specs = specs[1:]
+        offset = 1
+    else:
+        offset = 0
+    layers = [_make_layer(s, f"{where}.layers[{i + offset}]", custom_objects, seeds)
+              for i, s in enumerate(specs)]
+    if batch_shape is not None and layers:
+        shape = (None,) + tuple(batch_shape[1:])
+        for layer in layers:
+            if layer._core.num_inputs != 1:
+                raise ConfigError(f'{where}: layer "{layer.name}" takes several inputs and '
+                                  "cannot be part of a Sequential model")
+            try:
+                shape = tuple(layer._core.build(shape))
+            except (MemoryError, KeyboardInterrupt):
+                raise
+            except Exception as e:
+                raise ConfigError(f'{where}: layer "{layer.name}" cannot be built on the saved '
+                                  f"input shape: {e}") from e
+    verify(layers if batch_shape is not None else [])
+    model = Sequential(name=name)
+    try:
+        if batch_shape is not None:
+            model.add(InputLayer(shape=tuple(batch_shape[1:]), name=input_name))
+        for layer in layers:
+            model.add(layer)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        raise ConfigError(f"{where}: cannot assemble the model: {e}") from e
+    model._trainable = trainable
+    return model
+
+
+def _ref(value, where):
+    if (not isinstance(value, list) or len(value) != 3 or not isinstance(value[0], str)
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in value[1:])):
+        raise ConfigError(f"{where}: a tensor reference must be [layer_name, node_index, "
+                          f"tensor_index], found {value!r}")
+    if value[2] != 0:
+        raise ConfigError(f"{where}: tensor_index {value[2]} (forgeflow layers have one output)")
+    if value[1] < 0:
+        raise ConfigError(f"{where}: negative node index {value[1]}")
+    return value[0], value[1]
+
+
+def _refs(value, where):
+    """Input/output references: a list of refs, or a dict name -> ref. Returns (keys, refs)."""
+    if isinstance(value, dict):
+        return list(value), [_ref(v, f"{where}[{k!r}]") for k, v in value.items()]
+    if isinstance(value, list) and value:
+        return None, [_ref(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise ConfigError(f"{where}: expected a non-empty list or object of tensor references")
+
+
+def _functional_from_config(config, custom_objects, seeds, verify):
+    from ..layers import Input
+    from ..models import Model
+    where = "architecture (Functional)"
+    name = _want(config, "name", str, where)
+    trainable = _want(config, "trainable", bool, where, True)
+    entries = _want(config, "layers", list, where)
+    tensors, layers, node_count, pending = {}, {}, {}, []
+    order = []  # layers in listing order
+    for i, entry in enumerate(entries):
+        at = f"{where}.layers[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{at}: expected an object, found {type(entry).__name__}")
+        lname = _want(entry, "name", str, at)
+        if lname in node_count:
+            raise ConfigError(f"{at}: layer name {lname!r} appears twice")
+        nodes = _want(entry, "inbound_nodes", list, at)
+        if entry.get("class_name") == "InputLayer":
+            cfg = _want(entry, "config", dict, at)
+            shape = _check_batch_shape(cfg.get("batch_shape"), at)
+            if nodes:
+                raise ConfigError(f"{at}: an InputLayer has no inbound nodes")
+            tensors[(lname, 0)] = Input(shape=tuple(shape[1:]), batch_size=shape[0], name=lname)
+            node_count[lname] = 1
+            continue
+        layer = _make_layer(entry, at, custom_objects, seeds)
+        layers[lname] = layer
+        order.append(lname)
+        node_count[lname] = len(nodes)
+        for k, node in enumerate(nodes):
+            if not isinstance(node, list) or not node:
+                raise ConfigError(f"{at}.inbound_nodes[{k}]: expected a non-empty list of "
+                                  "tensor references")
+            refs = [_ref(r, f"{at}.inbound_nodes[{k}][{j}]") for j, r in enumerate(node)]
+            pending.append(((lname, k), refs, f"{at}.inbound_nodes[{k}]"))
+    for key, refs, at in pending:
+        for ref in refs:
+            if ref[0] not in node_count or ref[1] >= node_count[ref[0]]:
+                raise ConfigError(f"{at}: refers to {list(ref)}, which does not exist")
+    # Kahn's algorithm: linear in nodes + references, so a crafted graph cannot make it slow;
+    # node k of a layer also waits for node k - 1, so nodes keep their indices.
+    waiting, dependents = {}, collections.defaultdict(list)
+    specs = {}
+    for key, refs, at in pending:
+        deps = {r for r in refs if r not in tensors}
+        if key[1] > 0:
+            deps.add((key[0], key[1] - 1))
+        waiting[key] = len(deps)
+        specs[key] = (refs, at)
+        for d in deps:
+            dependents[d].append(key)
+    ready = collections.deque(k for k, _, _ in pending if waiting[k] == 0)
+    done = 0
+    while ready:
+        key = ready.popleft()
+        refs, at = specs[key]
+        layer = layers[key[0]]
+        parents = [tensors[r] for r in refs]
+        try:
+            tensors[key] = layer(parents if len(parents) > 1 else parents[0])
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            raise ConfigError(f'{at}: calling layer "{key[0]}" failed: {e}') from e
+        done += 1
+        for d in dependents[key]:
+            waiting[d] -= 1
+            if waiting[d] == 0:
+                ready.append(d)
+    if done != len(pending):
+        stuck = [list(k) for k, n in waiting.items() if n > 0][:5]
+        raise ConfigError(f"{where}: the graph has a cycle or unreachable nodes (e.g. {stuck})")
+
+    def resolve(what):
+        keys, refs = _refs(config.get(what), f"{where}.{what}")
+        for ref in refs:
+            if ref not in tensors:
+                raise ConfigError(f"{where}.{what}: {list(ref)} is not a tensor of the graph")
+        values = [tensors[r] for r in refs]
+        return dict(zip(keys, values)) if keys is not None else values
+
+    inputs, outputs = resolve("input_layers"), resolve("output_layers")
+    for t in (inputs.values() if isinstance(inputs, dict) else inputs):
+        if t._history is not None:
+            raise ConfigError(f"{where}.input_layers: must refer to InputLayers")
+    used = _used_layers(outputs)
+    verify([layers[n] for n in order if id(layers[n]) in used])
+    try:
+        model = Model(inputs, outputs, name=name)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        raise ConfigError(f"{where}: cannot assemble the model: {e}") from e
+    model._trainable = trainable
+    return model
+
+
+def _used_layers(outputs):
+    seen, used = set(), set()
+    stack = list(outputs.values() if isinstance(outputs, dict) else outputs)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or t._history is None:
+            continue
+        seen.add(id(t))
+        used.add(id(t._history[0]))
+        stack.extend(t._history[1])
+    return used
+
+
+def model_from_config(spec, custom_objects=None, seeds=None, verify=None):
+    """A model (Sequential or functional) from ``model_config``'s output; ``verify(layers)`` is
+    called with the built layers before the model allocates its weights."""
+    if not isinstance(spec, dict):
+        raise ConfigError("architecture: expected an object")
+    class_name = spec.get("class_name")
+    config = spec.get("config")
+    if not isinstance(config, dict):
+        raise ConfigError("architecture: \"config\" must be an object")
+    seeds = seeds or {}
+    verify = verify or (lambda layers: None)
+    if class_name == "Sequential":
+        return _sequential_from_config(config, custom_objects, seeds, verify)
+    if class_name in ("Functional", "Model"):
+        return _functional_from_config(config, custom_objects, seeds, verify)
+    raise ConfigError(f"architecture: unknown model class {class_name!r} (forgeflow saves "
+                      "\"Sequential\" and \"Functional\" models)")
+
+
+# ---------------------------------------------------------------------------------- compile config
+def _metric_spec(metric):
+    return metric if isinstance(metric, str) else serialize(metric)
+
+
+def _optimizer_spec(optimizer):
+    spec = serialize(optimizer)
+    schedule = getattr(optimizer, "_schedule", None)
+    if schedule is not None:
+        spec["config"]["learning_rate"] = serialize(schedule)
+    return spec
+
+
+def compile_config(model):
+    return {"optimizer": _optimizer_spec(model.optimizer),
+            "loss": [None if l is None else serialize(l) for l in model._losses],
+            "loss_weights": list(model._loss_weights),
+            "metrics": [[_metric_spec(m) for m in ms] for ms in model._metric_specs],
+            "output_names": list(model._output_names)}
+
+
+def _compile_from_config(model, config, custom_objects):
+    where = "compile settings"
+    names = model.output_names
+    saved_names = _want(config, "output_names", list, where)
+    if saved_names != names:
+        raise ConfigError(f"{where}: saved for outputs {saved_names}, the model has {names}")
+    opt_spec = _want(config, "optimizer", dict, where)
+    opt_class, opt_registered, opt_config = check_spec(opt_spec, f"{where}.optimizer")
+    opt_config = dict(opt_config)
+    lr = opt_config.get("learning_rate")
+    if isinstance(lr, dict):
+        opt_config["learning_rate"] = deserialize(lr, "schedule", custom_objects,
+                                                  f"{where}.optimizer.learning_rate")
+    cls = resolve_class(opt_class, opt_registered, "optimizer", custom_objects,
+                        f"{where}.optimizer")
+    optimizer = construct(cls, opt_config, "optimizer", f"{where}.optimizer")
+    losses = _want(config, "loss", list, where)
+    weights = _want(config, "loss_weights", list, where)
+    metrics = _want(config, "metrics", list, where)
+    if not len(losses) == len(weights) == len(metrics) == len(names):
+        raise ConfigError(f"{where}: loss, loss_weights and metrics need one entry per output "
+                          f"({len(names)})")
+    losses = [None if l is None else deserialize(l, "loss", custom_objects,
+                                                 f"{where}.loss[{i}]")
+              for i, l in enumerate(losses)]
+    for i, w in enumerate(weights):
+        if isinstance(w, bool) or not isinstance(w, numbers.Real):
+            raise ConfigError(f"{where}.loss_weights[{i}]: expected a number, found {w!r}")
+    per_output = []
+    for i, ms in enumerate(metrics):
+        if not isinstance(ms, list):
+            raise ConfigError(f"{where}.metrics[{i}]: expected a list")
+        per_output.append([m if isinstance(m, str) else
+                           deserialize(m, "metric", custom_objects, f"{where}.metrics[{i}][{j}]")
+                           for j, m in enumerate(ms)])
+    single = len(names) == 1
+    try:
+        model.compile(optimizer=optimizer, loss=losses[0] if single else losses,
+                      loss_weights=weights[0] if single else weights,
+                      metrics=per_output[0] if single else per_output)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        raise ConfigError(f"{where}: compile() rejected the saved settings: {e}") from e
+
+
+# ---------------------------------------------------------------------------------- state
+def _weights_of(model):
+    out = []
+    for layer in model._layers:
+        for pname, arr in zip(layer._core.param_names, layer.get_weights()):
+            out.append((f"{layer.name}/{pname}", arr))
+    return out
+
+
+def _optimizer_state(model):
+    opt = model.optimizer._core
+    tensors = [("iterations", np.array(opt.iterations, dtype=np.int64))]
+    tensors += [(f"slot/{n}", a) for n, a in zip(opt.slot_names, opt.get_slots())]
+    return tensors
+
+
+def _restore_optimizer_state(model, tensors, where="optimizer state"):
+    opt = model.optimizer._core
+    got = dict(tensors)
+    expected = ["iterations"] + [f"slot/{n}" for n in opt.slot_names]
+    if sorted(got) != sorted(expected):
+        raise ConfigError(f"{where}: the file holds {sorted(got)}, the optimizer "
+                          f"{type(model.optimizer).__name__} needs {sorted(expected)}")
+    it = got["iterations"]
+    if it.dtype != np.int64 or it.shape != () or int(it) < 0:
+        raise ConfigError(f"{where}: iterations must be a non-negative int64 scalar")
+    slots = []
+    for n, current in zip(opt.slot_names, opt.get_slots()):
+        arr = got[f"slot/{n}"]
+        if arr.dtype != np.float32 or arr.shape != current.shape:
+            raise ConfigError(f"{where}: slot {n!r} has shape {arr.shape} {arr.dtype}; the "
+                              f"optimizer needs {current.shape} float32")
+        slots.append(arr)
+    opt.set_slots(slots)
+    opt.iterations = int(it)
+
+
+def _rng_state(model):
+    initialised, seed, counter = _core().seed_state()
+    return {"global": {"initialised": bool(initialised), "seed": int(seed),
+                       "counter": int(counter)},
+            "layer_seeds": {layer.name: int(layer._core.seed) for layer in model._layers},
+            "train_steps": int(model._core.train_steps),
+            "training_calls": int(model._core.training_calls)}
+
+
+def _u64(value, where):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _SEED_LIMIT:
+        raise ConfigError(f"{where}: expected an unsigned 64-bit integer, found {value!r}")
+    return value
+
+
+def _parse_rng(state):
+    where = "random-number state"
+    g = _want(state, "global", dict, where)
+    glob = (_want(g, "initialised", bool, f"{where}.global"),
+            _u64(g.get("seed"), f"{where}.global.seed"),
+            _u64(g.get("counter"), f"{where}.global.counter"))
+    seeds = _want(state, "layer_seeds", dict, where)
+    for k, v in seeds.items():
+        _u64(v, f"{where}.layer_seeds[{k!r}]")
+    return (glob, seeds, _u64(state.get("train_steps"), f"{where}.train_steps"),
+            _u64(state.get("training_calls"), f"{where}.training_calls"))
+
+
+def _core():
+    from .. import _core as core
+    return core
+
+
+# ---------------------------------------------------------------------------------- save / load
+def _meta(kind):
+    from .. import __version__
+    return {"kind": kind, "forgeflow_version": __version__}
+
+
+def save_model(model, filepath, overwrite=True, training_position=None):
+    """Writes the whole model to one file, atomically (see docs/saved-model-format.md)."""
+    sections = [json_section(b"META", _meta(_KIND_MODEL)),
+                json_section(b"ARCH", model_config(model), "the model config")]
+    if model.compiled:
+        sections.append(json_section(b"COMP", compile_config(model), "the compile settings"))
+    if model.built:
+        sections.append(tensor_section(b"WGTS", _weights_of(model)))
+        if model.compiled and model.optimizer._core.built:
+            sections.append(tensor_section(b"OPTS", _optimizer_state(model)))
+    sections.append(json_section(b"RNGS", _rng_state(model)))
+    position = training_position
+    if position is None:
+        position = getattr(model, "_training_position", None) or {}
+    sections.append(json_section(b"TPOS", position, "the training position"))
+    schema = getattr(model, "_data_schema", None)
+    if schema is not None:
+        sections.append(json_section(b"USER", {"data_schema": schema}, "model._data_schema",
+                                     flags=SECTION_OPTIONAL))
+    write_file(filepath, sections, overwrite=overwrite)
+    _record_artifact(model, filepath, "model")
+
+
+def _record_artifact(model, filepath, what):
+    """Lists the file in the run-tracking record: as a checkpoint of the fit in progress, or as
+    a saved model/weights file of the model's last tracked fit."""
+    from .. import tracking
+    kind = "checkpoint" if tracking.active_run_id() else f"saved_{what}"
+    tracking.log_artifact(filepath, kind, model=model)
+
+
+def _kind(container):
+    if not container.has(b"META"):
+        raise CorruptFileError(f"{container.path}: the metadata section is missing")
+    meta = container.json(b"META")
+    kind = meta.get("kind")
+    if kind not in (_KIND_MODEL, _KIND_WEIGHTS):
+        raise CorruptFileError(f"{container.path}: unknown file kind {kind!r}")
+    return kind
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model saved by ``model.save``: architecture, weights and non-trainable state,
+    and (``compile=True``) the compile settings and optimizer state, so the model predicts at
+    once and ``fit`` continues exactly where it stopped. Also restores the core's random-number
+    sequence to where it was at the save (so a fit after the load shuffles and drops out as it
+    would have without the save and load).
+
+    ``custom_objects``: dict of name -> class for your own layers, losses, optimizers or
+    metrics. Names in the file resolve only against these, the active custom_object_scope, the
+    registered classes and forgeflow's own classes: nothing is ever imported. ``safe_mode`` is
+    accepted for Keras compatibility; loading is always safe (the format holds no code).
+
+    Raises a ``ff.saving.SavedModelError`` subclass (CorruptFileError, UnsupportedVersionError,
+    UnknownObjectError, ConfigError) for any problem with the file."""
+    return _load_model(read_file(filepath), custom_objects, compile)
+
+
+def load_model_from_bytes(data, custom_objects=None, compile=True):
+    """load_model on the bytes of a file (the fuzz harness uses this)."""
+    return _load_model(parse_container(bytes(data)), custom_objects, compile)
+
+
+def _load_model(container, custom_objects, compile):
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(f"custom_objects must be a dict of name -> class, received "
+                        f"{type(custom_objects).__name__}")
+    try:
+        return _load_verified(container, custom_objects, compile)
+    except SavedModelError as e:
+        if str(e).startswith(container.path):
+            raise
+        raise type(e)(f"{container.path}: {e}") from e  # say which file
+
+
+def _load_verified(container, custom_objects, compile):
+    path = container.path
+    if _kind(container) != _KIND_MODEL:
+        raise ConfigError(f"{path} holds weights only (written by save_weights); build the "
+                          "model and call model.load_weights(path)")
+    for tag, what in ((b"ARCH", "architecture"), (b"RNGS", "random-number state"),
+                      (b"TPOS", "training position")):
+        if not container.has(tag):
+            raise CorruptFileError(f"{path}: the {what} section is missing")
+    glob, seeds, train_steps, training_calls = _parse_rng(container.json(b"RNGS"))
+    weights = container.tensors(b"WGTS") if container.has(b"WGTS") else None
+
+    def verify(layers):
+        if layers and weights is None:
+            raise CorruptFileError(f"{path}: the model is built but the weights section is "
+                                   "missing")
+        _verify_against_file(layers, weights, f"{path}: weights")
+
+    model = model_from_config(container.json(b"ARCH"), custom_objects, seeds, verify)
+    if model.built:
+        by_name = dict(weights)
+        for layer in model._layers:
+            arrays = [by_name[f"{layer.name}/{p}"] for p in layer._core.param_names]
+            try:
+                layer.set_weights(arrays)
+            except (MemoryError, KeyboardInterrupt):
+                raise
+            except Exception as e:
+                raise ConfigError(f'{path}: weights of layer "{layer.name}" rejected: {e}') from e
+    elif weights:
+        raise ConfigError(f"{path}: the file has weights but the model is not built")
+    if compile and container.has(b"COMP"):
+        _compile_from_config(model, container.json(b"COMP"), custom_objects)
+        if container.has(b"OPTS"):
+            if not model.built:
+                raise ConfigError(f"{path}: optimizer state for a model that is not built")
+            _restore_optimizer_state(model, container.tensors(b"OPTS"), f"{path}: optimizer state")
+    model._core.train_steps = train_steps
+    model._core.training_calls = training_calls
+    model._training_position = container.json(b"TPOS")
+    if container.has(b"USER"):
+        user = container.json(b"USER")
+        if "data_schema" in user:
+            model._data_schema = user["data_schema"]
+    _core().set_seed_state(*glob)
+    return model
+
+
+def restore_into(model, filepath):
+    """Restores a file written by ``save_model`` into an existing model of the same
+    architecture (``CheckpointManager.restore``, resuming a custom loop): weights and
+    non-trainable state by position, and, when the model is compiled, the optimizer state; then
+    the training step counters, the seed sequence and the training position. Everything is
+    checked before anything changes."""
+    container = read_file(filepath)
+    path = container.path
+    if _kind(container) != _KIND_MODEL:
+        raise ConfigError(f"{path} holds weights only; use model.load_weights(path)")
+    if not container.has(b"RNGS"):
+        raise CorruptFileError(f"{path}: the random-number state section is missing")
+    glob, _, train_steps, training_calls = _parse_rng(container.json(b"RNGS"))
+    position = container.json(b"TPOS") if container.has(b"TPOS") else {}
+    opt_state = None
+    if model.compiled and container.has(b"OPTS"):
+        opt_state = container.tensors(b"OPTS")
+        model._require_built("restore")
+        if not model._metrics_resolved:
+            model._resolve_metrics()  # completes compile on the built model: builds the optimizer
+    _assign_weights(model, container)  # validates all weights first
+    if opt_state is not None:
+        _restore_optimizer_state(model, opt_state, f"{path}: optimizer state")
+    model._core.train_steps = train_steps
+    model._core.training_calls = training_calls
+    model._training_position = position
+    _core().set_seed_state(*glob)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Writes the weights (and non-trainable state) alone, atomically."""
+    model._require_built("save_weights")
+    write_file(filepath, [json_section(b"META", _meta(_KIND_WEIGHTS)),
+                          tensor_section(b"WGTS", _weights_of(model))], overwrite=overwrite)
+    _record_artifact(model, filepath, "weights")
+
+
+def load_weights(model, filepath):
+    """Sets the model's weights from a file of ``save_weights`` or ``save``, matched by position
+    (layer order) with every shape checked first: a mismatch changes nothing."""
+    model._require_built("load_weights")
+    container = read_file(filepath)
+    _kind(container)
+    _assign_weights(model, container)
+
+
+def _assign_weights(model, container):
+    model._require_built("load_weights")
+    if not container.has(b"WGTS"):
+        raise ConfigError(f"{container.path}: the file holds no weights (the saved model was "
+                          "not built)")
+    tensors = container.tensors(b"WGTS")
+    expected = _expected_weights(model._layers)
+    if len(tensors) != len(expected):
+        raise ConfigError(f"{container.path}: the file holds {len(tensors)} weights, model "
+                          f'"{model.name}" has {len(expected)}')
+    for (fname, arr), (mname, shape) in zip(tensors, expected):
+        if arr.dtype != np.float32 or arr.shape != shape or \
+                fname.rsplit("/", 1)[-1] != mname.rsplit("/", 1)[-1]:
+            raise ConfigError(f"{container.path}: weight {fname!r} ({arr.shape}, {arr.dtype}) "
+                              f"does not fit {mname!r} of the model ({shape}, float32); nothing "
+                              "was changed")
+    pos = 0
+    for layer in model._layers:
+        n = len(layer._core.param_names)
+        layer.set_weights([arr for _, arr in tensors[pos:pos + n]])
+        pos += n
+

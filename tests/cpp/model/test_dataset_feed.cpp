@@ -1,0 +1,85 @@
+// Tests of model/dataset_feed.cpp: components picked and converted at the model boundary
+// (uint8 inputs to float32, int32 labels to int64), the strict refusals (float labels for a
+// sparse loss, strings, unbatched scalars), and the end of the data.
+#include <catch2/catch.hpp>
+
+#include "core/errors.h"
+#include "data/ops.h"
+#include "model/dataset_feed.h"
+
+using namespace ff;
+using data::Component;
+using data::ValueType;
+
+namespace {
+
+Component bytes_component(ValueType t, const Shape& shape, const std::vector<double>& values) {
+  void* dst = nullptr;
+  Component c = Component::make(t, shape, &dst);
+  for (size_t i = 0; i < values.size(); ++i) {
+    switch (t) {
+      case ValueType::UInt8: static_cast<uint8_t*>(dst)[i] = static_cast<uint8_t>(values[i]); break;
+      case ValueType::Int32: static_cast<int32_t*>(dst)[i] = static_cast<int32_t>(values[i]); break;
+      case ValueType::Float32: static_cast<float*>(dst)[i] = static_cast<float>(values[i]); break;
+      default: throw std::logic_error("test helper: type");
+    }
+  }
+  return c;
+}
+
+FeedSpec spec(TargetKind kind) {
+  FeedSpec s;
+  s.inputs = {0};
+  s.input_as_column = {false};
+  s.input_names = {"x"};
+  s.targets = {1};
+  s.target_kinds = {kind};
+  s.target_names = {"y"};
+  s.loss_names = {"sparse_categorical_crossentropy"};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("DatasetFeed converts uint8 inputs to float32 and int32 labels to int64", "[data]") {
+  auto ds = data::batch(data::from_tensor_slices({
+      bytes_component(ValueType::UInt8, {3, 2}, {0, 255, 1, 2, 3, 4}),
+      bytes_component(ValueType::Int32, {3}, {2, 0, 1})}), 2, false);
+  DatasetFeed feed(ds, spec(TargetKind::ClassIndex));
+  std::vector<HostArray> xs, ys;
+  REQUIRE(feed.next(xs, ys));
+  REQUIRE(xs[0].dtype == DType::Float32);
+  REQUIRE(xs[0].shape == Shape{2, 2});
+  REQUIRE(static_cast<const float*>(xs[0].data)[1] == 255.0f);
+  REQUIRE(ys[0].dtype == DType::Int64);
+  REQUIRE(static_cast<const int64_t*>(ys[0].data)[0] == 2);
+  REQUIRE(feed.next(xs, ys));
+  REQUIRE(xs[0].shape == Shape{1, 2});
+  REQUIRE_FALSE(feed.next(xs, ys));
+  REQUIRE_FALSE(feed.next(xs, ys));  // stays ended
+  REQUIRE(feed.batches() == 2);
+}
+
+TEST_CASE("DatasetFeed refuses float labels for a sparse loss, strings and unbatched data", "[data]") {
+  auto floats = data::batch(data::from_tensor_slices({
+      bytes_component(ValueType::Float32, {2, 1}, {0, 1}),
+      bytes_component(ValueType::Float32, {2}, {1, 0})}), 2, false);
+  std::vector<HostArray> xs, ys;
+  DatasetFeed a(floats, spec(TargetKind::ClassIndex));
+  REQUIRE_THROWS_WITH(a.next(xs, ys), Catch::Contains("expects integer class indices") &&
+                                          Catch::Contains("float32") &&
+                                          Catch::Contains("not cast silently"));
+  DatasetFeed b(floats, spec(TargetKind::Float32));  // a dense loss takes them
+  REQUIRE(b.next(xs, ys));
+
+  auto strings = data::batch(data::from_tensor_slices({
+      Component::make_strings({2}, {"a", "b"}),
+      bytes_component(ValueType::Int32, {2}, {1, 0})}), 2, false);
+  DatasetFeed c(strings, spec(TargetKind::ClassIndex));
+  REQUIRE_THROWS_WITH(c.next(xs, ys), Catch::Contains("holds strings"));
+
+  auto unbatched = data::from_tensor_slices({bytes_component(ValueType::Float32, {2}, {0, 1}),
+                                             bytes_component(ValueType::Int32, {2}, {1, 0})});
+  DatasetFeed d(unbatched, spec(TargetKind::ClassIndex));
+  REQUIRE_THROWS_WITH(d.next(xs, ys), Catch::Contains(".batch(batch_size)"));
+}

@@ -1,0 +1,240 @@
+"""ff.data.csv_dataset: feature matrices and labels from CSV files, the schema (vocabularies,
+JSON round trip, re-use on new files, rebind), strict errors naming file/line/column/value,
+ignore_errors with its warning, thread-count independence, and Fashion-MNIST written as a CSV
+trained through csv_dataset to the accuracy reached from arrays."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import forgeflow as ff
+from forgeflow.data.csv import CsvSchema, SkippedRowsWarning, rebind
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def collect(ds):
+    """All batches of a dataset concatenated: (x, y) or x."""
+    parts = list(ds)
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(len(parts[0])))
+    return np.concatenate(parts)
+
+
+HOUSES = ("size,city,rooms,price\n"
+          "50.5,Paris,2,100.0\n"
+          "80,Lyon,3,150.5\n"
+          "30,Paris,1,80\n"
+          "120,Nice,5,300\n"
+          "60,Paris,2,120\n")
+
+
+def test_numeric_and_one_hot_features_with_a_float_label(tmp_path):
+    path = write(tmp_path / "houses.csv", HOUSES)
+    ds = ff.data.csv_dataset(path, label="price", batch_size=2, shuffle=False)
+    x, y = collect(ds)
+    s = ds.schema
+    assert s.feature_names == ["size", "city", "rooms"]
+    # Vocabulary: most frequent first, ties sorted (Keras's adapt order).
+    assert s.columns[1]["vocabulary"] == ["Paris", "Lyon", "Nice"]
+    assert s.num_features == 5 and s.feature_slices == {"size": (0, 1), "city": (1, 4), "rooms": (4, 5)}
+    assert s.label == "price" and s.label_dtype == "float32" and s.class_names is None
+    assert x.dtype == np.float32 and y.dtype == np.float32
+    np.testing.assert_array_equal(x, [[50.5, 1, 0, 0, 2], [80, 0, 1, 0, 3], [30, 1, 0, 0, 1],
+                                      [120, 0, 0, 1, 5], [60, 1, 0, 0, 2]])
+    np.testing.assert_array_equal(y, [100.0, 150.5, 80, 300, 120])
+    assert [b[0].shape[0] for b in ds] == [2, 2, 1]
+
+
+def test_int_encoding_string_and_integer_labels_and_no_label(tmp_path):
+    path = write(tmp_path / "h.csv", HOUSES)
+    x, y = collect(ff.data.csv_dataset(path, label="city", batch_size=4, shuffle=False,
+                                       categorical_encoding="int"))
+    ds = ff.data.csv_dataset(path, label="city", shuffle=False)
+    assert ds.schema.class_names == ["Lyon", "Nice", "Paris"]  # sorted, like class folders
+    assert y.dtype == np.int64
+    np.testing.assert_array_equal(y, [2, 0, 2, 1, 2])
+    assert x.shape == (5, 3)
+    _, y = collect(ff.data.csv_dataset(path, label="rooms", shuffle=False))
+    assert y.dtype == np.int64 and y.tolist() == [2, 3, 1, 5, 2]
+    # categorical= makes a numeric-looking column categorical; "int" gives its index.
+    x, _ = collect(ff.data.csv_dataset(path, label="price", shuffle=False, categorical=["rooms"],
+                                       categorical_encoding="int", select_columns=["rooms"]))
+    assert x[:, 0].tolist() == [0, 2, 1, 3, 0]  # "2" most frequent, then "1" < "3" < "5"
+    x = np.stack(list(ff.data.csv_dataset(path, shuffle=False, batch_size=None)))
+    assert x.shape == (5, 6)  # all four columns are features: 1 + 3 + 1 + 1
+
+
+def test_schema_json_round_trip_and_reuse_on_a_file_without_label(tmp_path):
+    train = write(tmp_path / "train.csv", HOUSES)
+    # Columns in another order, no label, categories in another frequency order.
+    new = write(tmp_path / "new.csv", "rooms,city,size\n4,Nice,70\n1,Nice,20\n2,Lyon,55\n")
+    schema = ff.data.csv_dataset(train, label="price").schema
+    config = json.loads(json.dumps(schema.to_config()))
+    restored = CsvSchema.from_config(config)
+    assert restored == schema
+    x = collect(ff.data.csv_dataset(new, schema=restored, shuffle=False))
+    np.testing.assert_array_equal(x, [[70, 0, 0, 1, 4], [20, 0, 0, 1, 1], [55, 0, 1, 0, 2]])
+    # A fresh dataset over the new file learns other encodings; rebind puts the training ones back.
+    fresh = ff.data.csv_dataset(new, shuffle=False)
+    assert fresh.schema != schema
+    bound = rebind(fresh, schema)
+    np.testing.assert_array_equal(collect(bound), x)
+    assert rebind(bound, schema) is bound
+    assert collect(rebind(fresh, config)).shape == (3, 5)  # a config dict works too
+    # With the label column present, the label comes back.
+    _, y = collect(ff.data.csv_dataset(train, schema=schema, shuffle=False))
+    assert y.tolist() == [100.0, 150.5, 80, 300, 120]
+
+
+def test_schema_reuse_errors_name_file_line_column_and_value(tmp_path):
+    schema = ff.data.csv_dataset(write(tmp_path / "t.csv", HOUSES), label="price").schema
+    bad = write(tmp_path / "bad.csv", "size,city,rooms\n10,Paris,1\n20,Rome,2\n")
+    with pytest.raises(ValueError, match=r'"[^"]*bad.csv", line 3, column "city": unknown category '
+                                         r'"Rome": .* 3 values: "Paris", "Lyon", "Nice"'):
+        list(ff.data.csv_dataset(bad, schema=schema, shuffle=False))
+    missing = write(tmp_path / "missing.csv", "size,rooms\n10,1\n")
+    with pytest.raises(ValueError, match=r"missing.csv' lacks the column 'city'"):
+        ff.data.csv_dataset(missing, schema=schema)
+    extra = write(tmp_path / "extra.csv", "size,city,rooms,owner\n10,Paris,1,me\n")
+    with pytest.raises(ValueError, match=r"has a column 'owner' that the schema does not know"):
+        ff.data.csv_dataset(extra, schema=schema)
+    with pytest.raises(ValueError, match="differs from the schema's label"):
+        ff.data.csv_dataset(bad, schema=schema, label="size")
+    with pytest.raises(ValueError, match="cannot be combined with schema"):
+        ff.data.csv_dataset(bad, schema=schema, select_columns=["size"])
+
+
+def test_malformed_rows_raise_with_location(tmp_path):
+    path = write(tmp_path / "m.csv", "a,b,y\n1,2,0\n3,oops,1\n")
+    with pytest.raises(ValueError, match=r'm.csv", line 3, column "b": expected a float32 number, '
+                                         r'found "oops" \(the column is numeric in the schema\)'):
+        list(ff.data.csv_dataset(path, label="y", shuffle=False, num_rows_for_inference=1))
+    path = write(tmp_path / "n.csv", "a,b,y\n1,2,0\n3,,1\n")
+    with pytest.raises(ValueError, match=r'line 3, column "b": missing value "" \(empty\) and the '
+                                         r'column has no default'):
+        list(ff.data.csv_dataset(path, label="y", shuffle=False))
+    x, _ = collect(ff.data.csv_dataset(path, label="y", shuffle=False, column_defaults={"b": -1}))
+    assert x[:, 1].tolist() == [2, -1]
+    path = write(tmp_path / "q.csv", 'a,b,y\n1,"2,0\n')
+    with pytest.raises(ValueError, match=r'line 2, column "b": unterminated quoted field'):
+        ff.data.csv_dataset(path, label="y")
+    with pytest.raises(ValueError, match=r"label 'price' is not a column of .*: the columns are a, b, y"):
+        ff.data.csv_dataset(str(tmp_path / "m.csv"), label="price")
+    with pytest.raises(ValueError, match="No files match"):
+        ff.data.csv_dataset(str(tmp_path / "nothing*.csv"))
+
+
+def test_ignore_errors_skips_rows_and_warns_at_the_end_of_each_pass(tmp_path):
+    path = write(tmp_path / "e.csv", "a,y\n1,0\nx,1\n2,1\n3\n4,0\n")
+    ds = ff.data.csv_dataset(path, label="y", shuffle=False, ignore_errors=True,
+                             num_rows_for_inference=1)
+    for _ in range(2):
+        with pytest.warns(SkippedRowsWarning) as record:
+            x, y = collect(ds)
+            _ = [i for i in range(3)]  # let the interpreter run the pending warning call
+        assert x[:, 0].tolist() == [1, 2, 4] and y.tolist() == [0, 1, 0]
+        messages = [str(w.message) for w in record if w.category is SkippedRowsWarning]
+        assert len(messages) == 1
+        assert "skipped 2 malformed rows" in messages[0] and "e.csv" in messages[0]
+        assert 'line 3, column "a": expected a float32 number, found "x"' in messages[0]
+
+
+def test_row_order_does_not_depend_on_threads_or_chunks(tmp_path):
+    rng = np.random.default_rng(0)
+    cities = np.array(["a", "b,c", 'q"uote', "new\nline"])
+    lines = ["v,c,y"]
+    for i in range(400):
+        c = cities[rng.integers(4)]
+        c = '"' + c.replace('"', '""') + '"' if any(ch in c for ch in ',"\n') else c
+        lines.append(f"{rng.normal():.6f},{c},{i % 3}")
+    path = write(tmp_path / "o.csv", "\r\n".join(lines) + "\r\n")
+    ref = collect(ff.data.csv_dataset(path, label="y", shuffle=False, num_parallel_reads=1))
+    for threads, chunk in ((2, 37), (3, 5), (4, 1 << 20)):
+        got = collect(ff.data.csv_dataset(path, label="y", shuffle=False,
+                                          num_parallel_reads=threads, _chunk_size=chunk))
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+    # Shuffled: a seed fixes the order, whatever the thread count; the rows are the same.
+    a = collect(ff.data.csv_dataset(path, label="y", seed=3, num_parallel_reads=1))
+    b = collect(ff.data.csv_dataset(path, label="y", seed=3, num_parallel_reads=3, _chunk_size=64))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], ref[0])
+    np.testing.assert_array_equal(np.sort(a[1]), np.sort(ref[1]))
+
+
+def test_several_files_by_pattern_must_share_columns(tmp_path):
+    write(tmp_path / "p1.csv", "a,y\n1,0\n2,1\n")
+    write(tmp_path / "p2.csv", "a,y\n3,1\n")
+    x, y = collect(ff.data.csv_dataset(str(tmp_path / "p*.csv"), label="y", shuffle=False))
+    assert x[:, 0].tolist() == [1, 2, 3] and y.tolist() == [0, 1, 1]
+    write(tmp_path / "p3.csv", "a,z\n3,1\n")
+    with pytest.raises(ValueError, match=r'p3.csv", line 1 \(the header\): the columns differ'):
+        list(ff.data.csv_dataset(str(tmp_path / "p*.csv"), label="y", shuffle=False))
+
+
+def test_header_less_files_with_column_names(tmp_path):
+    path = write(tmp_path / "nh.csv", "1;x;0\n2;y;1\n")
+    ds = ff.data.csv_dataset(path, label="t", header=False, column_names=["v", "c", "t"],
+                             field_delim=";", shuffle=False)
+    x, y = collect(ds)
+    assert x.tolist() == [[1, 1, 0], [2, 0, 1]] and y.tolist() == [0, 1]
+    # The schema re-used on header-less files names the columns itself.
+    x2, _ = collect(ff.data.csv_dataset(path, schema=ds.schema, header=False, field_delim=";",
+                                        shuffle=False))
+    np.testing.assert_array_equal(x2, x)
+
+
+def _fashion_csv(path, x, y):
+    data = np.concatenate([y[:, None].astype(np.int64), x.reshape(len(x), -1).astype(np.int64)], axis=1)
+    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
+    np.savetxt(path, data, fmt="%d", delimiter=",", header=header, comments="")
+
+
+def _mlp(seed):
+    ff.utils.set_random_seed(seed)
+    model = ff.Sequential([ff.layers.Input(shape=(784,)), ff.layers.Rescaling(1.0 / 255),
+                           ff.layers.Dense(64, activation="relu"), ff.layers.Dense(10)])
+    model.compile(optimizer="adam",
+                  loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def test_fashion_mnist_csv_trains_like_arrays(tmp_path):
+    (x_train, y_train), (x_test, y_test) = ff.datasets.fashion_mnist_small.load_data()
+    train_csv, test_csv = tmp_path / "fm_train.csv", tmp_path / "fm_test.csv"
+    _fashion_csv(train_csv, x_train, y_train)
+    _fashion_csv(test_csv, x_test, y_test)
+
+    arrays = _mlp(0)
+    arrays.fit(x_train.reshape(-1, 784).astype(np.float32), y_train.astype(np.int64),
+               batch_size=32, epochs=3, verbose=0)
+    _, acc_arrays = arrays.evaluate(x_test.reshape(-1, 784).astype(np.float32),
+                                    y_test.astype(np.int64), verbose=0)
+
+    train = ff.data.csv_dataset(str(train_csv), label="label", batch_size=32, seed=0)
+    assert train.schema.num_features == 784 and train.schema.label_dtype == "int64"
+    model = _mlp(0)
+    model.fit(train, epochs=3, verbose=0)
+    test = ff.data.csv_dataset(str(test_csv), label="label", shuffle=False,
+                               schema=train.schema)
+    _, acc_csv = model.evaluate(test, verbose=0)
+    assert acc_arrays > 0.75
+    assert abs(acc_csv - acc_arrays) < 0.03, (acc_csv, acc_arrays)
+    # The CSV rows are exactly the arrays' rows.
+    x, y = collect(test)
+    np.testing.assert_array_equal(x, x_test.reshape(-1, 784).astype(np.float32))
+    np.testing.assert_array_equal(y, y_test)
+    # predict on the test file without its labels, re-using the schema.
+    unlabeled = tmp_path / "fm_unlabeled.csv"
+    with open(test_csv) as src, open(unlabeled, "w") as dst:
+        for line in src:
+            dst.write(line.split(",", 1)[1])
+    pred = model.predict(ff.data.csv_dataset(str(unlabeled), schema=train.schema, shuffle=False),
+                         verbose=0)
+    np.testing.assert_allclose(pred, model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)

@@ -1,0 +1,161 @@
+"""ff.data.Dataset: tf.data semantics of every operation, element structures, determinism
+across worker counts, errors from workers, and no threads or file descriptors left behind."""
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import forgeflow as ff
+from forgeflow.data import Dataset
+
+
+def values(ds):
+    return [int(v) for v in ds]
+
+
+def test_from_tensor_slices_nests_tuples_and_dicts():
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    y = np.arange(6)
+    ds = Dataset.from_tensor_slices(({"a": x, "b": y}, y))
+    first = next(iter(ds))
+    assert isinstance(first, tuple) and set(first[0]) == {"a", "b"}
+    np.testing.assert_array_equal(first[0]["a"], x[0])
+    assert first[1] == 0 and isinstance(first[1], np.integer)
+    assert ds.cardinality() == 6 and len(ds) == 6
+
+
+def test_strings_round_trip_as_str_arrays():
+    ds = Dataset.from_tensor_slices(np.array(["cat", "dog", "ému"])).batch(2)
+    batches = list(ds)
+    assert batches[0].tolist() == ["cat", "dog"] and batches[1].tolist() == ["ému"]
+
+
+def test_unsupported_dtypes_and_scalars_are_refused():
+    with pytest.raises(TypeError, match="float16"):
+        Dataset.from_tensor_slices(np.zeros(3, np.float16))
+    with pytest.raises(ValueError, match="scalar"):
+        Dataset.from_tensor_slices(3)
+    with pytest.raises(ValueError, match="same first dimension"):
+        Dataset.from_tensor_slices((np.zeros(3), np.zeros(4)))
+
+
+def test_batch_repeat_take_skip_and_cardinality():
+    ds = Dataset.range(10)
+    assert [b.tolist() for b in ds.batch(4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert ds.batch(4, drop_remainder=True).cardinality() == 2
+    assert values(ds.repeat(2)) == list(range(10)) * 2
+    assert ds.repeat().cardinality() == ff.data.INFINITE_CARDINALITY
+    assert values(ds.repeat().take(13)) == list(range(10)) + [0, 1, 2]
+    assert values(ds.skip(7)) == [7, 8, 9]
+    with pytest.raises(TypeError, match="infinite"):
+        len(ds.repeat())
+    with pytest.raises(ValueError, match="batch_size"):
+        ds.batch(0)
+
+
+def test_shuffle_is_seeded_and_reshuffles_each_iteration():
+    a = Dataset.range(50).shuffle(50, seed=3)
+    first, second = values(a), values(a)
+    assert sorted(first) == list(range(50)) and first != list(range(50)) and first != second
+    b = Dataset.range(50).shuffle(50, seed=3)
+    assert values(b) == first and values(b) == second
+    fixed = Dataset.range(50).shuffle(50, seed=3, reshuffle_each_iteration=False)
+    assert values(fixed) == values(fixed)
+
+
+def test_shuffle_follows_the_global_seed():
+    ff.utils.set_random_seed(11)
+    a = values(Dataset.range(40).shuffle(40))
+    ff.utils.set_random_seed(11)
+    assert values(Dataset.range(40).shuffle(40)) == a
+
+
+def test_python_map_keeps_order_and_warns_once(recwarn):
+    import forgeflow.data.dataset as dataset_module
+    dataset_module._warned_python_function = False
+    ds = Dataset.from_tensor_slices((np.arange(20), np.arange(20) * 10))
+    out = ds.map(lambda a, b: {"sum": a + b}, num_parallel_calls=4)
+    out2 = ds.map(lambda a, b: a)
+    assert [int(e["sum"]) for e in out] == [11 * i for i in range(20)]
+    assert values(out2) == list(range(20))
+    warned = [w for w in recwarn if issubclass(w.category, ff.data.dataset.PythonFunctionWarning)]
+    assert len(warned) == 1 and "GIL" in str(warned[0].message)
+
+
+def test_order_does_not_depend_on_the_number_of_workers():
+    def pipeline(workers):
+        ds = Dataset.range(200).shuffle(64, seed=5).map(lambda v: v * 3, num_parallel_calls=workers)
+        return [b.tolist() for b in ds.batch(7).prefetch(ff.data.AUTOTUNE)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert pipeline(1) == pipeline(4) == pipeline(ff.data.AUTOTUNE)
+
+
+def test_an_error_in_a_worker_reaches_python_with_its_message_at_its_element():
+    def explode(v):
+        if v == 6:
+            raise KeyError("element six is bad")
+        return v
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = Dataset.range(10).map(explode, num_parallel_calls=3).prefetch(2)
+    seen = []
+    with pytest.raises(KeyError, match="element six is bad"):
+        for v in ds:
+            seen.append(int(v))
+    assert seen == [0, 1, 2, 3, 4, 5]
+
+
+def test_cache_in_memory_and_in_a_file(tmp_path):
+    calls = []
+
+    def count(v):
+        calls.append(int(v))
+        return v
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = Dataset.range(5).map(count).cache()
+    assert values(ds) == values(ds) == list(range(5))
+    assert calls == list(range(5))
+    path = tmp_path / "cache.bin"
+    file_ds = Dataset.from_tensor_slices((np.arange(6.0), np.array(list("abcdef")))).cache(path)
+    first = [(float(a), str(b)) for a, b in file_ds]
+    assert path.exists() and [(float(a), str(b)) for a, b in file_ds] == first
+
+
+def test_interleave_and_list_files(tmp_path):
+    for name in ["b.txt", "a.txt", "c.txt"]:
+        (tmp_path / name).write_text(name)
+    files = Dataset.list_files(str(tmp_path / "*.txt"), shuffle=False)
+    assert [os.path.basename(str(f)) for f in files] == ["a.txt", "b.txt", "c.txt"]
+    shuffled = [str(f) for f in Dataset.list_files(str(tmp_path / "*.txt"), seed=1)]
+    assert sorted(shuffled) == sorted(str(f) for f in files)
+    with pytest.raises(ValueError, match="No files matched"):
+        Dataset.list_files(str(tmp_path / "*.csv"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = Dataset.range(3).interleave(lambda i: Dataset.range(3).map(lambda j: j + 10 * i),
+                                         cycle_length=2)
+    assert values(ds) == [0, 10, 1, 11, 2, 12, 20, 21, 22]
+
+
+def _threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+def _fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_thousand_abandoned_iterations_leave_no_thread_file_or_buffer_behind(tmp_path):
+    x = np.arange(4000, dtype=np.float32).reshape(1000, 4)
+    ds = Dataset.from_tensor_slices(x).shuffle(100, seed=1).batch(8).prefetch(4)
+    threads, fds, buffers = _threads(), _fds(), ff._core.data.live_buffers()
+    for cycle in range(1000):
+        it = iter(ds)
+        for _ in range(cycle % 4):
+            next(it)
+        it.close()
+    assert _threads() == threads and _fds() == fds
+    assert ff._core.data.live_buffers() == buffers  # every batch buffer was freed

@@ -1,0 +1,63 @@
+"""Replays the loader fuzzer's seed corpus (tests/fuzz/corpus/load_model) and each file with its
+checksums repaired, as the harness does: every input must load or raise a typed
+ff.saving.SavedModelError. Runs without atheris."""
+import importlib.util
+import os
+import sys
+import types
+
+import pytest
+
+import forgeflow as ff
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus", "load_model")
+
+
+def _harness():
+    """The fuzzer module, with a stand-in for atheris (only its import hook is used at import)."""
+    fake = types.ModuleType("atheris")
+    fake.instrument_imports = lambda **kw: _NullContext()
+    saved = sys.modules.get("atheris")
+    sys.modules["atheris"] = fake
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "load_model_fuzzer", os.path.join(ROOT, "tests", "fuzz", "load_model_fuzzer.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        if saved is None:
+            del sys.modules["atheris"]
+        else:
+            sys.modules["atheris"] = saved
+
+
+class _NullContext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+FILES = sorted(os.listdir(CORPUS))
+
+
+def test_corpus_is_small_and_present():
+    assert len(FILES) >= 5
+    assert sum(os.path.getsize(os.path.join(CORPUS, f)) for f in FILES) < 256 * 1024
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_corpus_file_loads_or_raises_a_typed_error(name):
+    harness = _harness()
+    with open(os.path.join(CORPUS, name), "rb") as f:
+        data = f.read()
+    for variant in (data, harness.repair(data)):
+        if variant is None:
+            continue
+        try:
+            harness.load_model_from_bytes(variant)
+        except ff.saving.SavedModelError:
+            pass
