@@ -117,6 +117,27 @@ class PyIterator {
     }
     return element_to_py(e);
   }
+  // The first element of this pass, kept: resume_dataset() then hands out the whole pass.
+  py::object peek() {
+    if (!peeked_) {
+      if (!it_) throw ValueError("internal: peek() on a finished iterator");
+      Element e;
+      bool got;
+      {
+        py::gil_scoped_release release;
+        got = it_->next(e);
+      }
+      if (!got) return py::none();
+      first_ = std::move(e);
+      peeked_ = true;
+    }
+    return element_to_py(first_);
+  }
+  DatasetPtr resume_dataset() {
+    if (!peeked_ || !it_) throw ValueError("internal: resume_dataset() needs a peeked iterator");
+    peeked_ = false;
+    return data::resume(std::move(it_), std::move(first_), dataset_->cardinality());
+  }
   void close() {
     if (!it_) return;
     py::gil_scoped_release release;  // worker threads may be waiting for the GIL
@@ -126,6 +147,8 @@ class PyIterator {
  private:
   DatasetPtr dataset_;
   std::unique_ptr<data::Iterator> it_;
+  Element first_;
+  bool peeked_ = false;
 };
 
 class PyFeed {
@@ -170,6 +193,8 @@ void init_data(py::module_& m) {
   py::class_<PyIterator>(d, "Iterator")
       .def(py::init<const DatasetPtr&>())
       .def("next", &PyIterator::next)
+      .def("peek", &PyIterator::peek)
+      .def("resume_dataset", &PyIterator::resume_dataset)
       .def("close", &PyIterator::close);
 
   py::class_<PyFeed>(d, "Feed")

@@ -69,7 +69,8 @@ def _by_names(structure, names, what):
     return [_leaf(structure, what)]
 
 
-def _feed(model, ds, purpose):
+def _feed(model, ds, purpose, peeked=None):
+    """A Feed over a new pass of `ds`, or over the pass `peeked` (from _peek) has begun."""
     structure = ds._structure
     x_s, y_s = _split_element(structure, purpose)
     input_names = model._input_names_for_data()
@@ -94,19 +95,21 @@ def _feed(model, ds, purpose):
             kinds[o] = "int64" if loss.sparse else "float32"
             t_names[o] = "y" if n_out == 1 else f"y[{name!r}]"
             loss_names[o] = loss._core_name
-    return _core.data.Feed(ds._core, inputs, as_column, labels, expected, targets, kinds, t_names,
+    source = ds._core if peeked is None else peeked.resume_dataset()
+    return _core.data.Feed(source, inputs, as_column, labels, expected, targets, kinds, t_names,
                            loss_names)
 
 
-def _first_batch(ds):
+def _peek(ds):
+    """The first batch of a new pass over `ds` (packed) and the iterator holding that pass,
+    for _feed to continue, so looking costs no second pass. (Until _feed takes it, the pass
+    stays in the Python iterator object, whose clean-up releases the GIL for its threads.)"""
     it = _core.data.Iterator(ds._core)
-    try:
-        flat = it.next()
-    finally:
-        it.close()
+    flat = it.peek()
     if flat is None:
+        it.close()
         raise ValueError("The dataset is empty: it produced no batches")
-    return _pack(ds._structure, [_to_numpy_value(a) for a in flat])
+    return _pack(ds._structure, [_to_numpy_value(a) for a in flat]), it
 
 
 def _with_model_schema(model, ds):
@@ -119,21 +122,22 @@ def _with_model_schema(model, ds):
 
 def _prepare_model(model, ds, purpose):
     """Builds the model from the first batch if needed and runs the first-batch checks (the
-    likely-mistake warnings and strict label dtypes) once per model, as the array path does."""
+    likely-mistake warnings and strict label dtypes) once per model, as the array path does.
+    Returns None, or the iterator of the pass whose first batch was looked at (for _feed)."""
     if purpose == "predict" and model.built:
-        return
+        return None
     if purpose != "predict" and model._first_batch_checked and model.built:
-        return
-    element = _first_batch(ds)
+        return None
+    element, first_pass = _peek(ds)
     x, y = _split_element(element, purpose)
     if model.built:
         _check_batched(model, x)
     xs, integer = model._prepare_inputs(x)
     if purpose == "predict" or model._first_batch_checked:
-        return
+        return first_pass
     model._first_batch_checked = True
     if y is None:
-        return  # _feed raises the clear error
+        return first_pass  # _feed raises the clear error
     ys = model._prepare_targets(y, len(xs[0]))
     for a, is_int, scaled in zip(xs, integer, model._inputs_scaled_in_model()):
         if not scaled:
@@ -141,6 +145,7 @@ def _prepare_model(model, ds, purpose):
     for t, loss, act in zip(ys, model._losses, model._output_activations()):
         if t is not None:
             _checks.at_first_batch_targets(model, t, loss, act)
+    return first_pass
 
 
 def _check_batched(model, x):
@@ -190,7 +195,7 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
     if x.cardinality() == INFINITE_CARDINALITY and steps_per_epoch is None:
         raise ValueError("When passing an infinitely repeating dataset, you must specify the "
                          "`steps_per_epoch` argument.")
-    _prepare_model(model, x, "fit")
+    peeked = _prepare_model(model, x, "fit")
     val = None
     if validation_data is not None:
         if is_dataset(validation_data):
@@ -216,7 +221,9 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
     hook, every, begin, interval = model._loop_args(cbs, "train")
     model.stop_training = False
     logs = {}
-    persistent = _feed(model, x, "fit") if steps_per_epoch else None
+    persistent = None
+    if steps_per_epoch:
+        persistent, peeked = _feed(model, x, "fit", peeked), None
     cbs.on_train_begin()
     # BackupAndRestore (in on_train_begin) may ask to resume at a saved epoch and step.
     resume = model.__dict__.pop("_resume_request", None) or {}
@@ -228,10 +235,14 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
         model._fit_position.update(epoch=epoch, step_offset=skip_steps)
         cbs.on_epoch_begin(epoch)
         if skip_steps:
+            if peeked is not None:
+                peeked.close()  # resuming mid-epoch: start a pass that skips the done batches
+                peeked = None
             feed = _feed(model, x.skip(skip_steps), "fit")
             skip_steps = 0
         else:
-            feed = persistent or _feed(model, x, "fit")
+            feed = persistent or _feed(model, x, "fit", peeked)
+            peeked = None
         max_steps = steps_per_epoch if steps_per_epoch else -1
         raw, done = model._core.train_epoch_feed(feed, epoch, max_steps, hook, every, begin, interval)
         logs = dict(raw)
@@ -259,9 +270,9 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
     return cbs.history
 
 
-def _evaluate_feed(model, ds, steps, cbs):
+def _evaluate_feed(model, ds, steps, cbs, peeked=None):
     from .models import _SIGNAL_INTERVAL
-    feed = _feed(model, ds, "evaluate")
+    feed = _feed(model, ds, "evaluate", peeked)
     max_steps = -1 if steps is None else int(steps)
     if cbs is None:
         return dict(model._core.evaluate_feed(feed, max_steps, None, False, False, _SIGNAL_INTERVAL))
@@ -269,20 +280,27 @@ def _evaluate_feed(model, ds, steps, cbs):
     return dict(model._core.evaluate_feed(feed, max_steps, hook, every, begin, interval))
 
 
-def evaluate_dataset(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
-                     return_dict, verbose_of, positive_int, callback_list):
-    _refuse(batch_size, "x", y=y, sample_weight=sample_weight)
+def _inference_args(model, x, verbose, steps, purpose, verbose_of, positive_int):
+    """evaluate/predict's shared checks: the dataset re-bound to the model's CSV schema, and the
+    peeked pass (or None) from _prepare_model."""
     verbose = verbose_of(verbose)
     steps = positive_int(steps, "steps")
     if x.cardinality() == INFINITE_CARDINALITY and steps is None:
         raise ValueError("When passing an infinitely repeating dataset, you must specify the "
                          "`steps` argument.")
     x = _with_model_schema(model, x)
-    _prepare_model(model, x, "evaluate")
+    return x, verbose, steps, _prepare_model(model, x, purpose)
+
+
+def evaluate_dataset(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                     return_dict, verbose_of, positive_int, callback_list):
+    _refuse(batch_size, "x", y=y, sample_weight=sample_weight)
+    x, verbose, steps, peeked = _inference_args(model, x, verbose, steps, "evaluate",
+                                                verbose_of, positive_int)
     cbs = callback_list(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                         epochs=1, steps=_steps(x, steps))
     cbs.on_test_begin()
-    logs = _evaluate_feed(model, x, steps, cbs)
+    logs = _evaluate_feed(model, x, steps, cbs, peeked)
     cbs.on_test_end(logs)
     return model._format_logs(logs, return_dict)
 
@@ -291,14 +309,9 @@ def predict_dataset(model, x, batch_size, verbose, steps, callbacks, verbose_of,
                     callback_list):
     from .models import _SIGNAL_INTERVAL
     _refuse(batch_size, "x")
-    verbose = verbose_of(verbose)
-    steps = positive_int(steps, "steps")
-    if x.cardinality() == INFINITE_CARDINALITY and steps is None:
-        raise ValueError("When passing an infinitely repeating dataset, you must specify the "
-                         "`steps` argument.")
-    x = _with_model_schema(model, x)
-    _prepare_model(model, x, "predict")
-    feed = _feed(model, x, "predict")
+    x, verbose, steps, peeked = _inference_args(model, x, verbose, steps, "predict",
+                                                verbose_of, positive_int)
+    feed = _feed(model, x, "predict", peeked)
     max_steps = -1 if steps is None else steps
     if verbose == 0 and not callbacks:
         out = model._core.predict_feed(feed, max_steps, None, False, False, _SIGNAL_INTERVAL)

@@ -180,6 +180,10 @@ class Model {
   Plan allocate_plan(int64_t capacity, bool training, const TargetLayout* targets);
   Plan view_plan(const Plan& full, int64_t batch) const;
 
+  // The next non-empty batch of `batches`, shape-checked and loaded into its plan (with
+  // targets); null at the end. *count receives its rows.
+  Plan* next_batch(BatchSource& batches, bool training, std::vector<HostArray>& xs,
+                   std::vector<HostArray>& ys, int64_t* count);
   void load_batch(Plan& p, const std::vector<HostArray>& xs, const std::vector<HostArray>* ys,
                   const int64_t* indices, int64_t count);
   void forward(Plan& p, const StepContext& ctx);

@@ -391,6 +391,20 @@ void Model::call(const std::vector<HostArray>& xs, bool training, const std::vec
 
 // ---- the same loops over a BatchSource (datasets) ----
 
+Model::Plan* Model::next_batch(BatchSource& batches, bool training, std::vector<HostArray>& xs,
+                               std::vector<HostArray>& ys, int64_t* count) {
+  // An empty batch (a dataset may make one) is skipped.
+  do {
+    if (!batches.next(xs, ys)) return nullptr;
+    check_inputs(shapes_of(xs));
+    *count = xs.empty() ? 0 : xs[0].rows();
+  } while (*count == 0);
+  TargetLayout layout = target_layout(*count, ys);
+  Plan& p = plan_for(*count, training, &layout);
+  load_batch(p, xs, &ys, nullptr, *count);
+  return &p;
+}
+
 Logs Model::train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps,
                         const LoopOptions& opts, int64_t* steps_done) {
   std::vector<double> acc(metric_names().size(), 0.0);
@@ -402,13 +416,10 @@ Logs Model::train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps,
   for (; max_steps < 0 || s < max_steps; ++s) {
     if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
       break;
-    if (!batches.next(xs, ys)) break;
-    check_inputs(shapes_of(xs));
-    const int64_t count = xs.empty() ? 0 : xs[0].rows();
-    if (count == 0) continue;
-    TargetLayout layout = target_layout(count, ys);
-    Plan& p = plan_for(count, true, &layout);
-    load_batch(p, xs, &ys, nullptr, count);
+    int64_t count = 0;
+    Plan* plan = next_batch(batches, true, xs, ys, &count);
+    if (!plan) break;
+    Plan& p = *plan;
     StepContext ctx{backend_, true, train_steps_, epoch, s};
     forward(p, ctx);
     loss_and_metrics(p, count, true, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
@@ -433,13 +444,10 @@ Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions&
   for (int64_t s = 0; max_steps < 0 || s < max_steps; ++s) {
     if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
       break;
-    if (!batches.next(xs, ys)) break;
-    check_inputs(shapes_of(xs));
-    const int64_t count = xs.empty() ? 0 : xs[0].rows();
-    if (count == 0) continue;
-    TargetLayout layout = target_layout(count, ys);
-    Plan& p = plan_for(count, false, &layout);
-    load_batch(p, xs, &ys, nullptr, count);
+    int64_t count = 0;
+    Plan* plan = next_batch(batches, false, xs, ys, &count);
+    if (!plan) break;
+    Plan& p = *plan;
     StepContext ctx{backend_, false, train_steps_, -1, s};
     forward(p, ctx);
     loss_and_metrics(p, count, false, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);

@@ -138,3 +138,19 @@ def test_out_of_range_labels_in_a_dataset_name_the_value():
     model = make_model()
     with pytest.raises(ValueError, match="label value of 9 at sample index 40"):
         model.fit(Dataset.from_tensor_slices((x, y)).batch(32), verbose=0)
+
+
+def test_looking_at_the_first_batch_does_not_cost_a_pass():
+    x, y = make_data(n=64)
+    calls = []
+
+    def count(a, b):
+        calls.append(1)
+        return a, b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = Dataset.from_tensor_slices((x, y)).map(count).batch(16)
+        model = make_model()
+        model.fit(ds, epochs=2, verbose=0)  # a new model: fit builds and checks on batch 1
+    # Two passes of 64 elements, plus the one call that learns map's output structure.
+    assert len(calls) == 2 * 64 + 1
