@@ -133,10 +133,23 @@ class PyIterator {
     }
     return element_to_py(first_);
   }
+  // Drops the next n elements of the pass (the peeked one first).
+  void skip(int64_t n) {
+    if (n > 0 && peeked_) {
+      peeked_ = false;
+      first_.clear();
+      --n;
+    }
+    py::gil_scoped_release release;
+    Element dropped;
+    for (; n > 0 && it_ && it_->next(dropped); --n) {}
+  }
+  // The rest of this pass (the peeked element first) as a one-pass dataset.
   DatasetPtr resume_dataset() {
-    if (!peeked_ || !it_) throw ValueError("internal: resume_dataset() needs a peeked iterator");
+    if (!it_) throw ValueError("internal: resume_dataset() on a finished iterator");
+    const bool had_first = peeked_;
     peeked_ = false;
-    return data::resume(std::move(it_), std::move(first_), dataset_->cardinality());
+    return data::resume(std::move(it_), had_first, std::move(first_), dataset_->cardinality());
   }
   void close() {
     if (!it_) return;
@@ -195,6 +208,7 @@ void init_data(py::module_& m) {
       .def("next", &PyIterator::next)
       .def("peek", &PyIterator::peek)
       .def("resume_dataset", &PyIterator::resume_dataset)
+      .def("skip", &PyIterator::skip)
       .def("close", &PyIterator::close);
 
   py::class_<PyFeed>(d, "Feed")

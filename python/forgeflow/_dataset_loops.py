@@ -227,6 +227,16 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
     cbs.on_train_begin()
     # BackupAndRestore (in on_train_begin) may ask to resume at a saved epoch and step.
     resume = model.__dict__.pop("_resume_request", None) or {}
+    if resume and persistent is None:
+        # The interrupted run made one pass per epoch; making (and dropping) as many here puts
+        # every shuffle and map of the pipeline at the same pass number, so the resumed epochs
+        # see the same order and random draws as the uninterrupted run would have.
+        done_passes = resume["epoch"] - initial_epoch
+        if peeked is not None and done_passes > 0:
+            peeked.close()
+            peeked, done_passes = None, done_passes - 1
+        for _ in range(max(done_passes, 0)):
+            _core.data.Iterator(x._core).close()
     initial_epoch = resume.get("epoch", initial_epoch)
     skip_steps = resume.get("step", 0)
     model._fit_position = {"shuffle_seed": None, "epoch": initial_epoch, "step_offset": 0,
@@ -234,11 +244,12 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
     for epoch in range(initial_epoch, epochs):
         model._fit_position.update(epoch=epoch, step_offset=skip_steps)
         cbs.on_epoch_begin(epoch)
-        if skip_steps:
+        if skip_steps:  # resuming mid-epoch: this pass without the batches already done
             if peeked is not None:
-                peeked.close()  # resuming mid-epoch: start a pass that skips the done batches
-                peeked = None
-            feed = _feed(model, x.skip(skip_steps), "fit")
+                peeked.skip(skip_steps)
+                feed, peeked = _feed(model, x, "fit", peeked), None
+            else:
+                feed = _feed(model, x.skip(skip_steps), "fit")
             skip_steps = 0
         else:
             feed = persistent or _feed(model, x, "fit", peeked)

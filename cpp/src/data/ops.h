@@ -42,8 +42,9 @@ using InterleaveFn = std::function<DatasetPtr(const Element& in, int64_t index)>
 DatasetPtr interleave(DatasetPtr input, InterleaveFn make, int64_t cycle_length,
                       int64_t block_length, int64_t num_parallel_calls);
 
-// A one-pass dataset: `first` (already taken from `rest`) then the rest of that iterator. Used to
-// look at a pass's first element without starting another pass.
-DatasetPtr resume(std::unique_ptr<Iterator> rest, Element first, int64_t cardinality);
+// A one-pass dataset: `first` (if has_first: an element already taken from `rest`) then the rest
+// of that iterator. Used to look at a pass's first element without starting another pass.
+DatasetPtr resume(std::unique_ptr<Iterator> rest, bool has_first, Element first,
+                  int64_t cardinality);
 
 }  // namespace ff::data

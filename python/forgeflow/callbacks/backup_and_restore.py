@@ -3,11 +3,12 @@ runs again, at the epoch and step where its last backup was taken (Keras's callb
 
 The backup is one file, ``<backup_dir>/backup.ff``, written atomically by ``model.save``'s
 writer: weights, optimizer state, step counters, the seed sequence and the training position
-(epoch, step, and the fit's shuffle seed) together, so they can never disagree. On the CPU with
-array inputs the resumed run's final weights are bit-identical to an uninterrupted run's
-(shuffle order, dropout masks and optimizer state included). With an ff.data.Dataset the fit
-resumes at the saved epoch and step, but a dataset's shuffle passes restart with the new
-process, so the order is not the uninterrupted run's.
+(epoch, step, and the fit's shuffle seed) together, so they can never disagree. On the CPU the
+resumed run's final weights are bit-identical to an uninterrupted run's (shuffle order, dropout
+masks and optimizer state included), for arrays and for ff.data pipelines that the script builds
+again the same way (fit replays the pass count, so seeded shuffles and maps draw as before). A
+fit with steps_per_epoch over one long-lived dataset iterator resumes at the saved epoch and
+step, but its pipeline's position is not replayed.
 """
 import os
 

@@ -94,19 +94,23 @@ def test_keep_the_backup_and_bad_arguments(tmp_path):
         ff.callbacks.BackupAndRestore(tmp_path, save_before_preemption=True)
 
 
-def test_a_dataset_fit_resumes_at_the_saved_step(tmp_path):
+@pytest.mark.parametrize("crash_step", [4, 14, 23])
+def test_a_shuffled_dataset_fit_resumes_bit_identically(tmp_path, crash_step):
     x, y = data()
-    ds = ff.data.Dataset.from_tensor_slices((x, y)).batch(20)
+
+    def pipeline():  # the script builds its pipeline again in the new process
+        return (ff.data.Dataset.from_tensor_slices((x, y)).shuffle(200, seed=4).batch(20)
+                .prefetch(2))
     first = build()
     with pytest.raises(Crash):
-        first.fit(ds, epochs=2, verbose=0,
-                  callbacks=[ff.callbacks.BackupAndRestore(tmp_path, save_freq=1), CrashAt(14)])
+        first.fit(pipeline(), epochs=3, verbose=0,
+                  callbacks=[ff.callbacks.BackupAndRestore(tmp_path, save_freq=1),
+                             CrashAt(crash_step)])
     resumed = build()
-    resumed.fit(ds, epochs=2, verbose=0,
+    resumed.fit(pipeline(), epochs=3, verbose=0,
                 callbacks=[ff.callbacks.BackupAndRestore(tmp_path, save_freq=1)])
     reference = build()
-    reference.fit(ds, epochs=2, verbose=0)
-    assert resumed.optimizer.iterations == 20
-    # No shuffle in this pipeline, so the resumed run is exact here too.
+    reference.fit(pipeline(), epochs=3, verbose=0)
+    assert resumed.optimizer.iterations == 30
     for a, b in zip(reference.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
