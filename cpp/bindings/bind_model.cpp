@@ -164,11 +164,12 @@ void init_model(py::module_& m) {
         DatasetFeed& f = feed_of(feed);
         Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
         Logs logs;
+        int64_t steps = 0;
         {
           py::gil_scoped_release release;
-          logs = g.evaluate(f, max_steps, loop.options);
+          logs = g.evaluate(f, max_steps, loop.options, &steps);
         }
-        return logs_to_py(logs);
+        return py::make_tuple(logs_to_py(logs), steps);
       })
       .def("predict_feed", [](Model& g, py::handle feed, int64_t max_steps, const py::object& hook,
                               bool every_batch, bool batch_begin, double interval) {
@@ -183,16 +184,17 @@ void init_model(py::module_& m) {
           }
           rows += count;
         };
+        int64_t steps = 0;
         {
           py::gil_scoped_release release;
-          g.predict(f, max_steps, sink, loop.options);
+          g.predict(f, max_steps, sink, loop.options, &steps);
         }
         std::vector<float*> pointers;
         py::list out = output_arrays(g, rows, pointers);
         for (size_t o = 0; o < pointers.size(); ++o)
           if (!collected[o].empty())
             std::memcpy(pointers[o], collected[o].data(), collected[o].size() * sizeof(float));
-        return out;
+        return py::make_tuple(out, steps);
       })
       .def("train_epoch", [](Model& g, const py::list& xs, const py::list& ys,
                              const py::array_t<int64_t, py::array::c_style>& order, int64_t epoch,

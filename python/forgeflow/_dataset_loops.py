@@ -170,6 +170,14 @@ def _refuse(batch_size, what, **others):
                              f"{name.replace('_', ' ')} in the dataset's elements instead")
 
 
+def _count_steps(cbs, done):
+    """Tells the progress bar how many batches ran, which it cannot know for a dataset of unknown
+    length when no batch hook happened to fire near the end ("10/Unknown", not "0/Unknown")."""
+    progbar = getattr(cbs, "progbar", None)
+    if progbar is not None and hasattr(progbar, "seen"):
+        progbar.seen = max(progbar.seen, done)
+
+
 def _steps(ds, limit):
     n = ds.cardinality()
     known = n if n >= 0 else None
@@ -257,6 +265,7 @@ def fit_dataset(model, x, y, batch_size, epochs, verbose, callbacks, validation_
         max_steps = steps_per_epoch if steps_per_epoch else -1
         raw, done = model._core.train_epoch_feed(feed, epoch, max_steps, hook, every, begin, interval)
         logs = dict(raw)
+        _count_steps(cbs, done)
         if done == 0:
             raise ValueError("The training dataset produced no batches in epoch "
                              f"{epoch + 1}" + (": it ran out (use .repeat())" if persistent else ""))
@@ -286,9 +295,12 @@ def _evaluate_feed(model, ds, steps, cbs, peeked=None):
     feed = _feed(model, ds, "evaluate", peeked)
     max_steps = -1 if steps is None else int(steps)
     if cbs is None:
-        return dict(model._core.evaluate_feed(feed, max_steps, None, False, False, _SIGNAL_INTERVAL))
+        logs, _ = model._core.evaluate_feed(feed, max_steps, None, False, False, _SIGNAL_INTERVAL)
+        return dict(logs)
     hook, every, begin, interval = model._loop_args(cbs, "test")
-    return dict(model._core.evaluate_feed(feed, max_steps, hook, every, begin, interval))
+    logs, done = model._core.evaluate_feed(feed, max_steps, hook, every, begin, interval)
+    _count_steps(cbs, done)
+    return dict(logs)
 
 
 def _inference_args(model, x, verbose, steps, purpose, verbose_of, positive_int):
@@ -325,12 +337,13 @@ def predict_dataset(model, x, batch_size, verbose, steps, callbacks, verbose_of,
     feed = _feed(model, x, "predict", peeked)
     max_steps = -1 if steps is None else steps
     if verbose == 0 and not callbacks:
-        out = model._core.predict_feed(feed, max_steps, None, False, False, _SIGNAL_INTERVAL)
+        out, _ = model._core.predict_feed(feed, max_steps, None, False, False, _SIGNAL_INTERVAL)
     else:
         cbs = callback_list(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                             epochs=1, steps=_steps(x, steps))
         hook, every, begin, interval = model._loop_args(cbs, "predict")
         cbs.on_predict_begin()
-        out = model._core.predict_feed(feed, max_steps, hook, every, begin, interval)
+        out, done = model._core.predict_feed(feed, max_steps, hook, every, begin, interval)
+        _count_steps(cbs, done)
         cbs.on_predict_end()
     return model._format_predictions(out)

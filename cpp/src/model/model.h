@@ -122,13 +122,14 @@ class Model {
   void predict(const std::vector<HostArray>& xs, const std::vector<float*>& outs,
                const LoopOptions& opts);
   // The same loops over a BatchSource: at most max_steps batches (< 0: until the source ends).
-  // train_epoch reports in *steps_done how many batches ran (fewer than max_steps: the source
-  // ran out, or the hook asked to stop). Label errors count sample positions in this pass.
+  // Each reports in *steps_done how many batches ran (fewer than max_steps: the source ran
+  // out, or the hook asked to stop). Label errors count sample positions in this pass.
   Logs train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps, const LoopOptions& opts,
                    int64_t* steps_done = nullptr);
-  Logs evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts);
+  Logs evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts,
+                int64_t* steps_done = nullptr);
   void predict(BatchSource& batches, int64_t max_steps, const PredictSink& sink,
-               const LoopOptions& opts);
+               const LoopOptions& opts, int64_t* steps_done = nullptr);
   // One forward pass over a batch (model(x, training=...)); no parameter update.
   void call(const std::vector<HostArray>& xs, bool training, const std::vector<float*>& outs);
 

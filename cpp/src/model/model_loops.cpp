@@ -436,12 +436,14 @@ Logs Model::train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps,
   return make_logs(acc.data(), samples);
 }
 
-Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts) {
+Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts,
+                     int64_t* steps_done) {
   std::vector<double> acc(metric_names().size(), 0.0);
   double samples = 0;
   HookTimer timer(opts);
   std::vector<HostArray> xs, ys;
-  for (int64_t s = 0; max_steps < 0 || s < max_steps; ++s) {
+  int64_t s = 0;
+  for (; max_steps < 0 || s < max_steps; ++s) {
     if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
       break;
     int64_t count = 0;
@@ -452,18 +454,23 @@ Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions&
     forward(p, ctx);
     loss_and_metrics(p, count, false, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
     samples += static_cast<double>(count);
-    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) break;
+    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) {
+      ++s;
+      break;
+    }
   }
+  if (steps_done) *steps_done = s;
   return make_logs(acc.data(), samples);
 }
 
 void Model::predict(BatchSource& batches, int64_t max_steps, const PredictSink& sink,
-                    const LoopOptions& opts) {
+                    const LoopOptions& opts, int64_t* steps_done) {
   HookTimer timer(opts);
   std::vector<HostArray> xs, ys;
   std::vector<std::vector<float>> host(static_cast<size_t>(num_outputs()));
   std::vector<const float*> pointers(host.size());
-  for (int64_t s = 0; max_steps < 0 || s < max_steps; ++s) {
+  int64_t s = 0;
+  for (; max_steps < 0 || s < max_steps; ++s) {
     if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, {})) break;
     if (!batches.next(xs, ys)) break;
     check_inputs(shapes_of(xs));
@@ -480,8 +487,12 @@ void Model::predict(BatchSource& batches, int64_t max_steps, const PredictSink& 
       pointers[o] = host[o].data();
     }
     sink(count, pointers);
-    if (timer.due() && opts.hook(false, s + 1, {})) break;
+    if (timer.due() && opts.hook(false, s + 1, {})) {
+      ++s;
+      break;
+    }
   }
+  if (steps_done) *steps_done = s;
 }
 
 }  // namespace ff

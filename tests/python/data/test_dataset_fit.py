@@ -155,3 +155,17 @@ def test_looking_at_the_first_batch_does_not_cost_a_pass():
     # Exactly two passes of 64 elements: the first batch fit looked at belongs to the first pass
     # (and map's output structure was learnt from that same call).
     assert len(calls) == 2 * 64
+
+
+def test_progress_counts_the_steps_of_a_dataset_of_unknown_length(capsys):
+    x, y = make_data(n=100)
+    ds = Dataset.from_tensor_slices((x, y)).batch(10).interleave(
+        lambda a, b: Dataset.from_tensor_slices((a, b)).batch(10), cycle_length=1)
+    assert ds.cardinality() == ff.data.UNKNOWN_CARDINALITY
+    model = make_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(ds, epochs=2, verbose=2)
+        model.evaluate(ds, verbose=2)
+    out = capsys.readouterr().out
+    assert out.count("10/10 - ") == 3 and "0/Unknown" not in out
