@@ -70,7 +70,8 @@ class BackupAndRestore(Callback):
     def _save(self, epoch, step):
         from ..saving import model_io
         state = getattr(self.model, "_fit_position", None) or {}
-        if step and step >= state.get("steps_in_epoch", step + 1):
+        steps_in_epoch = state.get("steps_in_epoch")  # None for a dataset of unknown length
+        if step and steps_in_epoch and step >= steps_in_epoch:
             epoch, step = epoch + 1, 0  # the epoch is complete
         position = {"epoch": epoch, "step": step, "shuffle_seed": state.get("shuffle_seed")}
         model_io.save_model(self.model, self._path, overwrite=True, training_position=position)

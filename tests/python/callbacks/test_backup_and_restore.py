@@ -114,3 +114,23 @@ def test_a_shuffled_dataset_fit_resumes_bit_identically(tmp_path, crash_step):
     assert resumed.optimizer.iterations == 30
     for a, b in zip(reference.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_batch_backups_of_a_dataset_of_unknown_length(tmp_path):
+    x, y = data()
+
+    def pipeline():  # interleave makes the length unknown
+        return ff.data.Dataset.from_tensor_slices((x, y)).batch(20).interleave(
+            lambda a, b: ff.data.Dataset.from_tensor_slices((a, b)).batch(20), cycle_length=1)
+    assert pipeline().cardinality() == ff.data.UNKNOWN_CARDINALITY
+    first = build()
+    with pytest.raises(Crash):
+        first.fit(pipeline(), epochs=2, verbose=0,
+                  callbacks=[ff.callbacks.BackupAndRestore(tmp_path, save_freq=3), CrashAt(13)])
+    resumed = build()
+    resumed.fit(pipeline(), epochs=2, verbose=0,
+                callbacks=[ff.callbacks.BackupAndRestore(tmp_path, save_freq=3)])
+    reference = build()
+    reference.fit(pipeline(), epochs=2, verbose=0)
+    for a, b in zip(reference.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
