@@ -28,7 +28,7 @@ TEST_CASE("shuffle without reshuffle_each_iteration repeats its order", "[data]"
   REQUIRE(fftest::drain(d) == fftest::drain(d));
 }
 
-TEST_CASE("a shuffle buffer of 1 keeps the order; a small buffer only moves elements forward by its size", "[data]") {
+TEST_CASE("a shuffle buffer of 1 keeps the order and a small buffer only moves elements forward by its size", "[data]") {
   REQUIRE(fftest::drain(shuffle(fftest::range_dataset(20), 1, 3, true)) == fftest::iota(20));
   auto out = fftest::drain(shuffle(fftest::range_dataset(200), 4, 3, true));
   for (size_t pos = 0; pos < out.size(); ++pos) REQUIRE(out[pos] <= static_cast<int64_t>(pos) + 3);

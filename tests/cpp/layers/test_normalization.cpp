@@ -77,7 +77,7 @@ TEST_CASE("Normalization: statistics set before build are written when the weigh
   CHECK(y[5] == Approx((0.5000001f - 0.5f) * 1e7).epsilon(1e-5));
 }
 
-TEST_CASE("Normalization: statistics set after binding are written at once; invert",
+TEST_CASE("Normalization: statistics set after binding are written at once, invert",
           "[layers][normalization]") {
   ff::Normalization layer("normalization", 1, true, -1, true);
   layer.build({ff::kNone, 2});
@@ -92,7 +92,7 @@ TEST_CASE("Normalization: statistics set after binding are written at once; inve
   CHECK(y == std::vector<float>{8.0f, 7.0f, 2.0f, 1.0f});
 }
 
-TEST_CASE("Normalization: one value broadcasts to every feature; axis=None",
+TEST_CASE("Normalization: one value broadcasts to every feature, axis=None",
           "[layers][normalization]") {
   ff::Normalization per_feature("normalization", 1, true, -1, false);
   per_feature.set_statistics({3.0f}, {2.0f});
@@ -163,7 +163,7 @@ TEST_CASE("Normalization: feature-count and value errors", "[layers][normalizati
   CHECK_THROWS_WITH(flat.build({ff::kNone}), Catch::Contains("axis=None"));
 }
 
-TEST_CASE("Normalization: gradient check (dx; mean and variance are constants)",
+TEST_CASE("Normalization: gradient check (dx, mean and variance are constants)",
           "[layers][normalization][gradient]") {
   for (bool invert : {false, true}) {
     ff::Normalization layer(invert ? "normalization_inv" : "normalization", 1, true, -1, invert);

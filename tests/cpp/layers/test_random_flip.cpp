@@ -68,7 +68,7 @@ TEST_CASE("RandomFlip: per-sample flips follow the documented draw, for every mo
   }
 }
 
-TEST_CASE("RandomFlip: about half the samples flip; reproducible per seed and step",
+TEST_CASE("RandomFlip: about half the samples flip, reproducible per seed and step",
           "[layers][random_flip]") {
   ff::RandomFlip layer("random_flip", 5, "horizontal");
   int flipped = 0;

@@ -36,7 +36,7 @@ TEST_CASE("Rescaling: gradient check", "[layers][rescaling][gradient]") {
   for (size_t i = 0; i < r.x.size(); ++i) CHECK(r.y[i] == Approx(r.x[i] * -2.5f + 0.75f));
 }
 
-TEST_CASE("Rescaling: the identity is a view; non-finite arguments raise", "[layers][rescaling]") {
+TEST_CASE("Rescaling: the identity is a view, non-finite arguments raise", "[layers][rescaling]") {
   ff::Rescaling identity("rescaling", 1, 1.0f, 0.0f);
   CHECK(identity.aliases_input(true));
   CHECK(identity.aliases_input(false));

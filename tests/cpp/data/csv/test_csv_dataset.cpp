@@ -58,7 +58,7 @@ TEST_CASE("csv dataset yields typed scalar rows in order for any thread count", 
   }
 }
 
-TEST_CASE("csv dataset features: (F,) float32 vectors and the label; batches", "[data][csv]") {
+TEST_CASE("csv dataset features: (F,) float32 vectors and the label, batches", "[data][csv]") {
   std::vector<csv::FeatureColumn> f(2);
   f[0].column = 0;
   f[1].column = 2;
@@ -129,7 +129,7 @@ TEST_CASE("csv dataset reports skipped rows once per complete pass", "[data][csv
   CHECK(calls.size() == 2);
 }
 
-TEST_CASE("csv dataset: errors reach the consumer with their message; count_values", "[data][csv]") {
+TEST_CASE("csv dataset: errors reach the consumer with their message, count_values", "[data][csv]") {
   csv::CsvSourceOptions o;
   o.plan = make_plan({"v\n1\n2\nbad\n"}, {"v"}, all_columns(1, ColumnType::Int32), {}, 3);
   o.num_threads = 2;
