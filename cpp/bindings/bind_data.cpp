@@ -60,20 +60,6 @@ Component component_from_py(const py::handle& obj) {
   return c;
 }
 
-py::object component_to_py(const Component& c) {
-  std::vector<py::ssize_t> shape(c.shape.begin(), c.shape.end());
-  if (c.type == ValueType::String) {
-    py::list values;
-    for (int64_t i = 0; i < c.numel(); ++i) values.append(py::str(c.string_at(i)));
-    py::module_ np = py::module_::import("numpy");
-    return np.attr("array")(values, py::arg("dtype") = "str").attr("reshape")(py::tuple(py::cast(shape)));
-  }
-  py::dtype dt(data::value_type_name(c.type) == "bool" ? "bool" : data::value_type_name(c.type));
-  py::array out(dt, shape);
-  if (c.nbytes()) std::memcpy(out.mutable_data(), c.data(), c.nbytes());
-  return std::move(out);
-}
-
 py::list element_to_py(const Element& e) {
   py::list out;
   for (const Component& c : e) out.append(component_to_py(c));
@@ -188,6 +174,19 @@ TargetKind target_kind(const std::string& s) {
 }
 
 }  // namespace
+
+py::object component_to_py(const Component& c) {
+  std::vector<py::ssize_t> shape(c.shape.begin(), c.shape.end());
+  if (c.type == ValueType::String) {
+    py::list values;
+    for (int64_t i = 0; i < c.numel(); ++i) values.append(py::str(c.string_at(i)));
+    py::module_ np = py::module_::import("numpy");
+    return np.attr("array")(values, py::arg("dtype") = "str").attr("reshape")(py::tuple(py::cast(shape)));
+  }
+  py::array out(py::dtype(data::value_type_name(c.type)), shape);
+  if (c.nbytes()) std::memcpy(out.mutable_data(), c.data(), c.nbytes());
+  return std::move(out);
+}
 
 DatasetFeed& feed_of(py::handle feed) { return feed.cast<PyFeed&>().feed(); }
 

@@ -105,18 +105,6 @@ csv::PassReporter python_reporter() {
 }
 
 // -------- arrays out
-py::object to_numpy(const data::Component& c) {
-  std::vector<py::ssize_t> shape(c.shape.begin(), c.shape.end());
-  if (c.type == data::ValueType::String) {
-    py::list values;
-    for (int64_t i = 0; i < c.numel(); ++i) values.append(py::str(c.string_at(i)));
-    return py::module_::import("numpy").attr("array")(values, py::arg("dtype") = "str");
-  }
-  py::array out(py::dtype(data::value_type_name(c.type)), shape);
-  if (c.nbytes()) std::memcpy(out.mutable_data(), c.data(), c.nbytes());
-  return std::move(out);
-}
-
 py::list skipped_to_py(const std::vector<csv::SkipReport>& s) {
   py::list out;
   for (const auto& r : s) out.append(py::make_tuple(r.file, r.skipped, r.first));
@@ -296,7 +284,7 @@ void init_data_csv(py::module_& m) {
           r = csv::read_all(o);
         }
         py::list arrays;
-        for (const auto& c : r.columns) arrays.append(to_numpy(c));
+        for (const auto& c : r.columns) arrays.append(component_to_py(c));
         return py::make_tuple(arrays, skipped_to_py(r.skipped));
       },
       py::arg("files"), py::arg("dialect"), py::arg("column_names"), py::arg("names_from_header"),

@@ -46,13 +46,6 @@ img::AspectMode aspect_of(bool crop, bool pad) {
   return crop ? img::AspectMode::Crop : pad ? img::AspectMode::Pad : img::AspectMode::Stretch;
 }
 
-py::array_t<float> component_to_numpy(const data::Component& c) {
-  std::vector<py::ssize_t> shape(c.shape.begin(), c.shape.end());
-  py::array_t<float> out(shape);
-  std::memcpy(out.mutable_data(), c.data(), c.nbytes());
-  return out;
-}
-
 }  // namespace
 
 void init_data_image(py::module_& m) {
@@ -134,7 +127,7 @@ void init_data_image(py::module_& m) {
             py::gil_scoped_release release;
             c = img::load_image(path, o);
           }
-          return component_to_numpy(c);
+          return component_to_py(c);
         },
         py::arg("path"), py::arg("height"), py::arg("width"), py::arg("channels"),
         py::arg("interpolation"), py::arg("crop_to_aspect_ratio") = false,

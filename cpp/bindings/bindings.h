@@ -37,6 +37,9 @@ void init_model(py::module_& m);
 void init_data(py::module_& m);
 // The DatasetFeed behind a _core.data.Feed object (bind_data.cpp), for the model loops.
 DatasetFeed& feed_of(py::handle feed);
+// A pipeline component as a new NumPy array (a copy; strings as a str array), for every ff.data
+// binding (bind_data.cpp).
+py::object component_to_py(const data::Component& c);
 void init_data_csv(py::module_& m);
 void init_data_image(py::module_& m);
 

@@ -181,10 +181,14 @@ class Model {
   Plan allocate_plan(int64_t capacity, bool training, const TargetLayout* targets);
   Plan view_plan(const Plan& full, int64_t batch) const;
 
-  // The next non-empty batch of `batches`, shape-checked and loaded into its plan (with
-  // targets); null at the end. *count receives its rows.
-  Plan* next_batch(BatchSource& batches, bool training, std::vector<HostArray>& xs,
-                   std::vector<HostArray>& ys, int64_t* count);
+  // The next non-empty batch of `batches`, shape-checked and loaded into its plan (with its
+  // targets unless !with_targets: predict); null at the end. *count receives its rows.
+  Plan* next_batch(BatchSource& batches, bool training, bool with_targets,
+                   std::vector<HostArray>& xs, std::vector<HostArray>& ys, int64_t* count);
+  // train_epoch (training) and evaluate over a BatchSource: one loop, training adds the
+  // backward pass and the update.
+  Logs run_batches(BatchSource& batches, bool training, int64_t epoch, int64_t max_steps,
+                   const LoopOptions& opts, int64_t* steps_done);
   void load_batch(Plan& p, const std::vector<HostArray>& xs, const std::vector<HostArray>* ys,
                   const int64_t* indices, int64_t count);
   void forward(Plan& p, const StepContext& ctx);

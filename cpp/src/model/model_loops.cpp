@@ -391,14 +391,20 @@ void Model::call(const std::vector<HostArray>& xs, bool training, const std::vec
 
 // ---- the same loops over a BatchSource (datasets) ----
 
-Model::Plan* Model::next_batch(BatchSource& batches, bool training, std::vector<HostArray>& xs,
-                               std::vector<HostArray>& ys, int64_t* count) {
+Model::Plan* Model::next_batch(BatchSource& batches, bool training, bool with_targets,
+                               std::vector<HostArray>& xs, std::vector<HostArray>& ys,
+                               int64_t* count) {
   // An empty batch (a dataset may make one) is skipped.
   do {
     if (!batches.next(xs, ys)) return nullptr;
     check_inputs(shapes_of(xs));
     *count = xs.empty() ? 0 : xs[0].rows();
   } while (*count == 0);
+  if (!with_targets) {
+    Plan& p = plan_for(*count, training, nullptr);
+    load_batch(p, xs, nullptr, nullptr, *count);
+    return &p;
+  }
   TargetLayout layout = target_layout(*count, ys);
   Plan& p = plan_for(*count, training, &layout);
   load_batch(p, xs, &ys, nullptr, *count);
@@ -407,52 +413,37 @@ Model::Plan* Model::next_batch(BatchSource& batches, bool training, std::vector<
 
 Logs Model::train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps,
                         const LoopOptions& opts, int64_t* steps_done) {
-  std::vector<double> acc(metric_names().size(), 0.0);
-  double samples = 0;
-  HookTimer timer(opts);
-  const std::vector<Segment> active = active_segments();
-  std::vector<HostArray> xs, ys;
-  int64_t s = 0;
-  for (; max_steps < 0 || s < max_steps; ++s) {
-    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
-      break;
-    int64_t count = 0;
-    Plan* plan = next_batch(batches, true, xs, ys, &count);
-    if (!plan) break;
-    Plan& p = *plan;
-    StepContext ctx{backend_, true, train_steps_, epoch, s};
-    forward(p, ctx);
-    loss_and_metrics(p, count, true, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
-    backward(p, ctx);
-    optimizer_->apply(*backend_, params_, grads_, active);
-    ++train_steps_;
-    samples += static_cast<double>(count);
-    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) {
-      ++s;
-      break;
-    }
-  }
-  if (steps_done) *steps_done = s;
-  return make_logs(acc.data(), samples);
+  return run_batches(batches, true, epoch, max_steps, opts, steps_done);
 }
 
 Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts,
                      int64_t* steps_done) {
+  return run_batches(batches, false, -1, max_steps, opts, steps_done);
+}
+
+Logs Model::run_batches(BatchSource& batches, bool training, int64_t epoch, int64_t max_steps,
+                        const LoopOptions& opts, int64_t* steps_done) {
   std::vector<double> acc(metric_names().size(), 0.0);
   double samples = 0;
   HookTimer timer(opts);
+  const std::vector<Segment> active = training ? active_segments() : std::vector<Segment>{};
   std::vector<HostArray> xs, ys;
   int64_t s = 0;
   for (; max_steps < 0 || s < max_steps; ++s) {
     if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
       break;
     int64_t count = 0;
-    Plan* plan = next_batch(batches, false, xs, ys, &count);
+    Plan* plan = next_batch(batches, training, true, xs, ys, &count);
     if (!plan) break;
     Plan& p = *plan;
-    StepContext ctx{backend_, false, train_steps_, -1, s};
+    StepContext ctx{backend_, training, train_steps_, epoch, s};
     forward(p, ctx);
-    loss_and_metrics(p, count, false, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
+    loss_and_metrics(p, count, training, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
+    if (training) {
+      backward(p, ctx);
+      optimizer_->apply(*backend_, params_, grads_, active);
+      ++train_steps_;
+    }
     samples += static_cast<double>(count);
     if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) {
       ++s;
@@ -472,12 +463,10 @@ void Model::predict(BatchSource& batches, int64_t max_steps, const PredictSink& 
   int64_t s = 0;
   for (; max_steps < 0 || s < max_steps; ++s) {
     if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, {})) break;
-    if (!batches.next(xs, ys)) break;
-    check_inputs(shapes_of(xs));
-    const int64_t count = xs.empty() ? 0 : xs[0].rows();
-    if (count == 0) continue;
-    Plan& p = plan_for(count, false, nullptr);
-    load_batch(p, xs, nullptr, nullptr, count);
+    int64_t count = 0;
+    Plan* plan = next_batch(batches, false, false, xs, ys, &count);
+    if (!plan) break;
+    Plan& p = *plan;
     StepContext ctx{backend_, false, train_steps_, -1, s};
     forward(p, ctx);
     for (int o = 0; o < num_outputs(); ++o) {
