@@ -3,6 +3,7 @@
 // interleave functions (run under the GIL), and the Feed that the model's loops read batches
 // from. Waiting on a pipeline always releases the GIL, so worker threads that call back into
 // Python cannot deadlock against the thread that waits for them.
+#include <cstdio>
 #include <map>
 
 #include "bindings.h"
@@ -186,6 +187,33 @@ py::object component_to_py(const Component& c) {
   py::array out(py::dtype(data::value_type_name(c.type)), shape);
   if (c.nbytes()) std::memcpy(out.mutable_data(), c.data(), c.nbytes());
   return std::move(out);
+}
+
+namespace {
+
+struct PendingCall {
+  std::string module, function, message;
+};
+
+int run_pending_call(void* arg) {
+  std::unique_ptr<PendingCall> call(static_cast<PendingCall*>(arg));
+  try {
+    py::module_::import(call->module.c_str()).attr(call->function.c_str())(call->message);
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void post_python_call(std::string module, std::string function, std::string message) {
+  auto* call = new PendingCall{std::move(module), std::move(function), std::move(message)};
+  if (Py_AddPendingCall(&run_pending_call, call) != 0) {  // the queue is full: say it anyway
+    std::fprintf(stderr, "forgeflow warning: %s\n", call->message.c_str());
+    delete call;
+  }
 }
 
 DatasetFeed& feed_of(py::handle feed) { return feed.cast<PyFeed&>().feed(); }

@@ -2,8 +2,8 @@
 // counting (csv_count_values), the row datasets behind make_csv_dataset (csv_rows_dataset) and
 // csv_dataset (csv_features_dataset), and a one-call read into arrays (csv_read_features).
 // Rows skipped under ignore_errors are reported as a Python warning at the end of each pass,
-// posted with Py_AddPendingCall because the pass ends on a pipeline thread without the GIL.
-#include <cstdio>
+// posted with post_python_call (bind_data.cpp) because the pass ends on a pipeline thread
+// without the GIL.
 #include <cstring>
 #include <thread>
 
@@ -75,17 +75,6 @@ std::shared_ptr<const csv::Vocabulary> vocabulary_of(const py::handle& tokens) {
 }
 
 // -------- skipped-rows warning
-int run_skip_warning(void* arg) {
-  std::unique_ptr<std::string> msg(static_cast<std::string*>(arg));
-  try {
-    py::module_::import("forgeflow.data.csv").attr("_warn_skipped_rows")(*msg);
-  } catch (py::error_already_set& e) {
-    e.restore();
-    return -1;
-  }
-  return 0;
-}
-
 std::string skip_message(const csv::SkipReport& r) {
   return "ignore_errors=True: skipped " + std::to_string(r.skipped) + " malformed row" +
          (r.skipped == 1 ? "" : "s") + " of CSV file \"" + r.file + "\" in this pass. The first: " +
@@ -94,13 +83,8 @@ std::string skip_message(const csv::SkipReport& r) {
 
 csv::PassReporter python_reporter() {
   return [](const std::vector<csv::SkipReport>& reports) {
-    for (const auto& r : reports) {
-      auto* msg = new std::string(skip_message(r));
-      if (Py_AddPendingCall(&run_skip_warning, msg) != 0) {
-        std::fprintf(stderr, "forgeflow warning: %s\n", msg->c_str());
-        delete msg;
-      }
-    }
+    for (const auto& r : reports)
+      post_python_call("forgeflow.data.csv", "_warn_skipped_rows", skip_message(r));
   };
 }
 

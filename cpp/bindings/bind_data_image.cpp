@@ -2,8 +2,8 @@
 // map stage behind ff.utils.image_dataset_from_directory, with its skip report), and single-file
 // helpers behind ff.utils.load_img (decode_image_file, load_image). Files skipped under
 // on_decode_error="skip" are reported as one Python warning per pass, posted with
-// Py_AddPendingCall because the pass ends on a pipeline thread that may not hold the GIL.
-#include <cstdio>
+// post_python_call (bind_data.cpp) because the pass ends on a pipeline thread that may not hold
+// the GIL.
 #include <cstring>
 #include <memory>
 
@@ -18,24 +18,10 @@ namespace {
 
 namespace img = data::image;
 
-int run_skip_warning(void* arg) {
-  std::unique_ptr<std::string> msg(static_cast<std::string*>(arg));
-  try {
-    py::module_::import("forgeflow.utils.image_dataset").attr("_warn_skipped_files")(*msg);
-  } catch (py::error_already_set& e) {
-    e.restore();
-    return -1;
-  }
-  return 0;
-}
-
 img::PassEndHook python_warning_hook() {
   return [](const img::DecodePass& pass) {
-    auto* msg = new std::string(img::skip_warning_message(pass));
-    if (Py_AddPendingCall(&run_skip_warning, msg) != 0) {
-      std::fprintf(stderr, "forgeflow warning: %s\n", msg->c_str());
-      delete msg;
-    }
+    post_python_call("forgeflow.utils.image_dataset", "_warn_skipped_files",
+                     img::skip_warning_message(pass));
   };
 }
 

@@ -40,6 +40,9 @@ DatasetFeed& feed_of(py::handle feed);
 // A pipeline component as a new NumPy array (a copy; strings as a str array), for every ff.data
 // binding (bind_data.cpp).
 py::object component_to_py(const data::Component& c);
+// Calls module.function(message) in the main thread at its next chance (Py_AddPendingCall): how
+// a pipeline thread without the GIL reports e.g. skipped rows or files as a Python warning.
+void post_python_call(std::string module, std::string function, std::string message);
 void init_data_csv(py::module_& m);
 void init_data_image(py::module_& m);
 
