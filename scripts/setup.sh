@@ -26,7 +26,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 py=$PWD/.venv/bin/python
 "$py" -m pip install -q --upgrade pip >&2
-"$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow >&2
+"$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow \
+  nbclient nbformat ipykernel matplotlib scikit-learn >&2
 
 define_tests=()
 if [ "${FORGEFLOW_TESTS:-0}" = 1 ]; then

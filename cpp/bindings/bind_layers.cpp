@@ -18,6 +18,17 @@ void init_layers(py::module_& m) {
       .def_property_readonly("output_shape", [](const Layer& l) { return shape_to_py(l.output_shape()); })
       .def("build", [](Layer& l, py::handle shape) { return shape_to_py(l.build(shape_from_py(shape))); })
       .def_readwrite("trainable", &Layer::trainable)
+      .def_property(
+          "compute_dtype", [](const Layer& l) { return dtype_name(l.compute_dtype()); },
+          [](Layer& l, const std::string& name) {
+            if (name == "float32") l.set_compute_dtype(DType::Float32);
+            else if (name == "bfloat16") l.set_compute_dtype(DType::BFloat16);
+            else if (name == "float16") l.set_compute_dtype(DType::Float16);
+            else
+              throw ValueError("compute_dtype must be 'float32', 'bfloat16' or 'float16'; "
+                               "received '" + name + "'");
+          },
+          "The dtype the layer computes in (mixed precision: its weights stay float32)")
       .def_property_readonly("num_inputs", &Layer::num_inputs)
       .def("build_multi", [](Layer& l, const py::list& shapes) {
         std::vector<Shape> in;
@@ -53,11 +64,11 @@ void init_layers(py::module_& m) {
       })
       .def("get_weights", [](Layer& l) {
         py::list out;
-        for (const Tensor& t : l.params()) out.append(tensor_to_numpy(t));
+        for (const Tensor& t : l.weights()) out.append(tensor_to_numpy(t));
         return out;
       })
       .def("set_weights", [](Layer& l, const py::list& weights) {
-        auto& params = l.params();
+        auto& params = l.weights();
         if (weights.size() != params.size())
           throw ValueError("Layer \"" + l.name() + "\" expects " + std::to_string(params.size()) +
                            " weights, but the given list has " + std::to_string(weights.size()) +
@@ -73,6 +84,7 @@ void init_layers(py::module_& m) {
         }
         for (size_t i = 0; i < params.size(); ++i)
           numpy_into_tensor(py::array::ensure(weights[i]), params[i], "Layer \"" + l.name() + "\"");
+        l.weights_written();
       });
 
   py::class_<Dense, Layer, std::shared_ptr<Dense>>(m, "Dense")

@@ -109,6 +109,10 @@ void init_model(py::module_& m) {
         g.compile(std::move(specs), std::move(optimizer));
       })
       .def_property_readonly("compiled", &Model::compiled)
+      .def_property("loss_scale", &Model::loss_scale, &Model::set_loss_scale,
+                    "Dynamic loss scaling of the training steps (None: none)")
+      .def("value_dtype", [](const Model& g, int v) { return dtype_name(g.value_dtype(v)); },
+           "Compute dtype of a value of the graph (mixed precision)")
       .def_property_readonly("metric_names", &Model::metric_names)
       .def("check_inputs", [](const Model& g, const py::list& shapes) {
         std::vector<Shape> s;
@@ -145,6 +149,7 @@ void init_model(py::module_& m) {
           Tensor t = params[i].value;
           numpy_into_tensor(py::array::ensure(weights[i]), t, "set_weights");
         }
+        g.weights_written();
       })
       .def("train_epoch_feed", [](Model& g, py::handle feed, int64_t epoch, int64_t max_steps,
                                   const py::object& hook, bool every_batch, bool batch_begin,

@@ -37,6 +37,15 @@ void init_optimizers(py::module_& m) {
         for (size_t i = 0; i < slots.size(); ++i)
           numpy_into_tensor(py::array::ensure(values[i]), slots[i], "optimizer state");
       });
+  // Dynamic loss scaling (ff.mixed_precision.LossScaleOptimizer), attached to a model.
+  py::class_<DynamicLossScale, std::shared_ptr<DynamicLossScale>>(m, "DynamicLossScale")
+      .def(py::init<float, int64_t>(), py::arg("initial_scale"), py::arg("growth_steps"))
+      .def_property_readonly("scale", &DynamicLossScale::scale)
+      .def_property_readonly("initial_scale", &DynamicLossScale::initial_scale)
+      .def_property_readonly("growth_steps", &DynamicLossScale::growth_steps)
+      .def_property_readonly("step_counter", &DynamicLossScale::step_counter)
+      .def_property_readonly("skipped_steps", &DynamicLossScale::skipped_steps)
+      .def("set_state", &DynamicLossScale::set_state, py::arg("scale"), py::arg("step_counter"));
   // Learning-rate schedules (cpp/src/optimizers/schedules): callable with a step.
   py::class_<LearningRateSchedule, std::shared_ptr<LearningRateSchedule>>(m, "LearningRateSchedule")
       .def("__call__", [](const LearningRateSchedule& s, int64_t step) { return s(step); },

@@ -45,5 +45,7 @@ py::object component_to_py(const data::Component& c);
 void post_python_call(std::string module, std::string function, std::string message);
 void init_data_csv(py::module_& m);
 void init_data_image(py::module_& m);
+// Lookup tables, token counting, CategoryEncoding/IndexLookup (bind_lookup.cpp; after init_data).
+void init_lookup(py::module_& m);
 
 }  // namespace ff::bindings

@@ -78,4 +78,5 @@ PYBIND11_MODULE(_core, m) {
   ff::bindings::init_data(m);
   ff::bindings::init_data_csv(m);
   ff::bindings::init_data_image(m);
+  ff::bindings::init_lookup(m);
 }

@@ -21,11 +21,12 @@ from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
 from . import models, saving, train
+from . import mixed_precision
 from . import tracking
 from . import data
 
 __version__ = "0.1.0"
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
-           "callbacks", "activations", "data", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
+           "callbacks", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

@@ -18,6 +18,8 @@ _CROSSENTROPY = ("binary_crossentropy", "categorical_crossentropy", "sparse_cate
 _PASS_THROUGH = ("Dropout", "Flatten", "Reshape")
 # Layers that scale raw inputs inside the model: unnormalised data is expected before them.
 SCALING_LAYERS = ("Rescaling", "Normalization", "BatchNormalization")
+# Augmentation layers keep the input's scale: the check looks through them to the layer after.
+AUGMENTATION_LAYERS = ("RandomFlip", "RandomTranslation", "RandomZoom", "RandomRotation")
 
 
 def _warn(model, key, message):

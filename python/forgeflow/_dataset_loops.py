@@ -96,8 +96,22 @@ def _feed(model, ds, purpose, peeked=None):
             t_names[o] = "y" if n_out == 1 else f"y[{name!r}]"
             loss_names[o] = loss._core_name
     source = ds._core if peeked is None else peeked.resume_dataset()
+    source = _with_lookups(model, source, inputs, labels)
     return _core.data.Feed(source, inputs, as_column, labels, expected, targets, kinds, t_names,
                            loss_names)
+
+
+def _with_lookups(model, source, inputs, labels):
+    """The model's host-side lookups (a StringLookup / IntegerLookup on an input, see
+    layers/lookup.py) added to the pipeline as C++ maps: string and integer columns become
+    indices on the pipeline's worker threads, and the Feed hands those to the graph."""
+    for lookup, component, label in zip(getattr(model, "_input_lookups", None) or [], inputs,
+                                        labels):
+        if lookup is not None:
+            lookup._require_vocabulary()
+            source = _core.data.map_lookup(source, component, lookup._table, label,
+                                           _core.data.AUTOTUNE)
+    return source
 
 
 def _peek(ds):

@@ -8,13 +8,15 @@ NAMES = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "g
 
 
 def _named(name):
-    def activation(x):
+    def activation(x):  # the docstring is set below, per name
         raise TypeError(
             f"forgeflow.activations.{name} names a built-in kernel for layers "
             f"(activation=ff.activations.{name} or '{name}'); it is not called on arrays directly")
     activation.__name__ = name
     activation.__qualname__ = name
     activation.__module__ = __name__
+    activation.__doc__ = (f"The built-in ``{name}`` activation, for ``activation=ff.activations.{name}`` "
+                          f"or ``activation=\"{name}\"``; computed in the C++ core, not callable on arrays.")
     return activation
 
 

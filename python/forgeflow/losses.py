@@ -24,6 +24,7 @@ class Loss:
 
     @property
     def sparse(self):
+        """True for losses that take integer class indices as targets."""
         return self._core.sparse
 
     def __call__(self, y_true, y_pred):
@@ -38,6 +39,7 @@ class Loss:
         return float(self._core(y_true, y_pred))
 
     def get_config(self):
+        """The loss's constructor arguments as a dict (``from_config``'s input)."""
         return {"name": self.name, "from_logits": self.from_logits}
 
     @classmethod

@@ -20,6 +20,7 @@ class Metric:
         return _core.make_metric(self._kind, self.name, threshold)
 
     def get_config(self):
+        """The metric's constructor arguments as a dict (``from_config``'s input)."""
         return {"name": self.name}
 
     @classmethod
@@ -57,10 +58,14 @@ class SparseCategoricalAccuracy(Metric):
 
 
 class MeanSquaredError(Metric):
+    """Mean squared error between targets and outputs, averaged over the epoch (``"mse"``)."""
+
     _kind, _default_name = "mean_squared_error", "mean_squared_error"
 
 
 class MeanAbsoluteError(Metric):
+    """Mean absolute error between targets and outputs, averaged over the epoch (``"mae"``)."""
+
     _kind, _default_name = "mean_absolute_error", "mean_absolute_error"
 
 

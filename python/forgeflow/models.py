@@ -58,6 +58,38 @@ def _per_output(value, names, what):
     return [value] * len(names)
 
 
+# Losses whose targets are probabilities: a target outside [0, 1] is refused before training.
+_PROBABILITY_TARGET_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
+
+
+# Layers reading category indices: their inputs are not "unnormalised" data.
+_CATEGORICAL_LAYERS = ("StringLookup", "IntegerLookup", "CategoryEncoding")
+
+
+def _check_input_dtype(arr, dtype, label, name):
+    """Strict: the data's dtype must fit the ff.Input's (nothing converted to or from text,
+    no float truncated to an integer)."""
+    kind = arr.dtype.kind
+    if dtype == "string":
+        if kind not in "USO":
+            raise TypeError(f'{label}: input "{name}" has dtype string; received an array of dtype '
+                            f"{arr.dtype}. Nothing is converted to text silently: pass the "
+                            "column's strings, or declare the input with the data's dtype.")
+    elif dtype in ("int64", "int32"):
+        if kind not in "iu":
+            raise TypeError(f'{label}: input "{name}" has dtype {dtype}; received an array of dtype '
+                            f"{arr.dtype}. Floats are not truncated silently: use "
+                            ".astype('int64') if they are whole numbers.")
+    elif kind not in "biuf":
+        hint = ""
+        if kind in "USO":
+            hint = (f' For a categorical column, declare ff.Input(shape=..., name="{name}", '
+                    'dtype="string") and apply a StringLookup to it.')
+        raise TypeError(f'{label} must be numeric (float, int or bool): input "{name}" has dtype '
+                        f"{dtype}; received an array of dtype {arr.dtype}. Convert it explicitly; "
+                        f"forgeflow does not guess.{hint}")
+
+
 class Model:
     """A model over a graph of layers: ``ff.Model(inputs, outputs)``.
 
@@ -171,6 +203,37 @@ class Model:
             if all(t._history[0] is not l for l in layers):
                 layers.append(t._history[0])
         self._layers = layers
+        self._input_lookups = self._find_input_lookups(in_list, order)
+
+    @staticmethod
+    def _find_input_lookups(in_list, order):
+        """Per model input, the lookup layer (StringLookup / IntegerLookup) reading it, or None.
+        The lookup runs host-side at the model boundary (see layers/lookup.py), so the C++ graph
+        gets indices; a string input read by anything else, or an input read by a lookup and
+        by other layers too, is an error now, while the model is being defined."""
+        index = {id(t): i for i, t in enumerate(in_list)}
+        readers = [[] for _ in in_list]
+        for t in order:
+            for p in t._history[1]:
+                if id(p) in index:
+                    readers[index[id(p)]].append(t._history[0])
+        lookups = [None] * len(in_list)
+        for i, (t, layers) in enumerate(zip(in_list, readers)):
+            found = [l for l in layers if getattr(l, "_is_lookup", False)]
+            others = [l for l in layers if not getattr(l, "_is_lookup", False)]
+            if t.dtype == "string" and others:
+                raise TypeError(
+                    f'Input "{t.name}" has dtype string, but layer "{others[0].name}" '
+                    f"({type(others[0]).__name__}) reads it: the model computes on numbers. Apply "
+                    "a StringLookup to the input first (then e.g. CategoryEncoding).")
+            if found and (others or any(l is not found[0] for l in found)):
+                other = others[0] if others else next(l for l in found if l is not found[0])
+                raise ValueError(
+                    f'Input "{t.name}" is read by the lookup layer "{found[0].name}" and also by '
+                    f'layer "{other.name}": a lookup input must feed that lookup only (declare a '
+                    "second ff.Input for the same column if you need it twice).")
+            lookups[i] = found[0] if found else None
+        return lookups
 
     # ------------------------------------------------------------------ structure
     @property
@@ -216,21 +279,27 @@ class Model:
 
     @property
     def built(self):
+        """True once the model's shapes are known and its weights exist."""
         return self._core.built
 
     @property
     def input_shape(self):
+        """The input shape with the batch dimension as None, e.g. ``(None, 28, 28)``; a list of
+        shapes for a model with several inputs."""
         shapes = self._core.input_shapes
         return shapes[0] if len(shapes) == 1 else shapes
 
     @property
     def output_shape(self):
+        """The output shape with the batch dimension as None; a list for several outputs.
+        Raises ValueError while the model is not built."""
         if not self.built:
             raise ValueError(f'The model "{self.name}" is not built yet: no output shape')
         shapes = self._core.output_shapes
         return shapes[0] if len(shapes) == 1 else shapes
 
     def count_params(self):
+        """The number of weights, trainable and non-trainable (as the summary's "Total params")."""
         if not self.built:
             raise ValueError(f'You tried to call `count_params` on model "{self.name}", but the '
                              "model isn't built. Build it with model.build(input_shape) or call it "
@@ -263,10 +332,11 @@ class Model:
     def set_weights(self, weights):
         """Sets all weights from a list of NumPy arrays of exactly the current shapes."""
         self._require_built("set_weights")
-        self._core.set_weights([np.ascontiguousarray(w, dtype=np.float32) for w in weights])
+        self._core.set_weights([np.asarray(w, dtype=np.float32, order="C") for w in weights])
 
     @property
     def weights(self):
+        """All weights as NumPy arrays (a copy, as ``get_weights()``)."""
         return self.get_weights()
 
     def _require_built(self, what):
@@ -276,6 +346,7 @@ class Model:
 
     @property
     def output_names(self):
+        """The names of the output layers, in output order (keys of per-output losses)."""
         return list(self._output_names)
 
     # ------------------------------------------------------------------ compile
@@ -311,6 +382,10 @@ class Model:
             if l is None and m:
                 raise ValueError(f'output "{name}" has metrics but no loss')
         self.optimizer = optimizers_mod.get(optimizer)
+        # As Keras 3: float16 compute gets dynamic loss scaling unless the caller opts out.
+        if (auto_scale_loss and any(l.compute_dtype == "float16" for l in self._layers)
+                and not isinstance(self.optimizer, optimizers_mod.LossScaleOptimizer)):
+            self.optimizer = optimizers_mod.LossScaleOptimizer(self.optimizer)
         self._losses, self._loss_weights, self._metric_specs = losses, weights, per_output
         self.loss = losses[0] if len(losses) == 1 else loss
         self._metrics_resolved = False
@@ -326,9 +401,20 @@ class Model:
         return [_checks.tensor_activation(t) for t in self.outputs]
 
     def _inputs_scaled_in_model(self):
-        """Per input: is it read by a layer that rescales it (so raw 0-255 data is fine)?"""
-        return [any(p is t and type(n._history[0]).__name__ in _checks.SCALING_LAYERS
-                    for n in self._nodes for p in n._history[1]) for t in self.inputs]
+        """Per input: is it read by a layer that rescales it (so raw 0-255 data is fine), or by a
+        categorical layer (indices are not meant to be scaled)?"""
+        def scaled(tensor):
+            for n in self._nodes:
+                if not any(p is tensor for p in n._history[1]):
+                    continue
+                kind = type(n._history[0]).__name__
+                if kind in _checks.SCALING_LAYERS + _CATEGORICAL_LAYERS:
+                    return True
+                # Keras's usual order puts augmentation before Rescaling: look through it.
+                if kind in _checks.AUGMENTATION_LAYERS and scaled(n):
+                    return True
+            return False
+        return [scaled(t) for t in self.inputs]
 
     def _resolve_metrics(self):
         specs = []
@@ -341,6 +427,8 @@ class Model:
                 raise ValueError(f"Metric names must be unique; received {metric_names}")
             specs.append((name, None if loss is None else loss._core, self._loss_weights[o], metrics))
         self._core.compile(specs, self.optimizer._core)
+        self._core.loss_scale = (self.optimizer._scale if isinstance(
+            self.optimizer, optimizers_mod.LossScaleOptimizer) else None)
         self._metrics_resolved = True
 
     def _require_compiled(self, what):
@@ -349,6 +437,8 @@ class Model:
 
     @property
     def metrics_names(self):
+        """The names ``evaluate`` returns values for: ``"loss"`` first, then the metrics (known
+        once the model has seen data after ``compile``)."""
         if not self._metrics_resolved:
             return ["loss"]
         return list(self._core.metric_names)
@@ -380,12 +470,14 @@ class Model:
             raise ValueError(f"{what} is required")
         arrays, integer = [], []
         expected = self._expected_input_shapes()
-        for i, item in enumerate(self._split_struct(x, self._input_names_for_data(), "input")):
-            label = what if len(expected) == 1 else f"{what}[{self._input_names_for_data()[i]!r}]"
+        names = self._input_names_for_data()
+        dtypes = [getattr(t, "dtype", "float32") for t in getattr(self, "inputs", [])]
+        lookups = getattr(self, "_input_lookups", None) or []
+        for i, item in enumerate(self._split_struct(x, names, "input")):
+            label = what if len(expected) == 1 else f"{what}[{names[i]!r}]"
             arr = np.asarray(item)
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f"{label} must be numeric (float, int or bool); received an array of "
-                                f"dtype {arr.dtype}. Convert it explicitly; forgeflow does not guess.")
+            dtype = dtypes[i] if i < len(dtypes) else "float32"
+            _check_input_dtype(arr, dtype, label, names[i] if i < len(names) else "input")
             if arr.ndim == 0:
                 raise ValueError(f"{label} must have a batch dimension; received a scalar. Use "
                                  "[value] for one sample.")
@@ -393,6 +485,12 @@ class Model:
             target = expected[i] if expected else None
             if arr.ndim == 1 and target is not None and len(target) == 2 and target[1] == 1:
                 arr = arr.reshape(-1, 1)
+            lookup = lookups[i] if i < len(lookups) else None
+            if lookup is not None:  # host-side, in C++: the graph receives the indices
+                arr = lookup._lookup_array(arr, label)
+            elif dtype == "string":
+                raise TypeError(f'{label}: input "{names[i]}" has dtype string but no lookup layer '
+                                "reads it; the model computes on numbers")
             integer.append(arr.dtype.kind in "biu")
             arrays.append(np.ascontiguousarray(arr, dtype=np.float32))
         self._ensure_built(arrays)
@@ -481,7 +579,23 @@ class Model:
         self._core.check_targets(o, n_samples, arr.shape, "int64" if loss.sparse else "float32")
         if loss.sparse:
             self._check_label_range(arr, o, loss, what)
+        elif loss._core_name in _PROBABILITY_TARGET_LOSSES:
+            self._check_probability_targets(arr, loss, what)
         return arr
+
+    @staticmethod
+    def _check_probability_targets(targets, loss, what):
+        # Keras computes a meaningless loss for a target of 2 or -1 here and trains on it.
+        flat = targets.reshape(-1)
+        if not flat.size or (flat.min() >= 0 and flat.max() <= 1):
+            return
+        i = int(np.flatnonzero((flat < 0) | (flat > 1))[0])
+        sample = i // max(1, flat.size // len(targets))
+        raise ValueError(
+            f"Received a target value of {flat[i]:g} at sample index {sample} of {what}, which is "
+            f'outside [0, 1]: the loss "{loss._core_name}" takes probabilities (0/1 labels, or '
+            "soft labels in between). For class indices use a sparse loss; for other values a "
+            "regression loss such as mean_squared_error.")
 
     def _check_label_range(self, labels, o, loss, what):
         # Over the caller's whole array, before any step: the index reported is the one in their
@@ -772,6 +886,10 @@ class Sequential(Model):
         if isinstance(layer, (KerasTensor, InputLayer)):
             if self._layers or self._input_shape is not None:
                 raise ValueError("An Input can only be the first element of a Sequential model")
+            if getattr(layer, "dtype", "float32") != "float32":
+                raise ValueError(f'A Sequential model takes float32 inputs; Input "{layer.name}" '
+                                 f"has dtype {layer.dtype}. Use the functional API (ff.Model) "
+                                 "with a StringLookup / IntegerLookup on that input.")
             shape = layer.shape
             self._input_shape = (None,) + tuple(shape[1:])
             self._input_name = layer.name
@@ -832,7 +950,10 @@ class Sequential(Model):
         return [_checks.stack_activation(self._layers)]
 
     def _inputs_scaled_in_model(self):
-        return [bool(self._layers) and type(self._layers[0]).__name__ in _checks.SCALING_LAYERS]
+        # The first layer past any augmentation (Keras's usual order puts Rescaling after it).
+        kinds = [type(layer).__name__ for layer in self._layers]
+        first = next((k for k in kinds if k not in _checks.AUGMENTATION_LAYERS), None)
+        return [first in _checks.SCALING_LAYERS]
 
     def _summary_rows(self):
         rows = []

@@ -5,7 +5,8 @@ import numbers
 
 from . import _core, schedules
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "schedules"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LossScaleOptimizer", "get",
+           "schedules"]
 
 
 def _nonneg(name, value):
@@ -64,6 +65,8 @@ class Optimizer:
         return self._core.iterations
 
     def get_config(self):
+        """The optimizer's constructor arguments as a dict (a schedule serialised in place of
+        the learning rate); ``from_config``'s input."""
         lr = (schedules.serialize(self._schedule) if self._schedule is not None
               else self.learning_rate)
         return {"name": self.name, "learning_rate": lr,
@@ -162,3 +165,12 @@ def get(identifier):
                              + ", ".join(sorted(_BY_NAME)))
         return cls()
     raise TypeError(f"optimizer must be a name or a forgeflow.optimizers.Optimizer, received {identifier!r}")
+
+
+def __getattr__(name):
+    # Keras 3 exports LossScaleOptimizer here too; it lives with the rest of mixed precision
+    # (imported on first use: it subclasses Optimizer, defined above).
+    if name == "LossScaleOptimizer":
+        from .mixed_precision.loss_scale_optimizer import LossScaleOptimizer
+        return LossScaleOptimizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

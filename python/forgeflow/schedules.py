@@ -56,11 +56,13 @@ class LearningRateSchedule:
         return float(self._core(_step(step)))
 
     def get_config(self):
+        """The schedule's constructor arguments as a dict; subclasses must override it."""
         raise NotImplementedError(
             f"Learning rate schedule '{type(self).__name__}' must override `get_config()`.")
 
     @classmethod
     def from_config(cls, config):
+        """A schedule from ``get_config()``'s output."""
         return cls(**config)
 
     def __repr__(self):

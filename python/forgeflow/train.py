@@ -48,6 +48,7 @@ class CheckpointManager:
 
     @property
     def directory(self):
+        """The folder holding the checkpoints."""
         return self._directory
 
     def _numbered(self):

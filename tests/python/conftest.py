@@ -17,3 +17,12 @@ def _tracking_database(tmp_path, monkeypatch):
     settings = sys.modules.get("forgeflow.tracking.settings")
     if settings is not None:
         settings.set_database("default")
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy():
+    """Every test starts and ends under the float32 dtype policy (ff.mixed_precision)."""
+    yield
+    policy = sys.modules.get("forgeflow.mixed_precision.policy")
+    if policy is not None:
+        policy.set_global_policy(None)

@@ -95,6 +95,34 @@ def test_uint8_pixel_inputs_warn_at_first_fit():
         fresh.fit(x / 255.0, y, verbose=0)
 
 
+@pytest.mark.parametrize("functional", [False, True])
+def test_rescaling_after_augmentation_counts_as_scaling(functional):
+    # Keras's usual order: augmentation first, then Rescaling(1/255). Raw pixels are fine then,
+    # and still warn when the augmentation is followed by no scaling layer.
+    x = np.random.default_rng(1).integers(0, 256, size=(16, 8, 8, 1)).astype(np.uint8)
+    y = np.arange(16) % 2
+
+    def build(scale):
+        layers = [ff.layers.RandomFlip("horizontal", seed=1), ff.layers.RandomTranslation(0.1, 0.1)]
+        layers += [ff.layers.Rescaling(1 / 255)] if scale else []
+        layers += [ff.layers.Flatten(), ff.layers.Dense(2)]
+        if functional:
+            t = inputs = ff.Input((8, 8, 1))
+            for layer in layers:
+                t = layer(t)
+            model = ff.Model(inputs, t)
+        else:
+            model = ff.Sequential([ff.Input((8, 8, 1))] + layers)
+        model.compile("adam", ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", W)
+        build(scale=True).fit(x, y, verbose=0)
+    with pytest.warns(W, match=r"unnormalised.*255"):
+        build(scale=False).fit(x, y, verbose=0)
+
+
 def test_huge_adam_learning_rate():
     model = _model()
     with pytest.warns(W, match=r"learning_rate=10"):

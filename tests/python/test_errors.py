@@ -429,3 +429,22 @@ def test_metric_that_does_not_fit_the_loss_raises_before_training():
         model.fit(x, y, verbose=0)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("loss, y", [
+    ("binary_crossentropy", np.array([[0.0], [1.0], [2.0], [1.0]], np.float32)),
+    ("categorical_crossentropy", np.array([[0, 1], [1, 0], [0, 1], [-1, 2]], np.float32)),
+])
+def test_probability_targets_outside_0_1_are_refused(loss, y):
+    model = ff.Sequential([ff.Input((3,)), ff.layers.Dense(y.shape[1], activation="sigmoid")])
+    model.compile(optimizer="sgd", loss=loss)
+    before = model.get_weights()
+    bad_index = 2 if loss == "binary_crossentropy" else 3
+    with pytest.raises(ValueError, match=rf"target value of -?[12] at sample index {bad_index} of "
+                                         rf'y, which is outside \[0, 1\]: the loss "{loss}" takes '
+                                         "probabilities"):
+        model.fit(np.ones((4, 3), np.float32), y, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # nothing trained
+    soft = np.clip(y, 0.0, 1.0) * 0.9  # soft labels in [0, 1] are fine
+    model.fit(np.ones((4, 3), np.float32), soft, verbose=0)

@@ -118,9 +118,15 @@ KERAS_DOC_DATA = np.array([[0., 7., 4.], [2., 9., 6.], [0., 7., 4.], [2., 9., 6.
 
 def test_normalization_adapt_keras_example_and_invert():
     norm = L.Normalization(axis=-1)
+    assert norm.mean is None and norm.variance is None
     norm.adapt(KERAS_DOC_DATA)
     assert norm.is_adapted
+    np.testing.assert_allclose(norm.mean, [1., 8., 5.])  # Keras's layer.mean / layer.variance
+    np.testing.assert_allclose(norm.variance, [1., 1., 1.])
     model = ff.Sequential([ff.Input(shape=(3,)), norm])
+    norm.set_weights([np.array([0., 1., 2.], np.float32), np.ones(3, np.float32)])
+    np.testing.assert_allclose(norm.mean, [0., 1., 2.])  # the built layer's weights
+    norm.adapt(KERAS_DOC_DATA)
     np.testing.assert_allclose(model.predict(np.array([[0., 7., 4.]]), verbose=0), [[-1., -1., -1.]])
     mean, var = norm.get_weights()
     np.testing.assert_allclose(mean, [1., 8., 5.])

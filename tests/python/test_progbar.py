@@ -3,6 +3,7 @@
 import io
 import re
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -153,8 +154,16 @@ def test_tty_uses_ansi_dim_and_clear_eol(clock):
 
 
 def test_jupyter_detection_plain_carriage_return(clock, monkeypatch):
-    monkeypatch.setitem(sys.modules, "ipykernel", object())
-    out = io.StringIO()
+    class OutStream(io.StringIO):  # stands for ipykernel.iostream.OutStream
+        pass
+
+    fake_iostream = types.ModuleType("ipykernel.iostream")
+    fake_iostream.OutStream = OutStream
+    monkeypatch.setitem(sys.modules, "ipykernel.iostream", fake_iostream)
+    plain = io.StringIO()  # ipykernel imported, but not a kernel's stream: final line only
+    Progbar(2, file=plain).update(2)
+    assert "\r" not in plain.getvalue() and plain.getvalue().startswith("2/2 ")
+    out = OutStream()
     bar = Progbar(2, file=out)
     clock.t += 0.1
     bar.update(1)

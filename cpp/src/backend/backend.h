@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/dtype.h"
+
 #include "backend/window_geometry.h"
 
 namespace ff {
@@ -70,6 +72,9 @@ class Backend {
   virtual bool has_nonfinite(const float* x, int64_t n) = 0;
   virtual double sum_squares(const float* x, int64_t n) = 0;
   virtual void scale(float* x, int64_t n, float factor) = 0;
+  // dst[i] = src[i] rounded to the nearest value of `dtype` (BFloat16 or Float16: mixed
+  // precision's layer-boundary casts); dst may equal src.
+  virtual void round_to_precision(float* dst, const float* src, int64_t n, DType dtype) = 0;
   // y += x (summing gradients of values and layers used more than once).
   virtual void add(float* y, const float* x, int64_t n) = 0;
   // y *= x elementwise (Multiply merge).

@@ -1,4 +1,5 @@
-// DType: the element types the core knows. Compute is float32; labels arrive as int32/int64.
+// DType: the element types the core knows. Tensors hold float32 (labels int32/int64); BFloat16
+// and Float16 name a layer's compute dtype under mixed precision (core/half.h rounds to them).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -6,13 +7,15 @@
 
 namespace ff {
 
-enum class DType : uint8_t { Float32, Int32, Int64 };
+enum class DType : uint8_t { Float32, Int32, Int64, BFloat16, Float16 };
 
 inline size_t dtype_size(DType t) {
   switch (t) {
     case DType::Float32: return 4;
     case DType::Int32: return 4;
     case DType::Int64: return 8;
+    case DType::BFloat16: return 2;
+    case DType::Float16: return 2;
   }
   return 0;
 }
@@ -22,9 +25,14 @@ inline std::string dtype_name(DType t) {
     case DType::Float32: return "float32";
     case DType::Int32: return "int32";
     case DType::Int64: return "int64";
+    case DType::BFloat16: return "bfloat16";
+    case DType::Float16: return "float16";
   }
   return "?";
 }
+
+// True for the 16-bit floating types a mixed-precision layer computes in.
+inline bool is_half_precision(DType t) { return t == DType::BFloat16 || t == DType::Float16; }
 
 template <typename T> struct dtype_of;
 template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };

@@ -9,6 +9,7 @@ class ActivationLayer final : public Layer {
  public:
   ActivationLayer(std::string name, uint64_t seed, const std::string& activation);
   const ActivationSpec& activation() const { return activation_; }
+  bool float32_output() const override { return activation_.kind == Activation::Softmax; }
   void forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
                const StepContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,

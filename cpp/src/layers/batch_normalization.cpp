@@ -48,8 +48,9 @@ Shape BatchNormalization::compute_output_shape(const Shape& in) {
 
 std::vector<ParamSpec> BatchNormalization::param_specs() const {
   std::vector<ParamSpec> specs;
-  if (scale_) specs.push_back({"gamma", {channels_}, gamma_init_, true});
-  if (center_) specs.push_back({"beta", {channels_}, beta_init_, true});
+  // gamma and beta stay float32 under mixed precision (Keras normalises in float32).
+  if (scale_) specs.push_back({"gamma", {channels_}, gamma_init_, true, false});
+  if (center_) specs.push_back({"beta", {channels_}, beta_init_, true, false});
   specs.push_back({"moving_mean", {channels_}, moving_mean_init_, false});
   specs.push_back({"moving_variance", {channels_}, moving_variance_init_, false});
   return specs;

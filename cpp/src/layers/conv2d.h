@@ -15,6 +15,7 @@ class ConvolutionBase : public Layer {
  public:
   int64_t filters() const { return filters_; }
   const ActivationSpec& activation() const { return activation_; }
+  bool float32_output() const override { return activation_.kind == Activation::Softmax; }
   bool use_bias() const { return use_bias_; }
   Padding padding() const { return padding_; }
 

@@ -13,6 +13,7 @@ class Dense final : public Layer {
 
   int64_t units() const { return units_; }
   const ActivationSpec& activation() const { return activation_; }
+  bool float32_output() const override { return activation_.kind == Activation::Softmax; }
   bool use_bias() const { return use_bias_; }
 
   std::vector<ParamSpec> param_specs() const override;

@@ -51,6 +51,16 @@ void Layer::set_built(const std::vector<Shape>& inputs, const Shape& output) {
   built_ = true;
 }
 
+void Layer::set_compute_dtype(DType dtype) {
+  if (dtype != DType::Float32 && !is_half_precision(dtype))
+    throw ValueError("Layer \"" + name_ + "\": the compute dtype must be float32, bfloat16 or "
+                     "float16; received " + dtype_name(dtype));
+  if (built_ && dtype != compute_dtype_)
+    throw ValueError("Layer \"" + name_ + "\" is already built: its compute dtype (" +
+                     dtype_name(compute_dtype_) + ") cannot change to " + dtype_name(dtype));
+  compute_dtype_ = dtype;
+}
+
 void Layer::check_input(const Shape& actual) const {
   if (!shape_compatible(input_shape_, with_batch(actual, kNone)) || actual.empty())
     incompatible("shape=" + shape_str(input_shape_), actual);

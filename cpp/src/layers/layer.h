@@ -19,6 +19,9 @@ struct ParamSpec {
   Shape shape;              // fully known
   std::string initializer;  // Keras initializer name
   bool trainable = true;
+  // Under mixed precision, whether the layer computes with this weight rounded to its 16-bit
+  // compute dtype (Keras's autocast of variables). BatchNormalization keeps gamma/beta float32.
+  bool autocast = true;
 };
 
 // What one forward/backward call knows about where it runs (for dropout and error messages).
@@ -88,8 +91,25 @@ class Layer {
   virtual void bind(std::vector<Tensor> params, std::vector<Tensor> grads);
   std::vector<Tensor>& params() { return params_; }
   std::vector<Tensor>& grads() { return grads_; }
+  // The float32 weights themselves (get_weights/set_weights). The same as params() except under
+  // mixed precision, where params() are the model's 16-bit-rounded copies the layer computes
+  // with. A write through weights() must be followed by weights_written().
+  std::vector<Tensor>& weights() { return weights_.empty() ? params_ : weights_; }
+  void set_weight_views(std::vector<Tensor> weights) { weights_ = std::move(weights); }
+  void weights_written() { ++weights_version_; }
+  uint64_t weights_version() const { return weights_version_; }
 
   bool trainable = true;
+
+  // ---- mixed precision (ff.mixed_precision) ----
+  // The dtype the layer computes in: Float32, or BFloat16/Float16 under a mixed policy (its
+  // weights stay float32; the model rounds inputs, weights, outputs and gradients at the layer
+  // boundary). Set before the layer is built.
+  DType compute_dtype() const { return compute_dtype_; }
+  void set_compute_dtype(DType dtype);
+  // True when the output stays float32 under a 16-bit policy: a softmax output (probabilities
+  // feeding a loss) is computed and kept in float32, as the issue and Keras's guide require.
+  virtual bool float32_output() const { return false; }
 
  protected:
   // Validates the input shape and returns the output shape; raise through incompatible().
@@ -99,11 +119,14 @@ class Layer {
   void set_built(const std::vector<Shape>& inputs, const Shape& output);
 
   std::vector<Tensor> params_, grads_;
+  std::vector<Tensor> weights_;
+  uint64_t weights_version_ = 0;
 
  private:
   std::string name_, class_name_;
   uint64_t seed_;
   bool built_ = false;
+  DType compute_dtype_ = DType::Float32;
   Shape input_shape_, output_shape_;
   std::vector<Shape> input_shapes_;
 };

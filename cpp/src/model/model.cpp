@@ -107,8 +107,9 @@ void Model::finalize() {
     initialize(ref.value, ref.spec.initializer,
                mix_seed(layers_[ref.layer]->seed(), layer_params[ref.layer].size()));
   }
-  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->bind(layer_params[i], layer_grads[i]);
   param_refs_ = std::move(refs);
+  plan_precision(layer_params);
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->bind(layer_params[i], layer_grads[i]);
   if (old_count > 0)
     backend_->copy(params_.raw(), old_params.raw(), static_cast<size_t>(old_count) * sizeof(float));
   if (old_state_count > 0)
@@ -128,8 +129,70 @@ void Model::finalize() {
     value_needs_grad_[node.output] = needs;
   }
   invalidate_plans();
+  compute_params_stale_ = true;
   built_ = true;
   if (optimizer_) optimizer_->build(*backend_, params_.numel());
+}
+
+void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
+  mixed_ = false;
+  for (const auto& layer : layers_) mixed_ = mixed_ || is_half_precision(layer->compute_dtype());
+  value_dtype_.assign(value_shapes_.size(), DType::Float32);
+  input_cast_.assign(nodes_.size(), {});
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    const Node& node = nodes_[n];
+    const DType dtype = node.layer->compute_dtype();
+    const bool half = is_half_precision(dtype);
+    // Keras's autocast: a 16-bit layer reads its floating inputs in its compute dtype.
+    for (int v : node.inputs) input_cast_[n].push_back(half && value_dtype_[v] != dtype);
+    value_dtype_[node.output] = half && !node.layer->float32_output() ? dtype : DType::Float32;
+  }
+  cast_segments_.clear();
+  compute_params_ = Tensor();
+  synced_weight_versions_.assign(layers_.size(), 0);
+  for (size_t i = 0; i < layers_.size(); ++i)
+    layers_[i]->set_weight_views(mixed_ ? layer_params[i] : std::vector<Tensor>{});
+  if (!mixed_) return;
+  // 16-bit layers compute with rounded copies of their trainable weights (same offsets in a
+  // second buffer); the optimizer updates the float32 originals.
+  compute_params_ = Tensor::zeros(*backend_, {params_.numel()});
+  std::vector<size_t> next(layers_.size(), 0);
+  for (const auto& ref : param_refs_) {
+    const size_t k = next[ref.layer]++;
+    const DType dtype = layers_[ref.layer]->compute_dtype();
+    if (!ref.spec.trainable || !ref.spec.autocast || !is_half_precision(dtype)) continue;
+    const int64_t offset =
+        (static_cast<const char*>(ref.value.raw()) - static_cast<const char*>(params_.raw())) /
+        static_cast<int64_t>(sizeof(float));
+    layer_params[ref.layer][k] = compute_params_.view(offset, ref.spec.shape);
+    cast_segments_.push_back({offset, ref.value.numel(), dtype});
+  }
+}
+
+void Model::sync_compute_params() {
+  if (!mixed_) return;
+  bool stale = compute_params_stale_;
+  for (size_t l = 0; l < layers_.size() && !stale; ++l)
+    stale = layers_[l]->weights_version() != synced_weight_versions_[l];
+  if (!stale) return;
+  const float* src = params_.data<float>();
+  float* dst = compute_params_.data<float>();
+  for (const auto& seg : cast_segments_)
+    backend_->round_to_precision(dst + seg.offset, src + seg.offset, seg.size, seg.dtype);
+  for (size_t l = 0; l < layers_.size(); ++l)
+    synced_weight_versions_[l] = layers_[l]->weights_version();
+  compute_params_stale_ = false;
+}
+
+void Model::round_value(Tensor& t, DType dtype) {
+  if (is_half_precision(dtype))
+    backend_->round_to_precision(t.data<float>(), t.data<float>(), t.numel(), dtype);
+}
+
+void Model::apply_update(const std::vector<Segment>& active) {
+  if (loss_scale_ && !loss_scale_->unscale(*backend_, grads_, active)) return;
+  optimizer_->apply(*backend_, params_, grads_, active);
+  compute_params_stale_ = true;
 }
 
 void Model::clear_graph() {
@@ -264,6 +327,7 @@ void Model::get_parameter(size_t i, float* host_out) const {
 void Model::set_parameter(size_t i, const float* host_in) {
   Tensor& t = param_refs_.at(i).value;
   backend_->copy_from_host(t.raw(), host_in, t.nbytes());
+  compute_params_stale_ = true;
 }
 
 std::vector<int64_t> Model::shuffled_order(int64_t n, uint64_t seed, int64_t epoch) {
@@ -295,10 +359,16 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     Shape out = with_batch(value_shapes_[node.output], capacity);
-    p.values[node.output] = value_aliases(n, training)
-                                ? p.values[node.inputs[0]].reshape(out)
-                                : Tensor::empty(*backend_, out);
-    for (int v : node.inputs) p.node_inputs[n].push_back(p.values[v]);
+    // An input cast to the layer's 16-bit dtype is read from a buffer of its own (the value
+    // itself stays as its producer made it for other readers).
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const int v = node.inputs[i];
+      p.node_inputs[n].push_back(
+          input_cast_.at(n)[i] ? Tensor::empty(*backend_, with_batch(value_shapes_[v], capacity))
+                               : p.values[v]);
+    }
+    p.values[node.output] = value_aliases(n, training) ? p.node_inputs[n][0].reshape(out)
+                                                       : Tensor::empty(*backend_, out);
     for (const Shape& s : node.layer->scratch_shapes(capacity))
       p.scratch[n].push_back(Tensor::empty(*backend_, s));
   }

@@ -19,6 +19,7 @@
 #include "layers/layer.h"
 #include "losses/loss.h"
 #include "metrics/metric.h"
+#include "optimizers/loss_scale.h"
 #include "optimizers/optimizer.h"
 
 namespace ff {
@@ -110,6 +111,15 @@ class Model {
   void compile(std::vector<OutputSpec> outputs, std::shared_ptr<Optimizer> optimizer);
   bool compiled() const { return static_cast<bool>(optimizer_); }
   Optimizer* optimizer() const { return optimizer_.get(); }
+  // Dynamic loss scaling (ff.mixed_precision.LossScaleOptimizer); null: none. Training steps
+  // then scale the loss gradient and skip the update when a gradient overflows.
+  void set_loss_scale(std::shared_ptr<DynamicLossScale> scale) { loss_scale_ = std::move(scale); }
+  const std::shared_ptr<DynamicLossScale>& loss_scale() const { return loss_scale_; }
+  // The compute dtype of every value (a model input is float32; a layer's output is its
+  // compute dtype, or float32 for a softmax output). Valid once built.
+  DType value_dtype(int value) const { return value_dtype_.at(value); }
+  // Weights were written from outside (set_weights): 16-bit compute copies are refreshed.
+  void weights_written() { compute_params_stale_ = true; }
   const std::vector<OutputSpec>& output_specs() const { return specs_; }
   std::vector<std::string> metric_names() const;
 
@@ -203,6 +213,16 @@ class Model {
   void invalidate_plans();
   // The segments of trainable variables whose layer is not frozen (layer.trainable = false).
   std::vector<Segment> active_segments() const;
+  // The update after a backward pass: through the loss scale when there is one (which may skip
+  // it), then the optimizer.
+  void apply_update(const std::vector<Segment>& active);
+  // Mixed precision: decides the dtype of every value, which node inputs are cast, and binds
+  // 16-bit layers to rounded copies of their weights (called by finalize).
+  void plan_precision(std::vector<std::vector<Tensor>>& layer_params);
+  // Refreshes the rounded weight copies when the float32 weights changed since.
+  void sync_compute_params();
+  // Rounds t in place to `dtype` when that is a 16-bit type.
+  void round_value(Tensor& t, DType dtype);
 
   Backend* backend_;
   int num_inputs_ = 0;
@@ -220,6 +240,20 @@ class Model {
 
   std::vector<OutputSpec> specs_;
   std::shared_ptr<Optimizer> optimizer_;
+  std::shared_ptr<DynamicLossScale> loss_scale_;
+
+  // ---- mixed precision ----
+  bool mixed_ = false;                        // some layer computes in 16 bits
+  std::vector<DType> value_dtype_;            // per value
+  std::vector<std::vector<bool>> input_cast_; // per node input: rounded to the layer's dtype first
+  Tensor compute_params_;                     // rounded copies of 16-bit layers' weights
+  struct CastSegment {
+    int64_t offset, size;
+    DType dtype;
+  };
+  std::vector<CastSegment> cast_segments_;
+  bool compute_params_stale_ = true;
+  std::vector<uint64_t> synced_weight_versions_;  // per layer, at the last sync
 
   Plan train_plan_, infer_plan_;
   Plan train_view_, infer_view_;  // cached views for the last batch size

@@ -125,21 +125,36 @@ void Model::numerics_error(const std::string& what, const std::string& pass, con
 
 void Model::forward(Plan& p, const StepContext& ctx) {
   const bool check = CheckNumerics::enabled();
+  sync_compute_params();
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     Layer& layer = *node.layer;
     if (node.inputs.size() == 1) layer.check_input(p.node_inputs[n][0].shape());
+    if (mixed_)
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (input_cast_[n][i]) {
+          const Tensor& src = p.values[node.inputs[i]];
+          backend_->round_to_precision(p.node_inputs[n][i].data<float>(), src.data<float>(),
+                                       src.numel(), layer.compute_dtype());
+        }
     if (value_aliases(n, ctx.training)) continue;
     Tensor& out = p.values[node.output];
     layer.forward_multi(p.node_inputs[n], out, p.scratch[n], ctx);
-    if (check && backend_->has_nonfinite(out.data<float>(), out.numel()))
-      numerics_error("layer \"" + layer.name() + "\" (" + layer.class_name() + ")", "forward", out,
-                     ctx);
+    round_value(out, value_dtype_[node.output]);
+    if (check && backend_->has_nonfinite(out.data<float>(), out.numel())) {
+      std::string who = "layer \"" + layer.name() + "\" (" + layer.class_name() + ")";
+      if (is_half_precision(layer.compute_dtype()))
+        who += ", computing in " + dtype_name(layer.compute_dtype()) + " (largest finite value " +
+               (layer.compute_dtype() == DType::Float16 ? std::string("65504") : "3.4e38") + ")";
+      numerics_error(who, "forward", out, ctx);
+    }
   }
 }
 
 void Model::backward(Plan& p, const StepContext& ctx) {
-  const bool check = CheckNumerics::enabled();
+  // Under dynamic loss scaling, a non-finite gradient is an overflow the loss scale handles (the
+  // step is skipped and the scale halved); only at the scale's floor of 1 is it an error.
+  const bool check = CheckNumerics::enabled() && (!loss_scale_ || loss_scale_->scale() <= 1.0f);
   std::vector<bool> written(value_shapes_.size(), false);
   std::vector<bool> layer_written(layers_.size(), false);
   for (size_t o = 0; o < outputs_.size(); ++o)
@@ -192,7 +207,19 @@ void Model::backward(Plan& p, const StepContext& ctx) {
       real_grads = layer.grads();
       layer.bind(layer.params(), p.spare_param_grads[l]);
     }
+    const DType dtype = layer.compute_dtype();
+    const bool half = is_half_precision(dtype);
+    // A 16-bit layer's gradients are 16-bit too: the incoming one, its input gradients and its
+    // weights' gradients (before they are summed into float32 ones).
+    if (half) round_value(p.grads[out], value_dtype_[out]);
     layer.backward_multi(p.node_inputs[n], p.values[out], p.grads[out], dxs, p.scratch[n], ctx);
+    if (half) {
+      for (Tensor* dx : dxs)
+        if (dx) round_value(*dx, dtype);
+      const auto specs = layer.param_specs();
+      for (size_t g = 0; g < specs.size(); ++g)
+        if (specs[g].autocast && layer.grads()[g].defined()) round_value(layer.grads()[g], dtype);
+    }
     if (shared_again) {
       layer.bind(layer.params(), real_grads);
       for (size_t g = 0; g < real_grads.size(); ++g)
@@ -241,8 +268,11 @@ void Model::loss_and_metrics(Plan& p, int64_t count, bool training, double* acc,
     const int64_t positions = pred.numel() / (count * pred.shape().back());
     Tensor* grad = training && value_needs_grad_[value] ? &p.grads[value] : nullptr;
     double step_loss = 0.0;
-    const int64_t bad = spec.loss->compute(*backend_, pred, target, &step_loss, grad,
-                                           spec.loss_weight / static_cast<float>(count * positions));
+    // Under loss scaling the gradient carries the scale (the reported loss does not).
+    const float loss_scale = training && loss_scale_ ? loss_scale_->scale() : 1.0f;
+    const int64_t bad = spec.loss->compute(
+        *backend_, pred, target, &step_loss, grad,
+        loss_scale * spec.loss_weight / static_cast<float>(count * positions));
     if (bad >= 0) {
       int64_t label = 0;
       backend_->copy_to_host(&label, target.data<int64_t>() + bad, sizeof(int64_t));
@@ -310,7 +340,7 @@ Logs Model::train_epoch(const std::vector<HostArray>& xs, const std::vector<Host
     forward(p, ctx);
     loss_and_metrics(p, count, true, acc.data(), idx, 0, ctx);
     backward(p, ctx);
-    optimizer_->apply(*backend_, params_, grads_, active);
+    apply_update(active);
     ++train_steps_;
     samples += static_cast<double>(count);
     if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) break;
@@ -441,7 +471,7 @@ Logs Model::run_batches(BatchSource& batches, bool training, int64_t epoch, int6
     loss_and_metrics(p, count, training, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
     if (training) {
       backward(p, ctx);
-      optimizer_->apply(*backend_, params_, grads_, active);
+      apply_update(active);
       ++train_steps_;
     }
     samples += static_cast<double>(count);

@@ -20,7 +20,10 @@ _BACKUP_NAME = "backup.ff"
 
 
 class BackupAndRestore(Callback):
-    """Args:
+    """Backs up the training state to ``<backup_dir>/backup.ff``; a fit that was interrupted
+    resumes, when the script runs again, at the epoch and step of its last backup.
+
+    Args:
         backup_dir: folder for the backup file (created if missing); use one per training job.
         save_freq: "epoch" (after every epoch) or an integer N: after every N batches.
         delete_checkpoint: delete the backup when the fit completes (Keras's default), so the
@@ -52,6 +55,7 @@ class BackupAndRestore(Callback):
 
     @property
     def backup_path(self):
+        """The path of the backup file inside ``backup_dir``."""
         return self._path
 
     def on_train_begin(self, logs=None):
@@ -74,7 +78,9 @@ class BackupAndRestore(Callback):
         if step and steps_in_epoch and step >= steps_in_epoch:
             epoch, step = epoch + 1, 0  # the epoch is complete
         position = {"epoch": epoch, "step": step, "shuffle_seed": state.get("shuffle_seed")}
-        model_io.save_model(self.model, self._path, overwrite=True, training_position=position)
+        # Not a run artifact: the backup is overwritten as the fit goes on and deleted at its end.
+        model_io.save_model(self.model, self._path, overwrite=True, training_position=position,
+                            track=False)
 
     def _on_train_batch_end(self, batch, logs=None):
         Callback.on_train_batch_end(self, batch, logs)

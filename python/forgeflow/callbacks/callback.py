@@ -26,13 +26,16 @@ class Callback:
         self._model = None
 
     def set_params(self, params):
+        """Called by ``fit``/``evaluate``/``predict`` with ``verbose``, ``epochs`` and ``steps``."""
         self.params = params
 
     def set_model(self, model):
+        """Called with the model before training starts."""
         self._model = model
 
     @property
     def model(self):
+        """The model this callback is attached to (None until ``set_model``)."""
         return self._model
 
     @model.setter
@@ -47,46 +50,50 @@ class Callback:
         """Alias kept for Keras 2 code; called by ``on_train_batch_end``."""
 
     def on_epoch_begin(self, epoch, logs=None):
-        pass
+        """Called at the start of epoch ``epoch`` (0-based) during ``fit``."""
 
     def on_epoch_end(self, epoch, logs=None):
-        pass
+        """Called at the end of an epoch; ``logs`` holds the epoch averages (``loss``, metrics, ``val_*``). Setting ``model.stop_training = True`` ends ``fit`` after this epoch."""
 
     def on_train_batch_begin(self, batch, logs=None):
+        """Called before each training batch; only when a callback overrides it (a Python call
+        per step costs time)."""
         self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        """Called after each training batch with the running averages in ``logs``; only when a
+        callback overrides it."""
         self.on_batch_end(batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        pass
+        """Called before each ``evaluate`` batch (and validation batch); only when overridden."""
 
     def on_test_batch_end(self, batch, logs=None):
-        pass
+        """Called after each ``evaluate`` batch with the running averages in ``logs``; only when overridden."""
 
     def on_predict_batch_begin(self, batch, logs=None):
-        pass
+        """Called before each ``predict`` batch; only when overridden."""
 
     def on_predict_batch_end(self, batch, logs=None):
-        pass
+        """Called after each ``predict`` batch; only when overridden."""
 
     def on_train_begin(self, logs=None):
-        pass
+        """Called once when ``fit`` starts."""
 
     def on_train_end(self, logs=None):
-        pass
+        """Called once when ``fit`` ends (also after an early stop)."""
 
     def on_test_begin(self, logs=None):
-        pass
+        """Called when ``evaluate`` (or a validation pass) starts."""
 
     def on_test_end(self, logs=None):
-        pass
+        """Called when ``evaluate`` (or a validation pass) ends, with its results in ``logs``."""
 
     def on_predict_begin(self, logs=None):
-        pass
+        """Called when ``predict`` starts."""
 
     def on_predict_end(self, logs=None):
-        pass
+        """Called when ``predict`` ends."""
 
 
 TRAIN_BATCH_HOOKS = (

@@ -60,6 +60,7 @@ class CallbackList(Callback):
             self.callbacks.append(self._progbar)
 
     def append(self, callback):
+        """Adds ``callback`` at the end of the list."""
         self.callbacks.append(callback)
 
     def __iter__(self):
@@ -110,10 +111,12 @@ class CallbackList(Callback):
 
     @property
     def needs_test_batch_hooks(self):
+        """Some non-throttled callback overrides ``on_test_batch_begin/end``."""
         return self._needs(TEST_BATCH_HOOKS)
 
     @property
     def needs_predict_batch_hooks(self):
+        """Some non-throttled callback overrides ``on_predict_batch_begin/end``."""
         return self._needs(PREDICT_BATCH_HOOKS)
 
     @property

@@ -57,6 +57,7 @@ class EarlyStopping(Callback):
         return -float("inf") if self._maximize else float("inf")
 
     def monitor_op(self, a, b):
+        """True when ``a`` is better than ``b`` in the monitored direction (``mode``)."""
         return a > b if self._maximize else a < b
 
     def _is_improvement(self, monitor_value, reference_value):
@@ -108,4 +109,6 @@ class EarlyStopping(Callback):
             self.model.set_weights(self.best_weights)
 
     def get_monitor_value(self, logs):
+        """The monitored quantity from an epoch's ``logs``; warns, naming the available keys,
+        when it is missing."""
         return monitor_value("Early stopping", self.monitor, logs)

@@ -23,6 +23,14 @@ class History(Callback):
             except AttributeError:
                 pass
 
+    def __repr__(self):
+        # What a notebook shows for ``history = model.fit(...); history``: the epoch count and
+        # the last epoch's values, instead of an object address.
+        from ..utils.progbar import format_metric_value, sort_metric_names
+        last = " ".join(f"{k}={format_metric_value(self.history[k][-1])}"
+                        for k in sort_metric_names(self.history) if self.history[k])
+        return f"<History epochs={len(self.epoch)}" + (f" {last}>" if last else ">")
+
     def on_train_begin(self, logs=None):
         self.epoch = []
 

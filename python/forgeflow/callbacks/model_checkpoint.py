@@ -58,6 +58,7 @@ class ModelCheckpoint(Callback):
         return -float("inf") if self._maximize else float("inf")
 
     def monitor_op(self, current, best):
+        """True when ``current`` is better than ``best`` in the monitored direction (``mode``)."""
         return current > best if self._maximize else current < best
 
     def on_train_begin(self, logs=None):

@@ -54,6 +54,7 @@ class ReduceLROnPlateau(Callback):
         self.wait = 0
 
     def monitor_op(self, a, b):
+        """True when ``a`` improves on ``b`` by more than ``min_delta`` (direction from ``mode``)."""
         if self._maximize:
             return a > b + self.min_delta
         return a < b - self.min_delta
@@ -63,6 +64,7 @@ class ReduceLROnPlateau(Callback):
         learning_rate_of("ReduceLROnPlateau", self.model)  # fails early on a schedule
 
     def in_cooldown(self):
+        """True during the ``cooldown`` epochs after a reduction."""
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch, logs=None):

@@ -137,6 +137,7 @@ class CsvSchema:
     # -- layout
     @property
     def feature_names(self):
+        """The feature columns' names, in file order."""
         return [c["name"] for c in self.columns]
 
     def _slots(self, c):
@@ -166,12 +167,14 @@ class CsvSchema:
 
     # -- serialisation
     def to_config(self):
+        """The schema as a JSON-serialisable dict (saved with a model that was fit on it)."""
         return {"columns": [dict(c) for c in self.columns], "label": self.label,
                 "label_dtype": self.label_dtype, "label_vocabulary": self.label_vocabulary,
                 "categorical_encoding": self.categorical_encoding, "ignored": list(self.ignored)}
 
     @classmethod
     def from_config(cls, config):
+        """A schema from ``to_config()``'s output."""
         return cls(**config)
 
     def __eq__(self, other):

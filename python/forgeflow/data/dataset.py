@@ -201,17 +201,22 @@ class Dataset:
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None,
               name=None):
+        """Stacks ``batch_size`` consecutive elements into one (the last batch may be smaller
+        unless ``drop_remainder=True``)."""
         batch_size = _count(batch_size, "batch_size", minimum=1)
         return self._derive(_core.data.batch(self._core, batch_size, bool(drop_remainder)))
 
     def repeat(self, count=None, name=None):
+        """Repeats the dataset ``count`` times (None or -1: forever)."""
         count = -1 if count is None else _count(count, "count", minimum=-1)
         return self._derive(_core.data.repeat(self._core, count))
 
     def take(self, count, name=None):
+        """The first ``count`` elements (-1: all)."""
         return self._derive(_core.data.take(self._core, _count(count, "count", minimum=-1)))
 
     def skip(self, count, name=None):
+        """All but the first ``count`` elements (-1: none)."""
         return self._derive(_core.data.skip(self._core, _count(count, "count", minimum=-1)))
 
     def prefetch(self, buffer_size, name=None):

@@ -10,6 +10,8 @@ from .merging import Add, Average, Concatenate, Multiply
 from .convolutional import Conv1D, Conv2D
 from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
                       ZeroPadding2D)
+from .lookup import IntegerLookup, StringLookup
+from .category_encoding import CategoryEncoding
 
 __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Flatten",
            "Reshape", "Dropout", "Add", "Average", "Concatenate", "Multiply",
@@ -17,3 +19,9 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "GlobalMaxPooling2D", "ZeroPadding2D",
            "BatchNormalization", "Normalization", "Rescaling", "RandomFlip", "RandomTranslation",
            "RandomZoom", "RandomRotation"]
+__all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "concatenate"]
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Keras's functional form of Concatenate: ``Concatenate(axis=axis, **kwargs)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _core
 from .._naming import snake_case, unique_name
+from ..mixed_precision.policy import policy_for
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape", "Dropout"]
 
@@ -35,10 +36,8 @@ class Layer:
                 f"{type(self).__name__}() got unexpected keyword argument(s): "
                 + ", ".join(sorted(kwargs))
             )
-        if dtype not in (None, "float32", np.float32):
-            raise ValueError(
-                f"{type(self).__name__}: only dtype='float32' is supported for now, received {dtype!r}"
-            )
+        # The dtype policy: dtype=None takes the global one (ff.mixed_precision) in force now.
+        self._dtype_policy = policy_for(dtype)
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"Layer name must be a non-empty string, received {name!r}")
         self.name = name or unique_name(snake_case(type(self).__name__))
@@ -59,6 +58,27 @@ class Layer:
         self.__dict__["_core_layer"] = core
         if core is not None:
             core.trainable = self._trainable
+            core.compute_dtype = self._dtype_policy.compute_dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``ff.mixed_precision.Policy``."""
+        return self._dtype_policy
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in (``float16``/``bfloat16`` under a mixed policy)."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights: always ``float32``."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights, as Keras 3's ``layer.dtype``: ``float32``."""
+        return self._dtype_policy.variable_dtype
 
     @property
     def trainable(self):
@@ -81,17 +101,21 @@ class Layer:
 
     @property
     def built(self):
+        """True once ``build`` has fixed the layer's input shape and created its weights."""
         return self._core.built
 
     @property
     def input_shape(self):
+        """The input shape the layer was built for (batch dimension None), or None if unbuilt."""
         return self._core.input_shape if self._core.built else None
 
     @property
     def output_shape(self):
+        """The layer's output shape (batch dimension None), or None while unbuilt."""
         return self._core.output_shape if self._core.built else None
 
     def count_params(self):
+        """The number of weights of the built layer (trainable and non-trainable)."""
         if not self.built:
             raise ValueError(
                 f'You tried to call `count_params` on layer "{self.name}", but the layer isn\'t '
@@ -100,6 +124,8 @@ class Layer:
         return self._core.param_count
 
     def build(self, input_shape):
+        """Creates the weights for ``input_shape`` (a tuple with the batch dimension, which may be
+        None); raises ValueError naming the layer when the shape does not fit it."""
         self._core.build(tuple(input_shape))
 
     def __call__(self, inputs, training=None):
@@ -139,14 +165,17 @@ class Layer:
     def set_weights(self, weights):
         """Sets the weights from NumPy arrays of exactly the current shapes (nothing is cast
         from another shape; a failed call changes nothing)."""
-        self._core.set_weights([np.ascontiguousarray(w, dtype=np.float32) for w in weights])
+        self._core.set_weights([np.asarray(w, dtype=np.float32, order="C") for w in weights])
 
     @property
     def weights(self):
+        """The layer's weights as NumPy arrays (a copy, as ``get_weights()``)."""
         return self.get_weights()
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """The layer's constructor arguments as a JSON-serialisable dict (``from_config``'s
+        input; the weights are not part of it)."""
+        return {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy.name}
 
     @classmethod
     def from_config(cls, config):
@@ -282,10 +311,12 @@ class KerasTensor:
     it comes from: ``history`` is (layer, parent tensors, node index) for a layer's output, None
     for a model input made by ``ff.Input``."""
 
-    def __init__(self, shape, name, history=None, input_layer=None):
+    def __init__(self, shape, name, history=None, input_layer=None, dtype="float32"):
         self.shape = tuple(shape)
         self.name = name
-        self.dtype = "float32"
+        # "float32", or for a model input "string"/"int64"/"int32" (columns that a lookup layer
+        # turns into indices at the model boundary; see layers/lookup.py).
+        self.dtype = dtype
         self._history = history
         self._input_layer = input_layer
 
@@ -300,7 +331,7 @@ class KerasTensor:
         return f"{self.producer_name}[{node}][0]"
 
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype=float32, name={self.name}>"
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
 
 class InputLayer:
@@ -311,22 +342,47 @@ class InputLayer:
             shape = input_shape
         if shape is None:
             raise ValueError("InputLayer needs a `shape`, e.g. InputLayer(shape=(28, 28))")
-        if dtype not in (None, "float32", np.float32):
-            raise ValueError(f"Input: only dtype='float32' is supported for now, received {dtype!r}")
+        self.dtype = _input_dtype(dtype)
         if isinstance(shape, numbers.Integral):
             shape = (shape,)
         self.shape = (batch_size,) + _check_shape_tuple(shape, "Input shape")
         self.name = name or unique_name("input_layer")
-        self.output = KerasTensor(self.shape, self.name, input_layer=self)
+        self.output = KerasTensor(self.shape, self.name, input_layer=self, dtype=self.dtype)
 
     def get_config(self):
-        return {"batch_shape": list(self.shape), "name": self.name}
+        """``{"batch_shape": [None, ...], "dtype": ..., "name": ...}``, as Keras 3 writes it."""
+        return {"batch_shape": list(self.shape), "dtype": self.dtype, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
+        """An InputLayer from ``get_config()``'s output."""
         config = dict(config)
         batch_shape = list(config.pop("batch_shape"))
         return cls(shape=tuple(batch_shape[1:]), batch_size=batch_shape[0], **config)
+
+
+# Input dtypes: float32 (the default) feeds any layer; "string", "int64" and "int32" columns are
+# for lookup layers (StringLookup / IntegerLookup), which the model applies host-side.
+_INPUT_DTYPES = {"float32": "float32", "string": "string", "str": "string", "object": "string",
+                 "int64": "int64", "int32": "int32"}
+
+
+def _input_dtype(dtype):
+    if dtype is None:
+        return "float32"
+    key = dtype
+    if not isinstance(dtype, str):
+        try:
+            key = np.dtype(dtype).name
+        except TypeError:
+            key = getattr(dtype, "name", repr(dtype))
+        if key.startswith("str"):
+            key = "string"
+    if key not in _INPUT_DTYPES:
+        raise ValueError(f"Input: dtype must be 'float32', 'string', 'int64' or 'int32', received "
+                         f"{dtype!r}. (Other float types are converted to float32 when data is "
+                         "fed; use float32 here.)")
+    return _INPUT_DTYPES[key]
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None):

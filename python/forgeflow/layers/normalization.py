@@ -135,8 +135,28 @@ class Normalization(Layer):
             self._set_statistics(m, v)
 
     def _set_statistics(self, mean, variance):
-        self._core.set_statistics(np.ascontiguousarray(np.ravel(mean), dtype=np.float32),
-                                  np.ascontiguousarray(np.ravel(variance), dtype=np.float32))
+        mean = np.ascontiguousarray(np.ravel(mean), dtype=np.float32)
+        variance = np.ascontiguousarray(np.ravel(variance), dtype=np.float32)
+        self._core.set_statistics(mean, variance)
+        self._statistics = (mean, variance)
+
+    def _statistic(self, i):
+        if self.built and self.is_adapted:
+            return self.get_weights()[i]  # the weights themselves (a model's set_weights too)
+        stats = self.__dict__.get("_statistics")
+        return None if stats is None else stats[i].copy()
+
+    @property
+    def mean(self):
+        """The mean the layer subtracts, as Keras's ``layer.mean``: one value per feature (a
+        scalar for ``axis=None`` once built), or None before ``adapt``."""
+        return self._statistic(0)
+
+    @property
+    def variance(self):
+        """The variance the layer divides by (its square root), as Keras's ``layer.variance``;
+        None before ``adapt``."""
+        return self._statistic(1)
 
     @property
     def is_adapted(self):

@@ -104,9 +104,11 @@ def _make_layer(spec, where, custom_objects, seeds):
 
 
 # ---------------------------------------------------------------------------------- get_config
-def _input_layer_spec(batch_shape, name):
-    return {"class_name": "InputLayer",
-            "config": {"batch_shape": [None] + list(batch_shape[1:]), "name": name}}
+def _input_layer_spec(batch_shape, name, dtype="float32"):
+    config = {"batch_shape": [None] + list(batch_shape[1:]), "name": name}
+    if dtype != "float32":  # a string/int column for a lookup layer (layers/lookup.py)
+        config["dtype"] = dtype
+    return {"class_name": "InputLayer", "config": config}
 
 
 def sequential_config(model):
@@ -141,7 +143,7 @@ def functional_config(model):
         inbound.setdefault(id(layer), []).append([ref(p) for p in parents])
     layers = []
     for t in model.inputs:
-        spec = _input_layer_spec(t.shape, getattr(t._input_layer, "name", t.name))
+        spec = _input_layer_spec(t.shape, getattr(t._input_layer, "name", t.name), t.dtype)
         layers.append({**spec, "name": spec["config"]["name"], "inbound_nodes": []})
     for layer in model._layers:
         layers.append({**serialize(layer), "name": layer.name,
@@ -285,7 +287,12 @@ def _functional_from_config(config, custom_objects, seeds, verify):
             shape = _check_batch_shape(cfg.get("batch_shape"), at)
             if nodes:
                 raise ConfigError(f"{at}: an InputLayer has no inbound nodes")
-            tensors[(lname, 0)] = Input(shape=tuple(shape[1:]), batch_size=shape[0], name=lname)
+            dtype = cfg.get("dtype")
+            if dtype is not None and dtype not in ("float32", "string", "int64", "int32"):
+                raise ConfigError(f"{at}: input dtype {dtype!r} is not one of float32, string, "
+                                  "int64, int32")
+            tensors[(lname, 0)] = Input(shape=tuple(shape[1:]), batch_size=shape[0], name=lname,
+                                        dtype=dtype)
             node_count[lname] = 1
             continue
         layer = _make_layer(entry, at, custom_objects, seeds)
@@ -472,6 +479,10 @@ def _optimizer_state(model):
     opt = model.optimizer._core
     tensors = [("iterations", np.array(opt.iterations, dtype=np.int64))]
     tensors += [(f"slot/{n}", a) for n, a in zip(opt.slot_names, opt.get_slots())]
+    scale = getattr(model.optimizer, "_scale", None)  # a LossScaleOptimizer's dynamic scale
+    if scale is not None:
+        tensors += [("loss_scale", np.array(scale.scale, dtype=np.float32)),
+                    ("loss_scale_step_counter", np.array(scale.step_counter, dtype=np.int64))]
     return tensors
 
 
@@ -479,6 +490,9 @@ def _restore_optimizer_state(model, tensors, where="optimizer state"):
     opt = model.optimizer._core
     got = dict(tensors)
     expected = ["iterations"] + [f"slot/{n}" for n in opt.slot_names]
+    scale = getattr(model.optimizer, "_scale", None)
+    if scale is not None:
+        expected += ["loss_scale", "loss_scale_step_counter"]
     if sorted(got) != sorted(expected):
         raise ConfigError(f"{where}: the file holds {sorted(got)}, the optimizer "
                           f"{type(model.optimizer).__name__} needs {sorted(expected)}")
@@ -492,6 +506,16 @@ def _restore_optimizer_state(model, tensors, where="optimizer state"):
             raise ConfigError(f"{where}: slot {n!r} has shape {arr.shape} {arr.dtype}; the "
                               f"optimizer needs {current.shape} float32")
         slots.append(arr)
+    if scale is not None:
+        value, counter = got["loss_scale"], got["loss_scale_step_counter"]
+        if (value.dtype != np.float32 or value.shape != () or counter.dtype != np.int64
+                or counter.shape != ()):
+            raise ConfigError(f"{where}: loss_scale must be a float32 scalar and "
+                              "loss_scale_step_counter an int64 scalar")
+        try:
+            scale.set_state(float(value), int(counter))
+        except ValueError as e:
+            raise ConfigError(f"{where}: {e}") from None
     opt.set_slots(slots)
     opt.iterations = int(it)
 
@@ -535,8 +559,10 @@ def _meta(kind):
     return {"kind": kind, "forgeflow_version": __version__}
 
 
-def save_model(model, filepath, overwrite=True, training_position=None):
-    """Writes the whole model to one file, atomically (see docs/saved-model-format.md)."""
+def save_model(model, filepath, overwrite=True, training_position=None, track=True):
+    """Writes the whole model to one file, atomically (see docs/saved-model-format.md).
+    ``track=False`` keeps it out of the run-tracking record (BackupAndRestore's temporary
+    backups, deleted when the fit ends)."""
     sections = [json_section(b"META", _meta(_KIND_MODEL)),
                 json_section(b"ARCH", model_config(model), "the model config")]
     if model.compiled:
@@ -550,12 +576,16 @@ def save_model(model, filepath, overwrite=True, training_position=None):
     if position is None:
         position = getattr(model, "_training_position", None) or {}
     sections.append(json_section(b"TPOS", position, "the training position"))
+    user = dict(getattr(model, "_user_data", None) or {})  # JSON data the model carries
     schema = getattr(model, "_data_schema", None)
     if schema is not None:
-        sections.append(json_section(b"USER", {"data_schema": schema}, "model._data_schema",
+        user["data_schema"] = schema
+    if user:
+        sections.append(json_section(b"USER", user, "model._data_schema / model._user_data",
                                      flags=SECTION_OPTIONAL))
     write_file(filepath, sections, overwrite=overwrite)
-    _record_artifact(model, filepath, "model")
+    if track:
+        _record_artifact(model, filepath, "model")
 
 
 def _record_artifact(model, filepath, what):
@@ -652,8 +682,11 @@ def _load_verified(container, custom_objects, compile):
     model._training_position = container.json(b"TPOS")
     if container.has(b"USER"):
         user = container.json(b"USER")
+        if not isinstance(user, dict):
+            raise CorruptFileError(f"{path}: the user data section is not a JSON object")
         if "data_schema" in user:
             model._data_schema = user["data_schema"]
+        model._user_data = {k: v for k, v in user.items() if k != "data_schema"}
     _core().set_seed_state(*glob)
     return model
 

@@ -6,8 +6,10 @@ import numpy as _np
 from .. import _core, _naming
 from .progbar import Progbar
 from .image_dataset import image_dataset_from_directory
+from .plot import plot_history
 
 __all__ = ["set_random_seed", "clear_session", "Progbar", "image_dataset_from_directory"]
+__all__ += ["plot_history"]
 
 
 def set_random_seed(seed):

@@ -78,8 +78,12 @@ def sort_metric_names(names):
     return plain + val
 
 
-def _in_jupyter():
-    return "ipykernel" in sys.modules
+def _in_jupyter(stream):
+    # The stream is a Jupyter kernel's output stream (the front end applies "\r"). Checking the
+    # stream, not just "ipykernel" in sys.modules, stays right when ipykernel is merely imported
+    # (jupyter_client imports it to find kernel specs) or when a kernel writes to a file.
+    iostream = sys.modules.get("ipykernel.iostream")
+    return iostream is not None and isinstance(stream, getattr(iostream, "OutStream", ()))
 
 
 def _isatty(stream):
@@ -101,7 +105,7 @@ class Progbar:
         file: stream to write to; None means ``sys.stdout`` looked up at each
             write (so redirections made after construction are honoured).
         dynamic: force in-place redraws on (True) or off (False); None detects
-            (the stream is a tty, or we run inside a Jupyter/IPython kernel).
+            (the stream is a tty, or a Jupyter kernel's output stream).
     """
 
     def __init__(
@@ -138,7 +142,7 @@ class Progbar:
     def _is_dynamic(self, stream):
         if self.dynamic is not None:
             return bool(self.dynamic)
-        return _isatty(stream) or _in_jupyter()
+        return _isatty(stream) or _in_jupyter(stream)
 
     def _write(self, stream, text):
         stream.write(text)

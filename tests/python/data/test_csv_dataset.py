@@ -129,6 +129,22 @@ def test_malformed_rows_raise_with_location(tmp_path):
         ff.data.csv_dataset(str(tmp_path / "nothing*.csv"))
 
 
+def test_lone_cr_line_endings_are_named_not_misread(tmp_path):
+    # Classic Mac OS line endings: without the check, the whole file reads as one header line.
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"a,b,label\r1,2,0\r3,4,1\r")
+    for make in (lambda: ff.data.csv_dataset(str(path), label="label"),
+                 lambda: ff.data.experimental.make_csv_dataset(str(path), batch_size=2,
+                                                               label_name="label")):
+        with pytest.raises(ValueError, match=r'mac.csv", line 1 \(the header\): .*lone-CR line '
+                                             r"endings \(classic Mac OS\).*LF and CRLF"):
+            make()
+    # CRLF and a final CR without LF still read.
+    path.write_bytes(b"a,b,label\r\n1,2,0\r\n3,4,1\r")
+    x, y = collect(ff.data.csv_dataset(str(path), label="label", shuffle=False))
+    assert x.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+
+
 def test_ignore_errors_skips_rows_and_warns_at_the_end_of_each_pass(tmp_path):
     path = write(tmp_path / "e.csv", "a,y\n1,0\nx,1\n2,1\n3\n4,0\n")
     ds = ff.data.csv_dataset(path, label="y", shuffle=False, ignore_errors=True,

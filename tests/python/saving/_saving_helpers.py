@@ -145,13 +145,45 @@ LAYER_MODELS = {
                                 L.Flatten(), L.Dense(2)], (6, 6, 1)),
     "RandomRotation": lambda: _seq([L.RandomRotation(0.1, interpolation="nearest", seed=7),
                                     L.Flatten(), L.Dense(2)], (6, 6, 1)),
+    "StringLookup": lambda: _lookup_model(),
+    "IntegerLookup": lambda: _integer_lookup_model(),
+    "CategoryEncoding": lambda: _category_encoding_model(),
 }
+
+
+def _lookup_model():
+    """An adapted StringLookup (mask token, encoded output) on a string input."""
+    inp = ff.Input(shape=(2,), name="kind", dtype="string")
+    lookup = L.StringLookup(mask_token="", output_mode="multi_hot")
+    lookup.adapt(np.array(["a", "b", "b", "c", "", "zz"]))
+    return ff.Model(inp, L.Dense(2)(lookup(inp)))
+
+
+def _integer_lookup_model():
+    inp = ff.Input(shape=(1,), name="code", dtype="int64")
+    return ff.Model(inp, L.Dense(2)(L.IntegerLookup(vocabulary=[0, 2, 4],
+                                                    output_mode="one_hot")(inp)))
+
+
+def _category_encoding_model():
+    inp = ff.Input(shape=(2,), name="codes", dtype="int64")
+    indices = L.IntegerLookup(vocabulary=[1, 2, 3], num_oov_indices=2)(inp)
+    return ff.Model(inp, L.Dense(2)(L.CategoryEncoding(num_tokens=5, output_mode="count")(indices)))
 
 
 def inputs_for(model, n=16, seed=0):
     rng = np.random.default_rng(seed)
     shapes = model._core.input_shapes
-    xs = [rng.normal(size=(n,) + tuple(s[1:])).astype("float32") for s in shapes]
+    dtypes = [t.dtype for t in getattr(model, "inputs", [])] or ["float32"] * len(shapes)
+    xs = []
+    for s, dtype in zip(shapes, dtypes):
+        size = (n,) + tuple(s[1:])
+        if dtype == "string":  # lookup inputs: some known tokens, the mask, unknown ones
+            xs.append(rng.choice(np.array(["a", "b", "c", "", "qq"], dtype=object), size=size))
+        elif dtype in ("int64", "int32"):
+            xs.append(rng.integers(0, 6, size=size).astype(dtype))
+        else:
+            xs.append(rng.normal(size=size).astype("float32"))
     return xs[0] if len(xs) == 1 else xs
 
 

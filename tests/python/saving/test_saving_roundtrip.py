@@ -127,6 +127,10 @@ OPTIMIZERS = {
     "adam_schedule": lambda: ff.optimizers.Adam(
         learning_rate=ff.optimizers.schedules.ExponentialDecay(0.01, decay_steps=3,
                                                                decay_rate=0.5)),
+    # The dynamic scale grows every 3 steps here: its state must continue exactly too.
+    "loss_scale_adam_schedule": lambda: ff.mixed_precision.LossScaleOptimizer(
+        ff.optimizers.Adam(learning_rate=ff.optimizers.schedules.ExponentialDecay(
+            0.01, decay_steps=3, decay_rate=0.5)), initial_scale=2.0 ** 10, dynamic_growth_steps=3),
 }
 
 

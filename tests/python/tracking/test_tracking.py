@@ -235,8 +235,10 @@ def test_model_save_and_checkpoints_are_recorded_as_artifacts(tmp_path):
     model = ff.Sequential([ff.layers.Input(shape=(4,)), ff.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     ckpt = tmp_path / "ckpt-{epoch:02d}.ff"
+    # BackupAndRestore's backups (rewritten every epoch, deleted at the end) are not artifacts.
     model.fit(x, y, epochs=2, verbose=0,
-              callbacks=[ff.callbacks.ModelCheckpoint(str(ckpt), monitor="loss")])
+              callbacks=[ff.callbacks.ModelCheckpoint(str(ckpt), monitor="loss"),
+                         ff.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
     model.save(tmp_path / "final.ff")
     model.save_weights(tmp_path / "final.weights.ff")
     run = ff.tracking.get_run(ff.tracking.list_runs()[0]["id"])

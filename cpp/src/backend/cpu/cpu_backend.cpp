@@ -28,6 +28,7 @@
 #include "backend/cpu/image.h"
 #include "backend/cpu/normalization.h"
 #include "core/errors.h"
+#include "core/half.h"
 #include "backend/cpu/parallel.h"
 #include "core/rng.h"
 
@@ -373,6 +374,18 @@ class CpuBackend final : public Backend {
     double total = 0.0;
     for (double p : partial) total += p;  // fixed order: the same sum for any thread count
     return total;
+  }
+  void round_to_precision(float* dst, const float* src, int64_t n, DType dtype) override {
+    if (dtype == DType::BFloat16)
+      parallel_for(n, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) dst[i] = round_to_bfloat16(src[i]);
+      });
+    else if (dtype == DType::Float16)
+      parallel_for(n, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) dst[i] = round_to_float16(src[i]);
+      });
+    else
+      throw ValueError("round_to_precision: " + dtype_name(dtype) + " is not a 16-bit float type");
   }
   void scale(float* x, int64_t n, float factor) override {
     parallel_for(n, [&](int64_t b, int64_t e) { vec(x + b, e - b) *= factor; });

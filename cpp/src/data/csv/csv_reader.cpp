@@ -147,7 +147,15 @@ std::vector<std::string> header_names(const std::vector<Field>& fields, const Re
   }
   std::vector<std::string> names;
   std::string scratch;
-  for (const Field& f : fields) names.emplace_back(field_text(f, scratch));
+  for (const Field& f : fields) {
+    // A CR inside an unquoted header field ends no record: the file's lines end with lone CRs.
+    if (!f.quoted && std::find(f.begin, f.end, '\r') != f.end)
+      throw ValueError(location(file, 1, "") + " (the header): it holds a carriage return (\\r) "
+                       "that no line feed follows, so the file seems to use lone-CR line endings "
+                       "(classic Mac OS). forgeflow reads LF and CRLF line endings only: convert "
+                       "the file first (e.g. tr '\\r' '\\n' < in.csv > out.csv).");
+    names.emplace_back(field_text(f, scratch));
+  }
   return names;
 }
 

@@ -1,0 +1,86 @@
+"""Benchmark: ResNet-18 (CIFAR form) training on 32x32x3 images, batch 256, Adam: forgeflow
+(float32 and mixed_bfloat16) against PyTorch eager (float32, bf16 autocast, bf16 autocast +
+channels_last, 2 threads) on the same machine in the same run.
+
+The convolution issue's targets are for one H100 (PyTorch float32 6,900 samples/s, best bf16
+30,600); those need the CUDA backend. On the CPU this measures the same model and loop: the
+bfloat16 policy here has 16-bit numerics but float32 arithmetic (no bfloat16 compute on this
+CPU), so it costs the rounding passes and gains nothing, while PyTorch's CPU autocast runs real
+bfloat16 kernels where oneDNN has them. Data: random images (throughput does not depend on the
+values), labels in [0, 10). Reports samples/s over --steps steps after one warm-up step, best of
+--repeats. Not a test: run by hand.
+
+    python3 benchmarks/bench_resnet18.py [--steps 4] [--batch 256] [--repeats 1]
+"""
+import argparse
+import time
+
+import numpy as np
+
+import forgeflow as ff
+from forgeflow.examples.resnet import resnet18_cifar
+from _common import machine_line, run_peer
+
+
+def forgeflow_fit(x, y, policy, steps, batch, repeats):
+    ff.mixed_precision.set_global_policy(policy)
+    ff.utils.set_random_seed(0)
+    model = resnet18_cifar()
+    model.compile(optimizer=ff.optimizers.Adam(1e-3),
+                  loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:batch], y[:batch], batch_size=batch, epochs=1, verbose=0)  # warm-up step
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.fit(x[:steps * batch], y[:steps * batch], batch_size=batch, epochs=1, verbose=0,
+                  shuffle=False)
+        best = max(best, steps * batch / (time.perf_counter() - t))
+    ff.mixed_precision.set_global_policy(None)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--torch-python", default="/usr/bin/python3")
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    n = args.steps * args.batch
+    x = rng.normal(size=(n, 32, 32, 3)).astype(np.float32)
+    y = rng.integers(0, 10, size=n).astype(np.int64)
+    print(machine_line())
+    rows = []
+    for policy in ("float32", "mixed_bfloat16"):
+        rows.append((f"forgeflow {ff.__version__} (CPU), {policy}",
+                     forgeflow_fit(x, y, policy, args.steps, args.batch, args.repeats)))
+    import os
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data.npz")
+        np.savez(data, x=x, y=y)
+        for mode in ("float32", "bf16", "bf16_cl"):
+            r, err = run_peer(args.torch_python, "torch_resnet18_peer.py",
+                              (data, 2, args.steps, mode, args.batch), args.repeats,
+                              lambda a, b: b if b["fit_samples_per_s"] > a["fit_samples_per_s"]
+                              else a)
+            if r is None:
+                print(f"PyTorch {mode} unavailable: {err}")
+                continue
+            rows.append((f"PyTorch {r['torch']} eager, {mode} ({r['threads']} threads)",
+                         r["fit_samples_per_s"]))
+    print(f"{'framework':52s} {'fit samples/s':>14s}")
+    for name, sps in rows:
+        print(f"{name:52s} {sps:14,.1f}")
+    torch_rows = {name.split(", ")[1].split(" (")[0]: s for name, s in rows if "PyTorch" in name}
+    if "float32" in torch_rows:
+        print(f"forgeflow float32 / PyTorch float32: {rows[0][1] / torch_rows['float32']:.2f}x")
+    bf = [s for k, s in torch_rows.items() if k.startswith("bf16")]
+    if bf:
+        print(f"forgeflow mixed_bfloat16 / best PyTorch bf16: {rows[1][1] / max(bf):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

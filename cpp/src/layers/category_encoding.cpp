@@ -1,0 +1,111 @@
+// CategoryEncoding layer and the shared categorical encoder (see category_encoding.h).
+#include "layers/category_encoding.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace ff {
+
+CategoryMode category_mode(const std::string& name) {
+  if (name == "one_hot") return CategoryMode::OneHot;
+  if (name == "multi_hot" || name == "binary") return CategoryMode::MultiHot;
+  if (name == "count") return CategoryMode::Count;
+  throw ValueError("Unknown arg for output_mode: " + name +
+                   ". Expected one of \"one_hot\", \"multi_hot\", \"count\"");
+}
+
+std::string category_mode_name(CategoryMode mode) {
+  switch (mode) {
+    case CategoryMode::OneHot:
+      return "one_hot";
+    case CategoryMode::MultiHot:
+      return "multi_hot";
+    case CategoryMode::Count:
+      return "count";
+  }
+  return "?";
+}
+
+Shape category_output_shape(const Shape& in, int64_t num_tokens, CategoryMode mode) {
+  if (in.size() < 2)
+    throw ValueError("category encoding needs inputs of rank >= 2 (batch, values), found shape=" +
+                     shape_str(in));
+  Shape out = in;
+  if (mode == CategoryMode::OneHot && in.back() != 1) {
+    out.push_back(num_tokens);
+  } else {
+    out.back() = num_tokens;
+  }
+  return out;
+}
+
+void encode_categories(const float* x, const Shape& in, int64_t num_tokens, CategoryMode mode,
+                       bool skip_negative, float* y, const std::string& layer) {
+  int64_t numel = 1;
+  for (int64_t d : in) numel *= d;
+  const int64_t last = in.empty() ? 1 : in.back();
+  // one_hot: one output row per value; multi_hot/count: one per row of the last axis.
+  const int64_t per_row = mode == CategoryMode::OneHot ? 1 : last;
+  const int64_t rows = per_row == 0 ? 0 : numel / per_row;
+  std::memset(y, 0, static_cast<size_t>(rows * num_tokens) * sizeof(float));
+  for (int64_t i = 0; i < numel; ++i) {
+    const float v = x[i];
+    if (skip_negative && v < 0) continue;
+    if (!(v >= 0 && v < static_cast<float>(num_tokens)) || v != std::floor(v)) {
+      const int64_t per_sample = !in.empty() && in[0] > 0 ? numel / in[0] : 1;
+      const int64_t sample = i / (per_sample > 0 ? per_sample : 1);
+      throw ValueError(
+          "Layer \"" + layer + "\" (CategoryEncoding, num_tokens=" + std::to_string(num_tokens) +
+          ") received the value " +
+          (std::isfinite(v) && v == std::floor(v) ? std::to_string(static_cast<int64_t>(v))
+                                                  : std::to_string(v)) +
+          " in sample " + std::to_string(sample) + "; inputs must be whole numbers in [0, " +
+          std::to_string(num_tokens) +
+          "). Raise num_tokens or fix the indices (a lookup layer's "
+          "vocabulary_size() is the num_tokens it needs)");
+    }
+    const int64_t row = i / per_row, k = static_cast<int64_t>(v);
+    float& out = y[row * num_tokens + k];
+    out = mode == CategoryMode::Count ? out + 1.0f : 1.0f;
+  }
+}
+
+void encode_categories_tensor(const Tensor& x, Tensor& y, int64_t num_tokens, CategoryMode mode,
+                              bool skip_negative, const std::string& layer, Backend& backend) {
+  std::vector<float> host_x(static_cast<size_t>(x.numel()));
+  std::vector<float> host_y(static_cast<size_t>(y.numel()));
+  if (x.numel()) backend.copy_to_host(host_x.data(), x.raw(), x.nbytes());
+  encode_categories(host_x.data(), x.shape(), num_tokens, mode, skip_negative, host_y.data(),
+                    layer);
+  if (y.numel()) backend.copy_from_host(y.raw(), host_y.data(), y.nbytes());
+}
+
+CategoryEncoding::CategoryEncoding(std::string name, uint64_t seed, int64_t num_tokens,
+                                   const std::string& mode)
+    : Layer(std::move(name), "CategoryEncoding", seed),
+      num_tokens_(num_tokens),
+      mode_(category_mode(mode)) {
+  if (num_tokens < 1)
+    throw ValueError(
+        "`num_tokens` must be >= 1. Received: num_tokens=" + std::to_string(num_tokens) + ".");
+}
+
+Shape CategoryEncoding::compute_output_shape(const Shape& in) {
+  if (in.size() < 2) incompatible("min_ndim=2 (batch, values)", in);
+  return category_output_shape(in, num_tokens_, mode_);
+}
+
+void CategoryEncoding::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&,
+                               const StepContext& ctx) {
+  encode_categories_tensor(x, y, num_tokens_, mode_, false, name(), *ctx.backend);
+}
+
+void CategoryEncoding::backward(const Tensor&, const Tensor&, const Tensor&, Tensor* dx,
+                                std::vector<Tensor>&, const StepContext& ctx) {
+  if (dx) ctx.backend->fill(dx->data<float>(), dx->numel(), 0.0f);
+}
+
+}  // namespace ff
