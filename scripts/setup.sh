@@ -27,7 +27,7 @@ fi
 py=$PWD/.venv/bin/python
 "$py" -m pip install -q --upgrade pip >&2
 "$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow \
-  nbclient nbformat ipykernel matplotlib scikit-learn >&2
+  nbclient nbformat ipykernel matplotlib scikit-learn pandas >&2
 
 define_tests=()
 if [ "${FORGEFLOW_TESTS:-0}" = 1 ]; then
