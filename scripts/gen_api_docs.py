@@ -284,8 +284,14 @@ def render_module(modname, title, module, documented):
             else:
                 missing.append(qual)
             continue
-        # a constant
+        # a constant; a path inside the installed package is shown relative to it, so the page
+        # does not depend on where forgeflow is installed
         value = _ADDRESS.sub("", repr(obj))
+        if isinstance(obj, (str, os.PathLike)):
+            package_dir = os.path.dirname(os.path.abspath(importlib.import_module("forgeflow").__file__))
+            path = os.path.abspath(os.fspath(obj))
+            if path == package_dir or path.startswith(package_dir + os.sep):
+                value = "<forgeflow package>/" + os.path.relpath(path, package_dir)
         if len(value) > 80:
             value = value[:77] + "..."
         out += [f"## {qual}", "", f"Constant: `{qual} = {value}`", ""]
