@@ -3,10 +3,10 @@
 channels_last, 2 threads) on the same machine in the same run.
 
 The convolution issue's targets are for one H100 (PyTorch float32 6,900 samples/s, best bf16
-30,600); those need the CUDA backend. On the CPU this measures the same model and loop: the
-bfloat16 policy here has 16-bit numerics but float32 arithmetic (no bfloat16 compute on this
-CPU), so it costs the rounding passes and gains nothing, while PyTorch's CPU autocast runs real
-bfloat16 kernels where oneDNN has them. Data: random images (throughput does not depend on the
+30,600); those need the CUDA backend. On the CPU this measures the same model and loop: under
+mixed_bfloat16 forgeflow's convolutions run oneDNN's bfloat16 kernels (the rest computes in
+float32 on bfloat16 values), and PyTorch's CPU autocast runs its bfloat16 kernels; both are fast
+only where the CPU has AVX-512 BF16. Data: random images (throughput does not depend on the
 values), labels in [0, 10). Reports samples/s over --steps steps after one warm-up step, best of
 --repeats. Not a test: run by hand.
 

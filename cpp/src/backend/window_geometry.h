@@ -6,6 +6,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/dtype.h"
+
 namespace ff {
 
 // y (N, OH, OW, F) = cross-correlation of x (N, H, W, C) with kernel (KH, KW, C, F) (Keras's
@@ -17,6 +19,9 @@ struct Conv2DGeometry {
   int64_t dilation_h = 1, dilation_w = 1;
   int64_t pad_top = 0, pad_left = 0;
   int64_t OH = 0, OW = 0;
+  // The layer's compute dtype. BFloat16: x and kernel hold bfloat16 values (the model rounded
+  // them), so a backend may run bfloat16 kernels (float32 accumulation, float32 results).
+  DType compute = DType::Float32;
 };
 
 // y (N, OH, OW, C) = reduction of each KH x KW window of x (N, H, W, C), window (oh, ow) starting

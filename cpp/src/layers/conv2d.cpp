@@ -58,6 +58,7 @@ void ConvolutionBase::resolve(const Shape& in, int64_t h, int64_t w, int64_t cha
 Conv2DGeometry ConvolutionBase::geometry(int64_t batch) const {
   Conv2DGeometry g = geom_;
   g.N = batch;
+  g.compute = compute_dtype();
   return g;
 }
 

@@ -83,8 +83,9 @@ def set_global_policy(policy):
     ``keras.mixed_precision.set_global_policy``. Layers created before keep theirs.
 
     On the CPU backend, 16-bit compute has the numerics of the GPU's (inputs, weights, outputs
-    and gradients rounded to 16 bits at every layer boundary, float32 accumulation) but no
-    speed-up: the CPU computes in float32 either way. Said once per process."""
+    and gradients rounded to 16 bits at every layer boundary, float32 accumulation);
+    convolutions under ``mixed_bfloat16`` run oneDNN's bfloat16 kernels, the rest computes in
+    float32 on 16-bit values. Said once per process."""
     global _global, _warned_cpu
     new = Policy("float32" if policy is None else policy)
     with _lock:
@@ -93,10 +94,15 @@ def set_global_policy(policy):
         _warned_cpu = _warned_cpu or warn
     if warn:
         from .._user_frame import user_stacklevel
+        if new.compute_dtype == "bfloat16":
+            what = ("convolutions run bfloat16 kernels (faster on CPUs with AVX-512 BF16); other "
+                    "layers compute in float32 on bfloat16 values")
+        else:
+            what = ("layers compute in float32 on float16 values (the numerics of float16, no "
+                    "faster than float32; the speed-up needs the GPU backend)")
         warnings.warn(
-            f"Mixed precision ({new.name}) on the CPU backend: layers compute with the numerics of "
-            f"{new.compute_dtype} (values rounded at every layer boundary) but no faster than "
-            "float32; the speed-up needs the GPU backend.", UserWarning,
+            f"Mixed precision ({new.name}) on the CPU backend: values are rounded to "
+            f"{new.compute_dtype} at every layer boundary; {what}.", UserWarning,
             stacklevel=user_stacklevel())
 
 

@@ -16,6 +16,7 @@
 
 #include "backend/cpu/conv.h"
 #include "core/errors.h"
+#include "core/half.h"
 #include "gradient_check.h"
 #include "layers/conv2d.h"
 #include "test_util.h"
@@ -283,6 +284,59 @@ TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
       for (int64_t r = 0; r < geo.N * geo.OH * geo.OW; ++r) s += dy[r * geo.F + f];
       CHECK(first[3][f] == Approx(s).margin(1e-3));
     }
+  }
+}
+
+TEST_CASE("Conv2D bfloat16 kernels: float32 results of bfloat16 values, the same bits for 1 or 2 threads",
+          "[backend][conv2d][mixed]") {
+  // A layer under mixed_bfloat16 hands the backend bfloat16 values with compute = BFloat16;
+  // oneDNN then runs its bfloat16 primitives (float32 accumulation), which must agree with the
+  // float32 kernels on the same values up to the order of the sums.
+  const auto impl = GENERATE_COPY(from_range(conv_impls()));
+  CAPTURE(static_cast<int>(impl));
+  UseConvImpl use(impl);
+  ff::Backend& be = cpu();
+  ff::Conv2DGeometry b, c;
+  b.N = 16; b.H = 13; b.W = 13; b.C = 32; b.KH = 3; b.KW = 3; b.F = 64; b.OH = 11; b.OW = 11;
+  c.N = 8; c.H = 16; c.W = 16; c.C = 64; c.KH = 3; c.KW = 3; c.F = 64; c.stride_h = 2;
+  c.stride_w = 2; c.pad_top = 0; c.pad_left = 0; c.OH = 8; c.OW = 8;  // "same", stride 2
+  for (ff::Conv2DGeometry geo : {b, c}) {
+    CAPTURE(geo.H, geo.C, geo.stride_h);
+    auto bf16 = [](std::vector<float> v) {
+      for (float& f : v) f = ff::round_to_bfloat16(f);
+      return v;
+    };
+    const auto x = bf16(uniform_values(geo.N * geo.H * geo.W * geo.C, 51, -1, 1));
+    const auto k = bf16(uniform_values(geo.KH * geo.KW * geo.C * geo.F, 52, -1, 1));
+    const auto dy = bf16(uniform_values(geo.N * geo.OH * geo.OW * geo.F, 53, -1, 1));
+    auto run = [&](ff::DType compute) {
+      ff::Conv2DGeometry g = geo;
+      g.compute = compute;
+      std::vector<float> y(dy.size()), dx(x.size()), dk(k.size());
+      be.conv2d_forward(g, x.data(), k.data(), y.data());
+      be.conv2d_backward_data(g, dy.data(), k.data(), dx.data());
+      be.conv2d_backward_filter(g, x.data(), dy.data(), dk.data(), nullptr);
+      return std::vector<std::vector<float>>{y, dx, dk};
+    };
+    const auto f32 = run(ff::DType::Float32);
+    const auto first = run(ff::DType::BFloat16);
+    for (size_t i = 0; i < first.size(); ++i) {
+      CAPTURE(i);  // 0 y, 1 dx, 2 dkernel
+      REQUIRE(first[i].size() == f32[i].size());
+      double worst = 0;
+      for (size_t j = 0; j < f32[i].size(); ++j)
+        worst = std::max(worst, std::fabs(static_cast<double>(first[i][j]) - f32[i][j]) /
+                                    (1.0 + std::fabs(f32[i][j])));
+      CHECK(worst < 1e-5);
+    }
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const auto one = run(ff::DType::BFloat16);
+    omp_set_num_threads(2);
+    const auto two = run(ff::DType::BFloat16);
+    omp_set_num_threads(saved);
+    CHECK(one == first);
+    CHECK(two == first);
   }
 }
 

@@ -1,6 +1,6 @@
-// CPU convolution (NHWC, float32): oneDNN's convolution primitives for forward and backward-data
-// where the build has oneDNN, im2col + the backend's GEMM otherwise and always for the filter
-// gradient.
+// CPU convolution (NHWC, float32 storage): oneDNN's convolution primitives where the build has
+// oneDNN (forward, data gradient, and the filter gradient over fixed groups of samples; bfloat16
+// primitives for layers computing in bfloat16), im2col + the backend's GEMM otherwise.
 //
 // Why (measured 2026-11-23 on the project's 2-core AMD EPYC VM, AVX-512, oneDNN 2.6.3; the small
 // CNN of benchmarks/bench_cnn_cpu.py, batch 128, one thread, ms per call, im2col + oneDNN sgemm
@@ -18,6 +18,19 @@
 // backend promises results independent of the thread count, so the filter gradient stays on
 // im2col + GEMM over fixed groups of samples (below). If oneDNN has no primitive for a geometry,
 // that geometry runs im2col.
+//
+// bfloat16 (a layer under mixed_bfloat16, Conv2DGeometry::compute): forward and data gradient run
+// oneDNN's bfloat16 primitives (AVX-512 BF16 where the CPU has it), reading x / dy converted to
+// bfloat16 (exact: the model rounded them) and the kernel reordered to bfloat16, accumulating and
+// writing float32. Where oneDNN has no bfloat16 primitive, the float32 one runs on the same values.
+//
+// Filter gradient through oneDNN (added after the measurements above, when ResNet-18's 64-512
+// channel convolutions showed im2col's filter gradient at about 2.5x the forward's time): fixed
+// groups of samples (an eighth of the batch, at most 32; geometry only), each group's
+// backward-weights primitive created and run on a single thread (the thread count of this file's
+// own parallel region's threads set to 1, so the primitive plans no cross-thread reduction), the
+// partial gradients added in group order: the same bits for any number of threads. Where oneDNN
+// has no primitive, the im2col path below runs.
 //
 // im2col path: the batch is processed in chunks of samples whose column matrix stays near
 // kColumnBudget bytes (cache-sized; the chunk depends on the geometry only).
@@ -239,35 +252,46 @@ void im2col_backward_data(Backend& be, const Conv2DGeometry& g, const float* dy,
 struct OneDnnConv {
   dnnl::engine engine;
   dnnl::stream stream;
-  dnnl::memory::desc src, dst, weights_user;
+  dnnl::memory::desc src, dst, weights_user;  // the caller's float32 NHWC / HWIO buffers
   dnnl::convolution_forward forward;
   dnnl::convolution_backward_data backward_data;
   dnnl::memory weights_fwd, weights_bwd;  // the kernel reordered into each primitive's layout
   bool reorder_fwd = false, reorder_bwd = false;
   dnnl::reorder to_fwd, to_bwd;
+  // bfloat16 primitives (Conv2DGeometry::compute): x and dy are converted into these NHWC
+  // bfloat16 buffers first (exactly: the model rounded them to bfloat16 values already);
+  // results and accumulation stay float32.
+  bool bf16 = false;
+  dnnl::memory src_bf16, diff_dst_bf16;
+  dnnl::reorder to_src_bf16, to_diff_dst_bf16;
 };
 
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
+                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int,
+                           bool>;
 
-ConvKey key_of(const Conv2DGeometry& g) {
+ConvKey key_of(const Conv2DGeometry& g, bool bf16) {
   return {g.N, g.H, g.W, g.C, g.KH, g.KW, g.F, g.stride_h, g.stride_w, g.dilation_h,
-          g.dilation_w, g.pad_top, g.pad_left, g.OH, g.OW, omp_get_max_threads()};
+          g.dilation_w, g.pad_top, g.pad_left, g.OH, g.OW, omp_get_max_threads(), bf16};
 }
 
-std::unique_ptr<OneDnnConv> make_onednn_conv(const Conv2DGeometry& g) {
+std::unique_ptr<OneDnnConv> make_onednn_conv(const Conv2DGeometry& g, bool bf16) {
   using dnnl::memory;
   using tag = memory::format_tag;
   using dt = memory::data_type;
   auto c = std::make_unique<OneDnnConv>();
   c->engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
   c->stream = dnnl::stream(c->engine);
+  c->bf16 = bf16;
+  const dt low = bf16 ? dt::bf16 : dt::f32;  // what the primitives read
   // Logical dims are NCHW / OIHW; the physical layouts are Keras's NHWC and HWIO.
   c->src = memory::desc({g.N, g.C, g.H, g.W}, dt::f32, tag::nhwc);
   c->dst = memory::desc({g.N, g.F, g.OH, g.OW}, dt::f32, tag::nhwc);
+  const memory::desc src_read({g.N, g.C, g.H, g.W}, low, tag::nhwc);
+  const memory::desc diff_dst_read({g.N, g.F, g.OH, g.OW}, low, tag::nhwc);
   const memory::dims wdims{g.F, g.C, g.KH, g.KW};
   c->weights_user = memory::desc(wdims, dt::f32, tag::hwio);
-  const memory::desc weights_any(wdims, dt::f32, tag::any);
+  const memory::desc weights_any(wdims, low, tag::any);
   // Padding after: what the output size implies (0 when the last window ends early: oneDNN
   // rounds the output size down as the valid formula does).
   const int64_t pad_bottom = std::max<int64_t>(
@@ -278,13 +302,22 @@ std::unique_ptr<OneDnnConv> make_onednn_conv(const Conv2DGeometry& g) {
   const memory::dims pad_l{g.pad_top, g.pad_left}, pad_r{pad_bottom, pad_right};
   auto fwd_pd = dnnl::convolution_forward::primitive_desc(
       dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                      dnnl::algorithm::convolution_direct, c->src, weights_any,
+                                      dnnl::algorithm::convolution_direct, src_read, weights_any,
                                       c->dst, strides, dilates, pad_l, pad_r),
       c->engine);
   auto bwd_pd = dnnl::convolution_backward_data::primitive_desc(
       dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, c->src,
-                                            weights_any, c->dst, strides, dilates, pad_l, pad_r),
+                                            weights_any, diff_dst_read, strides, dilates, pad_l,
+                                            pad_r),
       c->engine, fwd_pd);
+  if (bf16) {
+    c->src_bf16 = memory(src_read, c->engine);
+    c->diff_dst_bf16 = memory(diff_dst_read, c->engine);
+    c->to_src_bf16 =
+        dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->src, c->engine, src_read));
+    c->to_diff_dst_bf16 =
+        dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->dst, c->engine, diff_dst_read));
+  }
   c->forward = dnnl::convolution_forward(fwd_pd);
   c->backward_data = dnnl::convolution_backward_data(bwd_pd);
   c->reorder_fwd = fwd_pd.weights_desc() != c->weights_user;
@@ -304,20 +337,28 @@ std::unique_ptr<OneDnnConv> make_onednn_conv(const Conv2DGeometry& g) {
 
 // The cached primitives for g, or null when oneDNN has no implementation for it (the caller
 // then uses im2col). Per thread: a primitive's reordered-weights buffer is mutable state.
-OneDnnConv* onednn_conv(const Conv2DGeometry& g) {
+OneDnnConv* onednn_conv(const Conv2DGeometry& g, bool bf16) {
   constexpr size_t kMaxCached = 64;
   thread_local std::map<ConvKey, std::unique_ptr<OneDnnConv>> cache;
-  const ConvKey key = key_of(g);
+  const ConvKey key = key_of(g, bf16);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second.get();
   if (cache.size() >= kMaxCached) cache.clear();
   std::unique_ptr<OneDnnConv> conv;
   try {
-    conv = make_onednn_conv(g);
+    conv = make_onednn_conv(g, bf16);
   } catch (const dnnl::error&) {
-    conv = nullptr;  // remembered as null: im2col from now on for this geometry
+    conv = nullptr;  // remembered as null: float32 (or im2col) from now on for this geometry
   }
   return cache.emplace(key, std::move(conv)).first->second.get();
+}
+
+// The bfloat16 primitives when the layer computes in bfloat16 and oneDNN has them for this CPU
+// and geometry, else the float32 ones (the same values: bfloat16 inputs are float32 values).
+OneDnnConv* onednn_conv(const Conv2DGeometry& g) {
+  if (g.compute == DType::BFloat16)
+    if (OneDnnConv* c = onednn_conv(g, true)) return c;
+  return onednn_conv(g, false);
 }
 
 bool onednn_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y) {
@@ -327,7 +368,8 @@ bool onednn_forward(const Conv2DGeometry& g, const float* x, const float* kernel
   dnnl::memory dst(c->dst, c->engine, y);
   dnnl::memory w(c->weights_user, c->engine, const_cast<float*>(kernel));
   if (c->reorder_fwd) c->to_fwd.execute(c->stream, w, c->weights_fwd);
-  c->forward.execute(c->stream, {{DNNL_ARG_SRC, src},
+  if (c->bf16) c->to_src_bf16.execute(c->stream, src, c->src_bf16);
+  c->forward.execute(c->stream, {{DNNL_ARG_SRC, c->bf16 ? c->src_bf16 : src},
                                  {DNNL_ARG_WEIGHTS, c->reorder_fwd ? c->weights_fwd : w},
                                  {DNNL_ARG_DST, dst}});
   c->stream.wait();
@@ -342,10 +384,165 @@ bool onednn_backward_data(const Conv2DGeometry& g, const float* dy, const float*
   dnnl::memory diff_src(c->src, c->engine, dx);
   dnnl::memory w(c->weights_user, c->engine, const_cast<float*>(kernel));
   if (c->reorder_bwd) c->to_bwd.execute(c->stream, w, c->weights_bwd);
-  c->backward_data.execute(c->stream, {{DNNL_ARG_DIFF_DST, diff_dst},
+  if (c->bf16) c->to_diff_dst_bf16.execute(c->stream, diff_dst, c->diff_dst_bf16);
+  c->backward_data.execute(c->stream, {{DNNL_ARG_DIFF_DST, c->bf16 ? c->diff_dst_bf16 : diff_dst},
                                        {DNNL_ARG_WEIGHTS, c->reorder_bwd ? c->weights_bwd : w},
                                        {DNNL_ARG_DIFF_SRC, diff_src}});
   c->stream.wait();
+  return true;
+}
+
+// ---- the filter gradient through oneDNN, with bits independent of the thread count ----
+// oneDNN's backward-weights primitive splits its batch reduction over however many threads it
+// plans for. Here every primitive is created and run on one thread (inside this file's own
+// parallel region, with that thread's OpenMP thread count set to 1), over fixed groups of
+// samples that depend on the geometry only; the groups' partial gradients are then added in
+// group order, as the im2col path does.
+struct OneDnnFilterGrad {
+  dnnl::engine engine;
+  dnnl::stream stream;
+  dnnl::memory::desc src, diff_dst, diff_weights_user;  // float32 NHWC / HWIO views
+  dnnl::convolution_backward_weights primitive;
+  dnnl::memory diff_weights, scratchpad;  // the primitive's layout; its own scratchpad
+  bool reorder_out = false;
+  dnnl::reorder to_user;
+  bool bf16 = false;
+  dnnl::memory src_bf16, diff_dst_bf16;
+  dnnl::reorder to_src_bf16, to_diff_dst_bf16;
+};
+
+std::unique_ptr<OneDnnFilterGrad> make_onednn_filter_grad(const Conv2DGeometry& g, bool bf16) {
+  using dnnl::memory;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  auto c = std::make_unique<OneDnnFilterGrad>();
+  c->engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
+  c->stream = dnnl::stream(c->engine);
+  c->bf16 = bf16;
+  const dt low = bf16 ? dt::bf16 : dt::f32;
+  c->src = memory::desc({g.N, g.C, g.H, g.W}, dt::f32, tag::nhwc);
+  c->diff_dst = memory::desc({g.N, g.F, g.OH, g.OW}, dt::f32, tag::nhwc);
+  const memory::desc src_read({g.N, g.C, g.H, g.W}, low, tag::nhwc);
+  const memory::desc diff_dst_read({g.N, g.F, g.OH, g.OW}, low, tag::nhwc);
+  const memory::dims wdims{g.F, g.C, g.KH, g.KW};
+  c->diff_weights_user = memory::desc(wdims, dt::f32, tag::hwio);
+  const memory::desc weights_any(wdims, dt::f32, tag::any), weights_low(wdims, low, tag::any);
+  const int64_t pad_bottom = std::max<int64_t>(
+      0, (g.OH - 1) * g.stride_h + (g.KH - 1) * g.dilation_h + 1 - g.H - g.pad_top);
+  const int64_t pad_right = std::max<int64_t>(
+      0, (g.OW - 1) * g.stride_w + (g.KW - 1) * g.dilation_w + 1 - g.W - g.pad_left);
+  const memory::dims strides{g.stride_h, g.stride_w}, dilates{g.dilation_h - 1, g.dilation_w - 1};
+  const memory::dims pad_l{g.pad_top, g.pad_left}, pad_r{pad_bottom, pad_right};
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  auto fwd_pd = dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                      dnnl::algorithm::convolution_direct, src_read, weights_low,
+                                      c->diff_dst, strides, dilates, pad_l, pad_r),
+      c->engine);
+  auto pd = dnnl::convolution_backward_weights::primitive_desc(
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_read,
+                                               weights_any, diff_dst_read, strides, dilates,
+                                               pad_l, pad_r),
+      attr, c->engine, fwd_pd);
+  c->primitive = dnnl::convolution_backward_weights(pd);
+  c->scratchpad = memory(pd.scratchpad_desc(), c->engine);
+  c->reorder_out = pd.diff_weights_desc() != c->diff_weights_user;
+  if (c->reorder_out) {
+    c->diff_weights = memory(pd.diff_weights_desc(), c->engine);
+    c->to_user = dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, pd.diff_weights_desc(),
+                                                            c->engine, c->diff_weights_user));
+  }
+  if (bf16) {
+    c->src_bf16 = memory(src_read, c->engine);
+    c->diff_dst_bf16 = memory(diff_dst_read, c->engine);
+    c->to_src_bf16 =
+        dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->src, c->engine, src_read));
+    c->to_diff_dst_bf16 = dnnl::reorder(
+        dnnl::reorder::primitive_desc(c->engine, c->diff_dst, c->engine, diff_dst_read));
+  }
+  return c;
+}
+
+// This thread's primitive for g (g.N = a group's samples), created single-threaded; null when
+// oneDNN has none (bfloat16 first falls back to float32 on the same values).
+OneDnnFilterGrad* onednn_filter_grad(const Conv2DGeometry& g) {
+  constexpr size_t kMaxCached = 128;
+  thread_local std::map<ConvKey, std::unique_ptr<OneDnnFilterGrad>> cache;
+  for (bool bf16 : {true, false}) {
+    if (bf16 && g.compute != DType::BFloat16) continue;
+    const ConvKey key = key_of(g, bf16);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      if (cache.size() >= kMaxCached) cache.clear();
+      std::unique_ptr<OneDnnFilterGrad> made;
+      try {
+        made = make_onednn_filter_grad(g, bf16);
+      } catch (const dnnl::error&) {
+        made = nullptr;
+      }
+      it = cache.emplace(key, std::move(made)).first;
+    }
+    if (it->second) return it->second.get();
+  }
+  return nullptr;
+}
+
+// One group: dkernel_out (HWIO) = the filter gradient over g.N samples starting at x / dy.
+bool onednn_filter_group(const Conv2DGeometry& g, const float* x, const float* dy,
+                         float* dkernel_out) {
+  OneDnnFilterGrad* c = onednn_filter_grad(g);
+  if (!c) return false;
+  dnnl::memory src(c->src, c->engine, const_cast<float*>(x));
+  dnnl::memory diff_dst(c->diff_dst, c->engine, const_cast<float*>(dy));
+  dnnl::memory out(c->diff_weights_user, c->engine, dkernel_out);
+  if (c->bf16) {
+    c->to_src_bf16.execute(c->stream, src, c->src_bf16);
+    c->to_diff_dst_bf16.execute(c->stream, diff_dst, c->diff_dst_bf16);
+  }
+  c->primitive.execute(c->stream, {{DNNL_ARG_SRC, c->bf16 ? c->src_bf16 : src},
+                                   {DNNL_ARG_DIFF_DST, c->bf16 ? c->diff_dst_bf16 : diff_dst},
+                                   {DNNL_ARG_DIFF_WEIGHTS, c->reorder_out ? c->diff_weights : out},
+                                   {DNNL_ARG_SCRATCHPAD, c->scratchpad}});
+  if (c->reorder_out) c->to_user.execute(c->stream, c->diff_weights, out);
+  c->stream.wait();
+  return true;
+}
+
+// Samples per group of the oneDNN filter gradient: an eighth of the batch (work for up to 8
+// threads), at most 32; a function of the geometry only.
+int64_t onednn_filter_group_samples(const Conv2DGeometry& g) {
+  return std::max<int64_t>(1, std::min<int64_t>(32, (g.N + 7) / 8));
+}
+
+bool onednn_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy,
+                            float* dkernel) {
+  const int64_t pix = g.OH * g.OW, KF = taps(g) * g.F;
+  const int64_t group = onednn_filter_group_samples(g);
+  const int64_t groups = (g.N + group - 1) / group;
+  std::vector<float> partial(static_cast<size_t>(groups * KF));
+  std::atomic<bool> ok{true};
+  const int threads = static_cast<int>(std::min<int64_t>(omp_get_max_threads(), groups));
+#pragma omp parallel num_threads(threads)
+  {
+    omp_set_num_threads(1);  // this thread's primitives plan for, and run on, one thread
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    for (int64_t gi = t; gi < groups && ok.load(); gi += nt) {
+      Conv2DGeometry gg = g;
+      gg.N = std::min(group, g.N - gi * group);
+      if (!onednn_filter_group(gg, x + gi * group * g.H * g.W * g.C, dy + gi * group * pix * g.F,
+                               partial.data() + gi * KF))
+        ok.store(false);
+    }
+  }
+  if (!ok.load()) return false;
+  parallel_for(KF, [&](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; ++e) {
+      float s = partial[e];
+      for (int64_t gi = 1; gi < groups; ++gi) s += partial[gi * KF + e];
+      dkernel[e] = s;
+    }
+  }, KF * groups);
   return true;
 }
 #endif
@@ -398,6 +595,9 @@ void conv2d_backward_filter(Backend& be, const Conv2DGeometry& g, const float* x
     be.gemm(true, false, g.C, g.F, g.N * pix, 1.0f, x, g.C, dy, g.F, 0.0f, dkernel, g.F);
     return;
   }
+#ifdef FORGEFLOW_HAVE_ONEDNN
+  if (g_impl.load() == ConvImpl::OneDnn && onednn_backward_filter(g, x, dy, dkernel)) return;
+#endif
   // Fixed groups of samples (sized by the geometry only), one GEMM each into its own partial
   // kernel gradient, groups spread over the threads (a GEMM inside the parallel region runs on
   // its thread); the partials are then added in group order. A K x F GEMM is too small for the

@@ -12,9 +12,9 @@ void conv2d_backward_data(Backend& be, const Conv2DGeometry& g, const float* dy,
 void conv2d_backward_filter(Backend& be, const Conv2DGeometry& g, const float* x,
                             const float* dy, float* dkernel, float* dbias);
 
-// Which code conv2d_forward and conv2d_backward_data run: oneDNN's convolution primitives (the
-// default where the build has oneDNN: faster here, numbers at the top of conv.cpp) or im2col +
-// GEMM (always built). conv2d_backward_filter always runs im2col + GEMM (see conv.cpp). For
+// Which code the convolution kernels run: oneDNN's convolution primitives (the default where
+// the build has oneDNN: faster here, numbers at the top of conv.cpp; the filter gradient over
+// fixed groups of samples on single-threaded primitives) or im2col + GEMM (always built). For
 // tests and benchmarks that compare the two; set per process, not per thread.
 enum class ConvImpl { Im2col, OneDnn };
 bool onednn_conv_available();
