@@ -10,19 +10,17 @@
 #include <vector>
 
 #include "core/half.h"
-#include "core/rng.h"
 #include "layers/dense.h"
 #include "layers/flatten.h"
 #include "model/model.h"
+#include "test_util.h"
 
 namespace {
 
-ff::Backend& cpu() { return ff::cpu_backend(); }
+using fftest::cpu;
 
 std::vector<float> values(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[i] = scale * (2.0f * ff::Philox::uniform(seed, 0, i) - 1.0f);
-  return v;
+  return fftest::uniform_values(n, seed, -scale, scale);
 }
 
 std::shared_ptr<ff::Dense> dense(const char* name, int64_t units, ff::DType dtype,

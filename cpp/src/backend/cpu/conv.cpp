@@ -211,6 +211,19 @@ void bias_gradient(const float* dy, int64_t rows, int64_t F, float* out) {
   for (int64_t b = 0; b < blocks; ++b) add_floats(out, partial.data() + b * F, F);
 }
 
+// dkernel = the sum of `groups` partial gradients of KF values each, added in group order (the
+// same bits for any number of threads).
+void sum_group_partials(const std::vector<float>& partial, int64_t groups, int64_t KF,
+                        float* dkernel) {
+  parallel_for(KF, [&](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; ++e) {
+      float s = partial[e];
+      for (int64_t gi = 1; gi < groups; ++gi) s += partial[gi * KF + e];
+      dkernel[e] = s;
+    }
+  }, KF * groups);
+}
+
 void im2col_forward(Backend& be, const Conv2DGeometry& g, const float* x, const float* kernel,
                     float* y) {
   if (pointwise(g)) {
@@ -249,21 +262,66 @@ void im2col_backward_data(Backend& be, const Conv2DGeometry& g, const float* dy,
 #ifdef FORGEFLOW_HAVE_ONEDNN
 // ---- oneDNN primitives, created once per (geometry, thread count) and cached per thread ----
 
+// What every primitive of a geometry shares: the caller's float32 buffers (NHWC activations,
+// Keras's HWIO kernel; logical dims NCHW / OIHW), what the primitives read (bfloat16 or float32),
+// and the window.
+struct OneDnnDescs {
+  dnnl::memory::desc src, dst, weights_user;               // float32, as the caller stores them
+  dnnl::memory::desc src_read, dst_read, weights_read;     // weights_read: format "any"
+  dnnl::memory::dims strides, dilates, pad_l, pad_r;
+};
+
+OneDnnDescs onednn_descs(const Conv2DGeometry& g, bool bf16) {
+  using dnnl::memory;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  const dt low = bf16 ? dt::bf16 : dt::f32;
+  const memory::dims src{g.N, g.C, g.H, g.W}, dst{g.N, g.F, g.OH, g.OW};
+  const memory::dims wdims{g.F, g.C, g.KH, g.KW};
+  // Padding after: what the output size implies (0 when the last window ends early: oneDNN
+  // rounds the output size down as the valid formula does).
+  const int64_t pad_bottom = std::max<int64_t>(
+      0, (g.OH - 1) * g.stride_h + (g.KH - 1) * g.dilation_h + 1 - g.H - g.pad_top);
+  const int64_t pad_right = std::max<int64_t>(
+      0, (g.OW - 1) * g.stride_w + (g.KW - 1) * g.dilation_w + 1 - g.W - g.pad_left);
+  return {memory::desc(src, dt::f32, tag::nhwc), memory::desc(dst, dt::f32, tag::nhwc),
+          memory::desc(wdims, dt::f32, tag::hwio), memory::desc(src, low, tag::nhwc),
+          memory::desc(dst, low, tag::nhwc), memory::desc(wdims, low, tag::any),
+          {g.stride_h, g.stride_w}, {g.dilation_h - 1, g.dilation_w - 1},
+          {g.pad_top, g.pad_left}, {pad_bottom, pad_right}};
+}
+
+// What a primitive reads, when it is not the caller's buffer itself: the kernel in the primitive's
+// weights layout, or an activation converted to bfloat16 for a bfloat16 primitive (exactly: the
+// model rounded the values already). No conversion when both descriptors are the same.
+struct Conversion {
+  bool active = false;
+  dnnl::memory buffer;
+  dnnl::reorder convert;
+  void make(const dnnl::engine& engine, const dnnl::memory::desc& from,
+            const dnnl::memory::desc& to) {
+    active = to != from;
+    if (!active) return;
+    buffer = dnnl::memory(to, engine);
+    convert = dnnl::reorder(dnnl::reorder::primitive_desc(engine, from, engine, to));
+  }
+  dnnl::memory read(dnnl::stream& stream, dnnl::memory& value) {
+    if (!active) return value;
+    convert.execute(stream, value, buffer);
+    return buffer;
+  }
+};
+
 struct OneDnnConv {
   dnnl::engine engine;
   dnnl::stream stream;
-  dnnl::memory::desc src, dst, weights_user;  // the caller's float32 NHWC / HWIO buffers
+  OneDnnDescs d;
   dnnl::convolution_forward forward;
   dnnl::convolution_backward_data backward_data;
-  dnnl::memory weights_fwd, weights_bwd;  // the kernel reordered into each primitive's layout
-  bool reorder_fwd = false, reorder_bwd = false;
-  dnnl::reorder to_fwd, to_bwd;
-  // bfloat16 primitives (Conv2DGeometry::compute): x and dy are converted into these NHWC
-  // bfloat16 buffers first (exactly: the model rounded them to bfloat16 values already);
-  // results and accumulation stay float32.
-  bool bf16 = false;
-  dnnl::memory src_bf16, diff_dst_bf16;
-  dnnl::reorder to_src_bf16, to_diff_dst_bf16;
+  Conversion weights_fwd, weights_bwd;  // the kernel in each primitive's layout
+  // bfloat16 primitives (Conv2DGeometry::compute) read x and dy converted to bfloat16; results
+  // and accumulation stay float32.
+  Conversion src_low, diff_dst_low;
 };
 
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
@@ -275,102 +333,75 @@ ConvKey key_of(const Conv2DGeometry& g, bool bf16) {
           g.dilation_w, g.pad_top, g.pad_left, g.OH, g.OW, omp_get_max_threads(), bf16};
 }
 
+dnnl::convolution_forward::primitive_desc forward_pd(const OneDnnDescs& d,
+                                                     const dnnl::engine& engine) {
+  return dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                      dnnl::algorithm::convolution_direct, d.src_read,
+                                      d.weights_read, d.dst, d.strides, d.dilates, d.pad_l,
+                                      d.pad_r),
+      engine);
+}
+
 std::unique_ptr<OneDnnConv> make_onednn_conv(const Conv2DGeometry& g, bool bf16) {
-  using dnnl::memory;
-  using tag = memory::format_tag;
-  using dt = memory::data_type;
   auto c = std::make_unique<OneDnnConv>();
   c->engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
   c->stream = dnnl::stream(c->engine);
-  c->bf16 = bf16;
-  const dt low = bf16 ? dt::bf16 : dt::f32;  // what the primitives read
-  // Logical dims are NCHW / OIHW; the physical layouts are Keras's NHWC and HWIO.
-  c->src = memory::desc({g.N, g.C, g.H, g.W}, dt::f32, tag::nhwc);
-  c->dst = memory::desc({g.N, g.F, g.OH, g.OW}, dt::f32, tag::nhwc);
-  const memory::desc src_read({g.N, g.C, g.H, g.W}, low, tag::nhwc);
-  const memory::desc diff_dst_read({g.N, g.F, g.OH, g.OW}, low, tag::nhwc);
-  const memory::dims wdims{g.F, g.C, g.KH, g.KW};
-  c->weights_user = memory::desc(wdims, dt::f32, tag::hwio);
-  const memory::desc weights_any(wdims, low, tag::any);
-  // Padding after: what the output size implies (0 when the last window ends early: oneDNN
-  // rounds the output size down as the valid formula does).
-  const int64_t pad_bottom = std::max<int64_t>(
-      0, (g.OH - 1) * g.stride_h + (g.KH - 1) * g.dilation_h + 1 - g.H - g.pad_top);
-  const int64_t pad_right = std::max<int64_t>(
-      0, (g.OW - 1) * g.stride_w + (g.KW - 1) * g.dilation_w + 1 - g.W - g.pad_left);
-  const memory::dims strides{g.stride_h, g.stride_w}, dilates{g.dilation_h - 1, g.dilation_w - 1};
-  const memory::dims pad_l{g.pad_top, g.pad_left}, pad_r{pad_bottom, pad_right};
-  auto fwd_pd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                      dnnl::algorithm::convolution_direct, src_read, weights_any,
-                                      c->dst, strides, dilates, pad_l, pad_r),
-      c->engine);
+  c->d = onednn_descs(g, bf16);
+  const OneDnnDescs& d = c->d;
+  auto fwd_pd = forward_pd(d, c->engine);
   auto bwd_pd = dnnl::convolution_backward_data::primitive_desc(
-      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, c->src,
-                                            weights_any, diff_dst_read, strides, dilates, pad_l,
-                                            pad_r),
+      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.src,
+                                            d.weights_read, d.dst_read, d.strides, d.dilates,
+                                            d.pad_l, d.pad_r),
       c->engine, fwd_pd);
-  if (bf16) {
-    c->src_bf16 = memory(src_read, c->engine);
-    c->diff_dst_bf16 = memory(diff_dst_read, c->engine);
-    c->to_src_bf16 =
-        dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->src, c->engine, src_read));
-    c->to_diff_dst_bf16 =
-        dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->dst, c->engine, diff_dst_read));
-  }
   c->forward = dnnl::convolution_forward(fwd_pd);
   c->backward_data = dnnl::convolution_backward_data(bwd_pd);
-  c->reorder_fwd = fwd_pd.weights_desc() != c->weights_user;
-  c->reorder_bwd = bwd_pd.weights_desc() != c->weights_user;
-  if (c->reorder_fwd) {
-    c->weights_fwd = memory(fwd_pd.weights_desc(), c->engine);
-    c->to_fwd = dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->weights_user, c->engine,
-                                                            fwd_pd.weights_desc()));
-  }
-  if (c->reorder_bwd) {
-    c->weights_bwd = memory(bwd_pd.weights_desc(), c->engine);
-    c->to_bwd = dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->weights_user, c->engine,
-                                                            bwd_pd.weights_desc()));
-  }
+  c->weights_fwd.make(c->engine, d.weights_user, fwd_pd.weights_desc());
+  c->weights_bwd.make(c->engine, d.weights_user, bwd_pd.weights_desc());
+  c->src_low.make(c->engine, d.src, d.src_read);  // bfloat16 primitives only
+  c->diff_dst_low.make(c->engine, d.dst, d.dst_read);
   return c;
 }
 
-// The cached primitives for g, or null when oneDNN has no implementation for it (the caller
-// then uses im2col). Per thread: a primitive's reordered-weights buffer is mutable state.
-OneDnnConv* onednn_conv(const Conv2DGeometry& g, bool bf16) {
-  constexpr size_t kMaxCached = 64;
-  thread_local std::map<ConvKey, std::unique_ptr<OneDnnConv>> cache;
+// A per-thread cache of primitives by (geometry, thread count, bfloat16): a primitive's
+// reordered-weights and conversion buffers are mutable state. A geometry oneDNN has no primitive
+// for is remembered as null.
+template <class Primitives>
+Primitives* cached(std::map<ConvKey, std::unique_ptr<Primitives>>& cache, size_t max_cached,
+                   const Conv2DGeometry& g, bool bf16,
+                   std::unique_ptr<Primitives> (*make)(const Conv2DGeometry&, bool)) {
   const ConvKey key = key_of(g, bf16);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second.get();
-  if (cache.size() >= kMaxCached) cache.clear();
-  std::unique_ptr<OneDnnConv> conv;
+  if (cache.size() >= max_cached) cache.clear();
+  std::unique_ptr<Primitives> made;
   try {
-    conv = make_onednn_conv(g, bf16);
+    made = make(g, bf16);
   } catch (const dnnl::error&) {
-    conv = nullptr;  // remembered as null: float32 (or im2col) from now on for this geometry
+    made = nullptr;
   }
-  return cache.emplace(key, std::move(conv)).first->second.get();
+  return cache.emplace(key, std::move(made)).first->second.get();
 }
 
 // The bfloat16 primitives when the layer computes in bfloat16 and oneDNN has them for this CPU
-// and geometry, else the float32 ones (the same values: bfloat16 inputs are float32 values).
+// and geometry, else the float32 ones (the same values: bfloat16 inputs are float32 values), else
+// null (the caller then uses im2col).
 OneDnnConv* onednn_conv(const Conv2DGeometry& g) {
+  thread_local std::map<ConvKey, std::unique_ptr<OneDnnConv>> cache;
   if (g.compute == DType::BFloat16)
-    if (OneDnnConv* c = onednn_conv(g, true)) return c;
-  return onednn_conv(g, false);
+    if (OneDnnConv* c = cached(cache, 64, g, true, &make_onednn_conv)) return c;
+  return cached(cache, 64, g, false, &make_onednn_conv);
 }
 
 bool onednn_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y) {
   OneDnnConv* c = onednn_conv(g);
   if (!c) return false;
-  dnnl::memory src(c->src, c->engine, const_cast<float*>(x));
-  dnnl::memory dst(c->dst, c->engine, y);
-  dnnl::memory w(c->weights_user, c->engine, const_cast<float*>(kernel));
-  if (c->reorder_fwd) c->to_fwd.execute(c->stream, w, c->weights_fwd);
-  if (c->bf16) c->to_src_bf16.execute(c->stream, src, c->src_bf16);
-  c->forward.execute(c->stream, {{DNNL_ARG_SRC, c->bf16 ? c->src_bf16 : src},
-                                 {DNNL_ARG_WEIGHTS, c->reorder_fwd ? c->weights_fwd : w},
+  dnnl::memory src(c->d.src, c->engine, const_cast<float*>(x));
+  dnnl::memory dst(c->d.dst, c->engine, y);
+  dnnl::memory w(c->d.weights_user, c->engine, const_cast<float*>(kernel));
+  c->forward.execute(c->stream, {{DNNL_ARG_SRC, c->src_low.read(c->stream, src)},
+                                 {DNNL_ARG_WEIGHTS, c->weights_fwd.read(c->stream, w)},
                                  {DNNL_ARG_DST, dst}});
   c->stream.wait();
   return true;
@@ -380,14 +411,13 @@ bool onednn_backward_data(const Conv2DGeometry& g, const float* dy, const float*
                           float* dx) {
   OneDnnConv* c = onednn_conv(g);
   if (!c) return false;
-  dnnl::memory diff_dst(c->dst, c->engine, const_cast<float*>(dy));
-  dnnl::memory diff_src(c->src, c->engine, dx);
-  dnnl::memory w(c->weights_user, c->engine, const_cast<float*>(kernel));
-  if (c->reorder_bwd) c->to_bwd.execute(c->stream, w, c->weights_bwd);
-  if (c->bf16) c->to_diff_dst_bf16.execute(c->stream, diff_dst, c->diff_dst_bf16);
-  c->backward_data.execute(c->stream, {{DNNL_ARG_DIFF_DST, c->bf16 ? c->diff_dst_bf16 : diff_dst},
-                                       {DNNL_ARG_WEIGHTS, c->reorder_bwd ? c->weights_bwd : w},
-                                       {DNNL_ARG_DIFF_SRC, diff_src}});
+  dnnl::memory diff_dst(c->d.dst, c->engine, const_cast<float*>(dy));
+  dnnl::memory diff_src(c->d.src, c->engine, dx);
+  dnnl::memory w(c->d.weights_user, c->engine, const_cast<float*>(kernel));
+  c->backward_data.execute(c->stream,
+                           {{DNNL_ARG_DIFF_DST, c->diff_dst_low.read(c->stream, diff_dst)},
+                            {DNNL_ARG_WEIGHTS, c->weights_bwd.read(c->stream, w)},
+                            {DNNL_ARG_DIFF_SRC, diff_src}});
   c->stream.wait();
   return true;
 }
@@ -401,91 +431,50 @@ bool onednn_backward_data(const Conv2DGeometry& g, const float* dy, const float*
 struct OneDnnFilterGrad {
   dnnl::engine engine;
   dnnl::stream stream;
-  dnnl::memory::desc src, diff_dst, diff_weights_user;  // float32 NHWC / HWIO views
+  OneDnnDescs d;
   dnnl::convolution_backward_weights primitive;
   dnnl::memory diff_weights, scratchpad;  // the primitive's layout; its own scratchpad
   bool reorder_out = false;
   dnnl::reorder to_user;
-  bool bf16 = false;
-  dnnl::memory src_bf16, diff_dst_bf16;
-  dnnl::reorder to_src_bf16, to_diff_dst_bf16;
+  Conversion src_low, diff_dst_low;
 };
 
 std::unique_ptr<OneDnnFilterGrad> make_onednn_filter_grad(const Conv2DGeometry& g, bool bf16) {
-  using dnnl::memory;
-  using tag = memory::format_tag;
-  using dt = memory::data_type;
   auto c = std::make_unique<OneDnnFilterGrad>();
   c->engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
   c->stream = dnnl::stream(c->engine);
-  c->bf16 = bf16;
-  const dt low = bf16 ? dt::bf16 : dt::f32;
-  c->src = memory::desc({g.N, g.C, g.H, g.W}, dt::f32, tag::nhwc);
-  c->diff_dst = memory::desc({g.N, g.F, g.OH, g.OW}, dt::f32, tag::nhwc);
-  const memory::desc src_read({g.N, g.C, g.H, g.W}, low, tag::nhwc);
-  const memory::desc diff_dst_read({g.N, g.F, g.OH, g.OW}, low, tag::nhwc);
-  const memory::dims wdims{g.F, g.C, g.KH, g.KW};
-  c->diff_weights_user = memory::desc(wdims, dt::f32, tag::hwio);
-  const memory::desc weights_any(wdims, dt::f32, tag::any), weights_low(wdims, low, tag::any);
-  const int64_t pad_bottom = std::max<int64_t>(
-      0, (g.OH - 1) * g.stride_h + (g.KH - 1) * g.dilation_h + 1 - g.H - g.pad_top);
-  const int64_t pad_right = std::max<int64_t>(
-      0, (g.OW - 1) * g.stride_w + (g.KW - 1) * g.dilation_w + 1 - g.W - g.pad_left);
-  const memory::dims strides{g.stride_h, g.stride_w}, dilates{g.dilation_h - 1, g.dilation_w - 1};
-  const memory::dims pad_l{g.pad_top, g.pad_left}, pad_r{pad_bottom, pad_right};
+  c->d = onednn_descs(g, bf16);
+  const OneDnnDescs& d = c->d;
+  const dnnl::memory::desc diff_weights_any(d.weights_user.dims(),
+                                            dnnl::memory::data_type::f32,
+                                            dnnl::memory::format_tag::any);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  auto fwd_pd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                      dnnl::algorithm::convolution_direct, src_read, weights_low,
-                                      c->diff_dst, strides, dilates, pad_l, pad_r),
-      c->engine);
   auto pd = dnnl::convolution_backward_weights::primitive_desc(
-      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_read,
-                                               weights_any, diff_dst_read, strides, dilates,
-                                               pad_l, pad_r),
-      attr, c->engine, fwd_pd);
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.src_read,
+                                               diff_weights_any, d.dst_read, d.strides,
+                                               d.dilates, d.pad_l, d.pad_r),
+      attr, c->engine, forward_pd(d, c->engine));
   c->primitive = dnnl::convolution_backward_weights(pd);
-  c->scratchpad = memory(pd.scratchpad_desc(), c->engine);
-  c->reorder_out = pd.diff_weights_desc() != c->diff_weights_user;
+  c->scratchpad = dnnl::memory(pd.scratchpad_desc(), c->engine);
+  c->reorder_out = pd.diff_weights_desc() != d.weights_user;
   if (c->reorder_out) {
-    c->diff_weights = memory(pd.diff_weights_desc(), c->engine);
+    c->diff_weights = dnnl::memory(pd.diff_weights_desc(), c->engine);
     c->to_user = dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, pd.diff_weights_desc(),
-                                                            c->engine, c->diff_weights_user));
+                                                            c->engine, d.weights_user));
   }
-  if (bf16) {
-    c->src_bf16 = memory(src_read, c->engine);
-    c->diff_dst_bf16 = memory(diff_dst_read, c->engine);
-    c->to_src_bf16 =
-        dnnl::reorder(dnnl::reorder::primitive_desc(c->engine, c->src, c->engine, src_read));
-    c->to_diff_dst_bf16 = dnnl::reorder(
-        dnnl::reorder::primitive_desc(c->engine, c->diff_dst, c->engine, diff_dst_read));
-  }
+  c->src_low.make(c->engine, d.src, d.src_read);  // bfloat16 primitives only
+  c->diff_dst_low.make(c->engine, d.dst, d.dst_read);
   return c;
 }
 
-// This thread's primitive for g (g.N = a group's samples), created single-threaded; null when
-// oneDNN has none (bfloat16 first falls back to float32 on the same values).
+// This thread's primitive for g (g.N = a group's samples), created single-threaded; bfloat16
+// first when the layer computes in it, else float32; null when oneDNN has none.
 OneDnnFilterGrad* onednn_filter_grad(const Conv2DGeometry& g) {
-  constexpr size_t kMaxCached = 128;
   thread_local std::map<ConvKey, std::unique_ptr<OneDnnFilterGrad>> cache;
-  for (bool bf16 : {true, false}) {
-    if (bf16 && g.compute != DType::BFloat16) continue;
-    const ConvKey key = key_of(g, bf16);
-    auto it = cache.find(key);
-    if (it == cache.end()) {
-      if (cache.size() >= kMaxCached) cache.clear();
-      std::unique_ptr<OneDnnFilterGrad> made;
-      try {
-        made = make_onednn_filter_grad(g, bf16);
-      } catch (const dnnl::error&) {
-        made = nullptr;
-      }
-      it = cache.emplace(key, std::move(made)).first;
-    }
-    if (it->second) return it->second.get();
-  }
-  return nullptr;
+  if (g.compute == DType::BFloat16)
+    if (OneDnnFilterGrad* c = cached(cache, 128, g, true, &make_onednn_filter_grad)) return c;
+  return cached(cache, 128, g, false, &make_onednn_filter_grad);
 }
 
 // One group: dkernel_out (HWIO) = the filter gradient over g.N samples starting at x / dy.
@@ -493,15 +482,11 @@ bool onednn_filter_group(const Conv2DGeometry& g, const float* x, const float* d
                          float* dkernel_out) {
   OneDnnFilterGrad* c = onednn_filter_grad(g);
   if (!c) return false;
-  dnnl::memory src(c->src, c->engine, const_cast<float*>(x));
-  dnnl::memory diff_dst(c->diff_dst, c->engine, const_cast<float*>(dy));
-  dnnl::memory out(c->diff_weights_user, c->engine, dkernel_out);
-  if (c->bf16) {
-    c->to_src_bf16.execute(c->stream, src, c->src_bf16);
-    c->to_diff_dst_bf16.execute(c->stream, diff_dst, c->diff_dst_bf16);
-  }
-  c->primitive.execute(c->stream, {{DNNL_ARG_SRC, c->bf16 ? c->src_bf16 : src},
-                                   {DNNL_ARG_DIFF_DST, c->bf16 ? c->diff_dst_bf16 : diff_dst},
+  dnnl::memory src(c->d.src, c->engine, const_cast<float*>(x));
+  dnnl::memory diff_dst(c->d.dst, c->engine, const_cast<float*>(dy));
+  dnnl::memory out(c->d.weights_user, c->engine, dkernel_out);
+  c->primitive.execute(c->stream, {{DNNL_ARG_SRC, c->src_low.read(c->stream, src)},
+                                   {DNNL_ARG_DIFF_DST, c->diff_dst_low.read(c->stream, diff_dst)},
                                    {DNNL_ARG_DIFF_WEIGHTS, c->reorder_out ? c->diff_weights : out},
                                    {DNNL_ARG_SCRATCHPAD, c->scratchpad}});
   if (c->reorder_out) c->to_user.execute(c->stream, c->diff_weights, out);
@@ -536,13 +521,7 @@ bool onednn_backward_filter(const Conv2DGeometry& g, const float* x, const float
     }
   }
   if (!ok.load()) return false;
-  parallel_for(KF, [&](int64_t e0, int64_t e1) {
-    for (int64_t e = e0; e < e1; ++e) {
-      float s = partial[e];
-      for (int64_t gi = 1; gi < groups; ++gi) s += partial[gi * KF + e];
-      dkernel[e] = s;
-    }
-  }, KF * groups);
+  sum_group_partials(partial, groups, KF, dkernel);
   return true;
 }
 #endif
@@ -620,13 +599,7 @@ void conv2d_backward_filter(Backend& be, const Conv2DGeometry& g, const float* x
               partial.data() + gi * KF, g.F);
     }
   }, kParallelMin, 1);
-  parallel_for(KF, [&](int64_t e0, int64_t e1) {
-    for (int64_t e = e0; e < e1; ++e) {
-      float s = partial[e];
-      for (int64_t gi = 1; gi < groups; ++gi) s += partial[gi * KF + e];
-      dkernel[e] = s;
-    }
-  }, KF * groups);
+  sum_group_partials(partial, groups, KF, dkernel);
 }
 
 }  // namespace ff::cpu
