@@ -48,6 +48,12 @@ class Backend {
   virtual void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                     int64_t ldc) = 0;
+  // c = op(a) op(b) for a layer computing in bfloat16 (a and b hold bfloat16 values, or are
+  // rounded to them): bfloat16 kernels with float32 accumulation and result where the backend
+  // has them, else gemm on the same values.
+  virtual void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                         const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                         int64_t ldc) = 0;
 
   // ---- activations and rows ----
   // y[r, c] = act(y[r, c] + bias[c]) in place; bias may be null; when preact is not null the

@@ -45,12 +45,22 @@ std::vector<Shape> Dense::scratch_shapes(int64_t batch) const {
   return shapes;
 }
 
+// c = op(a) op(b): the backend's bfloat16 product when the layer computes in bfloat16.
+void Dense::product(Backend& be, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                    const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                    int64_t ldc) const {
+  if (compute_dtype() == DType::BFloat16)
+    be.gemm_bf16(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
+  else
+    be.gemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
 void Dense::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
                     const StepContext& ctx) {
   Backend& be = *ctx.backend;
   const int64_t rows = x.numel() / fan_in_;
-  be.gemm(false, false, rows, units_, fan_in_, 1.0f, x.data<float>(), fan_in_,
-          params_[0].data<float>(), units_, 0.0f, y.data<float>(), units_);
+  product(be, false, false, rows, units_, fan_in_, x.data<float>(), fan_in_,
+          params_[0].data<float>(), units_, y.data<float>(), units_);
   float* preact = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
   if (use_bias_ || activation_.kind != Activation::Linear)
     be.bias_activation(y.data<float>(), use_bias_ ? params_[1].data<float>() : nullptr, rows,
@@ -69,12 +79,12 @@ void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor*
                            dy.data<float>(), buf, rows, units_);
     dz = buf;
   }
-  be.gemm(true, false, fan_in_, units_, rows, 1.0f, x.data<float>(), fan_in_, dz, units_, 0.0f,
+  product(be, true, false, fan_in_, units_, rows, x.data<float>(), fan_in_, dz, units_,
           grads_[0].data<float>(), units_);
   if (use_bias_) be.column_sum(dz, rows, units_, grads_[1].data<float>());
   if (dx)
-    be.gemm(false, true, rows, fan_in_, units_, 1.0f, dz, units_, params_[0].data<float>(), units_,
-            0.0f, dx->data<float>(), fan_in_);
+    product(be, false, true, rows, fan_in_, units_, dz, units_, params_[0].data<float>(), units_,
+            dx->data<float>(), fan_in_);
 }
 
 }  // namespace ff

@@ -27,6 +27,10 @@ class Dense final : public Layer {
   Shape compute_output_shape(const Shape& input_shape) override;
 
  private:
+  void product(Backend& be, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+               int64_t ldc) const;
+
   int64_t units_;
   ActivationSpec activation_;
   bool use_bias_;

@@ -83,9 +83,9 @@ def set_global_policy(policy):
     ``keras.mixed_precision.set_global_policy``. Layers created before keep theirs.
 
     On the CPU backend, 16-bit compute has the numerics of the GPU's (inputs, weights, outputs
-    and gradients rounded to 16 bits at every layer boundary, float32 accumulation);
-    convolutions under ``mixed_bfloat16`` run oneDNN's bfloat16 kernels, the rest computes in
-    float32 on 16-bit values. Said once per process."""
+    and gradients rounded to 16 bits at every layer boundary, float32 accumulation); under
+    ``mixed_bfloat16``, convolutions and Dense run oneDNN's bfloat16 kernels where the CPU has
+    AVX-512 BF16, the rest computes in float32 on 16-bit values. Said once per process."""
     global _global, _warned_cpu
     new = Policy("float32" if policy is None else policy)
     with _lock:
@@ -95,8 +95,8 @@ def set_global_policy(policy):
     if warn:
         from .._user_frame import user_stacklevel
         if new.compute_dtype == "bfloat16":
-            what = ("convolutions run bfloat16 kernels (faster on CPUs with AVX-512 BF16); other "
-                    "layers compute in float32 on bfloat16 values")
+            what = ("Conv2D, Conv1D and Dense run bfloat16 kernels where the CPU has AVX-512 BF16; "
+                    "other layers compute in float32 on bfloat16 values")
         else:
             what = ("layers compute in float32 on float16 values (the numerics of float16, no "
                     "faster than float32; the speed-up needs the GPU backend)")

@@ -36,7 +36,8 @@ def test_layers_take_the_global_policy_when_created(monkeypatch):
     monkeypatch.setattr(policy_mod, "_warned_cpu", False)
     before = ff.layers.Dense(2)
     with pytest.warns(UserWarning, match="on the CPU backend: values are rounded to bfloat16 "
-                                         "at every layer boundary; convolutions run bfloat16"):
+                                         "at every layer boundary; Conv2D, Conv1D and Dense run "
+                                         "bfloat16 kernels"):
         ff.mixed_precision.set_global_policy("mixed_bfloat16")
     assert ff.mixed_precision.global_policy() == ff.mixed_precision.Policy("mixed_bfloat16")
     after = ff.layers.Dense(2)

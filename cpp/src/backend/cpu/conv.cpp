@@ -61,6 +61,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
 
+#include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/parallel.h"
 #include "core/errors.h"
 
@@ -389,7 +390,7 @@ Primitives* cached(std::map<ConvKey, std::unique_ptr<Primitives>>& cache, size_t
 // null (the caller then uses im2col).
 OneDnnConv* onednn_conv(const Conv2DGeometry& g) {
   thread_local std::map<ConvKey, std::unique_ptr<OneDnnConv>> cache;
-  if (g.compute == DType::BFloat16)
+  if (g.compute == DType::BFloat16 && bf16_kernels_available())
     if (OneDnnConv* c = cached(cache, 64, g, true, &make_onednn_conv)) return c;
   return cached(cache, 64, g, false, &make_onednn_conv);
 }
@@ -472,7 +473,7 @@ std::unique_ptr<OneDnnFilterGrad> make_onednn_filter_grad(const Conv2DGeometry& 
 // first when the layer computes in it, else float32; null when oneDNN has none.
 OneDnnFilterGrad* onednn_filter_grad(const Conv2DGeometry& g) {
   thread_local std::map<ConvKey, std::unique_ptr<OneDnnFilterGrad>> cache;
-  if (g.compute == DType::BFloat16)
+  if (g.compute == DType::BFloat16 && bf16_kernels_available())
     if (OneDnnFilterGrad* c = cached(cache, 128, g, true, &make_onednn_filter_grad)) return c;
   return cached(cache, 128, g, false, &make_onednn_filter_grad);
 }

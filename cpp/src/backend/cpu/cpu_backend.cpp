@@ -26,6 +26,7 @@
 #include "backend/cpu/conv.h"
 #include "backend/cpu/pooling.h"
 #include "backend/cpu/image.h"
+#include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/normalization.h"
 #include "core/errors.h"
 #include "core/half.h"
@@ -374,6 +375,11 @@ class CpuBackend final : public Backend {
     double total = 0.0;
     for (double p : partial) total += p;  // fixed order: the same sum for any thread count
     return total;
+  }
+  void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                 int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) override {
+    if (!cpu::matmul_bf16(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc))
+      gemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
   }
   void round_to_precision(float* dst, const float* src, int64_t n, DType dtype) override {
     if (dtype == DType::BFloat16)
