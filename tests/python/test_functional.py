@@ -135,3 +135,19 @@ def test_sequential_and_functional_agree_on_the_same_weights():
     fun.set_weights(seq.get_weights())
     data = np.random.default_rng(2).normal(size=(7, 5)).astype("float32")
     np.testing.assert_array_equal(seq.predict(data, verbose=0), fun.predict(data, verbose=0))
+
+
+def test_functional_merge_forms_match_the_layers():
+    # Keras's ff.layers.add / multiply / average / concatenate build the same layers.
+    a_in, b_in = ff.Input((3,), name="a"), ff.Input((3,), name="b")
+    a = np.array([[1.0, 2.0, 3.0]], np.float32)
+    b = np.array([[4.0, 5.0, 6.0]], np.float32)
+    cases = [(ff.layers.add, ff.layers.Add, a + b), (ff.layers.multiply, ff.layers.Multiply, a * b),
+             (ff.layers.average, ff.layers.Average, (a + b) / 2),
+             (ff.layers.concatenate, ff.layers.Concatenate, np.concatenate([a, b], axis=-1))]
+    for form, cls, expected in cases:
+        out = form([a_in, b_in], name=f"merged_{cls.__name__.lower()}")
+        model = ff.Model([a_in, b_in], out)
+        assert isinstance(model.layers[-1], cls) and model.layers[-1].name.startswith("merged_")
+        np.testing.assert_allclose(model.predict([a, b], verbose=0), expected)
+    assert ff.layers.concatenate([a_in, b_in], axis=1).shape == (None, 6)

@@ -6,7 +6,7 @@ from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Keras
 from .normalization import BatchNormalization, Normalization
 from .preprocessing import (RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
                             Rescaling)
-from .merging import Add, Average, Concatenate, Multiply
+from .merging import Add, Average, Concatenate, Multiply, add, average, concatenate, multiply
 from .convolutional import Conv1D, Conv2D
 from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
                       ZeroPadding2D)
@@ -19,9 +19,5 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "GlobalMaxPooling2D", "ZeroPadding2D",
            "BatchNormalization", "Normalization", "Rescaling", "RandomFlip", "RandomTranslation",
            "RandomZoom", "RandomRotation"]
-__all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "concatenate"]
-
-
-def concatenate(inputs, axis=-1, **kwargs):
-    """Keras's functional form of Concatenate: ``Concatenate(axis=axis, **kwargs)(inputs)``."""
-    return Concatenate(axis=axis, **kwargs)(inputs)
+__all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "add", "multiply", "average",
+            "concatenate"]

@@ -6,7 +6,7 @@ import numbers
 from .. import _core
 from .core import Layer, _seed
 
-__all__ = ["Add", "Multiply", "Average", "Concatenate"]
+__all__ = ["Add", "Multiply", "Average", "Concatenate", "add", "multiply", "average", "concatenate"]
 
 
 def _describe(tensor):
@@ -79,3 +79,24 @@ class Concatenate(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+# Keras's functional forms: ``ff.layers.add([a, b])`` is ``ff.layers.Add()([a, b])``.
+def add(inputs, **kwargs):
+    """``Add(**kwargs)(inputs)``: the elementwise sum of same-shaped inputs."""
+    return Add(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """``Multiply(**kwargs)(inputs)``: the elementwise product of same-shaped inputs."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """``Average(**kwargs)(inputs)``: the elementwise mean of same-shaped inputs."""
+    return Average(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """``Concatenate(axis=axis, **kwargs)(inputs)``: the inputs joined along ``axis``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
