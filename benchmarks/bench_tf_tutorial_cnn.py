@@ -13,21 +13,7 @@ import time
 
 
 import forgeflow as ff
-
-L = ff.layers
-
-
-def tutorial_cnn():
-    return ff.Sequential([
-        L.Conv2D(32, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-        L.MaxPooling2D(2),
-        L.Conv2D(64, 5, padding="same", activation="relu"),
-        L.MaxPooling2D(2),
-        L.Flatten(),
-        L.Dense(1024, activation="relu"),
-        L.Dropout(0.4),
-        L.Dense(10),
-    ])
+from forgeflow.examples.tf_tutorial_cnn import tutorial_cnn
 
 
 def main():

@@ -32,6 +32,18 @@ img::AspectMode aspect_of(bool crop, bool pad) {
   return crop ? img::AspectMode::Crop : pad ? img::AspectMode::Pad : img::AspectMode::Stretch;
 }
 
+// The decode-and-resize settings load_images and load_image share.
+img::LoadOptions load_options(int64_t height, int64_t width, int channels,
+                              const std::string& interpolation, bool crop, bool pad) {
+  img::LoadOptions o;
+  o.height = height;
+  o.width = width;
+  o.channels = channels;
+  o.interpolation = img::parse_interpolation(interpolation);
+  o.aspect = aspect_of(crop, pad);
+  return o;
+}
+
 }  // namespace
 
 void init_data_image(py::module_& m) {
@@ -57,12 +69,7 @@ void init_data_image(py::module_& m) {
         [](data::DatasetPtr input, int64_t height, int64_t width, int channels,
            const std::string& interpolation, bool crop, bool pad, bool channels_first,
            bool skip_errors, int64_t num_parallel_calls) {
-          img::LoadOptions o;
-          o.height = height;
-          o.width = width;
-          o.channels = channels;
-          o.interpolation = img::parse_interpolation(interpolation);
-          o.aspect = aspect_of(crop, pad);
+          img::LoadOptions o = load_options(height, width, channels, interpolation, crop, pad);
           o.channels_first = channels_first;
           o.skip_errors = skip_errors;
           std::shared_ptr<img::DecodeReport> report;
@@ -101,12 +108,7 @@ void init_data_image(py::module_& m) {
   d.def("load_image",
         [](const std::string& path, int64_t height, int64_t width, int channels,
            const std::string& interpolation, bool crop, bool pad) {
-          img::LoadOptions o;
-          o.height = height;
-          o.width = width;
-          o.channels = channels;
-          o.interpolation = img::parse_interpolation(interpolation);
-          o.aspect = aspect_of(crop, pad);
+          img::LoadOptions o = load_options(height, width, channels, interpolation, crop, pad);
           img::check_load_options(o);
           data::Component c;
           {

@@ -6,8 +6,7 @@ this short run reaches with margin, so a broken convolution, pooling or dropout 
 import numpy as np
 
 import forgeflow as ff
-
-L = ff.layers
+from forgeflow.examples.tf_tutorial_cnn import tutorial_cnn
 
 
 def test_tutorial_cnn_learns_fashion_mnist_sample():
@@ -15,16 +14,7 @@ def test_tutorial_cnn_learns_fashion_mnist_sample():
     (x_train, y_train), (x_test, y_test) = ff.datasets.fashion_mnist_small.load_data()
     x_train = (x_train / 255.0).astype("float32")[..., None]
     x_test = (x_test / 255.0).astype("float32")[..., None]
-    model = ff.Sequential([
-        L.Conv2D(32, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-        L.MaxPooling2D(2),
-        L.Conv2D(64, 5, padding="same", activation="relu"),
-        L.MaxPooling2D(2),
-        L.Flatten(),
-        L.Dense(1024, activation="relu"),
-        L.Dropout(0.4),
-        L.Dense(10),
-    ])
+    model = tutorial_cnn()
     assert model.output_shape == (None, 10)
     assert model.count_params() == 832 + 51264 + 3212288 + 10250
     model.compile(optimizer="adam",

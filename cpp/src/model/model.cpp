@@ -157,8 +157,10 @@ void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
   // second buffer); the optimizer updates the float32 originals.
   compute_params_ = Tensor::zeros(*backend_, {params_.numel()});
   std::vector<size_t> next(layers_.size(), 0);
+  autocast_params_.assign(layers_.size(), {});
   for (const auto& ref : param_refs_) {
     const size_t k = next[ref.layer]++;
+    autocast_params_[ref.layer].push_back(ref.spec.autocast);
     const DType dtype = layers_[ref.layer]->compute_dtype();
     if (!ref.spec.trainable || !ref.spec.autocast || !is_half_precision(dtype)) continue;
     const int64_t offset =

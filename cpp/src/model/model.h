@@ -252,6 +252,7 @@ class Model {
     DType dtype;
   };
   std::vector<CastSegment> cast_segments_;
+  std::vector<std::vector<bool>> autocast_params_;  // per layer, per weight: ParamSpec::autocast
   bool compute_params_stale_ = true;
   std::vector<uint64_t> synced_weight_versions_;  // per layer, at the last sync
 

@@ -216,9 +216,9 @@ void Model::backward(Plan& p, const StepContext& ctx) {
     if (half) {
       for (Tensor* dx : dxs)
         if (dx) round_value(*dx, dtype);
-      const auto specs = layer.param_specs();
-      for (size_t g = 0; g < specs.size(); ++g)
-        if (specs[g].autocast && layer.grads()[g].defined()) round_value(layer.grads()[g], dtype);
+      const std::vector<bool>& autocast = autocast_params_[l];
+      for (size_t g = 0; g < autocast.size(); ++g)
+        if (autocast[g] && layer.grads()[g].defined()) round_value(layer.grads()[g], dtype);
     }
     if (shared_again) {
       layer.bind(layer.params(), real_grads);

@@ -59,6 +59,8 @@
 #include <vector>
 #ifdef FORGEFLOW_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "backend/cpu/onednn_cache.h"
 #endif
 
 #include "backend/cpu/matmul_bf16.h"
@@ -365,24 +367,13 @@ std::unique_ptr<OneDnnConv> make_onednn_conv(const Conv2DGeometry& g, bool bf16)
   return c;
 }
 
-// A per-thread cache of primitives by (geometry, thread count, bfloat16): a primitive's
-// reordered-weights and conversion buffers are mutable state. A geometry oneDNN has no primitive
-// for is remembered as null.
+// Per thread, by (geometry, thread count, bfloat16): a primitive's reordered-weights and
+// conversion buffers are mutable state (onednn_cache.h).
 template <class Primitives>
 Primitives* cached(std::map<ConvKey, std::unique_ptr<Primitives>>& cache, size_t max_cached,
                    const Conv2DGeometry& g, bool bf16,
                    std::unique_ptr<Primitives> (*make)(const Conv2DGeometry&, bool)) {
-  const ConvKey key = key_of(g, bf16);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second.get();
-  if (cache.size() >= max_cached) cache.clear();
-  std::unique_ptr<Primitives> made;
-  try {
-    made = make(g, bf16);
-  } catch (const dnnl::error&) {
-    made = nullptr;
-  }
-  return cache.emplace(key, std::move(made)).first->second.get();
+  return cached_primitives(cache, max_cached, key_of(g, bf16), [&] { return make(g, bf16); });
 }
 
 // The bfloat16 primitives when the layer computes in bfloat16 and oneDNN has them for this CPU
@@ -507,21 +498,13 @@ bool onednn_backward_filter(const Conv2DGeometry& g, const float* x, const float
   const int64_t group = onednn_filter_group_samples(g);
   const int64_t groups = (g.N + group - 1) / group;
   std::vector<float> partial(static_cast<size_t>(groups * KF));
-  std::atomic<bool> ok{true};
-  const int threads = static_cast<int>(std::min<int64_t>(omp_get_max_threads(), groups));
-#pragma omp parallel num_threads(threads)
-  {
-    omp_set_num_threads(1);  // this thread's primitives plan for, and run on, one thread
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    for (int64_t gi = t; gi < groups && ok.load(); gi += nt) {
-      Conv2DGeometry gg = g;
-      gg.N = std::min(group, g.N - gi * group);
-      if (!onednn_filter_group(gg, x + gi * group * g.H * g.W * g.C, dy + gi * group * pix * g.F,
-                               partial.data() + gi * KF))
-        ok.store(false);
-    }
-  }
-  if (!ok.load()) return false;
+  const bool ok = for_each_task_single_threaded(groups, [&](int64_t gi) {
+    Conv2DGeometry gg = g;
+    gg.N = std::min(group, g.N - gi * group);
+    return onednn_filter_group(gg, x + gi * group * g.H * g.W * g.C, dy + gi * group * pix * g.F,
+                               partial.data() + gi * KF);
+  });
+  if (!ok) return false;
   sum_group_partials(partial, groups, KF, dkernel);
   return true;
 }

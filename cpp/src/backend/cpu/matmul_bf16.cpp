@@ -8,7 +8,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -16,6 +15,8 @@
 #include <vector>
 #ifdef FORGEFLOW_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "backend/cpu/onednn_cache.h"
 #endif
 
 #include "backend/cpu/parallel.h"
@@ -75,18 +76,8 @@ std::unique_ptr<Matmul> make_matmul(const Key& key) {
 
 // This thread's primitive for the shape (created while the thread's OpenMP count is 1), or null.
 Matmul* matmul_for(const Key& key) {
-  constexpr size_t kMaxCached = 128;
   thread_local std::map<Key, std::unique_ptr<Matmul>> cache;
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second.get();
-  if (cache.size() >= kMaxCached) cache.clear();
-  std::unique_ptr<Matmul> made;
-  try {
-    made = make_matmul(key);
-  } catch (const dnnl::error&) {
-    made = nullptr;
-  }
-  return cache.emplace(key, std::move(made)).first->second.get();
+  return cached_primitives(cache, 128, key, [&] { return make_matmul(key); });
 }
 
 // Rows of c per block: enough work per primitive call, at least 8 blocks when m allows; a
@@ -113,30 +104,20 @@ bool matmul_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, co
   const int64_t rows = block_rows(m), blocks = (m + rows - 1) / rows;
   const uint16_t* a_data = a16.data();
   const uint16_t* b_data = b16.data();
-  std::atomic<bool> ok{true};
-  const int threads = static_cast<int>(std::min<int64_t>(omp_get_max_threads(), blocks));
-#pragma omp parallel num_threads(threads)
-  {
-    omp_set_num_threads(1);  // this thread's primitives plan for, and run on, one thread
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    for (int64_t blk = t; blk < blocks && ok.load(); blk += nt) {
-      const int64_t r0 = blk * rows, mr = std::min(rows, m - r0);
-      Matmul* mm = matmul_for(Key{trans_a, trans_b, mr, n, k, lda, ldb, ldc});
-      if (!mm) {
-        ok.store(false);
-        break;
-      }
-      // Row r0 of op(a): row r0 of a, or column r0 of a stored transposed.
-      const uint16_t* a_rows = a_data + (trans_a ? r0 : r0 * lda);
-      dnnl::memory am(mm->a, mm->engine, const_cast<uint16_t*>(a_rows));
-      dnnl::memory bm(mm->b, mm->engine, const_cast<uint16_t*>(b_data));
-      dnnl::memory cm(mm->c, mm->engine, c + r0 * ldc);
-      mm->primitive.execute(mm->stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm},
-                                         {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, mm->scratchpad}});
-      mm->stream.wait();
-    }
-  }
-  return ok.load();
+  return for_each_task_single_threaded(blocks, [&](int64_t blk) {
+    const int64_t r0 = blk * rows, mr = std::min(rows, m - r0);
+    Matmul* mm = matmul_for(Key{trans_a, trans_b, mr, n, k, lda, ldb, ldc});
+    if (!mm) return false;
+    // Row r0 of op(a): row r0 of a, or column r0 of a stored transposed.
+    const uint16_t* a_rows = a_data + (trans_a ? r0 : r0 * lda);
+    dnnl::memory am(mm->a, mm->engine, const_cast<uint16_t*>(a_rows));
+    dnnl::memory bm(mm->b, mm->engine, const_cast<uint16_t*>(b_data));
+    dnnl::memory cm(mm->c, mm->engine, c + r0 * ldc);
+    mm->primitive.execute(mm->stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm},
+                                       {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, mm->scratchpad}});
+    mm->stream.wait();
+    return true;
+  });
 }
 
 #else  // no oneDNN in this build

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace ff::cpu {
@@ -46,6 +47,25 @@ void for_each_chunk(int64_t n, Body&& body) {
     for (int64_t c = c0; c < c1; ++c)
       body(c, c * kReduceChunk, std::min(n, (c + 1) * kReduceChunk));
   }, n, 1);
+}
+
+// body(i) for each task i in [0, tasks), tasks dealt round-robin to OpenMP threads whose own
+// thread count is set to 1, so a library called inside (oneDNN) plans for and runs on that one
+// thread: each task's result never depends on how many threads there are. Stops at the first
+// body returning false and returns false then.
+template <class Body>
+bool for_each_task_single_threaded(int64_t tasks, Body&& body) {
+  std::atomic<bool> ok{true};
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(omp_get_max_threads(), tasks)));
+#pragma omp parallel num_threads(threads)
+  {
+    omp_set_num_threads(1);
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    for (int64_t i = t; i < tasks && ok.load(); i += nt)
+      if (!body(i)) ok.store(false);
+  }
+  return ok.load();
 }
 
 }  // namespace ff::cpu
