@@ -1,5 +1,6 @@
 // Bindings for core services: the global seed, check-numerics and the backend in use.
 #include "bindings.h"
+#include "backend/registry.h"
 #include "core/numerics.h"
 #include "core/rng.h"
 
@@ -22,8 +23,8 @@ void init_core(py::module_& m) {
         "Restores a position of the seed sequence returned by seed_state().");
   m.def("set_check_numerics", &CheckNumerics::set, "Turns check-numerics on or off.");
   m.def("check_numerics_enabled", &CheckNumerics::enabled);
-  m.def("backend_name", []() { return cpu_backend().name(); },
-        "Name of the backend the core computes on.");
+  m.def("backend_name", []() { return default_backend().name(); },
+        "Name of the backend new models compute on.");
   m.def("shuffled_order",
         [](int64_t n, uint64_t seed, int64_t epoch) {
           auto order = Sequential::shuffled_order(n, seed, epoch);

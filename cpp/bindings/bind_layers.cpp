@@ -63,11 +63,13 @@ void init_layers(py::module_& m) {
         return n;
       })
       .def("get_weights", [](Layer& l) {
+        ModelLock lock(l.model_mutex());
         py::list out;
         for (const Tensor& t : l.weights()) out.append(tensor_to_numpy(t));
         return out;
       })
       .def("set_weights", [](Layer& l, const py::list& weights) {
+        ModelLock lock(l.model_mutex());
         auto& params = l.weights();
         if (weights.size() != params.size())
           throw ValueError("Layer \"" + l.name() + "\" expects " + std::to_string(params.size()) +

@@ -1,4 +1,5 @@
 // Bindings for losses: one factory per loss, objects shared with the model that compiles them.
+#include "backend/registry.h"
 #include "bindings.h"
 
 namespace ff::bindings {
@@ -13,19 +14,12 @@ void init_losses(py::module_& m) {
         HostArray t = host_array(y_true), p = host_array(y_pred);
         if (p.dtype != DType::Float32) throw TypeError("y_pred must be float32");
         Shape target_shape = loss.target_shape_for(p.shape, t.shape);
-        Backend& be = cpu_backend();
-        Tensor pred = Tensor::empty(be, p.shape);
-        be.copy_from_host(pred.raw(), p.data, pred.nbytes());
-        Tensor target = Tensor::empty(be, target_shape, t.dtype);
-        be.copy_from_host(target.raw(), t.data, target.nbytes());
-        double sum = 0.0;
-        int64_t bad = loss.compute(be, pred, target, &sum, nullptr, 1.0f);
-        if (bad >= 0)
-          throw ValueError("label at index " + std::to_string(bad) + " is outside [0, " +
-                           std::to_string(p.shape.back()) + ")");
-        // Keras's sum_over_batch_size: the mean over every loss row, (N, T, K) -> N*T rows.
-        const int64_t rows = pred.numel() / p.shape.back();
-        return rows > 0 ? sum / static_cast<double>(rows) : 0.0;
+        Backend& be = default_backend();
+        Tensor pred = Tensor::empty(be.device(), p.shape);
+        be.device().copy_from_host(pred.raw(), p.data, pred.nbytes());
+        Tensor target = Tensor::empty(be.device(), target_shape, t.dtype);
+        be.device().copy_from_host(target.raw(), t.data, target.nbytes());
+        return evaluate_loss(be, loss, pred, target);
       });
   m.def("make_loss", [](const std::string& name, bool from_logits, float delta) -> std::shared_ptr<Loss> {
     if (name == "mean_squared_error") return make_mean_squared_error();

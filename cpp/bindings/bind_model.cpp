@@ -1,8 +1,13 @@
 // Bindings for models: Model (the functional graph: inputs, layer calls, outputs) and Sequential
 // (the chain built onto it). Every loop takes lists of arrays (one per input / output) and
 // releases the GIL; the hook re-acquires it only when it is called.
+#include <algorithm>
+#include <cstring>
+
+#include "backend/registry.h"
 #include "bindings.h"
 #include "core/errors.h"
+#include "model/array_source.h"
 
 namespace ff::bindings {
 namespace {
@@ -65,11 +70,78 @@ py::list output_arrays(const Model& m, int64_t rows, std::vector<float*>& pointe
 
 int64_t rows_of(const std::vector<HostArray>& xs) { return xs.empty() ? 0 : xs[0].rows(); }
 
+LoopMode loop_mode(const std::string& name) {
+  if (name == "train") return LoopMode::Train;
+  if (name == "evaluate") return LoopMode::Evaluate;
+  if (name == "predict") return LoopMode::Predict;
+  throw ValueError("internal: unknown loop mode \"" + name + "\"");
+}
+
+// An ArraySource with the Python arrays it views kept alive.
+struct PyArraySource {
+  PyArraySource(const py::list& x, const py::list& y, std::vector<int64_t> order, int64_t batch)
+      : xs(x), ys(y), source(host_arrays(x), host_arrays(y), std::move(order), batch) {}
+  py::list xs, ys;
+  ArraySource source;
+};
+
+BatchSource& batch_source_of(py::handle source) {
+  if (py::isinstance<PyArraySource>(source)) return source.cast<PyArraySource&>().source;
+  return feed_of(source);
+}
+
+// Predict's outputs: written straight into NumPy arrays made beforehand (with the GIL) when the
+// number of rows is known (arrays), else collected per batch (a dataset) and copied at the end.
+class OutputSink final : public PredictSink {
+ public:
+  OutputSink(const Model& m, int64_t rows) : known_(rows >= 0) {
+    for (int o = 0; o < m.num_outputs(); ++o) row_sizes_.push_back(shape_row_size(m.output_shape(o)));
+    buffers_.resize(row_sizes_.size());
+    if (known_) arrays_ = output_arrays(m, rows, direct_);
+    capacity_ = rows;
+  }
+  float* rows(int output, int64_t first, int64_t count) override {
+    const size_t o = static_cast<size_t>(output);
+    const int64_t row = row_sizes_[o];
+    rows_ = std::max(rows_, first + count);
+    if (known_) return direct_[o] + first * row;
+    auto& b = buffers_[o];
+    const size_t end = static_cast<size_t>((first + count) * row);
+    if (b.size() < end) b.resize(end);
+    return b.data() + first * row;
+  }
+  // The outputs: the arrays written into (cut to the rows written), or new ones.
+  py::list arrays(const Model& m) {
+    if (known_ && rows_ == capacity_) return arrays_;
+    if (known_) {
+      py::list out;
+      for (auto a : arrays_)
+        out.append(a.attr("__getitem__")(py::slice(0, static_cast<py::ssize_t>(rows_), 1)));
+      return out;
+    }
+    std::vector<float*> pointers;
+    py::list out = output_arrays(m, rows_, pointers);
+    for (size_t o = 0; o < pointers.size(); ++o)
+      if (rows_ > 0)
+        std::memcpy(pointers[o], buffers_[o].data(),
+                    static_cast<size_t>(rows_ * row_sizes_[o]) * sizeof(float));
+    return out;
+  }
+
+ private:
+  bool known_;
+  int64_t rows_ = 0, capacity_ = 0;
+  std::vector<int64_t> row_sizes_;
+  std::vector<float*> direct_;
+  py::list arrays_;
+  std::vector<std::vector<float>> buffers_;
+};
+
 }  // namespace
 
 void init_model(py::module_& m) {
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
-      .def(py::init([]() { return std::make_shared<Model>(cpu_backend()); }))
+      .def(py::init([]() { return std::make_shared<Model>(default_backend()); }))
       .def("add_input", [](Model& g, py::handle shape) { return g.add_input(shape_from_py(shape)); })
       .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
         return g.add_node(std::move(layer), inputs);
@@ -125,11 +197,13 @@ void init_model(py::module_& m) {
         return shape_to_py(g.check_targets(output, samples, shape_from_py(y_shape), t));
       })
       .def("get_weights", [](const Model& g) {
+        ModelLock lock(g.mutex());
         py::list out;
         for (const auto& ref : g.parameters()) out.append(tensor_to_numpy(ref.value));
         return out;
       })
       .def("set_weights", [](Model& g, const py::list& weights) {
+        ModelLock lock(g.mutex());
         const auto& params = g.parameters();
         if (weights.size() != params.size())
           throw ValueError("set_weights() expects a list of " + std::to_string(params.size()) +
@@ -151,98 +225,40 @@ void init_model(py::module_& m) {
         }
         g.weights_written();
       })
-      .def("train_epoch_feed", [](Model& g, py::handle feed, int64_t epoch, int64_t max_steps,
-                                  const py::object& hook, bool every_batch, bool batch_begin,
-                                  double interval) {
-        DatasetFeed& f = feed_of(feed);
+      .def("run", [](Model& g, py::handle source, const std::string& mode_name, int64_t epoch,
+                     int64_t max_steps, const py::object& hook, bool every_batch,
+                     bool batch_begin, double interval) {
+        const LoopMode mode = loop_mode(mode_name);
+        BatchSource& batches = batch_source_of(source);
         Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
-        Logs logs;
+        ModelLock lock(g.mutex());
         int64_t steps = 0;
-        {
-          py::gil_scoped_release release;
-          logs = g.train_epoch(f, epoch, max_steps, loop.options, &steps);
-        }
-        return py::make_tuple(logs_to_py(logs), steps);
-      })
-      .def("evaluate_feed", [](Model& g, py::handle feed, int64_t max_steps, const py::object& hook,
-                               bool every_batch, bool batch_begin, double interval) {
-        DatasetFeed& f = feed_of(feed);
-        Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
-        Logs logs;
-        int64_t steps = 0;
-        {
-          py::gil_scoped_release release;
-          logs = g.evaluate(f, max_steps, loop.options, &steps);
-        }
-        return py::make_tuple(logs_to_py(logs), steps);
-      })
-      .def("predict_feed", [](Model& g, py::handle feed, int64_t max_steps, const py::object& hook,
-                              bool every_batch, bool batch_begin, double interval) {
-        DatasetFeed& f = feed_of(feed);
-        Loop loop{loop_options(1, hook, every_batch, batch_begin, interval)};
-        std::vector<std::vector<float>> collected(static_cast<size_t>(g.num_outputs()));
-        int64_t rows = 0;
-        PredictSink sink = [&](int64_t count, const std::vector<const float*>& outs) {
-          for (size_t o = 0; o < outs.size(); ++o) {
-            const int64_t row = shape_row_size(g.output_shape(static_cast<int>(o)));
-            collected[o].insert(collected[o].end(), outs[o], outs[o] + count * row);
+        if (mode != LoopMode::Predict) {
+          Logs logs;
+          {
+            py::gil_scoped_release release;
+            logs = g.run_loop(batches, mode, epoch, max_steps, loop.options, nullptr, &steps);
           }
-          rows += count;
-        };
-        int64_t steps = 0;
+          return py::make_tuple(logs_to_py(logs), steps);
+        }
+        // Predict: into arrays of the source's length when it is known (arrays), else grown
+        // batch by batch (a dataset).
+        auto* arrays = py::isinstance<PyArraySource>(source) ? &source.cast<PyArraySource&>() : nullptr;
+        OutputSink sink(g, arrays ? arrays->source.length() : -1);
         {
           py::gil_scoped_release release;
-          g.predict(f, max_steps, sink, loop.options, &steps);
+          g.run_loop(batches, mode, epoch, max_steps, loop.options, &sink, &steps);
         }
-        std::vector<float*> pointers;
-        py::list out = output_arrays(g, rows, pointers);
-        for (size_t o = 0; o < pointers.size(); ++o)
-          if (!collected[o].empty())
-            std::memcpy(pointers[o], collected[o].data(), collected[o].size() * sizeof(float));
-        return py::make_tuple(out, steps);
-      })
-      .def("train_epoch", [](Model& g, const py::list& xs, const py::list& ys,
-                             const py::array_t<int64_t, py::array::c_style>& order, int64_t epoch,
-                             int64_t batch_size, const py::object& hook, bool every_batch,
-                             bool batch_begin, double interval) {
-        auto hx = host_arrays(xs), hy = host_arrays(ys);
-        std::vector<int64_t> ord(order.data(), order.data() + order.size());
-        Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
-        Logs logs;
-        {
-          py::gil_scoped_release release;
-          logs = g.train_epoch(hx, hy, ord, epoch, loop.options);
-        }
-        return logs_to_py(logs);
-      })
-      .def("evaluate", [](Model& g, const py::list& xs, const py::list& ys, int64_t batch_size,
-                          const py::object& hook, bool every_batch, bool batch_begin,
-                          double interval) {
-        auto hx = host_arrays(xs), hy = host_arrays(ys);
-        Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
-        Logs logs;
-        {
-          py::gil_scoped_release release;
-          logs = g.evaluate(hx, hy, loop.options);
-        }
-        return logs_to_py(logs);
-      })
-      .def("predict", [](Model& g, const py::list& xs, int64_t batch_size, const py::object& hook,
-                         bool every_batch, bool batch_begin, double interval) {
-        auto hx = host_arrays(xs);
-        std::vector<float*> dst;
-        py::list out = output_arrays(g, rows_of(hx), dst);
-        Loop loop{loop_options(batch_size, hook, every_batch, batch_begin, interval)};
-        {
-          py::gil_scoped_release release;
-          g.predict(hx, dst, loop.options);
-        }
-        return out;
-      })
+        return py::make_tuple(sink.arrays(g), steps);
+      }, py::arg("source"), py::arg("mode"), py::arg("epoch"), py::arg("max_steps"),
+         py::arg("hook"), py::arg("every_batch"), py::arg("batch_begin"), py::arg("interval"),
+         "The model's loop over a batch source (ArraySource or data.Feed): mode \"train\" (one "
+         "epoch of fit), \"evaluate\" or \"predict\". Returns (logs, steps) or (outputs, steps).")
       .def("call", [](Model& g, const py::list& xs, bool training) {
         // The small-input fast path: no loop machinery, no hook, and no GIL release for small
         // batches (a release and re-acquire costs more than a one-sample forward pass).
         auto hx = host_arrays(xs);
+        ModelLock lock(g.mutex());
         std::vector<float*> dst;
         py::list out = output_arrays(g, rows_of(hx), dst);
         if (rows_of(hx) <= 64) {
@@ -254,8 +270,24 @@ void init_model(py::module_& m) {
         return out;
       });
 
+  py::class_<PyArraySource>(m, "ArraySource",
+                            "The model's batches over NumPy arrays (any numeric dtype, converted "
+                            "batch by batch), in `order` or array order.")
+      .def(py::init([](const py::list& xs, const py::list& ys, const py::object& order,
+                       int64_t batch_size) {
+             std::vector<int64_t> rows;
+             if (!order.is_none()) {
+               auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(order);
+               if (!a) throw TypeError("order must be an integer array");
+               rows.assign(a.data(), a.data() + a.size());
+             }
+             return std::make_unique<PyArraySource>(xs, ys, std::move(rows), batch_size);
+           }),
+           py::arg("xs"), py::arg("ys"), py::arg("order"), py::arg("batch_size"))
+      .def_property_readonly("batches", [](const PyArraySource& s) { return s.source.batches(); });
+
   py::class_<Sequential, Model, std::shared_ptr<Sequential>>(m, "Sequential")
-      .def(py::init([]() { return std::make_shared<Sequential>(cpu_backend()); }))
+      .def(py::init([]() { return std::make_shared<Sequential>(default_backend()); }))
       .def("add", &Sequential::add)
       .def("pop", &Sequential::pop)
       .def_property_readonly("layers", [](const Sequential& s) { return s.layers(); })

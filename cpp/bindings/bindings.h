@@ -5,6 +5,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <memory>
+#include <mutex>
+
 #include "core/shape.h"
 #include "model/dataset_feed.h"
 #include "model/sequential.h"
@@ -16,9 +19,34 @@ namespace py = pybind11;
 // (None, 28, 28) <-> {-1, 28, 28}
 py::tuple shape_to_py(const Shape& s);
 Shape shape_from_py(const py::handle& seq);
-// A C-contiguous float32/int32/int64 NumPy array viewed without copying (the Python layer
-// converts and validates dtypes before calling; anything else here is a TypeError).
+// A C-contiguous numeric NumPy array (any native float, int, uint or bool dtype) viewed without
+// copying; the model converts batches as it loads them. Anything else is a TypeError.
 HostArray host_array(const py::array& a);
+
+// Holds a model's (or its layer's) lock. Waits for it with the GIL released, since the thread
+// inside the model's loop needs the GIL for its hook; the lock is recursive, so a hook calling
+// back into the same model from the loop's thread goes straight through.
+class ModelLock {
+ public:
+  explicit ModelLock(std::recursive_mutex& m) : lock_(m, std::try_to_lock) {
+    if (!lock_.owns_lock()) {
+      py::gil_scoped_release release;
+      lock_.lock();
+    }
+  }
+  // A layer's model lock; none when the layer is in no built model yet.
+  explicit ModelLock(const std::shared_ptr<std::recursive_mutex>& m) {
+    if (!m) return;
+    lock_ = std::unique_lock<std::recursive_mutex>(*m, std::try_to_lock);
+    if (!lock_.owns_lock()) {
+      py::gil_scoped_release release;
+      lock_.lock();
+    }
+  }
+
+ private:
+  std::unique_lock<std::recursive_mutex> lock_;
+};
 // Tensor -> new NumPy float32 array (a copy).
 py::array_t<float> tensor_to_numpy(const Tensor& t);
 // Copies a NumPy float32 array into a tensor of exactly the same shape (ValueError otherwise).

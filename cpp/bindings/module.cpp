@@ -23,11 +23,25 @@ HostArray host_array(const py::array& a) {
   HostArray h;
   h.data = a.data();
   for (py::ssize_t i = 0; i < a.ndim(); ++i) h.shape.push_back(a.shape(i));
-  if (a.dtype().is(py::dtype::of<float>())) h.dtype = DType::Float32;
-  else if (a.dtype().is(py::dtype::of<int64_t>())) h.dtype = DType::Int64;
-  else if (a.dtype().is(py::dtype::of<int32_t>())) h.dtype = DType::Int32;
+  const char kind = a.dtype().kind();
+  const auto size = a.dtype().itemsize();
+  if (a.dtype().byteorder() == '>')
+    throw TypeError("the core takes native-endian numeric arrays; received dtype " +
+                    py::str(a.dtype()).cast<std::string>());
+  if (kind == 'f' && size == 4) h.dtype = DType::Float32;
+  else if (kind == 'f' && size == 8) h.dtype = DType::Float64;
+  else if (kind == 'f' && size == 2) h.dtype = DType::HostFloat16;
+  else if (kind == 'i' && size == 8) h.dtype = DType::Int64;
+  else if (kind == 'i' && size == 4) h.dtype = DType::Int32;
+  else if (kind == 'i' && size == 2) h.dtype = DType::Int16;
+  else if (kind == 'i' && size == 1) h.dtype = DType::Int8;
+  else if (kind == 'u' && size == 8) h.dtype = DType::UInt64;
+  else if (kind == 'u' && size == 4) h.dtype = DType::UInt32;
+  else if (kind == 'u' && size == 2) h.dtype = DType::UInt16;
+  else if (kind == 'u' && size == 1) h.dtype = DType::UInt8;
+  else if (kind == 'b' && size == 1) h.dtype = DType::Bool;
   else
-    throw TypeError("internal: the core takes float32, int32 or int64 arrays, received " +
+    throw TypeError("the core takes numeric (float, int, uint or bool) arrays; received dtype " +
                     py::str(a.dtype()).cast<std::string>());
   return h;
 }
@@ -35,7 +49,7 @@ HostArray host_array(const py::array& a) {
 py::array_t<float> tensor_to_numpy(const Tensor& t) {
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
   py::array_t<float> out(shape);
-  t.backend().copy_to_host(out.mutable_data(), t.raw(), t.nbytes());
+  t.device().copy_to_host(out.mutable_data(), t.raw(), t.nbytes());
   return out;
 }
 
@@ -46,7 +60,7 @@ void numpy_into_tensor(const py::array& a, Tensor& t, const std::string& what) {
   if (s != t.shape())
     throw ValueError(what + ": expected shape " + shape_str(t.shape()) + ", received " +
                      shape_str(s));
-  t.backend().copy_from_host(t.raw(), arr.data(), t.nbytes());
+  t.device().copy_from_host(t.raw(), arr.data(), t.nbytes());
 }
 
 }  // namespace ff::bindings

@@ -15,6 +15,7 @@ The functional API builds any directed acyclic graph of layers:
     outputs = ff.layers.Dense(1)(ff.layers.Add()([h, ff.layers.Dense(64)(h)]))
     model = ff.Model(inputs, outputs)
 """
+from ._version import __version__
 from . import _core
 from . import activations, callbacks, datasets, debugging, layers, losses, metrics, optimizers, utils
 from ._checks import LikelyMistakeWarning
@@ -24,8 +25,6 @@ from . import models, saving, train
 from . import mixed_precision
 from . import tracking
 from . import data
-
-__version__ = "0.1.0"
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
            "callbacks", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",

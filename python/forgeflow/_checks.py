@@ -95,3 +95,14 @@ def at_first_batch_targets(model, y_batch, loss, act):
                   f'A softmax output trained with "{loss._core_name}" on class labels learns '
                   "slowly and poorly: use categorical_crossentropy (one-hot labels) or "
                   "sparse_categorical_crossentropy (integer labels).")
+
+
+def first_batch(model, xs, x_integer, ys):
+    """The first-batch checks of a fit: every input the model does not rescale itself, and every
+    trained output's targets."""
+    for a, is_int, scaled in zip(xs, x_integer, model._inputs_scaled_in_model()):
+        if not scaled:
+            at_first_batch_inputs(model, a, is_int)
+    for t, loss, act in zip(ys, model._losses, model._output_activations()):
+        if t is not None:
+            at_first_batch_targets(model, t, loss, act)

@@ -6,40 +6,31 @@ train_on_batch / get_weights ...) over the C++ model, whose loops run without th
 Python here only parses arguments, converts and validates data (strictly: nothing is
 broadcast, labels are never silently cast), drives callbacks and the progress bar.
 """
-import math
-import numbers
+import functools
+import threading
 
 import numpy as np
 
-from . import _checks, _core, losses as losses_mod, metrics as metrics_mod
+from . import _checks, _core, _loops, losses as losses_mod, metrics as metrics_mod
 from . import optimizers as optimizers_mod
-from . import _dataset_loops
 from ._naming import unique_name
-from .callbacks import CallbackList
+from .saving import model_io, serialization
 from .tracking import tracked_fit
 from .layers import InputLayer, KerasTensor, Layer
 from .utils import summary as summary_mod
 
 __all__ = ["Model", "Sequential", "load_model"]
 
-_PROGRESS_INTERVAL = 0.05  # seconds between progress-bar redraws (Keras's default)
-_SIGNAL_INTERVAL = 0.1     # seconds between Ctrl-C checks when nothing else calls back
-
-
-def _verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
-    return verbose
-
-
-def _positive_int(value, name, default=None):
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, received {name}={value!r}")
-    return int(value)
+def _locked(method):
+    """Runs the method holding the model's lock, so that calls on one model from several threads
+    (a threaded server calling predict, a fit next to a set_weights) run one after another with
+    the results of serial calls. The lock is re-entrant: a callback may call back into the model
+    from inside fit. (The C++ core takes its own lock as well, for its entry points.)"""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
 
 
 def _per_output(value, names, what):
@@ -56,6 +47,17 @@ def _per_output(value, names, what):
                              f"outputs {names}")
         return list(value)
     return [value] * len(names)
+
+
+def _core_array(arr):
+    """The array as the core reads it, batch by batch (it converts each batch's rows to float32
+    or int64 itself): C-contiguous and in native byte order, its dtype kept. Copies only when
+    NumPy must (a strided view, a byte-swapped or long-double array), never to change dtype."""
+    if arr.dtype.kind == "f" and arr.dtype.itemsize not in (2, 4, 8):
+        arr = arr.astype(np.float64)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return np.ascontiguousarray(arr)
 
 
 # Losses whose targets are probabilities: a target outside [0, 1] is refused before training.
@@ -108,6 +110,7 @@ class Model:
             self.trainable = False
 
     def _setup(self, name, trainable):
+        self._lock = threading.RLock()
         self.name = name
         self._trainable = bool(trainable)
         self.optimizer = None
@@ -324,11 +327,13 @@ class Model:
         summary_mod.print_summary(self.name, self._summary_rows(), trainable, non_trainable,
                                   line_length=line_length, positions=positions, print_fn=print_fn)
 
+    @_locked
     def get_weights(self):
         """All weights as a list of NumPy arrays, layer by layer."""
         self._require_built("get_weights")
         return list(self._core.get_weights())
 
+    @_locked
     def set_weights(self, weights):
         """Sets all weights from a list of NumPy arrays of exactly the current shapes."""
         self._require_built("set_weights")
@@ -350,6 +355,7 @@ class Model:
         return list(self._output_names)
 
     # ------------------------------------------------------------------ compile
+    @_locked
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
@@ -492,7 +498,7 @@ class Model:
                 raise TypeError(f'{label}: input "{names[i]}" has dtype string but no lookup layer '
                                 "reads it; the model computes on numbers")
             integer.append(arr.dtype.kind in "biu")
-            arrays.append(np.ascontiguousarray(arr, dtype=np.float32))
+            arrays.append(_core_array(arr))
         self._ensure_built(arrays)
         self._check_input_shapes(arrays)
         return arrays, integer
@@ -565,12 +571,10 @@ class Model:
                 raise TypeError(
                     f'The loss "{loss._core_name}" expects integer class indices; received '
                     f"{what} of dtype {arr.dtype}. Labels are not cast silently.{hint}")
-            arr = np.ascontiguousarray(arr, dtype=np.int64)
-        else:
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f'The loss "{loss._core_name}" expects numeric targets; received '
-                                f"{what} of dtype {arr.dtype}.")
-            arr = np.ascontiguousarray(arr, dtype=np.float32)
+        elif arr.dtype.kind not in "biuf":
+            raise TypeError(f'The loss "{loss._core_name}" expects numeric targets; received '
+                            f"{what} of dtype {arr.dtype}.")
+        arr = _core_array(arr)
         if arr.ndim == 0 or arr.shape[0] != n_samples:
             raise ValueError(
                 "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
@@ -617,27 +621,8 @@ class Model:
             return dict(zip(self._output_names, outputs))
         return list(outputs)
 
-    # ------------------------------------------------------------------ loops
-    def _hook(self, cbs, phase, every_batch, progbar):
-        begin_name = f"on_{phase}_batch_begin"
-        end_name = f"on_{phase}_batch_end"
-
-        def hook(begin, step, logs):
-            if begin:
-                getattr(cbs, begin_name)(step, logs)
-            elif every_batch:
-                getattr(cbs, end_name)(step - 1, logs)
-            elif progbar:
-                getattr(cbs.progbar, end_name)(step - 1, logs)
-            return bool(self.stop_training) if phase == "train" else False
-        return hook
-
-    def _loop_args(self, cbs, phase):
-        needs = getattr(cbs, f"needs_{phase}_batch_hooks")
-        progbar = cbs.progbar_wants_batches
-        interval = _PROGRESS_INTERVAL if progbar else _SIGNAL_INTERVAL
-        return self._hook(cbs, phase, needs, progbar), needs, needs, interval
-
+    # ------------------------------------------------------------------ loops (_loops.py)
+    @_locked
     @tracked_fit  # records the run in ff.tracking's database
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -645,185 +630,53 @@ class Model:
             validation_batch_size=None, validation_freq=1):
         """Trains for ``epochs`` epochs; returns a History. Keras semantics: validation_split
         takes the last fraction of x/y before shuffling. x may be an ff.data.Dataset of
-        (x, y) batches instead of arrays."""
+        (x, y) batches instead of arrays. Arrays of any numeric dtype (uint8 images, a memmap)
+        are converted batch by batch, never copied whole."""
         self._require_compiled("training")
-        if _dataset_loops.is_dataset(x):
-            return _dataset_loops.fit_dataset(
-                self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                validation_data, class_weight, sample_weight, initial_epoch, steps_per_epoch,
-                validation_steps, validation_batch_size, validation_freq, _positive_int, _verbose,
-                CallbackList)
-        if class_weight is not None or sample_weight is not None:
-            raise ValueError("class_weight and sample_weight are not supported yet")
-        verbose = _verbose(verbose)
-        batch_size = _positive_int(batch_size, "batch_size", 32)
-        epochs = int(epochs)
-        if not 0 <= initial_epoch <= epochs:
-            raise ValueError(f"initial_epoch={initial_epoch} must be between 0 and epochs={epochs}")
-        if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be in [0, 1), received {validation_split!r}")
-        validation_freq = _positive_int(validation_freq, "validation_freq", 1)
-        steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch")
-        xs, x_integer = self._prepare_inputs(x)
-        n = len(xs[0])
-        ys = self._prepare_targets(y, n)
-        if validation_data is not None and validation_split:
-            raise ValueError("Pass either validation_data or validation_split, not both")
-        val = None
-        if validation_split:
-            split_at = int(math.floor(n * (1.0 - validation_split)))
-            if split_at == 0 or split_at == n:
-                raise ValueError(f"validation_split={validation_split} leaves no training or no "
-                                 f"validation samples out of {n}")
-            val = ([a[split_at:] for a in xs], [None if a is None else a[split_at:] for a in ys])
-            xs = [a[:split_at] for a in xs]
-            ys = [None if a is None else a[:split_at] for a in ys]
-            n = split_at
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise ValueError("validation sample weights are not supported yet")
-            val_xs, _ = self._prepare_inputs(validation_data[0], "validation x")
-            val = (val_xs, self._prepare_targets(validation_data[1], len(val_xs[0]), "validation y"))
-        val_batch_size = _positive_int(validation_batch_size, "validation_batch_size", batch_size)
+        return _loops.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                          validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                          steps_per_epoch, validation_steps, validation_batch_size,
+                          validation_freq)
 
-        if not self._first_batch_checked:
-            self._first_batch_checked = True
-            for a, integer, scaled in zip(xs, x_integer, self._inputs_scaled_in_model()):
-                if not scaled:
-                    _checks.at_first_batch_inputs(self, a[:batch_size], integer)
-            for t, loss, act in zip(ys, self._losses, self._output_activations()):
-                if t is not None:
-                    _checks.at_first_batch_targets(self, t[:batch_size], loss, act)
-
-        steps = math.ceil(n / batch_size)
-        if steps_per_epoch:
-            steps = min(steps, steps_per_epoch)
-        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=epochs, steps=steps)
-        hook, every, begin, interval = self._loop_args(cbs, "train")
-        shuffle_seed = _core.next_seed()
-        self.stop_training = False
-        logs = {}
-        cbs.on_train_begin()
-        # BackupAndRestore (in on_train_begin) may ask to resume at a saved epoch and step.
-        resume = self.__dict__.pop("_resume_request", None) or {}
-        initial_epoch = resume.get("epoch", initial_epoch)
-        skip_steps = resume.get("step", 0)
-        if resume.get("shuffle_seed") is not None:
-            shuffle_seed = resume["shuffle_seed"]
-        self._fit_position = {"shuffle_seed": shuffle_seed, "epoch": initial_epoch,
-                              "step_offset": 0, "steps_in_epoch": steps}
-        for epoch in range(initial_epoch, epochs):
-            self._fit_position.update(epoch=epoch, step_offset=skip_steps)
-            cbs.on_epoch_begin(epoch)
-            if shuffle:
-                order = _core.shuffled_order(n, shuffle_seed, epoch)
-            else:
-                order = np.arange(n, dtype=np.int64)
-            if steps_per_epoch:
-                order = np.ascontiguousarray(order[: steps * batch_size])
-            if skip_steps:
-                order = np.ascontiguousarray(order[skip_steps * batch_size:])
-                skip_steps = 0
-            logs = dict(self._core.train_epoch(xs, ys, order, epoch, batch_size, hook, every,
-                                               begin, interval))
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_loop(val[0], val[1], val_batch_size, None, validation_steps)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(logs)
-        return cbs.history
-
-    def _evaluate_loop(self, xs, ys, batch_size, cbs, steps):
-        if steps is not None:
-            keep = _positive_int(steps, "steps") * batch_size
-            xs = [a[:keep] for a in xs]
-            ys = [None if a is None else a[:keep] for a in ys]
-        if cbs is None:
-            return dict(self._core.evaluate(xs, ys, batch_size, None, False, False, _SIGNAL_INTERVAL))
-        hook, every, begin, interval = self._loop_args(cbs, "test")
-        return dict(self._core.evaluate(xs, ys, batch_size, hook, every, begin, interval))
-
+    @_locked
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics over x/y: a scalar loss, a list [loss, *metrics], or a dict."""
         self._require_compiled("evaluation")
-        if _dataset_loops.is_dataset(x):
-            return _dataset_loops.evaluate_dataset(self, x, y, batch_size, verbose, sample_weight,
-                                                   steps, callbacks, return_dict, _verbose,
-                                                   _positive_int, CallbackList)
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported yet")
-        verbose = _verbose(verbose)
-        batch_size = _positive_int(batch_size, "batch_size", 32)
-        xs, _ = self._prepare_inputs(x)
-        ys = self._prepare_targets(y, len(xs[0]))
-        total = math.ceil(len(xs[0]) / batch_size)
-        n_steps = total if steps is None else min(steps, total)
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=1, steps=n_steps)
-        cbs.on_test_begin()
-        logs = self._evaluate_loop(xs, ys, batch_size, cbs, steps)
-        cbs.on_test_end(logs)
-        return self._format_logs(logs, return_dict)
+        return _loops.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                               return_dict)
 
+    @_locked
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for x (an array, or a list for several outputs), computed batch by
         batch in the core. x may be an ff.data.Dataset (elements x, or (x, y) with y ignored)."""
-        if _dataset_loops.is_dataset(x):
-            return _dataset_loops.predict_dataset(self, x, batch_size, verbose, steps, callbacks,
-                                                  _verbose, _positive_int, CallbackList)
-        verbose = _verbose(verbose)
-        batch_size = _positive_int(batch_size, "batch_size", 32)
-        xs, _ = self._prepare_inputs(x)
-        if steps is not None:
-            keep = _positive_int(steps, "steps") * batch_size
-            xs = [a[:keep] for a in xs]
-        if verbose == 0 and not callbacks:
-            return self._format_predictions(
-                self._core.predict(xs, batch_size, None, False, False, _SIGNAL_INTERVAL))
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=1, steps=math.ceil(len(xs[0]) / batch_size))
-        hook, every, begin, interval = self._loop_args(cbs, "predict")
-        cbs.on_predict_begin()
-        out = self._core.predict(xs, batch_size, hook, every, begin, interval)
-        cbs.on_predict_end()
-        return self._format_predictions(out)
+        return _loops.predict(self, x, batch_size, verbose, steps, callbacks)
 
+    @_locked
     def __call__(self, x, training=False):
         """One forward pass (``model(x)``), dropout active when training=True; no update."""
         xs, _ = self._prepare_inputs(x)
         return self._format_predictions(self._core.call(xs, bool(training)))
 
+    @_locked
     def predict_on_batch(self, x):
         """Outputs for one batch, no progress bar."""
         xs, _ = self._prepare_inputs(x)
         return self._format_predictions(self._core.call(xs, False))
 
+    @_locked
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient update on one batch; returns its loss (and metrics)."""
         self._require_compiled("training")
         if sample_weight is not None or class_weight is not None:
             raise ValueError("sample_weight and class_weight are not supported yet")
-        xs, _ = self._prepare_inputs(x)
-        n = len(xs[0])
-        ys = self._prepare_targets(y, n)
-        order = np.arange(n, dtype=np.int64)
-        logs = dict(self._core.train_epoch(xs, ys, order, -1, max(n, 1), None, False, False, 1e9))
-        return self._format_logs(logs, return_dict)
+        return self._format_logs(_loops.train_on_batch(self, x, y), return_dict)
 
+    @_locked
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, no update."""
         self._require_compiled("evaluation")
-        xs, _ = self._prepare_inputs(x)
-        n = len(xs[0])
-        ys = self._prepare_targets(y, n)
-        logs = dict(self._core.evaluate(xs, ys, max(n, 1), None, False, False, 1e9))
-        return self._format_logs(logs, return_dict)
+        return self._format_logs(_loops.test_on_batch(self, x, y), return_dict)
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
@@ -835,32 +688,43 @@ class Model:
     def get_config(self):
         """The architecture as data (Keras's layout): Sequential's layer list, or the functional
         graph's layers with their inbound nodes and the model's inputs and outputs."""
-        from .saving import model_io
         return model_io.model_config(self)["config"]
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A new model (fresh weights) from ``get_config()``'s output."""
-        from .saving import model_io
         kind = "Sequential" if issubclass(cls, Sequential) else "Functional"
         return model_io.model_from_config({"class_name": kind, "config": config}, custom_objects)
 
+    @_locked
     def save(self, filepath, overwrite=True):
         """Saves the whole model to one file (conventionally ``.ff``): architecture, weights,
         compile settings, optimizer and RNG state. Atomic: a crash leaves the old file or the
         new one. Load it with ``ff.models.load_model``."""
-        from .saving import model_io
         model_io.save_model(self, filepath, overwrite=overwrite)
 
+    @_locked
+    def _save_checkpoint(self, filepath, training_position, track=True):
+        """The whole model and where training is (ModelCheckpoint, BackupAndRestore); `track`
+        False keeps the file out of the run-tracking record."""
+        model_io.save_model(self, filepath, overwrite=True, training_position=training_position,
+                            track=track)
+
+    @_locked
+    def _restore_checkpoint(self, filepath):
+        """Weights, optimizer and RNG state and the training position from a saved model file
+        (BackupAndRestore, CheckpointManager)."""
+        model_io.restore_into(self, filepath)
+
+    @_locked
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights (and non-trainable state such as moving statistics) alone."""
-        from .saving import model_io
         model_io.save_weights(self, filepath, overwrite=overwrite)
 
+    @_locked
     def load_weights(self, filepath):
         """Loads weights saved by ``save_weights`` or ``save`` into this (built) model, layer by
         layer in order, every shape checked before anything changes."""
-        from .saving import model_io
         model_io.load_weights(self, filepath)
 
     def __repr__(self):
@@ -980,6 +844,10 @@ class Sequential(Model):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model written by ``model.save`` (see ``forgeflow.saving.load_model``)."""
-    from .saving import model_io
     return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile,
                                safe_mode=safe_mode)
+
+
+# The architectures a saved model names resolve to these (forgeflow.saving never imports models).
+serialization.register_model_class("Sequential", Sequential)
+serialization.register_model_class("Functional", Model)

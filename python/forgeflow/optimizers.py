@@ -1,12 +1,13 @@
 """Keras-compatible optimizers with Keras 3's defaults. Each runs as one fused update over the
 model's contiguous parameter buffer in the C++ core. ``learning_rate`` can be read and set at
-any time (callbacks do)."""
+any time (callbacks do). Also ``LossScaleOptimizer`` (float16's dynamic loss scaling, exported by
+ff.mixed_precision too, as Keras 3 does)."""
 import numbers
 
 from . import _core, schedules
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LossScaleOptimizer", "get",
-           "schedules"]
+           "serialize", "deserialize", "schedules"]
 
 
 def _nonneg(name, value):
@@ -154,6 +155,34 @@ class Adagrad(Optimizer):
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
+def serialize(optimizer):
+    """``{"class_name", "config"[, "registered_name"]}`` of an optimizer, as Keras's
+    ``optimizers.serialize`` (data only; a schedule is serialized inside its config)."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"Expected a forgeflow optimizer, received {optimizer!r}")
+    spec = {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    # Set by ff.saving.register_serializable on the class itself (not inherited).
+    registered = type(optimizer).__dict__.get("_ff_registered_name")
+    if registered is not None:
+        spec["registered_name"] = registered
+    return spec
+
+
+def deserialize(config, custom_objects=None):
+    """The optimizer of ``serialize``'s dict: forgeflow's optimizers and those in
+    ``custom_objects`` (name -> class); nothing is imported by name."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Expected a dict with 'class_name' and 'config', received {config!r}")
+    name = config["class_name"]
+    builtin = {cls.__name__: cls for cls in (*_BY_NAME.values(), LossScaleOptimizer)}
+    cls = (custom_objects or {}).get(config.get("registered_name") or name) \
+        or (custom_objects or {}).get(name) or builtin.get(name)
+    if cls is None:
+        raise ValueError(f"Unknown optimizer: '{name}'. Known: " + ", ".join(sorted(builtin))
+                         + ". Pass custom ones in custom_objects.")
+    return cls.from_config(dict(config.get("config", {})))
+
+
 def get(identifier):
     """An optimizer from a name ('adam', 'sgd', ...) with Keras defaults, or an instance."""
     if isinstance(identifier, Optimizer):
@@ -167,10 +196,89 @@ def get(identifier):
     raise TypeError(f"optimizer must be a name or a forgeflow.optimizers.Optimizer, received {identifier!r}")
 
 
-def __getattr__(name):
-    # Keras 3 exports LossScaleOptimizer here too; it lives with the rest of mixed precision
-    # (imported on first use: it subclasses Optimizer, defined above).
-    if name == "LossScaleOptimizer":
-        from .mixed_precision.loss_scale_optimizer import LossScaleOptimizer
-        return LossScaleOptimizer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ---------------------------------------------------------------------------------- loss scaling
+class LossScaleOptimizer(Optimizer):
+    """``LossScaleOptimizer(inner_optimizer, initial_scale=2**15, dynamic_growth_steps=2000)``.
+
+    ``learning_rate`` and ``iterations`` are the inner optimizer's (a skipped step does not
+    count, as in Keras); ``dynamic_scale`` is the current scale."""
+
+    _schedule = None  # the inner optimizer carries the learning rate (and any schedule)
+
+    def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000,
+                 name=None, **kwargs):
+        if kwargs:
+            raise TypeError("LossScaleOptimizer() got unexpected keyword argument(s): "
+                            + ", ".join(sorted(kwargs)))
+        inner = get(inner_optimizer)
+        if isinstance(inner, LossScaleOptimizer):
+            raise TypeError("LossScaleOptimizer: the inner optimizer is already a "
+                            "LossScaleOptimizer; wrap the plain optimizer once")
+        if (isinstance(initial_scale, bool) or not isinstance(initial_scale, numbers.Real)
+                or not 1 <= initial_scale < float("inf")):
+            raise ValueError("LossScaleOptimizer: initial_scale must be a finite number >= 1, "
+                             f"received {initial_scale!r}")
+        if (isinstance(dynamic_growth_steps, bool)
+                or not isinstance(dynamic_growth_steps, numbers.Integral)
+                or dynamic_growth_steps < 1):
+            raise ValueError("LossScaleOptimizer: dynamic_growth_steps must be a positive "
+                             f"integer, received {dynamic_growth_steps!r}")
+        self.inner_optimizer = inner
+        self.name = name or "loss_scale_optimizer"
+        self.initial_scale = float(initial_scale)
+        self.dynamic_growth_steps = int(dynamic_growth_steps)
+        self._scale = _core.DynamicLossScale(self.initial_scale, self.dynamic_growth_steps)
+
+    @property
+    def _core(self):
+        # The update itself is the inner optimizer's (its state, iterations, learning rate).
+        return self.inner_optimizer._core
+
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.inner_optimizer.learning_rate = value
+
+    lr = learning_rate
+
+    @property
+    def learning_rate_schedule(self):
+        return self.inner_optimizer.learning_rate_schedule
+
+    @property
+    def dynamic_scale(self):
+        """The current loss scale."""
+        return self._scale.scale
+
+    @property
+    def step_counter(self):
+        """Good steps since the scale last changed."""
+        return self._scale.step_counter
+
+    @property
+    def skipped_steps(self):
+        """Steps skipped so far because a gradient overflowed (this process only)."""
+        return self._scale.skipped_steps
+
+    def get_config(self):
+        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
+                "initial_scale": self.initial_scale,
+                "dynamic_growth_steps": self.dynamic_growth_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """From get_config(): ``inner_optimizer`` an optimizer, its name or its serialized dict
+        (forgeflow's optimizers and those in ``custom_objects``; ff.saving rebuilds registered
+        custom ones before calling this)."""
+        config = dict(config)
+        inner = config.pop("inner_optimizer")
+        if isinstance(inner, dict):
+            inner = deserialize(inner, custom_objects)
+        return cls(inner, **config)
+
+    def __repr__(self):
+        return (f"<LossScaleOptimizer inner={self.inner_optimizer!r} "
+                f"dynamic_scale={self.dynamic_scale:g}>")

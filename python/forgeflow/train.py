@@ -8,6 +8,8 @@ disagreeing with the checkpoints): a checkpoint exists exactly when its final na
 import os
 import re
 
+from .saving import model_io
+
 __all__ = ["CheckpointManager"]
 
 
@@ -83,7 +85,6 @@ class CheckpointManager:
                                  f"{checkpoint_number!r}")
             number = checkpoint_number
         path = os.path.join(self._directory, f"{self._name}-{number}.ff")
-        from .saving import model_io
         model_io.save_model(self._model, path, overwrite=True)
         if self._max_to_keep is not None:
             kept = [p for _, p in self._numbered()]
@@ -102,7 +103,6 @@ class CheckpointManager:
         path = self.latest_checkpoint if save_path is None else os.fspath(save_path)
         if path is None:
             return None
-        from .saving import model_io
         model_io.restore_into(self._model, path)
         return path
 

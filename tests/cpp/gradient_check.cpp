@@ -73,20 +73,20 @@ double weighted_sum(const ff::Tensor& y, const std::vector<float>& r) {
 }  // namespace
 
 LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& spec) {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const int64_t batch = spec.input_shape.at(0);
   const ff::Shape out_shape = ff::with_batch(layer.build(spec.input_shape), batch);
 
   std::vector<ff::Tensor> params, grads;
   for (const auto& ps : layer.param_specs()) {
-    params.push_back(ff::Tensor::zeros(be, ps.shape));
-    grads.push_back(ff::Tensor::zeros(be, ps.shape));
+    params.push_back(ff::Tensor::zeros(be.device(), ps.shape));
+    grads.push_back(ff::Tensor::zeros(be.device(), ps.shape));
   }
   layer.bind(params, grads);
   std::vector<ff::Tensor> scratch;
-  for (const auto& s : layer.scratch_shapes(batch)) scratch.push_back(ff::Tensor::zeros(be, s));
+  for (const auto& s : layer.scratch_shapes(batch)) scratch.push_back(ff::Tensor::zeros(be.device(), s));
 
-  ff::Tensor x = ff::Tensor::zeros(be, spec.input_shape);
+  ff::Tensor x = ff::Tensor::zeros(be.device(), spec.input_shape);
   const double h = spec.options.step;
   uint64_t seed = spec.seed;
   for (int attempt = 0;; ++attempt, seed += 1000003) {
@@ -100,13 +100,14 @@ LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& s
   const std::vector<float> r = uniform_values(ff::shape_numel(out_shape), ff::mix_seed(seed, 99),
                                               -1.0f, 1.0f);
 
-  const ff::StepContext ctx{&be, spec.training, spec.step, -1, -1};
-  ff::Tensor y = ff::Tensor::zeros(be, out_shape);
+  fftest::TestContext test_ctx(spec.training, spec.step);
+  const ff::StepContext& ctx = test_ctx.ctx;
+  ff::Tensor y = ff::Tensor::zeros(be.device(), out_shape);
   run_forward(layer, x, y, scratch, ctx);
 
   // Analytic: dL/dy = R.
   ff::Tensor dy = make_tensor(out_shape, r);
-  ff::Tensor dx = ff::Tensor::zeros(be, spec.input_shape);
+  ff::Tensor dx = ff::Tensor::zeros(be.device(), spec.input_shape);
   for (auto& g : grads) be.fill(g.data<float>(), g.numel(), std::nanf(""));  // must be overwritten
   if (layer.aliases_input(spec.training))
     std::memcpy(dx.data<float>(), dy.data<float>(), dy.nbytes());
@@ -119,7 +120,7 @@ LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& s
   res.y = to_vector(y);
   for (auto& p : params) res.params.push_back(to_vector(p));
 
-  ff::Tensor y_probe = ff::Tensor::zeros(be, out_shape);
+  ff::Tensor y_probe = ff::Tensor::zeros(be.device(), out_shape);
   auto loss = [&]() {
     run_forward(layer, x, y_probe, scratch, ctx);
     return weighted_sum(y_probe, r);
@@ -137,24 +138,24 @@ LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& s
 
 GradCheckResult check_loss_gradient(ff::Loss& loss, ff::Tensor pred, const ff::Tensor& target,
                                     const GradCheckOptions& opts) {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const int64_t n = pred.shape().at(0);
   const float scale = 1.0f / static_cast<float>(n);
-  ff::Tensor grad = ff::Tensor::zeros(be, pred.shape());
+  ff::Tensor grad = ff::Tensor::zeros(be.device(), pred.shape());
   be.fill(grad.data<float>(), grad.numel(), std::nanf(""));  // must be overwritten
-  double sum = 0.0;
-  const int64_t bad = loss.compute(be, pred, target, &sum, &grad, scale);
-  if (bad != -1) {
+  fftest::StateBlock block(1);
+  loss.compute(be, pred, target, block.step_sum(0), &grad, scale, block.get(), 0);
+  if (block.read().halted) {
     GradCheckResult r;
     r.what = "loss \"" + loss.name() + "\"";
     r.failures = 1;
-    r.details = "compute returned " + std::to_string(bad) + " instead of -1";
+    r.details = "compute recorded an error in the step state";
     return r;
   }
   auto value = [&]() {
-    double s = 0.0;
-    loss.compute(be, pred, target, &s, nullptr, scale);
-    return s / static_cast<double>(n);
+    block.write_step_sum(0, 0.0);
+    loss.compute(be, pred, target, block.step_sum(0), nullptr, scale, block.get(), 0);
+    return block.read_step_sum(0) / static_cast<double>(n);
   };
   return check_gradient("loss \"" + loss.name() + "\" dL/dpred", pred.data<float>(), pred.numel(),
                         to_vector(grad), value, opts);

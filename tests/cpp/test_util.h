@@ -1,5 +1,6 @@
-// Small helpers shared by the C++ tests: host <-> tensor copies, deterministic random fills
-// (counter-based, so every run sees the same data) and double-precision reference activations.
+// Small helpers shared by the C++ tests: host <-> tensor copies through the device, step-state
+// blocks and contexts for running kernels and layers, deterministic random fills (counter-based,
+// so every run sees the same data) and double-precision reference activations.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -10,34 +11,132 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/registry.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "layers/layer.h"
 #include "losses/loss.h"
 #include "optimizers/optimizer.h"
 
 namespace fftest {
 
-inline ff::Backend& cpu() { return ff::cpu_backend(); }
+// The backend under test: the default one (FORGEFLOW_DEVICE chooses it), so the same tests can
+// run against any backend. Every helper below moves data through its device's copy functions.
+inline ff::Backend& backend() { return ff::default_backend(); }
+inline ff::Device& device() { return backend().device(); }
 
-// A float32 CPU tensor holding `values` (row-major).
+// A float32 tensor holding `values` (row-major).
 inline ff::Tensor make_tensor(const ff::Shape& shape, const std::vector<float>& values) {
-  ff::Tensor t = ff::Tensor::empty(cpu(), shape);
+  ff::Tensor t = ff::Tensor::empty(device(), shape);
   if (static_cast<int64_t>(values.size()) != t.numel()) throw std::logic_error("make_tensor: size");
-  std::memcpy(t.data<float>(), values.data(), t.nbytes());
+  device().copy_from_host(t.raw(), values.data(), t.nbytes());
   return t;
 }
 
-// An int64 CPU tensor of class labels.
+// An int64 tensor of class labels.
 inline ff::Tensor make_labels(const std::vector<int64_t>& labels) {
-  ff::Tensor t = ff::Tensor::empty(cpu(), {static_cast<int64_t>(labels.size())}, ff::DType::Int64);
-  std::memcpy(t.data<int64_t>(), labels.data(), t.nbytes());
+  ff::Tensor t = ff::Tensor::empty(device(), {static_cast<int64_t>(labels.size())}, ff::DType::Int64);
+  device().copy_from_host(t.raw(), labels.data(), t.nbytes());
   return t;
 }
 
 inline std::vector<float> to_vector(const ff::Tensor& t) {
   std::vector<float> out(static_cast<size_t>(t.numel()));
-  std::memcpy(out.data(), t.data<float>(), t.nbytes());
+  t.device().copy_to_host(out.data(), t.raw(), t.nbytes());
   return out;
+}
+
+inline void fill(ff::Tensor& t, const std::vector<float>& values) {
+  if (static_cast<int64_t>(values.size()) != t.numel()) throw std::logic_error("fill: size");
+  t.device().copy_from_host(t.raw(), values.data(), t.nbytes());
+}
+
+// A step-state block in backend memory (backend/step_state.h) for kernels and layers run outside
+// a model: `num_sums` sums, the random stream `stream`, loss scale 1, nothing halted.
+class StateBlock {
+ public:
+  explicit StateBlock(int32_t num_sums = 0, uint64_t stream = 0)
+      : num_sums_(num_sums),
+        block_(ff::Tensor::zeros(device(), {static_cast<int64_t>(ff::step_state_bytes(num_sums))},
+                                 ff::DType::UInt8)) {
+    ff::StepState h{};
+    h.num_sums = num_sums;
+    h.rng_stream = static_cast<int64_t>(stream);
+    h.step = static_cast<int64_t>(stream);
+    h.loss_scale = 1.0f;
+    h.grads_finite = 1;
+    h.apply_update = 1;
+    write(h);
+  }
+  ff::StepState* get() const { return static_cast<ff::StepState*>(block_.raw()); }
+  ff::StepState read() const {
+    ff::StepState h;
+    device().copy_to_host(&h, get(), sizeof h);
+    return h;
+  }
+  void write(const ff::StepState& h) { device().copy_from_host(get(), &h, sizeof h); }
+  // The step's partial sum i (backend memory) and its value.
+  double* step_sum(int32_t i) const { return ff::step_sums(get(), num_sums_) + i; }
+  double read_step_sum(int32_t i) const {
+    double v;
+    device().copy_to_host(&v, step_sum(i), sizeof v);
+    return v;
+  }
+  void write_step_sum(int32_t i, double v) { device().copy_from_host(step_sum(i), &v, sizeof v); }
+
+ private:
+  int32_t num_sums_;
+  ff::Tensor block_;
+};
+
+// A StepContext for running layers directly: training or not, random stream `step`. Keep the
+// TestContext alive while the context is used (it owns the state block).
+struct TestContext {
+  explicit TestContext(bool training, uint64_t step = 0, int64_t epoch = -1, int64_t batch = -1)
+      : block(0, step), ctx{&backend(), training, block.get(), epoch, batch, 0} {}
+  StateBlock block;
+  ff::StepContext ctx;
+};
+
+// A context for a layer call made in one statement: its state block (stream 0, nothing halted)
+// is shared and reset by each call, so use it only for layers that record no error.
+inline ff::StepContext simple_context(bool training) {
+  static StateBlock* block = new StateBlock(0, 0);
+  *block = StateBlock(0, 0);
+  return ff::StepContext{&backend(), training, block->get(), -1, -1, 0};
+}
+
+// Loss::compute over a whole batch: the summed per-sample loss (accumulated onto `start`, so
+// a test can see that compute adds rather than overwrites). grad may be null. A recorded bad
+// label throws.
+inline double loss_sum(ff::Loss& loss, const ff::Tensor& pred, const ff::Tensor& target,
+                       ff::Tensor* grad = nullptr, double start = 0.0) {
+  StateBlock block(1);
+  block.write_step_sum(0, start);
+  loss.compute(backend(), pred, target, block.step_sum(0), grad,
+               1.0f / static_cast<float>(pred.shape().at(0)), block.get(), 0);
+  const ff::StepState h = block.read();
+  if (h.halted)
+    throw std::logic_error("loss_sum: compute recorded a bad label at row " +
+                           std::to_string(h.error_index));
+  return block.read_step_sum(0);
+}
+
+// Builds `opt` for p0.size() parameters and runs one Optimizer::apply per entry of `grads`
+// (one segment covering the whole buffer unless `segments` is given); returns the parameters.
+inline std::vector<float> run_optimizer(ff::Optimizer& opt, const std::vector<float>& p0,
+                                        const std::vector<std::vector<float>>& grads,
+                                        std::vector<ff::Segment> segments = {}) {
+  const int64_t n = static_cast<int64_t>(p0.size());
+  if (segments.empty()) segments = {{0, n}};
+  ff::Tensor params = make_tensor({n}, p0);
+  ff::Tensor g = ff::Tensor::zeros(device(), {n});
+  opt.build(backend(), n);
+  for (const auto& step : grads) {
+    fill(g, step);
+    opt.apply(backend(), params, g, segments);
+  }
+  return to_vector(params);
 }
 
 // n values uniform in [lo, hi) from Philox stream (seed, 7).
@@ -56,38 +155,6 @@ inline std::vector<float> signed_values(int64_t n, uint64_t seed, float lo, floa
     v[i] = ff::Philox::uniform(seed, 13, i) < 0.5f ? -mag : mag;
   }
   return v;
-}
-
-inline void fill(ff::Tensor& t, const std::vector<float>& values) {
-  std::memcpy(t.data<float>(), values.data(), t.nbytes());
-}
-
-// Loss::compute over a whole batch: the summed per-sample loss (accumulated onto `start`, so
-// a test can see that compute adds rather than overwrites). grad may be null.
-inline double loss_sum(ff::Loss& loss, const ff::Tensor& pred, const ff::Tensor& target,
-                       ff::Tensor* grad = nullptr, double start = 0.0) {
-  double s = start;
-  const int64_t bad = loss.compute(cpu(), pred, target, &s, grad,
-                                   1.0f / static_cast<float>(pred.shape().at(0)));
-  if (bad != -1) throw std::logic_error("loss_sum: compute reported row " + std::to_string(bad));
-  return s;
-}
-
-// Builds `opt` for p0.size() parameters and runs one Optimizer::apply per entry of `grads`
-// (one segment covering the whole buffer unless `segments` is given); returns the parameters.
-inline std::vector<float> run_optimizer(ff::Optimizer& opt, const std::vector<float>& p0,
-                                        const std::vector<std::vector<float>>& grads,
-                                        std::vector<ff::Segment> segments = {}) {
-  const int64_t n = static_cast<int64_t>(p0.size());
-  if (segments.empty()) segments = {{0, n}};
-  ff::Tensor params = make_tensor({n}, p0);
-  ff::Tensor g = ff::Tensor::zeros(cpu(), {n});
-  opt.build(cpu(), n);
-  for (const auto& step : grads) {
-    fill(g, step);
-    opt.apply(cpu(), params, g, segments);
-  }
-  return to_vector(params);
 }
 
 // Reference activations in double, Keras 3 definitions (leaky_relu slope 0.2, elu alpha 1,

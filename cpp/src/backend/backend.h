@@ -1,20 +1,27 @@
-// The backend interface: device memory plus the small set of kernels that layers, losses,
-// optimizers and metrics are written against. Layers never include xtensor, BLAS or CUDA headers;
-// they call these functions only, so a second backend (CUDA) slots in without touching them.
-// Matrices are row-major; float32 everywhere, labels int64. Accumulators (loss and metric sums)
-// are doubles that live in backend memory, so a device backend never has to sync per step.
+// The backend: the kernel table that layers, losses, optimizers, metrics and the model's step are
+// written against, over one Device (core/device.h: memory, copies, streams). Layers never include
+// xtensor, BLAS or CUDA headers; they call these functions only, so a second backend (CUDA) slots
+// in without touching them. Matrices are row-major; float32 everywhere, labels int64.
+//
+// The contract (docs/backend-contract.md): kernels enqueue work and never return a computed
+// value to the host. What the host needs (loss and metric sums, a non-finite flag, a bad label, a
+// gradient norm) is written into backend memory, mostly into the model's step-state block
+// (backend/step_state.h), and read by the host at its sync points. Values that change every step
+// (learning rate, bias corrections, loss scale, the random stream) are read from that block by
+// the kernels, never passed in by value.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "backend/random_transforms.h"
+#include "backend/schedule_spec.h"
+#include "backend/step_state.h"
+#include "backend/window_geometry.h"
+#include "core/device.h"
 #include "core/dtype.h"
 
-#include "backend/window_geometry.h"
-
 namespace ff {
-
-enum class DeviceType { CPU, CUDA };
 
 // Elementwise activations (Keras names; see layers/activations.h for parsing).
 enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Gelu, Swish };
@@ -25,23 +32,22 @@ enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Ge
 enum class Interpolation { Bilinear, Nearest };
 enum class FillMode { Reflect, Wrap, Constant, Nearest };
 
+// CategoryEncoding's output modes.
+enum class CategoryMode { OneHot, MultiHot, Count };
+
 class Backend {
  public:
+  explicit Backend(Device& device) : device_(&device) {}
   virtual ~Backend() = default;
-  virtual DeviceType device_type() const = 0;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+  Device& device() const { return *device_; }
+  DeviceType device_type() const { return device_->type(); }
   virtual std::string name() const = 0;
 
-  // ---- memory ----
-  virtual void* allocate(size_t bytes) = 0;
-  virtual void deallocate(void* ptr, size_t bytes) = 0;
-  virtual void copy_from_host(void* dst, const void* host_src, size_t bytes) = 0;
-  virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;
-  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  // ---- memory (on the device's compute stream) ----
+  void copy(void* dst, const void* src, size_t bytes) { device_->copy(dst, src, bytes); }
   virtual void fill(float* x, int64_t n, float value) = 0;
-  virtual void fill_f64(double* x, int64_t n, double value) = 0;
-  // dst[r] = host_src[indices[r]] for `count` rows of `row_bytes` bytes (batch assembly).
-  virtual void gather_rows_from_host(void* dst, const void* host_src, size_t row_bytes,
-                                     const int64_t* indices, int64_t count) = 0;
 
   // ---- linear algebra ----
   // C (m x n) = alpha * op(A) op(B) + beta * C, row-major, op = transpose when trans_*.
@@ -68,15 +74,12 @@ class Backend {
                                    const float* dy, float* dx, int64_t rows, int64_t cols) = 0;
   // out[c] = sum_r x[r, c] (bias gradient).
   virtual void column_sum(const float* x, int64_t rows, int64_t cols, float* out) = 0;
-  // Inverted dropout with mask element i kept when Philox uniform(seed, stream, i) >= rate;
-  // the same (seed, stream) gives the same mask in forward and backward.
+  // Inverted dropout with mask element i kept when Philox uniform(seed, stream, i) >= rate,
+  // stream = state->rng_stream; the same stream gives the same mask in forward and backward.
   virtual void dropout(const float* x, float* y, int64_t n, float rate, uint64_t seed,
-                       uint64_t stream) = 0;
+                       const StepState* state) = 0;
 
-  // ---- vector ops (optimizers, clipping, numerics) ----
-  // Returns true when any element is NaN or +-Inf.
-  virtual bool has_nonfinite(const float* x, int64_t n) = 0;
-  virtual double sum_squares(const float* x, int64_t n) = 0;
+  // ---- vector ops (optimizers, clipping) ----
   virtual void scale(float* x, int64_t n, float factor) = 0;
   // dst[i] = src[i] rounded to the nearest value of `dtype` (BFloat16 or Float16: mixed
   // precision's layer-boundary casts); dst may equal src.
@@ -90,9 +93,37 @@ class Backend {
   virtual void copy_2d(float* dst, int64_t dst_ld, const float* src, int64_t src_ld, int64_t rows,
                        int64_t cols) = 0;
   virtual void clip(float* x, int64_t n, float lo, float hi) = 0;
+  // clipnorm: x *= max_norm / ||x|| when ||x|| > max_norm (the norm computed in the kernel).
+  virtual void clip_by_norm(float* x, int64_t n, float max_norm) = 0;
+  // global_clipnorm, two passes over every variable: add sum(x^2) to state->norm_squares, then
+  // x *= max_norm / sqrt(norm_squares) when that norm exceeds max_norm.
+  virtual void add_sum_squares(const float* x, int64_t n, StepState* state) = 0;
+  virtual void clip_by_global_norm(float* x, int64_t n, float max_norm,
+                                   const StepState* state) = 0;
 
-  // ---- losses: add the sum over rows of the per-row loss to *loss_sum and write
-  // dL/dpred * grad_scale into grad (grad may be null for evaluation). ----
+  // ---- the step-state block (backend/step_state.h): each applies the rule of the same name
+  // there; `state` is backend memory ----
+  virtual void step_begin(StepState* state, bool training) = 0;
+  virtual void step_end(StepState* state, bool training, double count) = 0;
+  virtual void prepare_update(StepState* state, const ScheduleSpec& schedule, float beta1,
+                              float beta2) = 0;
+  virtual void finish_update(StepState* state) = 0;
+  virtual void loss_scale_update(StepState* state, int64_t growth_steps) = 0;
+  // state->grads_finite = 0 when x holds a NaN or Inf.
+  virtual void check_finite(const float* x, int64_t n, StepState* state) = 0;
+  // Loss scaling: x *= state->loss_scale (the loss gradient), or when `unscale` x /= it, only
+  // when the step's gradients are finite (a skipped step leaves them).
+  virtual void apply_loss_scale(float* x, int64_t n, const StepState* state, bool unscale) = 0;
+  // Check-numerics: records a NonFinite error at `node` (state_nonfinite) when x holds a NaN or
+  // Inf; for StepPass::Loss, x is the step's partial sums [first, first + count).
+  virtual void check_numerics(const float* x, int64_t n, StepState* state, int32_t node,
+                              StepPass pass) = 0;
+  virtual void check_numerics_sums(StepState* state, int32_t first, int32_t count,
+                                   int32_t output) = 0;
+
+  // ---- losses: add the sum over rows of the per-row loss to *loss_sum (a slot of the step's
+  // partial sums in backend memory) and write dL/dpred * grad_scale into grad (grad may be null
+  // for evaluation). ----
   virtual void loss_mse(const float* pred, const float* target, int64_t rows, int64_t cols,
                         double* loss_sum, float* grad, float grad_scale) = 0;
   virtual void loss_mae(const float* pred, const float* target, int64_t rows, int64_t cols,
@@ -105,13 +136,15 @@ class Backend {
   virtual void loss_categorical_crossentropy(const float* pred, const float* target, int64_t rows,
                                              int64_t cols, bool from_logits, double* loss_sum,
                                              float* grad, float grad_scale) = 0;
-  // Returns the first row whose label is outside [0, cols), or -1 (nothing is written then).
-  virtual int64_t loss_sparse_categorical_crossentropy(const float* pred, const int64_t* labels,
-                                                       int64_t rows, int64_t cols, bool from_logits,
-                                                       double* loss_sum, float* grad,
-                                                       float grad_scale) = 0;
+  // A label outside [0, cols) records a BadLabel error (error_where = `output`, the row and the
+  // label) and adds nothing for the batch.
+  virtual void loss_sparse_categorical_crossentropy(const float* pred, const int64_t* labels,
+                                                    int64_t rows, int64_t cols, bool from_logits,
+                                                    double* loss_sum, float* grad,
+                                                    float grad_scale, StepState* state,
+                                                    int32_t output) = 0;
 
-  // ---- metrics: add per-row values summed over rows to *sum ----
+  // ---- metrics: add per-row values summed over rows to *sum (backend memory) ----
   // threshold applies to binary accuracy (0.5 for probabilities, 0 for logits).
   virtual void metric_binary_accuracy(const float* pred, const float* target, int64_t rows,
                                       int64_t cols, float threshold, double* sum) = 0;
@@ -123,17 +156,20 @@ class Backend {
   virtual void metric_mean_error(const float* pred, const float* target, int64_t rows,
                                  int64_t cols, int power, double* sum) = 0;
 
-  // ---- optimizer updates over the contiguous parameter buffer (one fused pass each) ----
-  virtual void sgd_update(float* p, const float* g, float* momentum_buf, int64_t n, float lr,
-                          float momentum, bool nesterov) = 0;
-  // alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), Keras's form; vhat used when amsgrad.
+  // ---- optimizer updates over the contiguous parameter buffer (one fused pass each). Each
+  // does nothing unless state->apply_update, and takes the rate from state->learning_rate. ----
+  virtual void sgd_update(float* p, const float* g, float* momentum_buf, int64_t n,
+                          float momentum, bool nesterov, const StepState* state) = 0;
+  // alpha = lr * sqrt(bias_correction2) / bias_correction1, Keras's form; vhat when amsgrad.
   virtual void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n,
-                           float alpha, float beta1, float beta2, float epsilon) = 0;
+                           float beta1, float beta2, float epsilon, const StepState* state) = 0;
   virtual void rmsprop_update(float* p, const float* g, float* v, float* mean_grad,
-                              float* momentum_buf, int64_t n, float lr, float rho, float momentum,
-                              float epsilon) = 0;
-  virtual void adagrad_update(float* p, const float* g, float* acc, int64_t n, float lr,
-                              float epsilon) = 0;
+                              float* momentum_buf, int64_t n, float rho, float momentum,
+                              float epsilon, const StepState* state) = 0;
+  virtual void adagrad_update(float* p, const float* g, float* acc, int64_t n, float epsilon,
+                              const StepState* state) = 0;
+  // Decoupled weight decay: p *= 1 - weight_decay * learning_rate.
+  virtual void decay_weights(float* p, int64_t n, float weight_decay, const StepState* state) = 0;
 
   // ---- convolution, pooling, padding: NHWC float32, geometry in backend/window_geometry.h.
   // Every kernel overwrites its output, propagates NaN (a NaN in a window gives NaN out) and
@@ -164,13 +200,14 @@ class Backend {
   // (scale/center off: 1 and 0). ----
   // BatchNormalization with the batch statistics (mean, biased variance over the rows):
   // y = (x - mean) / sqrt(var + epsilon) * gamma + beta; moving = moving * momentum +
-  // batch * (1 - momentum) unless moving_mean/moving_var are null; saved_mean/saved_inv_std
-  // (channels each, nullable) receive mean and 1/sqrt(var + epsilon) for the backward pass.
+  // batch * (1 - momentum) unless moving_mean/moving_var are null or the loop is halted
+  // (state may be null: always); saved_mean/saved_inv_std (channels each, nullable) receive mean
+  // and 1/sqrt(var + epsilon) for the backward pass.
   virtual void batch_norm_forward_training(const float* x, float* y, int64_t rows,
                                            int64_t channels, const float* gamma, const float* beta,
                                            float epsilon, float momentum, float* moving_mean,
                                            float* moving_var, float* saved_mean,
-                                           float* saved_inv_std) = 0;
+                                           float* saved_inv_std, const StepState* state) = 0;
   // The same with the moving statistics (inference); saved_* as above.
   virtual void batch_norm_forward_inference(const float* x, float* y, int64_t rows,
                                             int64_t channels, const float* gamma,
@@ -206,9 +243,22 @@ class Backend {
   // (flips in backend memory); its own adjoint.
   virtual void flip_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c,
                            const float* flips) = 0;
-};
+  // The augmentation draws of n samples from stream state->rng_stream
+  // (backend/random_transforms.h): flags (n x 2) and matrices (n x 6).
+  virtual void random_flips(const FlipSpec& spec, int64_t n, float* flags,
+                            const StepState* state) = 0;
+  virtual void random_affine_matrices(const AffineSpec& spec, int64_t n, int64_t h, int64_t w,
+                                      float* matrices, const StepState* state) = 0;
+  // CategoryEncoding of x (numel values, rows of `last` values): y (rows x num_tokens, or one
+  // row per value for one_hot) is overwritten. A value that is not a whole number in
+  // [0, num_tokens) records a BadCategory error (error_where = `node`, its flat index and the
+  // value) unless skip_negative and it is negative.
+  virtual void category_encode(const float* x, int64_t numel, int64_t last, int64_t num_tokens,
+                               CategoryMode mode, bool skip_negative, float* y, StepState* state,
+                               int32_t node) = 0;
 
-// The CPU backend (always available).
-Backend& cpu_backend();
+ private:
+  Device* device_;
+};
 
 }  // namespace ff

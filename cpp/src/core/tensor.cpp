@@ -2,38 +2,32 @@
 #include "core/tensor.h"
 
 #include <algorithm>
-#include <vector>
 
 namespace ff {
 
-Storage::Storage(Backend& backend, size_t bytes)
-    : backend_(&backend), ptr_(backend.allocate(bytes)), bytes_(bytes) {}
+Storage::Storage(Device& device, size_t bytes)
+    : device_(&device), ptr_(device.allocate(bytes)), bytes_(bytes) {}
 
-Storage::~Storage() { backend_->deallocate(ptr_, bytes_); }
+Storage::~Storage() { device_->deallocate(ptr_, bytes_); }
 
-Tensor Tensor::empty(Backend& backend, const Shape& shape, DType dtype) {
+Tensor Tensor::empty(Device& device, const Shape& shape, DType dtype) {
   Tensor t;
   t.numel_ = shape_numel(shape);
   t.shape_ = shape;
   t.dtype_ = dtype;
-  t.storage_ = std::make_shared<Storage>(backend, std::max<size_t>(t.nbytes(), 1));
+  t.storage_ = std::make_shared<Storage>(device, std::max<size_t>(t.nbytes(), 1));
   return t;
 }
 
-Tensor Tensor::zeros(Backend& backend, const Shape& shape, DType dtype) {
-  Tensor t = empty(backend, shape, dtype);
-  if (dtype == DType::Float32) {
-    backend.fill(t.data<float>(), t.numel(), 0.0f);
-  } else {
-    std::vector<char> zero(t.nbytes(), 0);
-    backend.copy_from_host(t.raw(), zero.data(), zero.size());
-  }
+Tensor Tensor::zeros(Device& device, const Shape& shape, DType dtype) {
+  Tensor t = empty(device, shape, dtype);
+  device.zero(t.raw(), t.nbytes());
   return t;
 }
 
-Backend& Tensor::backend() const {
+Device& Tensor::device() const {
   if (!storage_) throw ValueError("tensor has no storage");
-  return storage_->backend();
+  return storage_->device();
 }
 
 Tensor Tensor::view(int64_t offset, const Shape& shape) const {

@@ -1,9 +1,10 @@
-// Tensor: a typed, shaped, contiguous view into backend-owned storage. Views share storage
-// (the model's parameter buffer is one storage, each layer's kernel and bias are views of it).
+// Tensor: a typed, shaped, contiguous view into device memory. Views share storage (the model's
+// parameter buffer is one storage, each layer's kernel and bias are views of it). A tensor knows
+// its device, not the kernels (those are the backend's, one level up).
 #pragma once
 #include <memory>
 
-#include "backend/backend.h"
+#include "core/device.h"
 #include "core/dtype.h"
 #include "core/errors.h"
 #include "core/shape.h"
@@ -12,16 +13,16 @@ namespace ff {
 
 class Storage {
  public:
-  Storage(Backend& backend, size_t bytes);
+  Storage(Device& device, size_t bytes);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   void* ptr() const { return ptr_; }
   size_t bytes() const { return bytes_; }
-  Backend& backend() const { return *backend_; }
+  Device& device() const { return *device_; }
 
  private:
-  Backend* backend_;
+  Device* device_;
   void* ptr_;
   size_t bytes_;
 };
@@ -30,8 +31,8 @@ class Tensor {
  public:
   Tensor() = default;
   // Uninitialised tensor of the given shape (all dimensions known).
-  static Tensor empty(Backend& backend, const Shape& shape, DType dtype = DType::Float32);
-  static Tensor zeros(Backend& backend, const Shape& shape, DType dtype = DType::Float32);
+  static Tensor empty(Device& device, const Shape& shape, DType dtype = DType::Float32);
+  static Tensor zeros(Device& device, const Shape& shape, DType dtype = DType::Float32);
 
   bool defined() const { return static_cast<bool>(storage_); }
   const Shape& shape() const { return shape_; }
@@ -40,7 +41,7 @@ class Tensor {
   int64_t rows() const { return shape_.empty() ? 1 : shape_[0]; }
   int64_t row_size() const { return shape_.empty() || shape_[0] == 0 ? 0 : numel_ / shape_[0]; }
   size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
-  Backend& backend() const;
+  Device& device() const;
 
   // A view of `shape` starting `offset` elements into this tensor's data.
   Tensor view(int64_t offset, const Shape& shape) const;

@@ -73,7 +73,7 @@ void BatchNormalization::forward(const Tensor& x, Tensor& y, std::vector<Tensor>
   if (ctx.training && trainable) {
     be.batch_norm_forward_training(x.data<float>(), y.data<float>(), rows, channels_, gamma(),
                                    beta(), epsilon_, momentum_, moving_mean, moving_var, mean,
-                                   inv_std);
+                                   inv_std, ctx.state);
   } else {
     be.batch_norm_forward_inference(x.data<float>(), y.data<float>(), rows, channels_, gamma(),
                                     beta(), moving_mean, moving_var, epsilon_, mean, inv_std);

@@ -57,15 +57,7 @@ void encode_categories(const float* x, const Shape& in, int64_t num_tokens, Cate
     if (!(v >= 0 && v < static_cast<float>(num_tokens)) || v != std::floor(v)) {
       const int64_t per_sample = !in.empty() && in[0] > 0 ? numel / in[0] : 1;
       const int64_t sample = i / (per_sample > 0 ? per_sample : 1);
-      throw ValueError(
-          "Layer \"" + layer + "\" (CategoryEncoding, num_tokens=" + std::to_string(num_tokens) +
-          ") received the value " +
-          (std::isfinite(v) && v == std::floor(v) ? std::to_string(static_cast<int64_t>(v))
-                                                  : std::to_string(v)) +
-          " in sample " + std::to_string(sample) + "; inputs must be whole numbers in [0, " +
-          std::to_string(num_tokens) +
-          "). Raise num_tokens or fix the indices (a lookup layer's "
-          "vocabulary_size() is the num_tokens it needs)");
+      throw ValueError(category_error_message(layer, "CategoryEncoding", num_tokens, v, sample));
     }
     const int64_t row = i / per_row, k = static_cast<int64_t>(v);
     float& out = y[row * num_tokens + k];
@@ -73,14 +65,30 @@ void encode_categories(const float* x, const Shape& in, int64_t num_tokens, Cate
   }
 }
 
+std::string category_error_message(const std::string& layer, const std::string& class_name,
+                                   int64_t num_tokens, double value, int64_t sample) {
+  const bool whole = std::isfinite(value) && value == std::floor(value);
+  return "Layer \"" + layer + "\" (" + class_name + ", num_tokens=" + std::to_string(num_tokens) +
+         ") received the value " +
+         (whole ? std::to_string(static_cast<int64_t>(value)) : std::to_string(value)) +
+         " in sample " + std::to_string(sample) + "; inputs must be whole numbers in [0, " +
+         std::to_string(num_tokens) +
+         "). Raise num_tokens or fix the indices (a lookup layer's vocabulary_size() is the "
+         "num_tokens it needs)";
+}
+
 void encode_categories_tensor(const Tensor& x, Tensor& y, int64_t num_tokens, CategoryMode mode,
-                              bool skip_negative, const std::string& layer, Backend& backend) {
-  std::vector<float> host_x(static_cast<size_t>(x.numel()));
-  std::vector<float> host_y(static_cast<size_t>(y.numel()));
-  if (x.numel()) backend.copy_to_host(host_x.data(), x.raw(), x.nbytes());
-  encode_categories(host_x.data(), x.shape(), num_tokens, mode, skip_negative, host_y.data(),
-                    layer);
-  if (y.numel()) backend.copy_from_host(y.raw(), host_y.data(), y.nbytes());
+                              bool skip_negative, const StepContext& ctx) {
+  const Shape& in = x.shape();
+  ctx.backend->category_encode(x.data<float>(), x.numel(), in.empty() ? 1 : in.back(), num_tokens,
+                               mode, skip_negative, y.data<float>(), ctx.state, ctx.node);
+}
+
+std::string CategoryEncoding::recorded_error_message(double value, int64_t index,
+                                                     const Shape& input_shape) const {
+  const int64_t per_sample = shape_row_size(input_shape);
+  return category_error_message(name(), "CategoryEncoding", num_tokens_, value,
+                                per_sample > 0 ? index / per_sample : 0);
 }
 
 CategoryEncoding::CategoryEncoding(std::string name, uint64_t seed, int64_t num_tokens,
@@ -100,7 +108,7 @@ Shape CategoryEncoding::compute_output_shape(const Shape& in) {
 
 void CategoryEncoding::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&,
                                const StepContext& ctx) {
-  encode_categories_tensor(x, y, num_tokens_, mode_, false, name(), *ctx.backend);
+  encode_categories_tensor(x, y, num_tokens_, mode_, false, ctx);
 }
 
 void CategoryEncoding::backward(const Tensor&, const Tensor&, const Tensor&, Tensor* dx,

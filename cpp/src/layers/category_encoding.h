@@ -14,8 +14,6 @@
 
 namespace ff {
 
-enum class CategoryMode { OneHot, MultiHot, Count };
-
 // "one_hot", "multi_hot" (or Keras's old name "binary"), "count"; anything else is a ValueError.
 CategoryMode category_mode(const std::string& name);
 std::string category_mode_name(CategoryMode mode);
@@ -23,10 +21,13 @@ std::string category_mode_name(CategoryMode mode);
 Shape category_output_shape(const Shape& in, int64_t num_tokens, CategoryMode mode);
 
 // Host-side encoding of `x` (values of shape `in`, all dimensions known) into `y` (the output
-// shape's values). skip_negative: negative indices (a lookup's dropped mask token) add nothing
-// instead of raising. `layer` names the layer in messages.
+// shape's values), for the input pipeline. skip_negative: negative indices (a lookup's dropped
+// mask token) add nothing instead of raising. `layer` names the layer in messages.
 void encode_categories(const float* x, const Shape& in, int64_t num_tokens, CategoryMode mode,
                        bool skip_negative, float* y, const std::string& layer);
+// The error for a value outside [0, num_tokens) or not whole, found in sample `sample`.
+std::string category_error_message(const std::string& layer, const std::string& class_name,
+                                   int64_t num_tokens, double value, int64_t sample);
 
 class CategoryEncoding final : public Layer {
  public:
@@ -38,6 +39,8 @@ class CategoryEncoding final : public Layer {
   // dx = 0: the indices get no gradient.
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 std::vector<Tensor>& scratch, const StepContext& ctx) override;
+  std::string recorded_error_message(double value, int64_t index,
+                                     const Shape& input_shape) const override;
 
  protected:
   Shape compute_output_shape(const Shape& in) override;
@@ -47,10 +50,10 @@ class CategoryEncoding final : public Layer {
   CategoryMode mode_;
 };
 
-// Runs encode_categories on a (possibly device) tensor: the indices are copied to the host, where
-// they are checked and encoded, and the result copied back (categorical inputs are small: a few
-// values per sample).
+// Encodes a batch in backend memory through the backend's category_encode kernel; a bad value is
+// recorded in the step state (node ctx.node), which the model reports with
+// recorded_error_message.
 void encode_categories_tensor(const Tensor& x, Tensor& y, int64_t num_tokens, CategoryMode mode,
-                              bool skip_negative, const std::string& layer, Backend& backend);
+                              bool skip_negative, const StepContext& ctx);
 
 }  // namespace ff

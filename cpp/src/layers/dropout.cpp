@@ -13,13 +13,13 @@ Dropout::Dropout(std::string name, uint64_t seed, float rate)
 }
 
 void Dropout::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&, const StepContext& ctx) {
-  ctx.backend->dropout(x.data<float>(), y.data<float>(), x.numel(), rate_, seed(), ctx.step);
+  ctx.backend->dropout(x.data<float>(), y.data<float>(), x.numel(), rate_, seed(), ctx.state);
 }
 
 void Dropout::backward(const Tensor&, const Tensor&, const Tensor& dy, Tensor* dx,
                        std::vector<Tensor>&, const StepContext& ctx) {
   // The same mask applied to the gradient: d(x*mask*s)/dx = mask*s.
-  if (dx) ctx.backend->dropout(dy.data<float>(), dx->data<float>(), dy.numel(), rate_, seed(), ctx.step);
+  if (dx) ctx.backend->dropout(dy.data<float>(), dx->data<float>(), dy.numel(), rate_, seed(), ctx.state);
 }
 
 }  // namespace ff

@@ -40,7 +40,14 @@ Shape IndexLookup::compute_output_shape(const Shape& in) {
 void IndexLookup::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&,
                           const StepContext& ctx) {
   if (!encodes_) return;  // a view of the input
-  encode_categories_tensor(x, y, depth_, mode_, true, name(), *ctx.backend);
+  encode_categories_tensor(x, y, depth_, mode_, true, ctx);
+}
+
+std::string IndexLookup::recorded_error_message(double value, int64_t index,
+                                                const Shape& input_shape) const {
+  const int64_t per_sample = shape_row_size(input_shape);
+  return category_error_message(name(), class_name(), depth_, value,
+                                per_sample > 0 ? index / per_sample : 0);
 }
 
 void IndexLookup::backward(const Tensor&, const Tensor&, const Tensor&, Tensor* dx,

@@ -27,6 +27,8 @@ class IndexLookup final : public Layer {
                const StepContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 std::vector<Tensor>& scratch, const StepContext& ctx) override;
+  std::string recorded_error_message(double value, int64_t index,
+                                     const Shape& input_shape) const override;
 
  protected:
   Shape compute_output_shape(const Shape& in) override;

@@ -72,7 +72,7 @@ void initialize(Tensor& t, const std::string& name, uint64_t seed) {
     for (int64_t i = 0; i < n; ++i) host[i] = 0.05f * Philox::normal(seed, 0, i);
   else if (name == "truncated_normal")
     for (int64_t i = 0; i < n; ++i) host[i] = 0.05f * truncated_normal(seed, i);
-  t.backend().copy_from_host(t.raw(), host.data(), host.size() * sizeof(float));
+  t.device().copy_from_host(t.raw(), host.data(), host.size() * sizeof(float));
 }
 
 }  // namespace ff

@@ -61,6 +61,11 @@ void Layer::set_compute_dtype(DType dtype) {
   compute_dtype_ = dtype;
 }
 
+std::string Layer::recorded_error_message(double value, int64_t index, const Shape&) const {
+  return "Layer \"" + name() + "\" (" + class_name() + ") found the invalid value " +
+         std::to_string(value) + " at element " + std::to_string(index) + " of its input";
+}
+
 void Layer::check_input(const Shape& actual) const {
   if (!shape_compatible(input_shape_, with_batch(actual, kNone)) || actual.empty())
     incompatible("shape=" + shape_str(input_shape_), actual);

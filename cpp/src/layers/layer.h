@@ -3,9 +3,12 @@
 // hands back views), and implements forward and backward through the backend interface only.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "core/tensor.h"
 
 namespace ff {
@@ -24,13 +27,16 @@ struct ParamSpec {
   bool autocast = true;
 };
 
-// What one forward/backward call knows about where it runs (for dropout and error messages).
+// What one forward/backward call knows about where it runs.
 struct StepContext {
   Backend* backend = nullptr;
   bool training = false;
-  uint64_t step = 0;    // global training step: the dropout stream
-  int64_t epoch = -1;   // 0-based epoch inside fit, -1 outside it
-  int64_t batch = -1;   // 0-based step inside the epoch, -1 outside fit
+  // The model's step-state block (backend memory; backend/step_state.h): random layers draw
+  // from its stream, kernels record errors in it. Never read by the host in a layer.
+  StepState* state = nullptr;
+  int64_t epoch = -1;   // 0-based epoch inside fit, -1 outside it (messages)
+  int64_t batch = -1;   // 0-based step inside the epoch, -1 outside fit (messages)
+  int32_t node = -1;    // the graph node being run (errors recorded in the state name it)
 };
 
 class Layer {
@@ -70,6 +76,11 @@ class Layer {
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                         std::vector<Tensor>& scratch, const StepContext& ctx) = 0;
 
+  // The message for an error a kernel of this layer recorded in the step state (e.g. a category
+  // index out of range): `value` and its flat `index` in the batch's input of `input_shape`.
+  virtual std::string recorded_error_message(double value, int64_t index,
+                                             const Shape& input_shape) const;
+
   // ---- several inputs (merge layers: Add, Concatenate, ...) ----
   // How many inputs the layer takes: 1, or 0 for "two or more" (merge layers).
   virtual int num_inputs() const { return 1; }
@@ -96,6 +107,10 @@ class Layer {
   // with. A write through weights() must be followed by weights_written().
   std::vector<Tensor>& weights() { return weights_.empty() ? params_ : weights_; }
   void set_weight_views(std::vector<Tensor> weights) { weights_ = std::move(weights); }
+  // The lock of the model whose buffers the layer's weights live in (null before a model is
+  // built): weight access from outside takes it, so it never races that model's loops.
+  void set_model_mutex(std::shared_ptr<std::recursive_mutex> m) { model_mutex_ = std::move(m); }
+  const std::shared_ptr<std::recursive_mutex>& model_mutex() const { return model_mutex_; }
   void weights_written() { ++weights_version_; }
   uint64_t weights_version() const { return weights_version_; }
 
@@ -121,6 +136,7 @@ class Layer {
   std::vector<Tensor> params_, grads_;
   std::vector<Tensor> weights_;
   uint64_t weights_version_ = 0;
+  std::shared_ptr<std::recursive_mutex> model_mutex_;
 
  private:
   std::string name_, class_name_;

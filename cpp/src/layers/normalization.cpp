@@ -98,8 +98,8 @@ void Normalization::write_statistics() {
     m[i] = mean_.size() == 1 ? mean_[0] : mean_[i];
     v[i] = variance_.size() == 1 ? variance_[0] : variance_[i];
   }
-  params_[0].backend().copy_from_host(params_[0].raw(), m.data(), n * sizeof(float));
-  params_[1].backend().copy_from_host(params_[1].raw(), v.data(), n * sizeof(float));
+  params_[0].device().copy_from_host(params_[0].raw(), m.data(), n * sizeof(float));
+  params_[1].device().copy_from_host(params_[1].raw(), v.data(), n * sizeof(float));
   written_to_ = params_[0];
 }
 
@@ -108,8 +108,8 @@ bool Normalization::statistics_in_weights() {
   // exactly the initial mean 0 and variance 1. Read once: afterwards has_statistics_ is true.
   const size_t n = static_cast<size_t>(params_[0].numel());
   std::vector<float> m(n), v(n);
-  params_[0].backend().copy_to_host(m.data(), params_[0].raw(), n * sizeof(float));
-  params_[1].backend().copy_to_host(v.data(), params_[1].raw(), n * sizeof(float));
+  params_[0].device().copy_to_host(m.data(), params_[0].raw(), n * sizeof(float));
+  params_[1].device().copy_to_host(v.data(), params_[1].raw(), n * sizeof(float));
   for (size_t i = 0; i < n; ++i)
     if (m[i] != 0.0f || v[i] != 1.0f) return has_statistics_ = true;
   return false;

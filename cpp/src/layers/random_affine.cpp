@@ -60,25 +60,25 @@ Shape RandomAffineLayer::compute_output_shape(const Shape& in) {
   return in;
 }
 
+AffineSpec RandomAffineLayer::seeded_spec() const {
+  AffineSpec s = affine_spec();
+  s.seed = seed();
+  return s;
+}
+
 std::array<float, 6> RandomAffineLayer::transform_for(uint64_t step, int64_t sample, int64_t h,
                                                       int64_t w) const {
-  const auto bits = Philox::block(seed(), step, static_cast<uint64_t>(sample));
-  const auto m = matrix(Philox::to_unit(bits[0]), Philox::to_unit(bits[1]), h, w);
   std::array<float, 6> out;
-  for (int i = 0; i < 6; ++i) out[i] = static_cast<float>(m[i]);
+  affine_matrix(seeded_spec(), step, sample, h, w, out.data());
   return out;
 }
 
 void RandomAffineLayer::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
                                 const StepContext& ctx) {
   const Shape& s = x.shape();
-  std::vector<float> transforms(static_cast<size_t>(6 * s[0]));
-  for (int64_t i = 0; i < s[0]; ++i) {
-    const auto m = transform_for(ctx.step, i, s[1], s[2]);
-    std::copy(m.begin(), m.end(), transforms.begin() + 6 * i);
-  }
   Tensor& dev = scratch[0];
-  ctx.backend->copy_from_host(dev.raw(), transforms.data(), transforms.size() * sizeof(float));
+  ctx.backend->random_affine_matrices(seeded_spec(), s[0], s[1], s[2], dev.data<float>(),
+                                      ctx.state);
   ctx.backend->affine_transform_images(x.data<float>(), y.data<float>(), s[0], s[1], s[2], s[3],
                                        dev.data<float>(), interpolation_, fill_mode_, fill_value_);
 }

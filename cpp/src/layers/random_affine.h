@@ -1,7 +1,7 @@
 // The shared base of RandomTranslation, RandomZoom and RandomRotation (Keras 3): in training,
 // each image of an (N, H, W, C) batch is resampled through its own 2x3 matrix (output pixel ->
-// input point, Keras's affine_transform), drawn from Philox keyed by (layer seed, step, sample
-// index), so a seed reproduces the transforms. Forward is the backend's affine resampling,
+// input point, Keras's affine_transform), drawn by a backend kernel from Philox keyed by (layer
+// seed, the step-state block's random stream, sample index), so a seed reproduces them. Forward is the backend's affine resampling,
 // backward its exact adjoint through the same matrices (kept in scratch). At inference, or when
 // every factor is 0, the layer is the identity (a view). Also: factor parsing and checks.
 #pragma once
@@ -36,6 +36,8 @@ class RandomAffineLayer : public Layer {
   float fill_value() const { return fill_value_; }
   // The matrix [a0 a1 a2 b0 b1 b2] of `sample` at training step `step` for an h x w image.
   std::array<float, 6> transform_for(uint64_t step, int64_t sample, int64_t h, int64_t w) const;
+  // affine_spec() with this layer's seed.
+  AffineSpec seeded_spec() const;
 
   bool aliases_input(bool training) const override { return !training || is_identity(); }
   // [0]: the per-sample matrices (batch x 6) drawn in forward, read again by backward.
@@ -47,8 +49,8 @@ class RandomAffineLayer : public Layer {
 
  protected:
   Shape compute_output_shape(const Shape& in) override;
-  // The matrix for two uniform [0, 1) draws u0, u1 of one sample.
-  virtual std::array<double, 6> matrix(float u0, float u1, int64_t h, int64_t w) const = 0;
+  // The layer's draw as data (backend/random_transforms.h; seeded_spec() adds the seed).
+  virtual AffineSpec affine_spec() const = 0;
   // True when every draw gives the identity matrix (all factors 0).
   virtual bool is_identity() const = 0;
 

@@ -23,24 +23,25 @@ Shape RandomFlip::compute_output_shape(const Shape& in) {
   return in;
 }
 
+FlipSpec RandomFlip::spec() const {
+  FlipSpec s;
+  s.seed = seed();
+  s.horizontal = horizontal_ ? 1 : 0;
+  s.vertical = vertical_ ? 1 : 0;
+  return s;
+}
+
 std::array<float, 2> RandomFlip::flips_for(uint64_t step, int64_t sample) const {
-  // Keras: flip when uniform <= 0.5.
-  const float u = Philox::to_unit(Philox::block(seed(), step, static_cast<uint64_t>(sample))[0]);
-  const float flip = u <= 0.5f ? 1.0f : 0.0f;
-  return {horizontal_ ? flip : 0.0f, vertical_ ? flip : 0.0f};
+  std::array<float, 2> out;
+  flip_flags(spec(), step, sample, out.data());
+  return out;
 }
 
 void RandomFlip::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
                          const StepContext& ctx) {
   const Shape& s = x.shape();
-  std::vector<float> flags(static_cast<size_t>(2 * s[0]));
-  for (int64_t i = 0; i < s[0]; ++i) {
-    const auto f = flips_for(ctx.step, i);
-    flags[2 * i] = f[0];
-    flags[2 * i + 1] = f[1];
-  }
   Tensor& dev = scratch[0];
-  ctx.backend->copy_from_host(dev.raw(), flags.data(), flags.size() * sizeof(float));
+  ctx.backend->random_flips(spec(), s[0], dev.data<float>(), ctx.state);
   ctx.backend->flip_images(x.data<float>(), y.data<float>(), s[0], s[1], s[2], s[3],
                            dev.data<float>());
 }

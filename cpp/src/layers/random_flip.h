@@ -16,6 +16,8 @@ class RandomFlip final : public Layer {
   const std::string& mode() const { return mode_; }
   // {horizontal, vertical} (1 = flip) for `sample` at training step `step`.
   std::array<float, 2> flips_for(uint64_t step, int64_t sample) const;
+  // The draw as data (backend/random_transforms.h).
+  FlipSpec spec() const;
 
   bool aliases_input(bool training) const override { return !training; }
   // [0]: the per-sample flags (batch x 2) drawn in forward, read again by backward.

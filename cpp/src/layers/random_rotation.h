@@ -14,7 +14,7 @@ class RandomRotation final : public RandomAffineLayer {
   const FactorRange& factor() const { return factor_; }
 
  protected:
-  std::array<double, 6> matrix(float u0, float u1, int64_t h, int64_t w) const override;
+  AffineSpec affine_spec() const override;
   bool is_identity() const override { return factor_.zero(); }
 
  private:

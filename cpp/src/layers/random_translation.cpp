@@ -14,10 +14,14 @@ RandomTranslation::RandomTranslation(std::string name, uint64_t seed, FactorRang
   check_factor(width_, "width_factor");
 }
 
-std::array<double, 6> RandomTranslation::matrix(float u0, float u1, int64_t h, int64_t w) const {
-  const double dy = height_.at(u0) * static_cast<double>(h);
-  const double dx = width_.at(u1) * static_cast<double>(w);
-  return {1.0, 0.0, -dx, 0.0, 1.0, -dy};
+AffineSpec RandomTranslation::affine_spec() const {
+  AffineSpec s;
+  s.kind = AffineKind::Translation;
+  s.height_lower = height_.lower;
+  s.height_upper = height_.upper;
+  s.width_lower = width_.lower;
+  s.width_upper = width_.upper;
+  return s;
 }
 
 }  // namespace ff

@@ -15,7 +15,7 @@ class RandomTranslation final : public RandomAffineLayer {
   const FactorRange& width_factor() const { return width_; }
 
  protected:
-  std::array<double, 6> matrix(float u0, float u1, int64_t h, int64_t w) const override;
+  AffineSpec affine_spec() const override;
   bool is_identity() const override { return height_.zero() && width_.zero(); }
 
  private:

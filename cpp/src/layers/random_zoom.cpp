@@ -16,11 +16,15 @@ RandomZoom::RandomZoom(std::string name, uint64_t seed, FactorRange height_facto
   if (has_width_) check_factor(width_, "width_factor");
 }
 
-std::array<double, 6> RandomZoom::matrix(float u0, float u1, int64_t h, int64_t w) const {
-  const double zy = 1.0 + height_.at(u0);
-  const double zx = has_width_ ? 1.0 + width_.at(u1) : zy;
-  const double cx = (static_cast<double>(w) - 1.0) / 2.0, cy = (static_cast<double>(h) - 1.0) / 2.0;
-  return {zx, 0.0, cx * (1.0 - zx), 0.0, zy, cy * (1.0 - zy)};
+AffineSpec RandomZoom::affine_spec() const {
+  AffineSpec s;
+  s.kind = AffineKind::Zoom;
+  s.height_lower = height_.lower;
+  s.height_upper = height_.upper;
+  s.width_lower = width_.lower;
+  s.width_upper = width_.upper;
+  s.has_width = has_width_ ? 1 : 0;
+  return s;
 }
 
 }  // namespace ff

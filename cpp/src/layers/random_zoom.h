@@ -18,7 +18,7 @@ class RandomZoom final : public RandomAffineLayer {
   const FactorRange& width_factor() const { return width_; }
 
  protected:
-  std::array<double, 6> matrix(float u0, float u1, int64_t h, int64_t w) const override;
+  AffineSpec affine_spec() const override;
   bool is_identity() const override { return height_.zero() && (!has_width_ || width_.zero()); }
 
  private:

@@ -9,13 +9,12 @@ class CategoricalCrossentropy final : public Loss {
  public:
   explicit CategoricalCrossentropy(bool from_logits)
       : Loss("categorical_crossentropy", from_logits) {}
-  int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
-                  Tensor* grad, float grad_scale) override {
+  void compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+               Tensor* grad, float grad_scale, StepState*, int32_t) override {
     const int64_t cols = pred.shape().back();
     be.loss_categorical_crossentropy(pred.data<float>(), target.data<float>(),
                                      pred.numel() / cols, cols, from_logits(), loss_sum,
                                      grad ? grad->data<float>() : nullptr, grad_scale);
-    return -1;
   }
 };
 

@@ -11,12 +11,11 @@ class Huber final : public Loss {
     if (!(delta > 0.0f))
       throw ValueError("Huber `delta` must be positive; received delta=" + std::to_string(delta));
   }
-  int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
-                  Tensor* grad, float grad_scale) override {
+  void compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+               Tensor* grad, float grad_scale, StepState*, int32_t) override {
     const int64_t cols = pred.shape().back();
     be.loss_huber(pred.data<float>(), target.data<float>(), pred.numel() / cols, cols, delta_,
                   loss_sum, grad ? grad->data<float>() : nullptr, grad_scale);
-    return -1;
   }
 
  private:

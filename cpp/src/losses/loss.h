@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/backend.h"
 #include "core/tensor.h"
 
 namespace ff {
@@ -24,16 +25,20 @@ class Loss {
   // (N,) -> (N, 1); raises ValueError naming the loss, both shapes and the likely fix.
   virtual Shape target_shape_for(const Shape& pred, const Shape& target) const;
 
-  // Adds the sum over the batch of per-sample losses to *loss_sum; writes the gradient of the
-  // batch loss times grad_scale into grad unless it is null. Returns -1, or for sparse losses
-  // the first row whose label is outside [0, classes) (nothing is written then).
-  virtual int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
-                          Tensor* grad, float grad_scale) = 0;
+  // Enqueues: adds the sum over the batch of per-sample losses to *loss_sum (backend memory);
+  // writes the gradient of the batch loss times grad_scale into grad unless it is null. A sparse
+  // loss records a label outside [0, classes) in `state` as a BadLabel error of `output`.
+  virtual void compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+                       Tensor* grad, float grad_scale, StepState* state, int32_t output) = 0;
 
  private:
   std::string name_;
   bool from_logits_;
 };
+
+// The loss of `pred` against `target` outside a model (ff.losses objects called on arrays): the
+// mean over loss rows, as Keras's sum_over_batch_size; a bad label raises ValueError.
+double evaluate_loss(Backend& be, Loss& loss, const Tensor& pred, const Tensor& target);
 
 // Factories, one per loss file. Names are Keras's canonical names.
 std::unique_ptr<Loss> make_mean_squared_error();

@@ -7,12 +7,11 @@ namespace {
 class MeanSquaredError final : public Loss {
  public:
   MeanSquaredError() : Loss("mean_squared_error", false) {}
-  int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
-                  Tensor* grad, float grad_scale) override {
+  void compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+               Tensor* grad, float grad_scale, StepState*, int32_t) override {
     const int64_t cols = pred.shape().back();
     be.loss_mse(pred.data<float>(), target.data<float>(), pred.numel() / cols, cols, loss_sum,
                     grad ? grad->data<float>() : nullptr, grad_scale);
-    return -1;
   }
 };
 

@@ -1,5 +1,6 @@
 // Sparse categorical cross-entropy: integer class indices (N,) or (N, 1) against (N, K) outputs.
-// A label outside [0, K) is reported (row returned to the caller), never turned into NaN.
+// A label outside [0, K) is recorded in the step state (the model reports it naming the sample),
+// never turned into NaN.
 #include "core/errors.h"
 #include "losses/loss.h"
 
@@ -25,12 +26,13 @@ class SparseCategoricalCrossentropy final : public Loss {
     throw ValueError(msg);
   }
 
-  int64_t compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
-                  Tensor* grad, float grad_scale) override {
+  void compute(Backend& be, const Tensor& pred, const Tensor& target, double* loss_sum,
+               Tensor* grad, float grad_scale, StepState* state, int32_t output) override {
     const int64_t cols = pred.shape().back();
-    return be.loss_sparse_categorical_crossentropy(
-        pred.data<float>(), target.data<int64_t>(), pred.numel() / cols, cols, from_logits(),
-        loss_sum, grad ? grad->data<float>() : nullptr, grad_scale);
+    be.loss_sparse_categorical_crossentropy(pred.data<float>(), target.data<int64_t>(),
+                                            pred.numel() / cols, cols, from_logits(), loss_sum,
+                                            grad ? grad->data<float>() : nullptr, grad_scale,
+                                            state, output);
   }
 };
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/backend.h"
 #include "core/tensor.h"
 
 namespace ff {

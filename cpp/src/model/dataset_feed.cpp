@@ -107,7 +107,7 @@ HostArray DatasetFeed::target_array(size_t o) {
   return h;
 }
 
-bool DatasetFeed::next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) {
+bool DatasetFeed::next(Batch& batch) {
   if (!it_) return false;
   data::Element e;
   if (!it_->next(e)) {
@@ -122,10 +122,12 @@ bool DatasetFeed::next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) {
   if (max_index >= static_cast<int>(current_.size()))
     throw ValueError("The dataset's elements have " + std::to_string(current_.size()) +
                      " components, fewer than the model's inputs and targets need");
-  xs.clear();
-  ys.clear();
-  for (size_t i = 0; i < spec_.inputs.size(); ++i) xs.push_back(input_array(i));
-  for (size_t o = 0; o < spec_.targets.size(); ++o) ys.push_back(target_array(o));
+  batch.xs.clear();
+  batch.ys.clear();
+  for (size_t i = 0; i < spec_.inputs.size(); ++i) batch.xs.push_back(input_array(i));
+  for (size_t o = 0; o < spec_.targets.size(); ++o) batch.ys.push_back(target_array(o));
+  batch.rows = nullptr;
+  batch.count = batch.xs.empty() ? 0 : batch.xs[0].rows();
   ++batches_;
   return true;
 }

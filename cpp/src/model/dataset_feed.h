@@ -29,7 +29,7 @@ struct FeedSpec {
 class DatasetFeed : public BatchSource {
  public:
   DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec);
-  bool next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) override;
+  bool next(Batch& batch) override;
   // Batches handed out so far.
   int64_t batches() const { return batches_; }
 

@@ -4,6 +4,7 @@
 #include "model/model.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "core/errors.h"
 #include "core/rng.h"
@@ -14,6 +15,7 @@ namespace ff {
 Model::Model(Backend& backend) : backend_(&backend) {}
 
 int Model::add_input(const Shape& shape) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!nodes_.empty()) throw ValueError("model inputs must be added before any layer call");
   if (shape.empty()) throw ValueError("a model input needs a batch dimension");
   value_shapes_.push_back(with_batch(shape, kNone));
@@ -21,6 +23,7 @@ int Model::add_input(const Shape& shape) {
 }
 
 int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!layer) throw ValueError("add_node() expects a layer, received None");
   if (inputs.empty()) throw ValueError("layer \"" + layer->name() + "\" was called on no input");
   for (int v : inputs)
@@ -54,6 +57,7 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
 }
 
 void Model::set_outputs(const std::vector<int>& outputs) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (outputs.empty()) throw ValueError("a model needs at least one output");
   for (int v : outputs)
     if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
@@ -66,7 +70,13 @@ void Model::set_outputs(const std::vector<int>& outputs) {
   outputs_ = outputs;
 }
 
+void Model::set_train_steps(uint64_t steps) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  train_steps_ = steps;
+}
+
 void Model::finalize() {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (outputs_.empty()) throw ValueError("set the model outputs before building it");
   if (!specs_.empty() && static_cast<int>(specs_.size()) != num_outputs())
     throw ValueError("the model was compiled for " + std::to_string(specs_.size()) +
@@ -84,9 +94,9 @@ void Model::finalize() {
       refs.push_back({i, spec, Tensor()});
       (spec.trainable ? trainable_total : state_total) += shape_numel(spec.shape);
     }
-  params_ = Tensor::zeros(*backend_, {std::max<int64_t>(trainable_total, 1)});
-  grads_ = Tensor::zeros(*backend_, {std::max<int64_t>(trainable_total, 1)});
-  state_ = Tensor::zeros(*backend_, {std::max<int64_t>(state_total, 1)});
+  params_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(trainable_total, 1)});
+  grads_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(trainable_total, 1)});
+  state_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(state_total, 1)});
   segments_.clear();
   int64_t offset = 0, state_offset = 0;
   std::vector<std::vector<Tensor>> layer_params(layers_.size()), layer_grads(layers_.size());
@@ -109,7 +119,10 @@ void Model::finalize() {
   }
   param_refs_ = std::move(refs);
   plan_precision(layer_params);
-  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->bind(layer_params[i], layer_grads[i]);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->bind(layer_params[i], layer_grads[i]);
+    layers_[i]->set_model_mutex(mutex_);  // layer.set_weights takes the model's lock
+  }
   if (old_count > 0)
     backend_->copy(params_.raw(), old_params.raw(), static_cast<size_t>(old_count) * sizeof(float));
   if (old_state_count > 0)
@@ -155,7 +168,7 @@ void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
   if (!mixed_) return;
   // 16-bit layers compute with rounded copies of their trainable weights (same offsets in a
   // second buffer); the optimizer updates the float32 originals.
-  compute_params_ = Tensor::zeros(*backend_, {params_.numel()});
+  compute_params_ = Tensor::zeros(backend_->device(), {params_.numel()});
   std::vector<size_t> next(layers_.size(), 0);
   autocast_params_.assign(layers_.size(), {});
   for (const auto& ref : param_refs_) {
@@ -191,13 +204,8 @@ void Model::round_value(Tensor& t, DType dtype) {
     backend_->round_to_precision(t.data<float>(), t.data<float>(), t.numel(), dtype);
 }
 
-void Model::apply_update(const std::vector<Segment>& active) {
-  if (loss_scale_ && !loss_scale_->unscale(*backend_, grads_, active)) return;
-  optimizer_->apply(*backend_, params_, grads_, active);
-  compute_params_stale_ = true;
-}
-
 void Model::clear_graph() {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (built_) throw ValueError("internal: clear_graph() on a built model");
   num_inputs_ = 0;
   value_shapes_.clear();
@@ -252,7 +260,16 @@ void Model::compile(std::vector<OutputSpec> outputs, std::shared_ptr<Optimizer> 
                        std::to_string(o.loss_weight));
   }
   if (!any_loss) throw ValueError("compile() needs a loss for at least one output");
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   specs_ = std::move(outputs);
+  // Sum slots of the step-state block: each trained output's loss, then every metric.
+  loss_slot_.assign(specs_.size(), -1);
+  metric_slot_.assign(specs_.size(), {});
+  int32_t slot = 0;
+  for (size_t o = 0; o < specs_.size(); ++o)
+    if (specs_[o].loss) loss_slot_[o] = slot++;
+  for (size_t o = 0; o < specs_.size(); ++o)
+    for (size_t m = 0; m < specs_[o].metrics.size(); ++m) metric_slot_[o].push_back(slot++);
   optimizer_ = std::move(optimizer);
   if (built_) optimizer_->build(*backend_, params_.numel());
 }
@@ -323,12 +340,14 @@ Shape Model::check_targets(int output, int64_t samples, const Shape& y_shape, DT
 
 void Model::get_parameter(size_t i, float* host_out) const {
   const Tensor& t = param_refs_.at(i).value;
-  backend_->copy_to_host(host_out, t.raw(), t.nbytes());
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  backend_->device().copy_to_host(host_out, t.raw(), t.nbytes());
 }
 
 void Model::set_parameter(size_t i, const float* host_in) {
   Tensor& t = param_refs_.at(i).value;
-  backend_->copy_from_host(t.raw(), host_in, t.nbytes());
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  backend_->device().copy_from_host(t.raw(), host_in, t.nbytes());
   compute_params_stale_ = true;
 }
 
@@ -355,7 +374,7 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
   const size_t nv = value_shapes_.size();
   p.values.resize(nv);
   for (int i = 0; i < num_inputs_; ++i)
-    p.values[i] = Tensor::empty(*backend_, with_batch(value_shapes_[i], capacity));
+    p.values[i] = Tensor::empty(backend_->device(), with_batch(value_shapes_[i], capacity));
   p.node_inputs.resize(nodes_.size());
   p.scratch.resize(nodes_.size());
   for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -366,13 +385,13 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int v = node.inputs[i];
       p.node_inputs[n].push_back(
-          input_cast_.at(n)[i] ? Tensor::empty(*backend_, with_batch(value_shapes_[v], capacity))
+          input_cast_.at(n)[i] ? Tensor::empty(backend_->device(), with_batch(value_shapes_[v], capacity))
                                : p.values[v]);
     }
     p.values[node.output] = value_aliases(n, training) ? p.node_inputs[n][0].reshape(out)
-                                                       : Tensor::empty(*backend_, out);
+                                                       : Tensor::empty(backend_->device(), out);
     for (const Shape& s : node.layer->scratch_shapes(capacity))
-      p.scratch[n].push_back(Tensor::empty(*backend_, s));
+      p.scratch[n].push_back(Tensor::empty(backend_->device(), s));
   }
   if (training) {
     p.grads.resize(nv);
@@ -394,8 +413,8 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
           p.grads[nodes_[consumer].output].defined())
         p.grads[v] = p.grads[nodes_[consumer].output].reshape(shape);
       else
-        p.grads[v] = Tensor::empty(*backend_, shape);
-      if (writers[v] > 1) p.spare_grads[v] = Tensor::empty(*backend_, shape);
+        p.grads[v] = Tensor::empty(backend_->device(), shape);
+      if (writers[v] > 1) p.spare_grads[v] = Tensor::empty(backend_->device(), shape);
     }
     p.spare_param_grads.resize(layers_.size());
     for (size_t l = 0; l < layers_.size(); ++l) {
@@ -403,7 +422,7 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       for (const Node& node : nodes_) uses += node.layer_index == l;
       if (uses < 2) continue;
       for (const auto& spec : layers_[l]->param_specs())
-        p.spare_param_grads[l].push_back(spec.trainable ? Tensor::empty(*backend_, spec.shape)
+        p.spare_param_grads[l].push_back(spec.trainable ? Tensor::empty(backend_->device(), spec.shape)
                                                         : Tensor());
     }
   }
@@ -415,7 +434,7 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       }
       Shape ts{capacity};
       ts.insert(ts.end(), targets->row_shapes[o].begin(), targets->row_shapes[o].end());
-      p.targets.push_back(Tensor::empty(*backend_, ts, targets->dtypes[o]));
+      p.targets.push_back(Tensor::empty(backend_->device(), ts, targets->dtypes[o]));
     }
   }
   return p;

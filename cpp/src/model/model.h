@@ -1,9 +1,19 @@
 // Model: a directed acyclic graph of layer calls (the functional API; Sequential is the chain
 // case). It owns one contiguous buffer of trainable parameters (and one of their gradients, and
 // one of non-trainable state), the compiled losses/optimizer/metrics (one loss and metric list
-// per output, weighted), and the C++ loops for fit (one epoch at a time), evaluate and predict.
-// The loops never touch Python: a BatchHook is the only way out, called every batch when a
+// per output, weighted), the step-state block (backend/step_state.h) and the one C++ loop behind
+// fit (one epoch at a time), evaluate and predict, over any BatchSource (arrays or a dataset).
+// The loop never touches Python: a BatchHook is the only way out, called every batch when a
 // callback needs it, otherwise at most every `hook_interval_s` seconds (progress bar, Ctrl-C).
+//
+// The training step (train_step) is forward, loss, backward and optimizer update as enqueued
+// kernels that make no host read and take no host decision on a computed value: per-step values
+// live in the step-state block, errors are recorded there and raised at the next sync point (a
+// hook call, once per step under check-numerics, the loop's end). docs/backend-contract.md.
+//
+// Thread safety: every public entry point that runs or changes the model takes the model's
+// (recursive) mutex, so calls from several threads run one after another with the results of
+// serial calls; a hook may call back into the same model from the loop's thread.
 //
 // Graph: values 0..num_inputs-1 are the model inputs; every node applies one layer to one or
 // more values and produces one new value. Nodes are kept in the order they were added, which
@@ -12,6 +22,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +36,8 @@
 namespace ff {
 
 // Host data handed in by the caller (e.g. a NumPy array): row-major, first dimension = samples.
+// Any numeric dtype (core/dtype.h's host types): the model converts the rows of each batch to
+// the dtype it needs as it loads them, never the whole array.
 struct HostArray {
   const void* data = nullptr;
   Shape shape;
@@ -52,17 +65,36 @@ struct LoopOptions {
   double hook_interval_s = 0.05;  // otherwise: at most this often
 };
 
-// A stream of ready-made batches (the input pipeline; see model/dataset_feed.h). Each next()
-// fills one array per model input and one per output (left undefined for an output without
-// targets, and ignored by predict); the arrays stay valid until the following next().
+// One batch from a BatchSource: one array per model input and one per output (left undefined for
+// an output without targets, and ignored by predict). The batch is `count` rows of the arrays:
+// the rows listed in `rows` (e.g. a shuffled epoch's order), or the first `count` rows.
+struct Batch {
+  std::vector<HostArray> xs, ys;
+  const int64_t* rows = nullptr;
+  int64_t count = 0;
+};
+
+// A stream of batches: NumPy arrays (model/array_source.h) or an input pipeline
+// (model/dataset_feed.h). The arrays of a batch stay valid until the following next().
 class BatchSource {
  public:
   virtual ~BatchSource() = default;
-  virtual bool next(std::vector<HostArray>& xs, std::vector<HostArray>& ys) = 0;
+  // The next non-empty batch, or false at the end.
+  virtual bool next(Batch& batch) = 0;
+  // The caller's index of row `row` of the batch that starts at sample `start` of this pass
+  // (for messages; a shuffled source maps it back through its order).
+  virtual int64_t sample_index(int64_t start, int64_t row) const { return start + row; }
 };
 
-// Receives predict's outputs batch by batch: `rows` rows of each model output.
-using PredictSink = std::function<void(int64_t rows, const std::vector<const float*>& outputs)>;
+// Receives predict's outputs batch by batch: where (host memory) rows [first, first + count) of
+// model output `output` go, each row prod(output_shape(output)[1:]) floats.
+class PredictSink {
+ public:
+  virtual ~PredictSink() = default;
+  virtual float* rows(int output, int64_t first, int64_t count) = 0;
+};
+
+enum class LoopMode { Train, Evaluate, Predict };
 
 // What compile() attaches to one model output.
 struct OutputSpec {
@@ -123,7 +155,15 @@ class Model {
   const std::vector<OutputSpec>& output_specs() const { return specs_; }
   std::vector<std::string> metric_names() const;
 
-  // ---- loops: xs one array per input; ys one per output (undefined for untrained outputs) ----
+  // ---- the loop: fit's epoch (Train), evaluate and predict over one BatchSource, at most
+  // max_steps batches (< 0: until the source ends). *steps_done receives how many batches ran
+  // (fewer than max_steps: the source ran out, or the hook asked to stop). Predict writes its
+  // outputs through `sink` and returns no logs; `epoch` is for messages (-1 outside fit). ----
+  Logs run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t max_steps,
+                const LoopOptions& opts, PredictSink* sink = nullptr,
+                int64_t* steps_done = nullptr);
+  // Conveniences over run_loop for arrays (C++ tests and tools): xs one array per input; ys one
+  // per output (undefined for untrained outputs); order: the rows of the epoch in order.
   Logs train_epoch(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
                    const std::vector<int64_t>& order, int64_t epoch, const LoopOptions& opts);
   Logs evaluate(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
@@ -131,17 +171,13 @@ class Model {
   // outs[i] receives rows * prod(output_shape(i)[1:]) floats.
   void predict(const std::vector<HostArray>& xs, const std::vector<float*>& outs,
                const LoopOptions& opts);
-  // The same loops over a BatchSource: at most max_steps batches (< 0: until the source ends).
-  // Each reports in *steps_done how many batches ran (fewer than max_steps: the source ran
-  // out, or the hook asked to stop). Label errors count sample positions in this pass.
-  Logs train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps, const LoopOptions& opts,
-                   int64_t* steps_done = nullptr);
-  Logs evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts,
-                int64_t* steps_done = nullptr);
-  void predict(BatchSource& batches, int64_t max_steps, const PredictSink& sink,
-               const LoopOptions& opts, int64_t* steps_done = nullptr);
   // One forward pass over a batch (model(x, training=...)); no parameter update.
   void call(const std::vector<HostArray>& xs, bool training, const std::vector<float*>& outs);
+
+  // The model's lock (recursive): the loops, call, weight access and (re)building take it.
+  // Layers of the model take it too (layer.set_weights).
+  std::recursive_mutex& mutex() const { return *mutex_; }
+  const std::shared_ptr<std::recursive_mutex>& mutex_handle() const { return mutex_; }
 
   // Checks input arrays against the model inputs (Keras-style error naming the first layer
   // that consumes the input) and the sample counts against each other.
@@ -161,7 +197,7 @@ class Model {
 
   uint64_t train_steps() const { return train_steps_; }
   // Restored from a saved model, so that dropout and augmentation streams continue exactly.
-  void set_train_steps(uint64_t steps) { train_steps_ = steps; }
+  void set_train_steps(uint64_t steps);
   uint64_t training_calls() const { return training_calls_; }
   void set_training_calls(uint64_t calls) { training_calls_ = calls; }
   // Deterministic permutation of [0, n) for epoch `epoch` of a fit seeded with `seed`.
@@ -191,31 +227,51 @@ class Model {
   Plan allocate_plan(int64_t capacity, bool training, const TargetLayout* targets);
   Plan view_plan(const Plan& full, int64_t batch) const;
 
-  // The next non-empty batch of `batches`, shape-checked and loaded into its plan (with its
-  // targets unless !with_targets: predict); null at the end. *count receives its rows.
-  Plan* next_batch(BatchSource& batches, bool training, bool with_targets,
-                   std::vector<HostArray>& xs, std::vector<HostArray>& ys, int64_t* count);
-  // train_epoch (training) and evaluate over a BatchSource: one loop, training adds the
-  // backward pass and the update.
-  Logs run_batches(BatchSource& batches, bool training, int64_t epoch, int64_t max_steps,
-                   const LoopOptions& opts, int64_t* steps_done);
-  void load_batch(Plan& p, const std::vector<HostArray>& xs, const std::vector<HostArray>* ys,
-                  const int64_t* indices, int64_t count);
-  void forward(Plan& p, const StepContext& ctx);
-  void backward(Plan& p, const StepContext& ctx);
-  void loss_and_metrics(Plan& p, int64_t count, bool training, double* acc,
-                        const int64_t* indices, int64_t first_row, const StepContext& ctx);
-  Logs make_logs(const double* acc, double samples) const;
+  // How check-numerics runs in a pass: not at all, as kernels recording the first non-finite
+  // value in the step state, or eagerly with host reads (re-running a step that tripped, to
+  // name the layer and count the values).
+  enum class Numerics { Off, Kernels, Eager };
+  // The next batch of `batches`, shape-checked and loaded into its plan (with its targets unless
+  // predict); null at the end.
+  Plan* next_batch(BatchSource& batches, LoopMode mode, Batch& batch);
+  void load_batch(Plan& p, const Batch& batch, bool with_targets);
+  // One training step on a loaded plan: only enqueued kernels.
+  void train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics);
+  void forward(Plan& p, const StepContext& ctx, Numerics numerics);
+  void backward(Plan& p, const StepContext& ctx, Numerics numerics);
+  void losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
+                          Numerics numerics);
+  // The update after a backward pass: through the loss scale when there is one (which may skip
+  // it), then the optimizer.
+  void enqueue_update(StepState* state);
+  [[noreturn]] void numerics_error(const std::string& what, const std::string& pass,
+                                   const Tensor& t, const StepContext& ctx) const;
   TargetLayout target_layout(int64_t samples, const std::vector<HostArray>& ys) const;
-  void numerics_error(const std::string& what, const std::string& pass, const Tensor& t,
-                      const StepContext& ctx) const;
+
+  // ---- the step-state block ----
+  // The block for the current nesting depth (a hook may run a loop of this model inside a
+  // loop): allocated once per depth, sized for the compiled sums.
+  StepState* state_block();
+  // Writes the persistent values (step, iterations, learning rate, loss scale) from their host
+  // mirrors into the block; `fresh` also clears the loop's counters, sums and error.
+  void upload_state(StepState* state, bool fresh);
+  // Reads the header and the loop's sums (one host read) and refreshes the host mirrors.
+  struct StateView {
+    StepState header;
+    std::vector<double> sums;
+  };
+  StateView read_state(StepState* state);
+  // Raises the error a halted loop recorded (BadLabel, BadCategory; NonFinite re-runs the step
+  // eagerly to name the layer). `batch_starts`: each batch's first sample in this pass.
+  [[noreturn]] void raise_recorded_error(const StateView& view, BatchSource* source,
+                                         const std::vector<int64_t>& batch_starts, Plan* plan,
+                                         const StepContext& ctx, LoopMode mode);
+  Logs make_logs(const StateView& view) const;
+  int32_t num_sums() const;
   bool value_aliases(size_t node, bool training) const;
   void invalidate_plans();
   // The segments of trainable variables whose layer is not frozen (layer.trainable = false).
   std::vector<Segment> active_segments() const;
-  // The update after a backward pass: through the loss scale when there is one (which may skip
-  // it), then the optimizer.
-  void apply_update(const std::vector<Segment>& active);
   // Mixed precision: decides the dtype of every value, which node inputs are cast, and binds
   // 16-bit layers to rounded copies of their weights (called by finalize).
   void plan_precision(std::vector<std::vector<Tensor>>& layer_params);
@@ -260,9 +316,30 @@ class Model {
   Plan train_view_, infer_view_;  // cached views for the last batch size
   int64_t train_view_batch_ = -1, infer_view_batch_ = -1;
   TargetLayout train_targets_, infer_targets_;
+  // The last batch's rows, target arrays' shapes and dtypes, and the layout computed for them.
+  int64_t last_rows_ = -1;
+  std::vector<Shape> last_target_shapes_;
+  std::vector<DType> last_target_dtypes_;
+  TargetLayout last_layout_;
+  bool last_layout_valid_ = false;
+  // Host staging for batches that need gathering or conversion (devices whose memory the host
+  // cannot address directly).
+  std::vector<char> staging_;
+  std::vector<Segment> active_;  // active_segments() of the running training loop
+
+  // ---- step state ----
+  std::vector<Tensor> state_blocks_;  // per nesting depth
+  int depth_ = 0;                     // loops of this model running (nested through hooks)
+  // Sum slots: per output its loss slot (-1: none) and metric slots; and positions per output
+  // (loss rows per sample).
+  std::vector<int32_t> loss_slot_;
+  std::vector<std::vector<int32_t>> metric_slot_;
+  // Host mirrors of the persistent step state (the block is authoritative during a loop).
   uint64_t train_steps_ = 0;
   // model(x, training=True) calls: each draws a fresh dropout mask from its own stream range.
   uint64_t training_calls_ = 0;
+
+  std::shared_ptr<std::recursive_mutex> mutex_ = std::make_shared<std::recursive_mutex>();
 };
 
 }  // namespace ff

@@ -1,16 +1,23 @@
-// The loops of Model: train_epoch (forward, loss, backward, optimizer update, metric
-// accumulation per batch), evaluate, predict and call. They run entirely in C++; the BatchHook is
-// the only exit to the caller. Backward walks the nodes in reverse: a value read by several nodes
-// (or also a model output) sums its gradients, the first writer writing and later ones adding
-// through a spare buffer; a layer used by several nodes sums its parameter gradients the same
-// way. Check-numerics, when on, inspects every node's output, every gradient and every loss, and
-// names the layer, the pass, the epoch and the step.
+// The loop of Model (fit's epoch, evaluate, predict over any BatchSource) and the training step.
+// The step (train_step: forward, loss, backward, optimizer update) only enqueues kernels: the
+// learning rate, bias corrections, loss scale and random stream come from the step-state block,
+// losses and metrics add into it, and errors found inside the step (a bad label or category
+// index, a NaN under check-numerics) are recorded in it and halt the loop, which raises them at
+// its next sync point. The host reads the block only there: when the hook is called (progress
+// bar, batch callbacks), once per step under check-numerics, and at the loop's end.
+//
+// Backward walks the nodes in reverse: a value read by several nodes (or also a model output)
+// sums its gradients, the first writer writing and later ones adding through a spare buffer; a
+// layer used by several nodes sums its parameter gradients the same way.
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "core/convert.h"
 #include "core/errors.h"
 #include "core/numerics.h"
+#include "model/array_source.h"
 #include "model/model.h"
 
 namespace ff {
@@ -36,33 +43,46 @@ class HookTimer {
   Clock::time_point last_;
 };
 
-int64_t num_batches(int64_t n, int64_t batch_size) { return (n + batch_size - 1) / batch_size; }
-
-void check_batch_size(int64_t batch_size) {
-  if (batch_size <= 0)
-    throw ValueError("batch_size must be a positive integer; received batch_size=" +
-                     std::to_string(batch_size));
-}
-
 std::vector<Shape> shapes_of(const std::vector<HostArray>& xs) {
   std::vector<Shape> shapes;
   for (const auto& x : xs) shapes.push_back(x.shape);
   return shapes;
 }
 
-// The same arrays advanced by `rows` rows (for contiguous batches).
-std::vector<HostArray> offset_rows(const std::vector<HostArray>& xs, int64_t rows) {
-  std::vector<HostArray> out = xs;
-  for (auto& x : out)
-    if (x.data) x.data = static_cast<const char*>(x.data) + rows * static_cast<int64_t>(x.row_bytes());
-  return out;
-}
-
 bool same_storage(const Tensor& a, const Tensor& b) {
   return a.defined() && b.defined() && a.raw() == b.raw();
 }
 
+// Nesting depth of the model's loops (a hook may run another loop of the same model).
+struct DepthGuard {
+  int& depth;
+  explicit DepthGuard(int& d) : depth(d) { ++depth; }
+  ~DepthGuard() { --depth; }
+};
+
+std::string where_in_fit(const StepContext& ctx) {
+  if (ctx.epoch >= 0)
+    return "epoch " + std::to_string(ctx.epoch + 1) + ", step " + std::to_string(ctx.batch + 1);
+  return ctx.training ? "a training call" : "an inference call";
+}
+
+// Writes predict's outputs into caller-provided arrays (array conveniences).
+class ArraySink final : public PredictSink {
+ public:
+  ArraySink(const std::vector<float*>& outs, std::vector<int64_t> row_sizes)
+      : outs_(outs), row_sizes_(std::move(row_sizes)) {}
+  float* rows(int output, int64_t first, int64_t) override {
+    return outs_[static_cast<size_t>(output)] + first * row_sizes_[static_cast<size_t>(output)];
+  }
+
+ private:
+  const std::vector<float*>& outs_;
+  std::vector<int64_t> row_sizes_;
+};
+
 }  // namespace
+
+// ---- batches ----
 
 Model::TargetLayout Model::target_layout(int64_t samples, const std::vector<HostArray>& ys) const {
   if (static_cast<int>(ys.size()) != num_outputs())
@@ -81,51 +101,273 @@ Model::TargetLayout Model::target_layout(int64_t samples, const std::vector<Host
     }
     if (!ys[o].data && ys[o].shape.empty())
       throw ValueError("targets are missing for output \"" + specs_[o].name + "\"");
-    Shape target = check_targets(o, samples, ys[o].shape, ys[o].dtype);
+    // The dtype the loss computes with: the rows are converted to it as they are loaded.
+    const DType want = specs_[o].loss->sparse() ? DType::Int64 : DType::Float32;
+    const bool integer = is_integer_dtype(ys[o].dtype);
+    if (want == DType::Int64 && !integer)
+      throw TypeError("Loss \"" + specs_[o].loss->name() + "\" expects integer class indices; "
+                      "received targets of dtype " + dtype_name(ys[o].dtype) +
+                      ". Labels are not cast silently.");
+    if (want == DType::Float32 && !is_numeric_dtype(ys[o].dtype))
+      throw TypeError("Loss \"" + specs_[o].loss->name() + "\" expects numeric targets; received "
+                      "targets of dtype " + dtype_name(ys[o].dtype));
+    Shape target = check_targets(o, samples, ys[o].shape, want);
     layout.row_shapes.emplace_back(target.begin() + 1, target.end());
-    layout.dtypes.push_back(ys[o].dtype);
+    layout.dtypes.push_back(want);
   }
   return layout;
 }
 
-void Model::load_batch(Plan& p, const std::vector<HostArray>& xs, const std::vector<HostArray>* ys,
-                       const int64_t* indices, int64_t count) {
-  // indices == nullptr: the first `count` rows (callers offset the data pointers).
+void Model::load_batch(Plan& p, const Batch& batch, bool with_targets) {
+  Device& device = backend_->device();
+  // Gathers and converts the batch's rows of `src` into `dst` (dtype `want`): straight into
+  // device memory the host can address, else through a host staging buffer and one copy.
   auto load = [&](Tensor& dst, const HostArray& src) {
-    if (indices) backend_->gather_rows_from_host(dst.raw(), src.data, src.row_bytes(), indices, count);
-    else backend_->copy_from_host(dst.raw(), src.data, src.row_bytes() * count);
+    const int64_t row_elems = shape_row_size(src.shape);
+    const DType want = dst.dtype();
+    if (!batch.rows && src.dtype == want) {
+      device.copy_from_host(dst.raw(), src.data, dst.nbytes());
+      return;
+    }
+    void* target = device.host_address(dst.raw());
+    if (!target) {
+      staging_.resize(dst.nbytes());
+      target = staging_.data();
+    }
+    convert_rows(src.data, src.dtype, row_elems, batch.rows, batch.count, target, want);
+    if (target != dst.raw() && target == staging_.data())
+      device.copy_from_host(dst.raw(), staging_.data(), dst.nbytes());
   };
-  for (int i = 0; i < num_inputs_; ++i) load(p.values[i], xs[i]);
-  if (ys)
-    for (size_t o = 0; o < ys->size(); ++o)
-      if (p.targets[o].defined()) load(p.targets[o], (*ys)[o]);
+  for (int i = 0; i < num_inputs_; ++i) load(p.values[i], batch.xs[i]);
+  if (with_targets)
+    for (size_t o = 0; o < batch.ys.size(); ++o)
+      if (p.targets[o].defined()) load(p.targets[o], batch.ys[o]);
+}
+
+Model::Plan* Model::next_batch(BatchSource& batches, LoopMode mode, Batch& batch) {
+  // An empty batch (a dataset may make one) is skipped.
+  do {
+    batch = Batch();
+    if (!batches.next(batch)) return nullptr;
+  } while (batch.count == 0);
+  check_inputs(shapes_of(batch.xs));
+  for (const auto& x : batch.xs)
+    if (!is_numeric_dtype(x.dtype))
+      throw TypeError("model inputs must be numeric; received an array of dtype " +
+                      dtype_name(x.dtype));
+  const bool training = mode == LoopMode::Train;
+  if (mode == LoopMode::Predict) {
+    Plan& p = plan_for(batch.count, false, nullptr);
+    load_batch(p, batch, false);
+    return &p;
+  }
+  // The target layout is checked again only when the targets' shapes or dtypes change.
+  const std::vector<Shape> shapes = shapes_of(batch.ys);
+  std::vector<DType> dtypes;
+  for (const auto& y : batch.ys) dtypes.push_back(y.dtype);
+  const int64_t rows = batch.xs.empty() ? 0 : batch.xs[0].rows();
+  if (!last_layout_valid_ || rows != last_rows_ || shapes != last_target_shapes_ ||
+      dtypes != last_target_dtypes_) {
+    last_layout_ = target_layout(rows, batch.ys);
+    last_rows_ = rows;
+    last_target_shapes_ = shapes;
+    last_target_dtypes_ = dtypes;
+    last_layout_valid_ = true;
+  }
+  Plan& p = plan_for(batch.count, training, &last_layout_);
+  load_batch(p, batch, true);
+  return &p;
+}
+
+// ---- the step-state block ----
+
+int32_t Model::num_sums() const {
+  int32_t n = 0;
+  for (int32_t s : loss_slot_) n += s >= 0;
+  for (const auto& m : metric_slot_) n += static_cast<int32_t>(m.size());
+  return n;
+}
+
+StepState* Model::state_block() {
+  const size_t depth = static_cast<size_t>(std::max(depth_ - 1, 0));
+  if (state_blocks_.size() <= depth) state_blocks_.resize(depth + 1);
+  Tensor& block = state_blocks_[depth];
+  const int64_t bytes = static_cast<int64_t>(step_state_bytes(num_sums()));
+  if (!block.defined() || block.numel() != bytes)
+    block = Tensor::zeros(backend_->device(), {bytes}, DType::UInt8);
+  return static_cast<StepState*>(block.raw());
+}
+
+void Model::upload_state(StepState* state, bool fresh) {
+  Device& device = backend_->device();
+  if (fresh) {
+    // A new loop: the whole block, counters and sums cleared.
+    std::vector<char> bytes(step_state_bytes(num_sums()), 0);
+    StepState host{};
+    host.num_sums = num_sums();
+    host.loss_scale = 1.0f;
+    std::memcpy(bytes.data(), &host, sizeof host);
+    device.copy_from_host(state, bytes.data(), bytes.size());
+  }
+  // The persistent values, one small write each.
+  auto put = [&](auto* field, auto value) { device.copy_from_host(field, &value, sizeof value); };
+  put(&state->step, static_cast<int64_t>(train_steps_));
+  put(&state->iterations, optimizer_ ? optimizer_->iterations() : int64_t{0});
+  put(&state->base_learning_rate, optimizer_ ? optimizer_->base_learning_rate() : 0.0f);
+  if (loss_scale_) {
+    put(&state->loss_scale, loss_scale_->scale());
+    put(&state->loss_scaling, int32_t{1});
+    put(&state->loss_scale_counter, loss_scale_->step_counter());
+    put(&state->skipped_steps, loss_scale_->skipped_steps());
+  } else {
+    put(&state->loss_scale, 1.0f);
+    put(&state->loss_scaling, int32_t{0});
+  }
+}
+
+Model::StateView Model::read_state(StepState* state) {
+  const int32_t n = num_sums();
+  std::vector<char> bytes(step_state_bytes(n) - sizeof(double) * static_cast<size_t>(n));
+  backend_->device().copy_to_host(bytes.data(), state, bytes.size());
+  StateView view;
+  std::memcpy(&view.header, bytes.data(), sizeof(StepState));
+  view.sums.resize(static_cast<size_t>(n));
+  if (n) std::memcpy(view.sums.data(), bytes.data() + sizeof(StepState), sizeof(double) * n);
+  // The host mirrors follow the block.
+  train_steps_ = static_cast<uint64_t>(view.header.step);
+  if (optimizer_ && optimizer_->iterations() != view.header.iterations)
+    optimizer_->set_iterations(view.header.iterations);
+  if (loss_scale_)
+    loss_scale_->mirror(view.header.loss_scale, view.header.loss_scale_counter,
+                        view.header.skipped_steps);
+  return view;
+}
+
+Logs Model::make_logs(const StateView& view) const {
+  // Sums are per loss row; outputs (N, T, ..., K) hold `positions` rows per sample, and Keras's
+  // sum_over_batch_size averages over all of them: per-sample values are means over positions.
+  const double samples = view.header.samples;
+  auto mean = [&](int32_t slot, int o) {
+    const Shape& shape = output_shape(o);
+    const double positions =
+        static_cast<double>(shape_row_size(shape)) / static_cast<double>(shape.back());
+    return samples > 0 ? view.sums[static_cast<size_t>(slot)] / positions / samples : 0.0;
+  };
+  Logs logs;
+  double total = 0.0;
+  for (size_t o = 0; o < specs_.size(); ++o)
+    if (loss_slot_[o] >= 0) total += specs_[o].loss_weight * mean(loss_slot_[o], static_cast<int>(o));
+  logs.emplace_back("loss", total);
+  const bool several = specs_.size() > 1;
+  if (several)
+    for (size_t o = 0; o < specs_.size(); ++o)
+      if (loss_slot_[o] >= 0)
+        logs.emplace_back(specs_[o].name + "_loss", mean(loss_slot_[o], static_cast<int>(o)));
+  for (size_t o = 0; o < specs_.size(); ++o)
+    for (size_t m = 0; m < specs_[o].metrics.size(); ++m)
+      logs.emplace_back(several ? specs_[o].name + "_" + specs_[o].metrics[m]->name()
+                                : specs_[o].metrics[m]->name(),
+                        mean(metric_slot_[o][m], static_cast<int>(o)));
+  return logs;
+}
+
+void Model::raise_recorded_error(const StateView& view, BatchSource* source,
+                                 const std::vector<int64_t>& batch_starts, Plan* plan,
+                                 const StepContext& ctx, LoopMode mode) {
+  const StepState& h = view.header;
+  switch (static_cast<StepError>(h.error)) {
+    case StepError::BadLabel: {
+      const size_t o = static_cast<size_t>(h.error_where);
+      const OutputSpec& spec = specs_.at(o);
+      const int64_t start = h.error_batch >= 0 &&
+                                    h.error_batch < static_cast<int64_t>(batch_starts.size())
+                                ? batch_starts[static_cast<size_t>(h.error_batch)]
+                                : 0;
+      const int64_t sample = source ? source->sample_index(start, h.error_index) : h.error_index;
+      const int64_t classes = output_shape(static_cast<int>(o)).back();
+      const bool several = specs_.size() > 1;
+      throw ValueError("Received a label value of " +
+                       std::to_string(static_cast<int64_t>(h.error_value)) + " at sample index " +
+                       std::to_string(sample) + " of y" +
+                       (several ? " for output \"" + spec.name + "\"" : std::string()) +
+                       ", which is outside the valid range [0, " + std::to_string(classes) +
+                       ") for the " + std::to_string(classes) + " outputs of the model (loss \"" +
+                       spec.loss->name() + "\"). Labels must be class indices 0.." +
+                       std::to_string(classes - 1) + ".");
+    }
+    case StepError::BadCategory: {
+      const Node& node = nodes_.at(static_cast<size_t>(h.error_where));
+      const Shape in = value_shapes_[node.inputs[0]];
+      throw ValueError(node.layer->recorded_error_message(h.error_value, h.error_index, in));
+    }
+    case StepError::NonFinite: {
+      // Run the step again eagerly, with host checks after every layer, to name the first one
+      // and count its values. The update was not applied and the step counter did not move, so
+      // it sees the same weights and random numbers; the halted state keeps it from changing
+      // anything (moving statistics, sums).
+      StepContext eager = ctx;
+      if (plan && h.error_batch == ctx.batch) {
+        const bool training = mode == LoopMode::Train;
+        forward(*plan, eager, Numerics::Eager);
+        if (mode != LoopMode::Predict) {
+          losses_and_metrics(*plan, plan->capacity, training, eager, Numerics::Eager);
+          if (training) backward(*plan, eager, Numerics::Eager);
+        }
+      }
+      // Not reproduced (it should be): name the layer from the record.
+      const StepPass pass = static_cast<StepPass>(h.error_pass);
+      if (pass == StepPass::Loss) {
+        const OutputSpec& spec = specs_.at(static_cast<size_t>(h.error_where));
+        throw NumericsError("check-numerics: the loss \"" + spec.loss->name() +
+                            "\" produced NaN or Inf (" + where_in_fit(ctx) + ")");
+      }
+      const Node& node = nodes_.at(static_cast<size_t>(h.error_where));
+      throw NumericsError("check-numerics: layer \"" + node.layer->name() + "\" (" +
+                          node.layer->class_name() + ") produced NaN or Inf in its " +
+                          (pass == StepPass::Forward ? "forward" : "backward") + " pass (" +
+                          where_in_fit(ctx) + ")");
+    }
+    case StepError::None:
+      break;
+  }
+  throw ValueError("internal: the step state is halted without a recorded error");
 }
 
 void Model::numerics_error(const std::string& what, const std::string& pass, const Tensor& t,
                            const StepContext& ctx) const {
   std::vector<float> host(static_cast<size_t>(t.numel()));
-  backend_->copy_to_host(host.data(), t.raw(), t.nbytes());
+  backend_->device().copy_to_host(host.data(), t.raw(), t.nbytes());
   int64_t nans = 0, infs = 0;
   for (float v : host) {
     nans += std::isnan(v);
     infs += std::isinf(v);
   }
-  std::string where;
-  if (ctx.epoch >= 0)
-    where = "epoch " + std::to_string(ctx.epoch + 1) + ", step " + std::to_string(ctx.batch + 1);
-  else
-    where = ctx.training ? "a training call" : "an inference call";
   throw NumericsError("check-numerics: " + what + " produced " + (nans ? "NaN" : "Inf") +
-                      " in its " + pass + " pass (" + where + "; " + std::to_string(nans) +
-                      " NaN and " + std::to_string(infs) + " Inf among " +
+                      " in its " + pass + " pass (" + where_in_fit(ctx) + "; " +
+                      std::to_string(nans) + " NaN and " + std::to_string(infs) + " Inf among " +
                       std::to_string(t.numel()) +
                       " values). Its inputs were finite, so this is where the non-finite values "
                       "started.");
 }
 
-void Model::forward(Plan& p, const StepContext& ctx) {
-  const bool check = CheckNumerics::enabled();
+// ---- the passes ----
+
+namespace {
+
+// Eager check-numerics: true when t holds a NaN or Inf (a host read).
+bool host_has_nonfinite(Device& device, const Tensor& t) {
+  std::vector<float> host(static_cast<size_t>(t.numel()));
+  device.copy_to_host(host.data(), t.raw(), t.nbytes());
+  for (float v : host)
+    if (!std::isfinite(v)) return true;
+  return false;
+}
+
+}  // namespace
+
+void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   sync_compute_params();
+  StepContext ctx = ctx_in;
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     Layer& layer = *node.layer;
@@ -139,9 +381,13 @@ void Model::forward(Plan& p, const StepContext& ctx) {
         }
     if (value_aliases(n, ctx.training)) continue;
     Tensor& out = p.values[node.output];
+    ctx.node = static_cast<int32_t>(n);
     layer.forward_multi(p.node_inputs[n], out, p.scratch[n], ctx);
     round_value(out, value_dtype_[node.output]);
-    if (check && backend_->has_nonfinite(out.data<float>(), out.numel())) {
+    if (numerics == Numerics::Kernels) {
+      backend_->check_numerics(out.data<float>(), out.numel(), ctx.state, ctx.node,
+                               StepPass::Forward);
+    } else if (numerics == Numerics::Eager && host_has_nonfinite(backend_->device(), out)) {
       std::string who = "layer \"" + layer.name() + "\" (" + layer.class_name() + ")";
       if (is_half_precision(layer.compute_dtype()))
         who += ", computing in " + dtype_name(layer.compute_dtype()) + " (largest finite value " +
@@ -151,10 +397,8 @@ void Model::forward(Plan& p, const StepContext& ctx) {
   }
 }
 
-void Model::backward(Plan& p, const StepContext& ctx) {
-  // Under dynamic loss scaling, a non-finite gradient is an overflow the loss scale handles (the
-  // step is skipped and the scale halved); only at the scale's floor of 1 is it an error.
-  const bool check = CheckNumerics::enabled() && (!loss_scale_ || loss_scale_->scale() <= 1.0f);
+void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
+  StepContext ctx = ctx_in;
   std::vector<bool> written(value_shapes_.size(), false);
   std::vector<bool> layer_written(layers_.size(), false);
   for (size_t o = 0; o < outputs_.size(); ++o)
@@ -212,6 +456,7 @@ void Model::backward(Plan& p, const StepContext& ctx) {
     // A 16-bit layer's gradients are 16-bit too: the incoming one, its input gradients and its
     // weights' gradients (before they are summed into float32 ones).
     if (half) round_value(p.grads[out], value_dtype_[out]);
+    ctx.node = static_cast<int32_t>(n);
     layer.backward_multi(p.node_inputs[n], p.values[out], p.grads[out], dxs, p.scratch[n], ctx);
     if (half) {
       for (Tensor* dx : dxs)
@@ -230,14 +475,23 @@ void Model::backward(Plan& p, const StepContext& ctx) {
     layer_written[l] = true;
     for (const auto& [v, spare] : adds)
       backend_->add(p.grads[v].data<float>(), spare->data<float>(), spare->numel());
-    if (!check) continue;
-    const std::string who = "layer \"" + layer.name() + "\" (" + layer.class_name() + ")";
+    if (numerics == Numerics::Off) continue;
+    std::vector<const Tensor*> checked;
     for (const Tensor& g : layer.grads())
-      if (g.defined() && backend_->has_nonfinite(g.data<float>(), g.numel()))
-        numerics_error(who, "backward", g, ctx);
+      if (g.defined()) checked.push_back(&g);
     for (Tensor* dx : dxs)
-      if (dx && backend_->has_nonfinite(dx->data<float>(), dx->numel()))
-        numerics_error(who, "backward", *dx, ctx);
+      if (dx) checked.push_back(dx);
+    if (numerics == Numerics::Kernels) {
+      for (const Tensor* t : checked)
+        backend_->check_numerics(t->data<float>(), t->numel(), ctx.state, ctx.node,
+                                 StepPass::Backward);
+      continue;
+    }
+    // Eager: an overflow under a loss scale above 1 is the loss scale's business.
+    if (loss_scale_ && loss_scale_->scale() > 1.0f) continue;
+    const std::string who = "layer \"" + layer.name() + "\" (" + layer.class_name() + ")";
+    for (const Tensor* t : checked)
+      if (host_has_nonfinite(backend_->device(), *t)) numerics_error(who, "backward", *t, ctx);
   }
   // Trainable layers no gradient reached (e.g. outputs without a loss) get zero gradients, so
   // the optimizer never applies a stale one.
@@ -247,15 +501,11 @@ void Model::backward(Plan& p, const StepContext& ctx) {
         if (g.defined()) backend_->fill(g.data<float>(), g.numel(), 0.0f);
 }
 
-void Model::loss_and_metrics(Plan& p, int64_t count, bool training, double* acc,
-                             const int64_t* indices, int64_t first_row, const StepContext& ctx) {
+void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
+                               Numerics numerics) {
   const bool several = specs_.size() > 1;
-  size_t slot = 1 + (several ? [&] {
-    size_t n = 0;
-    for (const auto& o : specs_) n += o.loss ? 1 : 0;
-    return n;
-  }() : 0);
-  size_t loss_slot = 1;
+  const int32_t n_sums = num_sums();
+  double* partial = step_sums(ctx.state, n_sums);
   for (size_t o = 0; o < specs_.size(); ++o) {
     const OutputSpec& spec = specs_[o];
     if (!spec.loss) continue;
@@ -263,255 +513,186 @@ void Model::loss_and_metrics(Plan& p, int64_t count, bool training, double* acc,
     Tensor& pred = p.values[value];
     Tensor target = p.targets[o].reshape(p.targets[o].dtype() == DType::Int64 ? Shape{count}
                                                                               : pred.shape());
-    // Outputs (N, T, ..., K) hold `positions` loss rows per sample: Keras's sum_over_batch_size
-    // averages over all of them, so per-sample values are means over positions.
     const int64_t positions = pred.numel() / (count * pred.shape().back());
     Tensor* grad = training && value_needs_grad_[value] ? &p.grads[value] : nullptr;
-    double step_loss = 0.0;
+    const int32_t slot = loss_slot_[o];
+    spec.loss->compute(*backend_, pred, target, partial + slot, grad,
+                       spec.loss_weight / static_cast<float>(count * positions), ctx.state,
+                       static_cast<int32_t>(o));
     // Under loss scaling the gradient carries the scale (the reported loss does not).
-    const float loss_scale = training && loss_scale_ ? loss_scale_->scale() : 1.0f;
-    const int64_t bad = spec.loss->compute(
-        *backend_, pred, target, &step_loss, grad,
-        loss_scale * spec.loss_weight / static_cast<float>(count * positions));
-    if (bad >= 0) {
-      int64_t label = 0;
-      backend_->copy_to_host(&label, target.data<int64_t>() + bad, sizeof(int64_t));
-      const int64_t sample = indices ? indices[bad] : first_row + bad;
-      const int64_t classes = pred.shape().back();
-      throw ValueError("Received a label value of " + std::to_string(label) + " at sample index " +
-                       std::to_string(sample) + " of y" +
-                       (several ? " for output \"" + spec.name + "\"" : std::string()) +
-                       ", which is outside the valid range [0, " + std::to_string(classes) +
-                       ") for the " + std::to_string(classes) + " outputs of the model (loss \"" +
-                       spec.loss->name() + "\"). Labels must be class indices 0.." +
-                       std::to_string(classes - 1) + ".");
+    if (grad && loss_scale_) backend_->apply_loss_scale(grad->data<float>(), grad->numel(),
+                                                        ctx.state, false);
+    if (numerics == Numerics::Kernels) {
+      backend_->check_numerics_sums(ctx.state, slot, 1, static_cast<int32_t>(o));
+    } else if (numerics == Numerics::Eager) {
+      double step_loss = 0.0;
+      backend_->device().copy_to_host(&step_loss, partial + slot, sizeof step_loss);
+      if (!std::isfinite(step_loss))
+        throw NumericsError("check-numerics: the loss \"" + spec.loss->name() + "\"" +
+                            (several ? " of output \"" + spec.name + "\"" : std::string()) +
+                            " produced " + (std::isnan(step_loss) ? "NaN" : "Inf") + " (" +
+                            (ctx.epoch >= 0 ? where_in_fit(ctx) : std::string("outside fit")) +
+                            ") although the model outputs were finite: check the targets (NaN "
+                            "or Inf in y?) and from_logits.");
     }
-    if (CheckNumerics::enabled() && !std::isfinite(step_loss)) {
-      std::string where = ctx.epoch >= 0 ? "epoch " + std::to_string(ctx.epoch + 1) + ", step " +
-                                               std::to_string(ctx.batch + 1)
-                                         : std::string("outside fit");
-      throw NumericsError("check-numerics: the loss \"" + spec.loss->name() + "\"" +
-                          (several ? " of output \"" + spec.name + "\"" : std::string()) +
-                          " produced " + (std::isnan(step_loss) ? "NaN" : "Inf") + " (" + where +
-                          ") although the model outputs were finite: check the targets (NaN or "
-                          "Inf in y?) and from_logits.");
-    }
-    const double per_sample = step_loss / static_cast<double>(positions);
-    acc[0] += spec.loss_weight * per_sample;
-    if (several) acc[loss_slot++] += per_sample;
-    for (const auto& m : spec.metrics) {
-      double sum = 0.0;
-      m->update(*backend_, pred, target, &sum);
-      acc[slot++] += sum / static_cast<double>(positions);
-    }
+    for (size_t m = 0; m < spec.metrics.size(); ++m)
+      spec.metrics[m]->update(*backend_, pred, target, partial + metric_slot_[o][m]);
   }
 }
 
-Logs Model::make_logs(const double* acc, double samples) const {
-  Logs logs;
-  auto names = metric_names();
-  for (size_t i = 0; i < names.size(); ++i)
-    logs.emplace_back(names[i], samples > 0 ? acc[i] / samples : 0.0);
-  return logs;
+void Model::enqueue_update(StepState* state) {
+  if (loss_scale_) loss_scale_->enqueue_unscale(*backend_, state, grads_, active_);
+  // Nothing trainable: the step changes no parameter and counts no iteration.
+  if (!active_.empty()) optimizer_->enqueue_update(*backend_, state, params_, grads_, active_);
+  compute_params_stale_ = true;
 }
+
+void Model::train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics) {
+  backend_->step_begin(ctx.state, true);
+  forward(p, ctx, numerics);
+  losses_and_metrics(p, count, true, ctx, numerics);
+  backward(p, ctx, numerics);
+  enqueue_update(ctx.state);
+  backend_->step_end(ctx.state, true, static_cast<double>(count));
+}
+
+// ---- the loop ----
+
+Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t max_steps,
+                     const LoopOptions& opts, PredictSink* sink, int64_t* steps_done) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  if (!built_) throw ValueError("the model is not built yet");
+  if (mode != LoopMode::Predict && !optimizer_)
+    throw ValueError("You must call compile() before using the model for training");
+  if (mode == LoopMode::Predict && !sink) throw ValueError("internal: predict needs a sink");
+  DepthGuard depth(depth_);
+  const bool training = mode == LoopMode::Train;
+  const Numerics numerics = CheckNumerics::enabled() ? Numerics::Kernels : Numerics::Off;
+  if (training) active_ = active_segments();  // frozen layers are left out
+  last_layout_valid_ = false;
+  StepState* state = state_block();
+  upload_state(state, true);
+
+  HookTimer timer(opts);
+  std::vector<int64_t> batch_starts;  // each batch's first sample in this pass
+  int64_t samples = 0;
+  Batch batch;
+  Plan* plan = nullptr;
+  StepContext ctx{backend_, training, state, epoch, -1, -1};
+  // A sync point: reads the block (refreshing the host mirrors), raises a recorded error.
+  auto sync = [&]() {
+    StateView view = read_state(state);
+    if (view.header.halted) raise_recorded_error(view, &batches, batch_starts, plan, ctx, mode);
+    return view;
+  };
+  // Calls the hook with the loop's logs; afterwards the values it may have changed (learning
+  // rate, a nested loop's counters) go back into the block.
+  auto call_hook = [&](bool begin, int64_t step) {
+    const StateView view = sync();
+    const Logs logs = mode == LoopMode::Predict ? Logs{} : make_logs(view);
+    const bool stop = opts.hook(begin, step, logs);
+    upload_state(state, false);
+    return stop;
+  };
+  int64_t s = 0;
+  try {
+    for (; max_steps < 0 || s < max_steps; ++s) {
+      plan = next_batch(batches, mode, batch);
+      if (!plan) break;
+      // The batch is fetched first, so a source of unknown length gets no begin call past its end.
+      if (opts.hook && opts.hook_batch_begin && call_hook(true, s)) break;
+      Plan& p = *plan;
+      batch_starts.push_back(samples);
+      ctx.batch = s;
+      if (training) {
+        train_step(p, batch.count, ctx, numerics);
+      } else {
+        backend_->step_begin(state, false);
+        forward(p, ctx, numerics);
+        if (mode == LoopMode::Evaluate) {
+          losses_and_metrics(p, batch.count, false, ctx, numerics);
+        } else {
+          for (int o = 0; o < num_outputs(); ++o) {
+            const Tensor& out = p.values[outputs_[o]];
+            backend_->device().copy_to_host(sink->rows(o, samples, batch.count), out.raw(),
+                                            out.nbytes());
+          }
+        }
+        backend_->step_end(state, false, static_cast<double>(batch.count));
+      }
+      samples += batch.count;
+      if (numerics != Numerics::Off) sync();  // check-numerics: one read per step
+      if (timer.due() && call_hook(false, s + 1)) {
+        ++s;
+        break;
+      }
+    }
+  } catch (...) {
+    // An interrupted loop (Ctrl-C through the hook, an error) leaves the host mirrors matching
+    // what the steps that ran did.
+    try {
+      read_state(state);
+    } catch (...) {
+    }
+    throw;
+  }
+  if (steps_done) *steps_done = s;
+  StateView view = sync();
+  return mode == LoopMode::Predict ? Logs{} : make_logs(view);
+}
+
+// ---- conveniences over run_loop ----
 
 Logs Model::train_epoch(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
                         const std::vector<int64_t>& order, int64_t epoch, const LoopOptions& opts) {
-  check_batch_size(opts.batch_size);
-  check_inputs(shapes_of(xs));
-  const int64_t rows = xs.empty() ? 0 : xs[0].rows();
-  TargetLayout layout = target_layout(rows, ys);
-  for (int64_t i : order)
-    if (i < 0 || i >= rows) throw ValueError("sample order index out of range");
-  const int64_t n = static_cast<int64_t>(order.size());
-  const int64_t steps = num_batches(n, opts.batch_size);
-  std::vector<double> acc(metric_names().size(), 0.0);
-  double samples = 0;
-  HookTimer timer(opts);
-  const std::vector<Segment> active = active_segments();  // frozen layers are left out
-  for (int64_t s = 0; s < steps; ++s) {
-    const int64_t count = std::min(opts.batch_size, n - s * opts.batch_size);
-    const int64_t* idx = order.data() + s * opts.batch_size;
-    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
-      break;
-    Plan& p = plan_for(count, true, &layout);
-    load_batch(p, xs, &ys, idx, count);
-    StepContext ctx{backend_, true, train_steps_, epoch, s};
-    forward(p, ctx);
-    loss_and_metrics(p, count, true, acc.data(), idx, 0, ctx);
-    backward(p, ctx);
-    apply_update(active);
-    ++train_steps_;
-    samples += static_cast<double>(count);
-    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) break;
-  }
-  return make_logs(acc.data(), samples);
+  ArraySource source(xs, ys, order, opts.batch_size);
+  return run_loop(source, LoopMode::Train, epoch, -1, opts);
 }
 
 Logs Model::evaluate(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
                      const LoopOptions& opts) {
-  check_batch_size(opts.batch_size);
-  check_inputs(shapes_of(xs));
-  const int64_t n = xs.empty() ? 0 : xs[0].rows();
-  TargetLayout layout = target_layout(n, ys);
-  const int64_t steps = num_batches(n, opts.batch_size);
-  std::vector<double> acc(metric_names().size(), 0.0);
-  double samples = 0;
-  HookTimer timer(opts);
-  for (int64_t s = 0; s < steps; ++s) {
-    const int64_t start = s * opts.batch_size;
-    const int64_t count = std::min(opts.batch_size, n - start);
-    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
-      break;
-    Plan& p = plan_for(count, false, &layout);
-    std::vector<HostArray> ys_at = offset_rows(ys, start);
-    load_batch(p, offset_rows(xs, start), &ys_at, nullptr, count);
-    StepContext ctx{backend_, false, train_steps_, -1, s};
-    forward(p, ctx);
-    loss_and_metrics(p, count, false, acc.data(), nullptr, start, ctx);
-    samples += static_cast<double>(count);
-    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) break;
-  }
-  return make_logs(acc.data(), samples);
+  ArraySource source(xs, ys, {}, opts.batch_size);
+  return run_loop(source, LoopMode::Evaluate, -1, -1, opts);
 }
 
 void Model::predict(const std::vector<HostArray>& xs, const std::vector<float*>& outs,
                     const LoopOptions& opts) {
-  check_batch_size(opts.batch_size);
-  check_inputs(shapes_of(xs));
   if (static_cast<int>(outs.size()) != num_outputs())
     throw ValueError("internal: predict needs one output buffer per model output");
-  const int64_t n = xs.empty() ? 0 : xs[0].rows();
-  const int64_t steps = num_batches(n, opts.batch_size);
-  HookTimer timer(opts);
-  for (int64_t s = 0; s < steps; ++s) {
-    const int64_t start = s * opts.batch_size;
-    const int64_t count = std::min(opts.batch_size, n - start);
-    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, {})) break;
-    Plan& p = plan_for(count, false, nullptr);
-    load_batch(p, offset_rows(xs, start), nullptr, nullptr, count);
-    StepContext ctx{backend_, false, train_steps_, -1, s};
-    forward(p, ctx);
-    for (int o = 0; o < num_outputs(); ++o) {
-      const Tensor& out = p.values[outputs_[o]];
-      const int64_t row = shape_row_size(value_shapes_[outputs_[o]]);
-      backend_->copy_to_host(outs[o] + start * row, out.raw(), out.nbytes());
-    }
-    if (timer.due() && opts.hook(false, s + 1, {})) break;
-  }
+  std::vector<int64_t> row_sizes;
+  for (int o = 0; o < num_outputs(); ++o) row_sizes.push_back(shape_row_size(output_shape(o)));
+  ArraySink sink(outs, std::move(row_sizes));
+  ArraySource source(xs, {}, {}, opts.batch_size);
+  run_loop(source, LoopMode::Predict, -1, -1, opts, &sink);
 }
 
 void Model::call(const std::vector<HostArray>& xs, bool training, const std::vector<float*>& outs) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
   check_inputs(shapes_of(xs));
   const int64_t n = xs.empty() ? 0 : xs[0].rows();
   if (n == 0) return;
+  DepthGuard depth(depth_);
+  Batch batch;
+  batch.xs = xs;
+  batch.count = n;
   Plan& p = plan_for(n, training, nullptr);
-  load_batch(p, xs, nullptr, nullptr, n);
+  load_batch(p, batch, false);
+  StepState* state = state_block();
+  upload_state(state, true);
   // Training-mode calls use streams with the top bit set, so they never repeat a fit step's
   // dropout mask, and each call gets a new one (as Keras draws a new mask per call).
   constexpr uint64_t kCallStreams = uint64_t{1} << 63;
-  const uint64_t stream = training ? (kCallStreams | training_calls_++) : train_steps_;
-  StepContext ctx{backend_, training, stream, -1, -1};
-  forward(p, ctx);
+  const int64_t stream = static_cast<int64_t>(
+      training ? (kCallStreams | training_calls_++) : train_steps_);
+  backend_->device().copy_from_host(&state->rng_stream, &stream, sizeof stream);
+  StepContext ctx{backend_, training, state, -1, -1, -1};
+  forward(p, ctx, CheckNumerics::enabled() ? Numerics::Eager : Numerics::Off);
   for (int o = 0; o < num_outputs(); ++o) {
     const Tensor& out = p.values[outputs_[o]];
-    backend_->copy_to_host(outs[o], out.raw(), out.nbytes());
+    backend_->device().copy_to_host(outs[o], out.raw(), out.nbytes());
   }
-}
-
-// ---- the same loops over a BatchSource (datasets) ----
-
-Model::Plan* Model::next_batch(BatchSource& batches, bool training, bool with_targets,
-                               std::vector<HostArray>& xs, std::vector<HostArray>& ys,
-                               int64_t* count) {
-  // An empty batch (a dataset may make one) is skipped.
-  do {
-    if (!batches.next(xs, ys)) return nullptr;
-    check_inputs(shapes_of(xs));
-    *count = xs.empty() ? 0 : xs[0].rows();
-  } while (*count == 0);
-  if (!with_targets) {
-    Plan& p = plan_for(*count, training, nullptr);
-    load_batch(p, xs, nullptr, nullptr, *count);
-    return &p;
-  }
-  TargetLayout layout = target_layout(*count, ys);
-  Plan& p = plan_for(*count, training, &layout);
-  load_batch(p, xs, &ys, nullptr, *count);
-  return &p;
-}
-
-Logs Model::train_epoch(BatchSource& batches, int64_t epoch, int64_t max_steps,
-                        const LoopOptions& opts, int64_t* steps_done) {
-  return run_batches(batches, true, epoch, max_steps, opts, steps_done);
-}
-
-Logs Model::evaluate(BatchSource& batches, int64_t max_steps, const LoopOptions& opts,
-                     int64_t* steps_done) {
-  return run_batches(batches, false, -1, max_steps, opts, steps_done);
-}
-
-Logs Model::run_batches(BatchSource& batches, bool training, int64_t epoch, int64_t max_steps,
-                        const LoopOptions& opts, int64_t* steps_done) {
-  std::vector<double> acc(metric_names().size(), 0.0);
-  double samples = 0;
-  HookTimer timer(opts);
-  const std::vector<Segment> active = training ? active_segments() : std::vector<Segment>{};
-  std::vector<HostArray> xs, ys;
-  int64_t s = 0;
-  for (; max_steps < 0 || s < max_steps; ++s) {
-    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, make_logs(acc.data(), samples)))
-      break;
-    int64_t count = 0;
-    Plan* plan = next_batch(batches, training, true, xs, ys, &count);
-    if (!plan) break;
-    Plan& p = *plan;
-    StepContext ctx{backend_, training, train_steps_, epoch, s};
-    forward(p, ctx);
-    loss_and_metrics(p, count, training, acc.data(), nullptr, static_cast<int64_t>(samples), ctx);
-    if (training) {
-      backward(p, ctx);
-      apply_update(active);
-      ++train_steps_;
-    }
-    samples += static_cast<double>(count);
-    if (timer.due() && opts.hook(false, s + 1, make_logs(acc.data(), samples))) {
-      ++s;
-      break;
-    }
-  }
-  if (steps_done) *steps_done = s;
-  return make_logs(acc.data(), samples);
-}
-
-void Model::predict(BatchSource& batches, int64_t max_steps, const PredictSink& sink,
-                    const LoopOptions& opts, int64_t* steps_done) {
-  HookTimer timer(opts);
-  std::vector<HostArray> xs, ys;
-  std::vector<std::vector<float>> host(static_cast<size_t>(num_outputs()));
-  std::vector<const float*> pointers(host.size());
-  int64_t s = 0;
-  for (; max_steps < 0 || s < max_steps; ++s) {
-    if (opts.hook && opts.hook_batch_begin && opts.hook(true, s, {})) break;
-    int64_t count = 0;
-    Plan* plan = next_batch(batches, false, false, xs, ys, &count);
-    if (!plan) break;
-    Plan& p = *plan;
-    StepContext ctx{backend_, false, train_steps_, -1, s};
-    forward(p, ctx);
-    for (int o = 0; o < num_outputs(); ++o) {
-      const Tensor& out = p.values[outputs_[o]];
-      host[o].resize(static_cast<size_t>(out.numel()));
-      backend_->copy_to_host(host[o].data(), out.raw(), out.nbytes());
-      pointers[o] = host[o].data();
-    }
-    sink(count, pointers);
-    if (timer.due() && opts.hook(false, s + 1, {})) {
-      ++s;
-      break;
-    }
-  }
-  if (steps_done) *steps_done = s;
+  StateView view = read_state(state);
+  if (view.header.halted) raise_recorded_error(view, nullptr, {}, &p, ctx, LoopMode::Predict);
 }
 
 }  // namespace ff

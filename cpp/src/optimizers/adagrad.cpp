@@ -12,8 +12,9 @@ class Adagrad final : public Optimizer {
 
  protected:
   float slot_initial_value(size_t) const override { return a_.initial_accumulator_value; }
-  void update(Backend& be, float* p, const float* g, int64_t n) override {
-    be.adagrad_update(p, g, slot(0), n, learning_rate(), a_.epsilon);
+  void update(Backend& be, float* p, const float* g, int64_t n,
+              const StepState* state) override {
+    be.adagrad_update(p, g, slot(0), n, a_.epsilon, state);
   }
 
  private:

@@ -19,13 +19,12 @@ class Adam final : public Optimizer {
   }
 
  protected:
-  void update(Backend& be, float* p, const float* g, int64_t n) override {
-    const double t = static_cast<double>(iterations());
-    const double alpha = learning_rate() * std::sqrt(1.0 - std::pow(a_.beta_2, t)) /
-                         (1.0 - std::pow(a_.beta_1, t));
-    be.adam_update(p, g, slot(0), slot(1), a_.amsgrad ? slot(2) : nullptr, n,
-                   static_cast<float>(alpha), a_.beta_1, a_.beta_2, a_.epsilon);
+  void update(Backend& be, float* p, const float* g, int64_t n,
+              const StepState* state) override {
+    be.adam_update(p, g, slot(0), slot(1), a_.amsgrad ? slot(2) : nullptr, n, a_.beta_1,
+                   a_.beta_2, a_.epsilon, state);
   }
+  std::pair<float, float> betas() const override { return {a_.beta_1, a_.beta_2}; }
 
  private:
   AdamOptions a_;

@@ -29,23 +29,29 @@ void DynamicLossScale::set_state(float scale, int64_t step_counter) {
   step_counter_ = step_counter;
 }
 
-bool DynamicLossScale::unscale(Backend& be, Tensor& grads, const std::vector<Segment>& segments) {
+void DynamicLossScale::enqueue_unscale(Backend& be, StepState* state, Tensor& grads,
+                                       const std::vector<Segment>& segments) const {
   float* g = grads.data<float>();
-  for (const auto& [offset, size] : segments)
-    if (be.has_nonfinite(g + offset, size)) {
-      scale_ = std::max(1.0f, scale_ * 0.5f);
-      step_counter_ = 0;
-      ++skipped_;
-      return false;
-    }
-  const float inverse = 1.0f / scale_;  // scales are powers of two times the initial scale
-  for (const auto& [offset, size] : segments) be.scale(g + offset, size, inverse);
-  if (++step_counter_ >= growth_steps_) {
-    const float grown = scale_ * 2.0f;
-    if (std::isfinite(grown)) scale_ = grown;
-    step_counter_ = 0;
-  }
-  return true;
+  for (const auto& [offset, size] : segments) be.check_finite(g + offset, size, state);
+  for (const auto& [offset, size] : segments) be.apply_loss_scale(g + offset, size, state, true);
+  be.loss_scale_update(state, growth_steps_);
+}
+
+bool DynamicLossScale::unscale(Backend& be, Tensor& grads, const std::vector<Segment>& segments) {
+  Device& device = be.device();
+  Tensor block = Tensor::zeros(device, {static_cast<int64_t>(step_state_bytes(0))}, DType::UInt8);
+  StepState host{};
+  host.loss_scale = scale_;
+  host.loss_scaling = 1;
+  host.loss_scale_counter = step_counter_;
+  host.skipped_steps = skipped_;
+  host.grads_finite = 1;
+  device.copy_from_host(block.raw(), &host, sizeof host);
+  auto* state = static_cast<StepState*>(block.raw());
+  enqueue_unscale(be, state, grads, segments);
+  device.copy_to_host(&host, state, sizeof host);
+  mirror(host.loss_scale, host.loss_scale_counter, host.skipped_steps);
+  return host.grads_finite != 0;
 }
 
 }  // namespace ff

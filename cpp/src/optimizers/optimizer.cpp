@@ -1,6 +1,7 @@
 // Optimizer base: state allocation, clipping and weight decay (see optimizer.h).
 #include "optimizers/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/errors.h"
@@ -24,11 +25,12 @@ Optimizer::Optimizer(std::string name, const OptimizerOptions& options)
 
 float Optimizer::learning_rate() const {
   if (!schedule_) return options_.learning_rate;
-  return applying_ ? step_lr_ : (*schedule_)(iterations_);
+  return (*schedule_)(iterations_);
 }
 
 void Optimizer::set_schedule(std::shared_ptr<const LearningRateSchedule> schedule) {
   schedule_ = std::move(schedule);
+  ++host_version_;
 }
 
 void Optimizer::set_learning_rate(float lr) {
@@ -40,30 +42,58 @@ void Optimizer::set_learning_rate(float lr) {
   if (!(lr >= 0.0f) || std::isinf(lr))
     throw ValueError("learning_rate must be a finite number >= 0; received " + std::to_string(lr));
   options_.learning_rate = lr;
+  ++host_version_;
 }
 
 void Optimizer::set_iterations(int64_t iterations) {
   if (iterations < 0)
     throw ValueError("optimizer iterations must be >= 0; received " + std::to_string(iterations));
   iterations_ = iterations;
+  ++host_version_;
 }
 
 void Optimizer::build(Backend& be, int64_t n) {
   slots_.clear();
   auto names = slot_names();
   for (size_t i = 0; i < names.size(); ++i) {
-    Tensor t = Tensor::empty(be, {n});
+    Tensor t = Tensor::empty(be.device(), {n});
     be.fill(t.data<float>(), n, slot_initial_value(i));
     slots_.push_back(t);
   }
   iterations_ = 0;
+  ++host_version_;
   built_ = true;
 }
 
-void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
-                      const std::vector<Segment>& segments) {
+const ScheduleSpec& Optimizer::kernel_schedule(Backend& be) {
+  if (!schedule_) {
+    kernel_schedule_ = ScheduleSpec();
+    kernel_schedule_for_ = nullptr;
+    return kernel_schedule_;
+  }
+  if (kernel_schedule_for_ == schedule_.get()) return kernel_schedule_;
+  kernel_schedule_ = schedule_->spec();
+  if (kernel_schedule_.kind == ScheduleKind::Piecewise) {
+    const int64_t pieces = kernel_schedule_.pieces;
+    kernel_values_ = Tensor::empty(be.device(), {pieces});
+    be.device().copy_from_host(kernel_values_.raw(), kernel_schedule_.values,
+                               static_cast<size_t>(pieces) * sizeof(float));
+    kernel_boundaries_ = Tensor::empty(be.device(), {std::max<int64_t>(pieces - 1, 1)},
+                                       DType::Float64);
+    be.device().copy_from_host(kernel_boundaries_.raw(), kernel_schedule_.boundaries,
+                               static_cast<size_t>(pieces - 1) * sizeof(double));
+    kernel_schedule_.values = kernel_values_.data<float>();
+    kernel_schedule_.boundaries = kernel_boundaries_.data<double>();
+  }
+  kernel_schedule_for_ = schedule_.get();
+  return kernel_schedule_;
+}
+
+void Optimizer::enqueue_update(Backend& be, StepState* state, Tensor& params, Tensor& grads,
+                               const std::vector<Segment>& segments) {
   if (!built_) throw ValueError("optimizer \"" + name_ + "\" is used before build()");
-  if (segments.empty()) return;  // nothing trainable: the step changes no parameter
+  const auto [beta1, beta2] = betas();
+  be.prepare_update(state, kernel_schedule(be), beta1, beta2);
   float* g = grads.data<float>();
   float* p = params.data<float>();
   // Contiguous runs of the segments, so a model without frozen layers is one fused pass.
@@ -73,37 +103,40 @@ void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
     else runs.push_back({offset, size});
   }
   if (options_.clipvalue > 0)
-    for (const auto& [offset, size] : runs) be.clip(g + offset, size, -options_.clipvalue, options_.clipvalue);
-  if (options_.clipnorm > 0) {
-    for (const auto& [offset, size] : segments) {
-      double norm = std::sqrt(be.sum_squares(g + offset, size));
-      if (norm > options_.clipnorm)
-        be.scale(g + offset, size, static_cast<float>(options_.clipnorm / norm));
-    }
-  }
+    for (const auto& [offset, size] : runs)
+      be.clip(g + offset, size, -options_.clipvalue, options_.clipvalue);
+  if (options_.clipnorm > 0)
+    for (const auto& [offset, size] : segments) be.clip_by_norm(g + offset, size, options_.clipnorm);
   if (options_.global_clipnorm > 0) {
-    double squares = 0.0;
-    for (const auto& [offset, size] : runs) squares += be.sum_squares(g + offset, size);
-    double norm = std::sqrt(squares);
-    if (norm > options_.global_clipnorm)
-      for (const auto& [offset, size] : runs)
-        be.scale(g + offset, size, static_cast<float>(options_.global_clipnorm / norm));
+    for (const auto& [offset, size] : runs) be.add_sum_squares(g + offset, size, state);
+    for (const auto& [offset, size] : runs)
+      be.clip_by_global_norm(g + offset, size, options_.global_clipnorm, state);
   }
-  // The schedule is evaluated at the iteration count before the step, as in Keras 3.
-  step_lr_ = learning_rate();
-  struct Applying {  // learning_rate() returns step_lr_ while the update runs
-    bool& flag;
-    explicit Applying(bool& f) : flag(f) { flag = true; }
-    ~Applying() { flag = false; }
-  } applying(applying_);
-  ++iterations_;
   for (const auto& [offset, size] : runs) {
-    if (options_.weight_decay > 0)
-      be.scale(p + offset, size, 1.0f - options_.weight_decay * step_lr_);
+    if (options_.weight_decay > 0) be.decay_weights(p + offset, size, options_.weight_decay, state);
     slot_offset_ = offset;
-    update(be, p + offset, g + offset, size);
+    update(be, p + offset, g + offset, size, state);
   }
   slot_offset_ = 0;
+  be.finish_update(state);
+}
+
+void Optimizer::apply(Backend& be, Tensor& params, Tensor& grads,
+                      const std::vector<Segment>& segments) {
+  if (!built_) throw ValueError("optimizer \"" + name_ + "\" is used before build()");
+  if (segments.empty()) return;  // nothing trainable: the step changes no parameter
+  Device& device = be.device();
+  Tensor block = Tensor::zeros(device, {static_cast<int64_t>(step_state_bytes(0))}, DType::UInt8);
+  StepState host{};
+  host.iterations = iterations_;
+  host.base_learning_rate = options_.learning_rate;
+  host.loss_scale = 1.0f;
+  host.grads_finite = 1;
+  device.copy_from_host(block.raw(), &host, sizeof host);
+  auto* state = static_cast<StepState*>(block.raw());
+  enqueue_update(be, state, params, grads, segments);
+  device.copy_to_host(&host, state, sizeof host);
+  iterations_ = host.iterations;
 }
 
 }  // namespace ff

@@ -16,12 +16,12 @@ class Rmsprop final : public Optimizer {
   }
 
  protected:
-  void update(Backend& be, float* p, const float* g, int64_t n) override {
+  void update(Backend& be, float* p, const float* g, int64_t n,
+              const StepState* state) override {
     size_t next = 1;
     float* mean_grad = r_.centered ? slot(next++) : nullptr;
     float* mom = r_.momentum > 0 ? slot(next++) : nullptr;
-    be.rmsprop_update(p, g, slot(0), mean_grad, mom, n, learning_rate(), r_.rho, r_.momentum,
-                      r_.epsilon);
+    be.rmsprop_update(p, g, slot(0), mean_grad, mom, n, r_.rho, r_.momentum, r_.epsilon, state);
   }
 
  private:

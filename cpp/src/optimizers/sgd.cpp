@@ -19,9 +19,9 @@ class Sgd final : public Optimizer {
   }
 
  protected:
-  void update(Backend& be, float* p, const float* g, int64_t n) override {
-    be.sgd_update(p, g, s_.momentum > 0 ? slot(0) : nullptr, n, learning_rate(), s_.momentum,
-                  s_.nesterov);
+  void update(Backend& be, float* p, const float* g, int64_t n,
+              const StepState* state) override {
+    be.sgd_update(p, g, s_.momentum > 0 ? slot(0) : nullptr, n, s_.momentum, s_.nesterov, state);
   }
 
  private:

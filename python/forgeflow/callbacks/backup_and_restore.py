@@ -59,12 +59,11 @@ class BackupAndRestore(Callback):
         return self._path
 
     def on_train_begin(self, logs=None):
-        from ..saving import model_io
         os.makedirs(self.backup_dir, exist_ok=True)
         self._batches_since_save = 0
         if not os.path.exists(self._path):
             return
-        model_io.restore_into(self.model, self._path)
+        self.model._restore_checkpoint(self._path)
         position = self.model._training_position or {}
         if "epoch" in position:
             self.model._resume_request = {"epoch": int(position["epoch"]),
@@ -72,15 +71,13 @@ class BackupAndRestore(Callback):
                                           "shuffle_seed": position.get("shuffle_seed")}
 
     def _save(self, epoch, step):
-        from ..saving import model_io
         state = getattr(self.model, "_fit_position", None) or {}
         steps_in_epoch = state.get("steps_in_epoch")  # None for a dataset of unknown length
         if step and steps_in_epoch and step >= steps_in_epoch:
             epoch, step = epoch + 1, 0  # the epoch is complete
         position = {"epoch": epoch, "step": step, "shuffle_seed": state.get("shuffle_seed")}
         # Not a run artifact: the backup is overwritten as the fit goes on and deleted at its end.
-        model_io.save_model(self.model, self._path, overwrite=True, training_position=position,
-                            track=False)
+        self.model._save_checkpoint(self._path, training_position=position, track=False)
 
     def _on_train_batch_end(self, batch, logs=None):
         Callback.on_train_batch_end(self, batch, logs)

@@ -6,6 +6,13 @@ Batch hooks cost a Python call per step, so the training loop asks
 any callback really overrides them, and calls them only then (``overrides_hook``).
 A callback marked ``_throttled_batch_hooks = True`` (``ProgbarLogger``) is happy
 with occasional batch calls and does not count (``is_throttled``).
+
+Callbacks depend on a small model interface, never on forgeflow.models or forgeflow.saving:
+``stop_training``, ``optimizer``, ``save(path)``, ``save_weights(path)``,
+``get_weights()``/``set_weights()``, and for checkpointing ``_save_checkpoint(path,
+training_position, track)``, ``_restore_checkpoint(path)``, ``_training_position`` (restored
+with a checkpoint), ``_fit_position`` (where fit is: epoch, step offset, steps per epoch, shuffle
+seed) and ``_resume_request`` (set to make fit resume at an epoch and step).
 """
 
 __all__ = ["Callback", "overrides_hook", "is_throttled",

@@ -1,5 +1,6 @@
 """History: records the epoch logs of a fit; fit returns it and sets model.history."""
 
+from ..utils.progbar import format_metric_value, sort_metric_names
 from .callback import Callback
 
 __all__ = ["History"]
@@ -26,7 +27,6 @@ class History(Callback):
     def __repr__(self):
         # What a notebook shows for ``history = model.fit(...); history``: the epoch count and
         # the last epoch's values, instead of an object address.
-        from ..utils.progbar import format_metric_value, sort_metric_names
         last = " ".join(f"{k}={format_metric_value(self.history[k][-1])}"
                         for k in sort_metric_names(self.history) if self.history[k])
         return f"<History epochs={len(self.epoch)}" + (f" {last}>" if last else ">")

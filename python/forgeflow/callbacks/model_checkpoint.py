@@ -116,11 +116,9 @@ class ModelCheckpoint(Callback):
         if self.save_weights_only:
             self.model.save_weights(filepath, overwrite=True)
         else:
-            from ..saving import model_io
             position = ({"epoch": epoch + 1, "step": 0} if batch is None
                         else {"epoch": epoch, "step": batch + 1})
-            model_io.save_model(self.model, filepath, overwrite=True,
-                                training_position=position)
+            self.model._save_checkpoint(filepath, training_position=position)
 
     def _get_file_path(self, epoch, batch, logs):
         try:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._user_frame import user_stacklevel
+from .transforms import Transform
 
 AUTOTUNE = _core.data.AUTOTUNE
 INFINITE_CARDINALITY = _core.data.INFINITE_CARDINALITY
@@ -171,7 +172,6 @@ class Dataset:
         arguments, as in tf.data). Output order always equals input order. map_func is a
         built-in transform (ff.data.transforms: C++ on num_parallel_calls worker threads) or
         a Python function (runs under the GIL)."""
-        from .transforms import Transform
         if isinstance(map_func, Transform):  # built-in: C++ on the worker threads, no GIL
             return self._derive(map_func._apply(self, _parallel(num_parallel_calls)))
         if not callable(map_func):

@@ -12,6 +12,8 @@ because updating 16-bit weights loses small updates silently.
 import threading
 import warnings
 
+from .._user_frame import user_stacklevel
+
 __all__ = ["Policy", "DTypePolicy", "set_global_policy", "global_policy"]
 
 _COMPUTE_DTYPE = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -93,7 +95,6 @@ def set_global_policy(policy):
         warn = new.compute_dtype != "float32" and not _warned_cpu
         _warned_cpu = _warned_cpu or warn
     if warn:
-        from .._user_frame import user_stacklevel
         if new.compute_dtype == "bfloat16":
             what = ("Conv2D, Conv1D and Dense run bfloat16 kernels where the CPU has AVX-512 BF16; "
                     "other layers compute in float32 on bfloat16 values")

@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import CorruptFileError, UnsupportedVersionError
 
 __all__ = ["MAGIC", "FORMAT_VERSION", "SectionWriter", "json_section", "tensor_section",
@@ -130,7 +131,6 @@ def tensor_section(tag, named_arrays, flags=0):
 
 def write_file(path, sections, overwrite=True):
     """Writes the sections as one file, atomically."""
-    from .atomic import atomic_write
     tags = [s.tag for s in sections]
     if len(set(tags)) != len(tags):
         raise ValueError(f"duplicate section tags {tags}")

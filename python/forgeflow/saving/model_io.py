@@ -15,7 +15,12 @@ import numpy as np
 from .container import (SECTION_OPTIONAL, json_section, parse_container, read_file, tensor_section,
                         write_file)
 from .errors import ConfigError, CorruptFileError, SavedModelError
-from .serialization import check_spec, construct, deserialize, resolve_class, serialize
+from .. import _core as core
+from .. import layers as layers_pkg
+from .. import tracking
+from .._version import __version__
+from .serialization import (check_spec, construct, deserialize, deserialize_optimizer, model_class,
+                            resolve_class, serialize, serialize_optimizer)
 
 __all__ = ["model_config", "model_from_config", "save_model", "load_model", "save_weights",
            "load_weights"]
@@ -84,13 +89,13 @@ def _as_tuple(types):
 def _layer_seed(seed):
     """Layers created inside take ``seed`` as their core seed (the saved one) instead of drawing
     from the global sequence, so dropout and augmentation continue exactly after a load."""
-    from ..layers import core as layers_core
-    previous = getattr(layers_core._pending_seed, "value", None)
-    layers_core._pending_seed.value = seed
+    pending = layers_pkg.core._pending_seed
+    previous = getattr(pending, "value", None)
+    pending.value = seed
     try:
         yield
     finally:
-        layers_core._pending_seed.value = previous
+        pending.value = previous
 
 
 def _make_layer(spec, where, custom_objects, seeds):
@@ -162,8 +167,7 @@ def functional_config(model):
 
 
 def model_config(model):
-    from ..models import Sequential
-    if isinstance(model, Sequential):
+    if isinstance(model, model_class("Sequential")):
         return sequential_config(model)
     return functional_config(model)
 
@@ -199,8 +203,7 @@ def _verify_against_file(layers, weights, where):
 
 
 def _sequential_from_config(config, custom_objects, seeds, verify):
-    from ..layers import InputLayer
-    from ..models import Sequential
+    InputLayer, Sequential = layers_pkg.InputLayer, model_class("Sequential")
     where = "architecture (Sequential)"
     name = _want(config, "name", str, where)
     trainable = _want(config, "trainable", bool, where, True)
@@ -266,8 +269,7 @@ def _refs(value, where):
 
 
 def _functional_from_config(config, custom_objects, seeds, verify):
-    from ..layers import Input
-    from ..models import Model
+    Input, Model = layers_pkg.Input, model_class("Functional")
     where = "architecture (Functional)"
     name = _want(config, "name", str, where)
     trainable = _want(config, "trainable", bool, where, True)
@@ -404,12 +406,7 @@ def _metric_spec(metric):
     return metric if isinstance(metric, str) else serialize(metric)
 
 
-def _optimizer_spec(optimizer):
-    spec = serialize(optimizer)
-    schedule = getattr(optimizer, "_schedule", None)
-    if schedule is not None:
-        spec["config"]["learning_rate"] = serialize(schedule)
-    return spec
+_optimizer_spec = serialize_optimizer
 
 
 def compile_config(model):
@@ -427,15 +424,7 @@ def _compile_from_config(model, config, custom_objects):
     if saved_names != names:
         raise ConfigError(f"{where}: saved for outputs {saved_names}, the model has {names}")
     opt_spec = _want(config, "optimizer", dict, where)
-    opt_class, opt_registered, opt_config = check_spec(opt_spec, f"{where}.optimizer")
-    opt_config = dict(opt_config)
-    lr = opt_config.get("learning_rate")
-    if isinstance(lr, dict):
-        opt_config["learning_rate"] = deserialize(lr, "schedule", custom_objects,
-                                                  f"{where}.optimizer.learning_rate")
-    cls = resolve_class(opt_class, opt_registered, "optimizer", custom_objects,
-                        f"{where}.optimizer")
-    optimizer = construct(cls, opt_config, "optimizer", f"{where}.optimizer")
+    optimizer = deserialize_optimizer(opt_spec, custom_objects, f"{where}.optimizer")
     losses = _want(config, "loss", list, where)
     weights = _want(config, "loss_weights", list, where)
     metrics = _want(config, "metrics", list, where)
@@ -521,7 +510,7 @@ def _restore_optimizer_state(model, tensors, where="optimizer state"):
 
 
 def _rng_state(model):
-    initialised, seed, counter = _core().seed_state()
+    initialised, seed, counter = core.seed_state()
     return {"global": {"initialised": bool(initialised), "seed": int(seed),
                        "counter": int(counter)},
             "layer_seeds": {layer.name: int(layer._core.seed) for layer in model._layers},
@@ -548,14 +537,8 @@ def _parse_rng(state):
             _u64(state.get("training_calls"), f"{where}.training_calls"))
 
 
-def _core():
-    from .. import _core as core
-    return core
-
-
 # ---------------------------------------------------------------------------------- save / load
 def _meta(kind):
-    from .. import __version__
     return {"kind": kind, "forgeflow_version": __version__}
 
 
@@ -591,7 +574,6 @@ def save_model(model, filepath, overwrite=True, training_position=None, track=Tr
 def _record_artifact(model, filepath, what):
     """Lists the file in the run-tracking record: as a checkpoint of the fit in progress, or as
     a saved model/weights file of the model's last tracked fit."""
-    from .. import tracking
     kind = "checkpoint" if tracking.active_run_id() else f"saved_{what}"
     tracking.log_artifact(filepath, kind, model=model)
 
@@ -687,7 +669,7 @@ def _load_verified(container, custom_objects, compile):
         if "data_schema" in user:
             model._data_schema = user["data_schema"]
         model._user_data = {k: v for k, v in user.items() if k != "data_schema"}
-    _core().set_seed_state(*glob)
+    core.set_seed_state(*glob)
     return model
 
 
@@ -717,7 +699,7 @@ def restore_into(model, filepath):
     model._core.train_steps = train_steps
     model._core.training_calls = training_calls
     model._training_position = position
-    _core().set_seed_state(*glob)
+    core.set_seed_state(*glob)
 
 
 def save_weights(model, filepath, overwrite=True):

@@ -8,6 +8,7 @@ no attribute path is followed, so a name like ``"os.system"`` is simply an unkno
 """
 import threading
 
+from .. import layers, losses, metrics, optimizers
 from .errors import ConfigError, UnknownObjectError
 
 __all__ = ["register_serializable", "register_keras_serializable", "get_registered_name",
@@ -42,6 +43,7 @@ def register_serializable(package="Custom", name=None):
             raise ValueError(f'"{registered}" is already registered for {existing!r}')
         _REGISTRY[registered] = cls
         _REGISTERED_NAMES[cls] = registered
+        cls._ff_registered_name = registered  # for modules that serialize without ff.saving
         return cls
 
     return decorator
@@ -111,7 +113,6 @@ def _lookup_tables(custom_objects):
 # ---------------------------------------------------------------------------------- tables
 def _builtin_tables():
     """kind -> {class name: class}, from forgeflow's own modules only."""
-    from .. import layers, losses, metrics, optimizers
     tables = {"layer": {}, "loss": {}, "optimizer": {}, "metric": {}, "schedule": {}}
     for name in layers.__all__:
         obj = getattr(layers, name)
@@ -140,7 +141,6 @@ def _builtin_tables():
 
 
 def _base_class(kind):
-    from .. import layers, losses, metrics, optimizers
     if kind == "schedule":
         return getattr(getattr(optimizers, "schedules", None), "LearningRateSchedule", object)
     return {"layer": layers.Layer, "loss": losses.Loss, "optimizer": optimizers.Optimizer,
@@ -227,3 +227,52 @@ def deserialize(spec, kind, custom_objects=None, where="config"):
     class_name, registered, config = check_spec(spec, where)
     cls = resolve_class(class_name, registered, kind, custom_objects, where)
     return construct(cls, config, kind, where)
+
+
+# ---------------------------------------------------------------------------------- optimizers
+def serialize_optimizer(optimizer):
+    """An optimizer's spec, with its learning-rate schedule and (LossScaleOptimizer) its inner
+    optimizer serialized in place (through this module, so registered names are kept)."""
+    spec = serialize(optimizer)
+    schedule = getattr(optimizer, "_schedule", None)
+    if schedule is not None:
+        spec["config"]["learning_rate"] = serialize(schedule)
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if isinstance(inner, optimizers.Optimizer):  # LossScaleOptimizer
+        spec["config"]["inner_optimizer"] = serialize_optimizer(inner)
+    return spec
+
+
+def deserialize_optimizer(spec, custom_objects=None, where="optimizer"):
+    """The optimizer of serialize_optimizer's spec (schedule and inner optimizer first)."""
+    class_name, registered, config = check_spec(spec, where)
+    config = dict(config)
+    lr = config.get("learning_rate")
+    if isinstance(lr, dict):
+        config["learning_rate"] = deserialize(lr, "schedule", custom_objects,
+                                              f"{where}.learning_rate")
+    inner = config.get("inner_optimizer")
+    if isinstance(inner, dict):
+        config["inner_optimizer"] = deserialize_optimizer(inner, custom_objects,
+                                                          f"{where}.inner_optimizer")
+    cls = resolve_class(class_name, registered, "optimizer", custom_objects, where)
+    return construct(cls, config, "optimizer", where)
+
+
+# ---------------------------------------------------------------------------------- models
+# The model classes a saved architecture names ("Sequential", "Functional"), registered by
+# forgeflow.models when it is imported, so that saving never imports models.py.
+_MODEL_CLASSES = {}
+
+
+def register_model_class(name, cls):
+    _MODEL_CLASSES[name] = cls
+
+
+def model_class(name):
+    """The registered model class for an architecture's class name."""
+    cls = _MODEL_CLASSES.get(name)
+    if cls is None:
+        raise ConfigError(f"unknown model class \"{name}\"; expected one of "
+                          f"{sorted(_MODEL_CLASSES)}")
+    return cls

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "core/half.h"
+#include "test_util.h"
 
 using ff::round_to_bfloat16;
 using ff::round_to_float16;
@@ -49,7 +50,7 @@ TEST_CASE("float16 has 11 significant bits, overflows above 65504 and keeps subn
 }
 
 TEST_CASE("the CPU backend rounds arrays in place and out of place", "[half]") {
-  ff::Backend& be = ff::cpu_backend();
+  ff::Backend& be = ff::backend_for(ff::DeviceType::CPU);  // host vectors: the CPU's memory
   // Large enough for the threaded path.
   std::vector<float> src(100000), dst(src.size());
   for (size_t i = 0; i < src.size(); ++i) src[i] = 1.0f + static_cast<float>(i) * 1e-5f;

@@ -9,7 +9,7 @@
 using namespace fftest;
 
 TEST_CASE("Tensor: zeros, views and reshape share storage", "[core][tensor]") {
-  ff::Tensor t = ff::Tensor::zeros(cpu(), {4, 3});
+  ff::Tensor t = ff::Tensor::zeros(fftest::device(), {4, 3});
   CHECK(t.defined());
   CHECK(t.numel() == 12);
   CHECK(t.rows() == 4);
@@ -25,20 +25,20 @@ TEST_CASE("Tensor: zeros, views and reshape share storage", "[core][tensor]") {
   ff::Tensor f = t.first_rows(2);
   CHECK(f.shape() == ff::Shape{2, 3});
   CHECK(f.data<float>() == t.data<float>());
-  ff::Tensor labels = ff::Tensor::zeros(cpu(), {3}, ff::DType::Int64);
+  ff::Tensor labels = ff::Tensor::zeros(fftest::device(), {3}, ff::DType::Int64);
   CHECK(labels.nbytes() == 24);
   CHECK(labels.data<int64_t>()[2] == 0);
 }
 
 TEST_CASE("Tensor: out-of-bounds views, bad reshapes and wrong dtypes raise", "[core][tensor]") {
-  ff::Tensor t = ff::Tensor::zeros(cpu(), {4, 3});
+  ff::Tensor t = ff::Tensor::zeros(fftest::device(), {4, 3});
   CHECK_THROWS_AS(t.view(10, {3}), ff::ValueError);
   CHECK_THROWS_AS(t.view(-1, {2}), ff::ValueError);
   CHECK_THROWS_AS(t.first_rows(5), ff::ValueError);
   CHECK_THROWS_WITH(t.reshape({5, 3}), Catch::Contains("(4, 3)") && Catch::Contains("(5, 3)"));
   CHECK_THROWS_AS(t.data<int64_t>(), ff::TypeError);
-  CHECK_THROWS_AS(ff::Tensor::zeros(cpu(), {ff::kNone, 3}), ff::ValueError);
+  CHECK_THROWS_AS(ff::Tensor::zeros(fftest::device(), {ff::kNone, 3}), ff::ValueError);
   ff::Tensor empty;
   CHECK_FALSE(empty.defined());
-  CHECK_THROWS_AS(empty.backend(), ff::ValueError);
+  CHECK_THROWS_AS(empty.device(), ff::ValueError);
 }

@@ -67,13 +67,14 @@ TEST_CASE("ActivationLayer: softmax is taken along the last axis of a rank-3 inp
 }
 
 TEST_CASE("ActivationLayer: large logits do not overflow softmax or sigmoid", "[layers][activation]") {
-  ff::Backend& be = cpu();
-  ff::StepContext ctx{&be, false, 0, -1, -1};
+  ff::Backend& be = fftest::backend();
+  fftest::TestContext test_context(false, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   std::vector<ff::Tensor> scratch;
   ff::ActivationLayer sm("sm", 1, "softmax");
   sm.build({1, 3});
   ff::Tensor x = make_tensor({1, 3}, {1000.0f, 999.0f, -1000.0f});
-  ff::Tensor y = ff::Tensor::zeros(be, {1, 3});
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {1, 3});
   sm.forward(x, y, scratch, ctx);
   const auto v = to_vector(y);
   CHECK(v[0] == Approx(1.0 / (1.0 + std::exp(-1.0))).epsilon(1e-6));

@@ -50,33 +50,35 @@ TEST_CASE("AveragePooling2D: forward matches the reference and gradients match f
 
 TEST_CASE("AveragePooling2D: same padding averages only the real elements",
           "[layers][average_pooling2d]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   // 3x3 input, 2x2 pool, stride 2, same: windows of 4, 2, 2 and 1 real elements.
   ff::AveragePooling2D layer("average_pooling2d", 1, {2, 2}, {}, "same");
   CHECK(layer.build({1, 3, 3, 1}) == ff::Shape{ff::kNone, 2, 2, 1});
   ff::Tensor x = make_tensor({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
-  ff::Tensor y = ff::Tensor::zeros(be, {1, 2, 2, 1});
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {1, 2, 2, 1});
   std::vector<ff::Tensor> scratch;
-  ff::StepContext ctx{&be, true, 0, -1, -1};
+  fftest::TestContext test_context(true, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   layer.forward(x, y, scratch, ctx);
   CHECK(to_vector(y) == std::vector<float>{3.0f, 4.5f, 7.5f, 9.0f});
   ff::Tensor dy = make_tensor({1, 2, 2, 1}, {4, 2, 6, 1});
-  ff::Tensor dx = ff::Tensor::zeros(be, {1, 3, 3, 1});
+  ff::Tensor dx = ff::Tensor::zeros(be.device(), {1, 3, 3, 1});
   layer.backward(x, y, dy, &dx, scratch, ctx);
   CHECK(to_vector(dx) == std::vector<float>{1, 1, 1, 1, 1, 1, 3, 3, 1});
 }
 
 TEST_CASE("AveragePooling2D: NaN in a window gives NaN for that window only",
           "[layers][average_pooling2d][numerics]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   ff::AveragePooling2D layer("average_pooling2d", 1, {2, 2}, {}, "valid");
   layer.build({1, 4, 4, 2});
   auto xv = uniform_values(32, 9, -1, 1);
   xv[(1 * 4 + 3) * 2 + 0] = std::numeric_limits<float>::quiet_NaN();  // window (0, 1), channel 0
   ff::Tensor x = make_tensor({1, 4, 4, 2}, xv);
-  ff::Tensor y = ff::Tensor::zeros(be, {1, 2, 2, 2});
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {1, 2, 2, 2});
   std::vector<ff::Tensor> scratch;
-  ff::StepContext ctx{&be, false, 0, -1, -1};
+  fftest::TestContext test_context(false, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   layer.forward(x, y, scratch, ctx);
   const auto yv = to_vector(y);
   for (int i = 0; i < 8; ++i) {

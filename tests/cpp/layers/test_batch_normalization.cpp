@@ -39,10 +39,10 @@ Bound bind(ff::BatchNormalization& layer, const ff::Shape& in,
   const auto specs = layer.param_specs();
   for (size_t i = 0; i < specs.size(); ++i) {
     b.params.push_back(make_tensor(specs[i].shape, values.at(i)));
-    b.grads.push_back(specs[i].trainable ? ff::Tensor::zeros(cpu(), specs[i].shape) : ff::Tensor());
+    b.grads.push_back(specs[i].trainable ? ff::Tensor::zeros(fftest::device(), specs[i].shape) : ff::Tensor());
   }
   layer.bind(b.params, b.grads);
-  for (const auto& s : layer.scratch_shapes(in[0])) b.scratch.push_back(ff::Tensor::zeros(cpu(), s));
+  for (const auto& s : layer.scratch_shapes(in[0])) b.scratch.push_back(ff::Tensor::zeros(fftest::device(), s));
   return b;
 }
 
@@ -102,8 +102,9 @@ TEST_CASE("BatchNormalization: training forward uses batch statistics and update
   const std::vector<float> gamma{1.5f, -0.5f, 2.0f}, beta{0.1f, 0.2f, -0.3f};
   const std::vector<float> mm0{0.5f, -1.0f, 2.0f}, mv0{1.0f, 3.0f, 0.25f};
   Bound b = bind(bn, in, {gamma, beta, mm0, mv0});
-  ff::Tensor x = make_tensor(in, xv), y = ff::Tensor::zeros(cpu(), in);
-  const ff::StepContext ctx{&cpu(), true, 0, 0, 0};
+  ff::Tensor x = make_tensor(in, xv), y = ff::Tensor::zeros(fftest::device(), in);
+  fftest::TestContext test_context(true, 0, 0, 0);
+  const ff::StepContext& ctx = test_context.ctx;
   bn.forward(x, y, b.scratch, ctx);
 
   const Stats s = batch_stats(xv, C);
@@ -139,8 +140,8 @@ TEST_CASE("BatchNormalization: inference uses the moving statistics and leaves t
   const std::vector<float> mm{0.25f, -2.0f}, mv{4.0f, 0.5f};
   Bound b = bind(bn, in, {gamma, beta, mm, mv});
   const std::vector<float> xv{1.0f, -1.0f, 2.0f, 0.0f, -3.0f, 5.0f};
-  ff::Tensor x = make_tensor(in, xv), y = ff::Tensor::zeros(cpu(), in);
-  bn.forward(x, y, b.scratch, {&cpu(), false, 0, -1, -1});
+  ff::Tensor x = make_tensor(in, xv), y = ff::Tensor::zeros(fftest::device(), in);
+  bn.forward(x, y, b.scratch, fftest::simple_context(false));
   const auto yv = to_vector(y);
   for (int64_t i = 0; i < 6; ++i) {
     const int64_t c = i % C;
@@ -220,7 +221,7 @@ TEST_CASE("BatchNormalization: axis and shape errors", "[layers][batch_normaliza
 
 TEST_CASE("BatchNormalization kernels: the same bits for any thread count",
           "[layers][batch_normalization][backend]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const int64_t rows = 5000, C = 13;  // 65,000 values: above the parallel threshold
   const auto x = signed_values(rows * C, 21, 0.1f, 3.0f);
   const auto dy = uniform_values(rows * C, 22, -1.0f, 1.0f);
@@ -235,7 +236,7 @@ TEST_CASE("BatchNormalization kernels: the same bits for any thread count",
           std::vector<float>(C)};
     be.batch_norm_forward_training(x.data(), o.y.data(), rows, C, gamma.data(), beta.data(),
                                    1e-3f, 0.99f, o.mm.data(), o.mv.data(), o.saved.data(),
-                                   o.saved.data() + C);
+                                   o.saved.data() + C, nullptr);
     be.batch_norm_backward(x.data(), dy.data(), rows, C, gamma.data(), o.saved.data(),
                            o.saved.data() + C, true, o.dx.data(), o.dg.data(), o.db.data());
     return o;

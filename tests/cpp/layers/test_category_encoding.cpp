@@ -14,12 +14,21 @@ using namespace fftest;
 
 namespace {
 
+// Runs the layer on x; a value the kernel recorded as bad in the step state raises the error the
+// model would raise for it (the layer's recorded_error_message).
 std::vector<float> run(ff::Layer& layer, const ff::Shape& in, const std::vector<float>& x) {
   ff::Shape out = layer.output_shape();
   out[0] = in[0];
-  ff::Tensor xt = make_tensor(in, x), yt = ff::Tensor::zeros(cpu(), out);
+  ff::Tensor xt = make_tensor(in, x), yt = ff::Tensor::zeros(fftest::device(), out);
   std::vector<ff::Tensor> scratch;
-  layer.forward(xt, yt, scratch, {&cpu(), false, 0, -1, -1});
+  TestContext context(false);
+  layer.forward(xt, yt, scratch, context.ctx);
+  const ff::StepState h = context.block.read();
+  if (h.halted) {
+    REQUIRE(h.error == static_cast<int32_t>(ff::StepError::BadCategory));
+    REQUIRE(h.error_where == context.ctx.node);
+    throw ff::ValueError(layer.recorded_error_message(h.error_value, h.error_index, in));
+  }
   return to_vector(yt);
 }
 
@@ -64,10 +73,11 @@ TEST_CASE("CategoryEncoding: errors name the layer and the value", "[layers][cat
 TEST_CASE("CategoryEncoding: the indices get a zero gradient", "[layers][category_encoding]") {
   ff::CategoryEncoding layer("enc", 1, 3, "one_hot");
   layer.build({ff::kNone, 1});
-  ff::Tensor x = make_tensor({2, 1}, {0, 2}), y = ff::Tensor::zeros(cpu(), {2, 3});
+  ff::Tensor x = make_tensor({2, 1}, {0, 2}), y = ff::Tensor::zeros(fftest::device(), {2, 3});
   ff::Tensor dy = make_tensor({2, 3}, {1, 2, 3, 4, 5, 6}), dx = make_tensor({2, 1}, {7, 7});
   std::vector<ff::Tensor> scratch;
-  layer.backward(x, y, dy, &dx, scratch, {&cpu(), true, 0, -1, -1});
+  TestContext context(true);
+  layer.backward(x, y, dy, &dx, scratch, context.ctx);
   REQUIRE(to_vector(dx) == std::vector<float>{0, 0});
 }
 

@@ -65,19 +65,20 @@ TEST_CASE("Conv1D: forward matches a naive convolution and gradients match finit
 }
 
 TEST_CASE("Conv1D: causal padding never lets output t see inputs after t", "[layers][conv1d]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const int64_t steps = 12, C = 2, F = 3, k = 3, d = 2;
   ff::Conv1D layer("conv1d", 1, F, k, 1, "causal", d, "linear", true, "glorot_uniform", "zeros");
   CHECK(layer.build({ff::kNone, steps, C}) == ff::Shape{ff::kNone, steps, F});
   ff::Tensor w = make_tensor({k, C, F}, uniform_values(k * C * F, 1, -1, 1));
   ff::Tensor b = make_tensor({F}, {0.5f, -0.5f, 0.25f});
-  ff::Tensor gw = ff::Tensor::zeros(be, {k, C, F}), gb = ff::Tensor::zeros(be, {F});
+  ff::Tensor gw = ff::Tensor::zeros(be.device(), {k, C, F}), gb = ff::Tensor::zeros(be.device(), {F});
   layer.bind({w, b}, {gw, gb});
   std::vector<ff::Tensor> scratch;
-  ff::StepContext ctx{&be, false, 0, -1, -1};
+  fftest::TestContext test_context(false, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   auto xv = uniform_values(steps * C, 2, -1, 1);
   ff::Tensor x = make_tensor({1, steps, C}, xv);
-  ff::Tensor y0 = ff::Tensor::zeros(be, {1, steps, F}), y1 = ff::Tensor::zeros(be, {1, steps, F});
+  ff::Tensor y0 = ff::Tensor::zeros(be.device(), {1, steps, F}), y1 = ff::Tensor::zeros(be.device(), {1, steps, F});
   layer.forward(x, y0, scratch, ctx);
   const int64_t t0 = 7;
   xv[t0 * C + 1] += 1.0f;

@@ -153,23 +153,24 @@ TEST_CASE("Conv2D: NaN in the input gives NaN exactly in the outputs whose windo
   const auto impl = GENERATE_COPY(from_range(conv_impls()));
   CAPTURE(static_cast<int>(impl));
   UseConvImpl use(impl);
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const int64_t N = 2, H = 6, W = 6, C = 2, F = 3;
   ff::Conv2D layer("conv2d", 1, F, {3, 3}, {1, 1}, "valid", {1, 1}, "relu", true,
                    "glorot_uniform", "zeros");
   layer.build({N, H, W, C});
   ff::Tensor k = make_tensor({3, 3, C, F}, uniform_values(9 * C * F, 3, -1, 1));
   ff::Tensor b = make_tensor({F}, {0.1f, 0.2f, 0.3f});
-  ff::Tensor gk = ff::Tensor::zeros(be, {3, 3, C, F}), gb = ff::Tensor::zeros(be, {F});
+  ff::Tensor gk = ff::Tensor::zeros(be.device(), {3, 3, C, F}), gb = ff::Tensor::zeros(be.device(), {F});
   layer.bind({k, b}, {gk, gb});
   std::vector<ff::Tensor> scratch;
-  for (const auto& s : layer.scratch_shapes(N)) scratch.push_back(ff::Tensor::zeros(be, s));
+  for (const auto& s : layer.scratch_shapes(N)) scratch.push_back(ff::Tensor::zeros(be.device(), s));
   auto xv = uniform_values(N * H * W * C, 4, -1, 1);
   const int64_t nan_h = 2, nan_w = 4;
   xv[((1 * H + nan_h) * W + nan_w) * C + 1] = std::numeric_limits<float>::quiet_NaN();
   ff::Tensor x = make_tensor({N, H, W, C}, xv);
-  ff::Tensor y = ff::Tensor::zeros(be, {N, 4, 4, F});
-  ff::StepContext ctx{&be, true, 0, -1, -1};
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {N, 4, 4, F});
+  fftest::TestContext test_context(true, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   layer.forward(x, y, scratch, ctx);
   const auto yv = to_vector(y);
   for (int64_t n = 0; n < N; ++n)
@@ -183,7 +184,7 @@ TEST_CASE("Conv2D: NaN in the input gives NaN exactly in the outputs whose windo
         }
   // Backward: NaN reaches the kernel gradient (through x) and dx.
   ff::Tensor dy = make_tensor({N, 4, 4, F}, uniform_values(N * 16 * F, 5, -1, 1));
-  ff::Tensor dx = ff::Tensor::zeros(be, {N, H, W, C});
+  ff::Tensor dx = ff::Tensor::zeros(be.device(), {N, H, W, C});
   layer.backward(x, y, dy, &dx, scratch, ctx);
   bool kernel_nan = false;
   for (float v : to_vector(gk)) kernel_nan |= std::isnan(v);
@@ -202,7 +203,7 @@ TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the refer
   const auto impl = GENERATE_COPY(from_range(conv_impls()));
   CAPTURE(static_cast<int>(impl));
   UseConvImpl use(impl);
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const RefConv g{5, 40, 40, 24, 3, 3, 4, 1, 1, 1, 1, "same"};
   ff::Conv2DGeometry geo;
   geo.N = g.N; geo.H = g.H; geo.W = g.W; geo.C = g.C; geo.KH = g.KH; geo.KW = g.KW; geo.F = g.F;
@@ -242,7 +243,7 @@ TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
   const auto impl = GENERATE_COPY(from_range(conv_impls()));
   CAPTURE(static_cast<int>(impl));
   UseConvImpl use(impl);
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   // The small CNN's two convolutions (batch 16), a strided, padded, dilated one, and one sample
   // of a larger image (the filter gradient's single-group path, where the GEMM threads itself).
   ff::Conv2DGeometry a, b, c, d;
@@ -295,7 +296,7 @@ TEST_CASE("Conv2D bfloat16 kernels: float32 results of bfloat16 values, the same
   const auto impl = GENERATE_COPY(from_range(conv_impls()));
   CAPTURE(static_cast<int>(impl));
   UseConvImpl use(impl);
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   ff::Conv2DGeometry b, c;
   b.N = 16; b.H = 13; b.W = 13; b.C = 32; b.KH = 3; b.KW = 3; b.F = 64; b.OH = 11; b.OW = 11;
   c.N = 8; c.H = 16; c.W = 16; c.C = 64; c.KH = 3; c.KW = 3; c.F = 64; c.stride_h = 2;

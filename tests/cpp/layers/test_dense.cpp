@@ -103,22 +103,23 @@ TEST_CASE("Dense: rank-3 input (N, T, F) is applied over the last axis",
 
 TEST_CASE("Dense: backward without dx writes the same parameter gradients",
           "[layers][dense]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   ff::Dense layer("dense", 1, 3, "gelu", true, "glorot_uniform", "zeros");
   layer.build({2, 4});
   ff::Tensor w = make_tensor({4, 3}, uniform_values(12, 1, -1, 1));
   ff::Tensor b = make_tensor({3}, {0.1f, -0.2f, 0.3f});
-  ff::Tensor gw = ff::Tensor::zeros(be, {4, 3}), gb = ff::Tensor::zeros(be, {3});
+  ff::Tensor gw = ff::Tensor::zeros(be.device(), {4, 3}), gb = ff::Tensor::zeros(be.device(), {3});
   layer.bind({w, b}, {gw, gb});
   std::vector<ff::Tensor> scratch;
-  for (const auto& s : layer.scratch_shapes(2)) scratch.push_back(ff::Tensor::zeros(be, s));
+  for (const auto& s : layer.scratch_shapes(2)) scratch.push_back(ff::Tensor::zeros(be.device(), s));
   REQUIRE(scratch.size() == 2);  // dz and the pre-activation gelu's gradient needs
   ff::Tensor x = make_tensor({2, 4}, uniform_values(8, 2, -1, 1));
-  ff::Tensor y = ff::Tensor::zeros(be, {2, 3});
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {2, 3});
   ff::Tensor dy = make_tensor({2, 3}, uniform_values(6, 3, -1, 1));
-  ff::StepContext ctx{&be, true, 0, -1, -1};
+  fftest::TestContext test_context(true, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   layer.forward(x, y, scratch, ctx);
-  ff::Tensor dx = ff::Tensor::zeros(be, {2, 4});
+  ff::Tensor dx = ff::Tensor::zeros(be.device(), {2, 4});
   layer.backward(x, y, dy, &dx, scratch, ctx);
   const auto gw1 = to_vector(gw), gb1 = to_vector(gb);
   be.fill(gw.data<float>(), 12, 123.0f);

@@ -21,14 +21,15 @@ struct Run {
 };
 
 Run run(ff::Dropout& layer, const ff::Tensor& x, uint64_t step) {
-  ff::Backend& be = cpu();
-  ff::StepContext ctx{&be, true, step, 0, 0};
+  ff::Backend& be = fftest::backend();
+  fftest::TestContext context(true, step, 0, 0);
+  const ff::StepContext& ctx = context.ctx;
   std::vector<ff::Tensor> scratch;
-  ff::Tensor y = ff::Tensor::zeros(be, x.shape());
+  ff::Tensor y = ff::Tensor::zeros(be.device(), x.shape());
   layer.forward(x, y, scratch, ctx);
-  ff::Tensor dy = ff::Tensor::zeros(be, x.shape());
+  ff::Tensor dy = ff::Tensor::zeros(be.device(), x.shape());
   be.fill(dy.data<float>(), dy.numel(), 1.0f);
-  ff::Tensor dx = ff::Tensor::zeros(be, x.shape());
+  ff::Tensor dx = ff::Tensor::zeros(be.device(), x.shape());
   layer.backward(x, y, dy, &dx, scratch, ctx);
   return {to_vector(y), to_vector(dx)};
 }

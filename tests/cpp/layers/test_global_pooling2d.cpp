@@ -64,33 +64,34 @@ TEST_CASE("GlobalAveragePooling2D and GlobalMaxPooling2D: values and gradients",
 
 TEST_CASE("Global pooling: NaN propagates per channel, ties send the gradient to the first max",
           "[layers][global_pooling2d][numerics]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   // (2, 2, 2, 2): sample 0 has a NaN in channel 1 at its last position; sample 1 has ties.
   const std::vector<float> xv = {1, 2, 3, 4, 5, 6, 0, nan,
                                  7, 1, 7, 1, 2, 1, 7, 0};
   ff::Tensor x = make_tensor({2, 2, 2, 2}, xv);
   std::vector<ff::Tensor> scratch;
-  ff::StepContext ctx{&be, true, 0, -1, -1};
+  fftest::TestContext test_context(true, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   ff::Tensor dy = make_tensor({2, 2}, {1, 2, 3, 4});
 
   ff::GlobalMaxPooling2D gmax("global_max_pooling2d", 1, false);
   gmax.build({2, 2, 2, 2});
-  ff::Tensor y = ff::Tensor::zeros(be, {2, 2});
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {2, 2});
   gmax.forward(x, y, scratch, ctx);
   auto yv = to_vector(y);
   CHECK(yv[0] == 5.0f);
   CHECK(std::isnan(yv[1]));
   CHECK(yv[2] == 7.0f);
   CHECK(yv[3] == 1.0f);
-  ff::Tensor dx = ff::Tensor::zeros(be, {2, 2, 2, 2});
+  ff::Tensor dx = ff::Tensor::zeros(be.device(), {2, 2, 2, 2});
   gmax.backward(x, y, dy, &dx, scratch, ctx);
   CHECK(to_vector(dx) == std::vector<float>{0, 0, 0, 0, 1, 0, 0, 2,
                                             3, 4, 0, 0, 0, 0, 0, 0});
 
   ff::GlobalAveragePooling2D gavg("global_average_pooling2d", 1, true);
   CHECK(gavg.build({2, 2, 2, 2}) == ff::Shape{ff::kNone, 1, 1, 2});
-  ff::Tensor ya = ff::Tensor::zeros(be, {2, 1, 1, 2});
+  ff::Tensor ya = ff::Tensor::zeros(be.device(), {2, 1, 1, 2});
   gavg.forward(x, ya, scratch, ctx);
   yv = to_vector(ya);
   CHECK(yv[0] == 2.25f);

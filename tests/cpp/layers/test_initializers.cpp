@@ -31,7 +31,7 @@ Stats stats(const std::vector<float>& v) {
 }
 
 std::vector<float> init(const ff::Shape& shape, const std::string& name, uint64_t seed) {
-  ff::Tensor t = ff::Tensor::zeros(cpu(), shape);
+  ff::Tensor t = ff::Tensor::zeros(fftest::device(), shape);
   ff::initialize(t, name, seed);
   return to_vector(t);
 }
@@ -118,7 +118,7 @@ TEST_CASE("Same seed gives the same values, another seed other values", "[layers
 
 TEST_CASE("Unknown initializer names raise ValueError listing the known ones",
           "[layers][initializers]") {
-  ff::Tensor t = ff::Tensor::zeros(cpu(), {2, 2});
+  ff::Tensor t = ff::Tensor::zeros(fftest::device(), {2, 2});
   CHECK_THROWS_AS(ff::initialize(t, "glorot", 1), ff::ValueError);
   CHECK_THROWS_WITH(ff::check_initializer_name("xavier"),
                     Catch::Contains("Unknown initializer: 'xavier'") &&

@@ -56,7 +56,7 @@ TEST_CASE("Layer: a scalar input shape raises", "[layers][layer]") {
 TEST_CASE("Layer: bind hands the layer its parameter and gradient views", "[layers][layer]") {
   ff::Dense d("dense_3", 42, 2, "linear", true, "glorot_uniform", "zeros");
   d.build({ff::kNone, 3});
-  ff::Tensor buf = ff::Tensor::zeros(cpu(), {8}), gbuf = ff::Tensor::zeros(cpu(), {8});
+  ff::Tensor buf = ff::Tensor::zeros(fftest::device(), {8}), gbuf = ff::Tensor::zeros(fftest::device(), {8});
   d.bind({buf.view(0, {3, 2}), buf.view(6, {2})}, {gbuf.view(0, {3, 2}), gbuf.view(6, {2})});
   REQUIRE(d.params().size() == 2);
   REQUIRE(d.grads().size() == 2);

@@ -39,16 +39,17 @@ struct Run {
 };
 Run run(ff::MaxPooling2D& layer, const ff::Shape& in, const std::vector<float>& x,
         const std::vector<float>& dy) {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   layer.build(in);
   const ff::Shape out = ff::with_batch(layer.output_shape(), in[0]);
-  ff::Tensor xt = make_tensor(in, x), y = ff::Tensor::zeros(be, out);
+  ff::Tensor xt = make_tensor(in, x), y = ff::Tensor::zeros(be.device(), out);
   std::vector<ff::Tensor> scratch;
-  ff::StepContext ctx{&be, true, 0, -1, -1};
+  fftest::TestContext test_context(true, 0, -1, -1);
+  const ff::StepContext& ctx = test_context.ctx;
   layer.forward(xt, y, scratch, ctx);
   Run r{to_vector(y), {}};
   if (!dy.empty()) {
-    ff::Tensor dyt = make_tensor(out, dy), dx = ff::Tensor::zeros(be, in);
+    ff::Tensor dyt = make_tensor(out, dy), dx = ff::Tensor::zeros(be.device(), in);
     layer.backward(xt, y, dyt, &dx, scratch, ctx);
     r.dx = to_vector(dx);
   }

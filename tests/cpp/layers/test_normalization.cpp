@@ -27,8 +27,8 @@ Bound bind_like_model(ff::Normalization& layer) {
   Bound b;
   for (const auto& s : layer.param_specs()) {
     REQUIRE_FALSE(s.trainable);
-    ff::Tensor t = ff::Tensor::zeros(cpu(), s.shape);
-    if (s.name == "variance") cpu().fill(t.data<float>(), t.numel(), 1.0f);
+    ff::Tensor t = ff::Tensor::zeros(fftest::device(), s.shape);
+    if (s.name == "variance") fftest::backend().fill(t.data<float>(), t.numel(), 1.0f);
     b.params.push_back(t);
     b.grads.push_back(ff::Tensor());
   }
@@ -38,9 +38,9 @@ Bound bind_like_model(ff::Normalization& layer) {
 
 std::vector<float> run(ff::Normalization& layer, const ff::Shape& shape,
                        const std::vector<float>& xv) {
-  ff::Tensor x = make_tensor(shape, xv), y = ff::Tensor::zeros(cpu(), shape);
+  ff::Tensor x = make_tensor(shape, xv), y = ff::Tensor::zeros(fftest::device(), shape);
   std::vector<ff::Tensor> scratch;
-  layer.forward(x, y, scratch, {&cpu(), false, 0, -1, -1});
+  layer.forward(x, y, scratch, fftest::simple_context(false));
   return to_vector(y);
 }
 

@@ -26,9 +26,10 @@ std::vector<float> run(ff::RandomAffineLayer& layer, const ff::Shape& shape,
                        const std::vector<float>& xv, uint64_t step = 0) {
   layer.build(ff::with_batch(shape, ff::kNone));
   std::vector<ff::Tensor> scratch;
-  for (const auto& s : layer.scratch_shapes(shape[0])) scratch.push_back(ff::Tensor::zeros(cpu(), s));
-  ff::Tensor x = make_tensor(shape, xv), y = ff::Tensor::zeros(cpu(), shape);
-  layer.forward(x, y, scratch, {&cpu(), true, step, 0, 0});
+  for (const auto& s : layer.scratch_shapes(shape[0])) scratch.push_back(ff::Tensor::zeros(fftest::device(), s));
+  ff::Tensor x = make_tensor(shape, xv), y = ff::Tensor::zeros(fftest::device(), shape);
+  fftest::TestContext context(true, step, 0, 0);
+  layer.forward(x, y, scratch, context.ctx);
   return to_vector(y);
 }
 
@@ -176,7 +177,7 @@ TEST_CASE("Random affine layers: identity at inference and for zero factors",
 
 TEST_CASE("affine_transform_images_backward is the adjoint, for every fill mode and interpolation",
           "[layers][random_affine][backend]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   const int64_t n = 3, h = 7, w = 5, c = 2, size = n * h * w * c;
   // Three different maps: a rotation with zoom, a translation past the border, a shear.
   const std::vector<float> m{0.8f, -0.5f, 2.0f, 0.45f, 0.9f, -1.3f,   //

@@ -36,9 +36,10 @@ std::vector<float> run(ff::RandomFlip& layer, const ff::Shape& shape, const std:
                        uint64_t step) {
   layer.build(ff::with_batch(shape, ff::kNone));
   std::vector<ff::Tensor> scratch;
-  for (const auto& s : layer.scratch_shapes(shape[0])) scratch.push_back(ff::Tensor::zeros(cpu(), s));
-  ff::Tensor x = make_tensor(shape, xv), y = ff::Tensor::zeros(cpu(), shape);
-  layer.forward(x, y, scratch, {&cpu(), true, step, 0, 0});
+  for (const auto& s : layer.scratch_shapes(shape[0])) scratch.push_back(ff::Tensor::zeros(fftest::device(), s));
+  ff::Tensor x = make_tensor(shape, xv), y = ff::Tensor::zeros(fftest::device(), shape);
+  fftest::TestContext context(true, step, 0, 0);
+  layer.forward(x, y, scratch, context.ctx);
   return to_vector(y);
 }
 

@@ -19,9 +19,9 @@ TEST_CASE("Rescaling: y = x * scale + offset", "[layers][rescaling]") {
   CHECK_FALSE(layer.aliases_input(true));
   std::vector<float> xv(24);
   for (int i = 0; i < 24; ++i) xv[i] = static_cast<float>(i * 10);  // pixel-like 0..230
-  ff::Tensor x = make_tensor({2, 2, 2, 3}, xv), y = ff::Tensor::zeros(cpu(), {2, 2, 2, 3});
+  ff::Tensor x = make_tensor({2, 2, 2, 3}, xv), y = ff::Tensor::zeros(fftest::device(), {2, 2, 2, 3});
   std::vector<ff::Tensor> scratch;
-  layer.forward(x, y, scratch, {&cpu(), false, 0, -1, -1});
+  layer.forward(x, y, scratch, fftest::simple_context(false));
   const auto yv = to_vector(y);
   for (int i = 0; i < 24; ++i) REQUIRE(yv[i] == Approx(xv[i] / 255.0 - 0.5).margin(1e-6));
 }

@@ -44,11 +44,11 @@ TEST_CASE("ZeroPadding2D: zeros around the input, gradient is the interior",
 }
 
 TEST_CASE("ZeroPadding2D: NaN passes through unchanged", "[layers][zero_padding2d][numerics]") {
-  ff::Backend& be = cpu();
+  ff::Backend& be = fftest::backend();
   ff::ZeroPadding2D layer("zero_padding2d", 1, {1, 1, 1, 1});
   layer.build({1, 1, 1, 1});
   ff::Tensor x = make_tensor({1, 1, 1, 1}, {std::numeric_limits<float>::quiet_NaN()});
-  ff::Tensor y = ff::Tensor::zeros(be, {1, 3, 3, 1});
+  ff::Tensor y = ff::Tensor::zeros(be.device(), {1, 3, 3, 1});
   std::vector<ff::Tensor> scratch;
   layer.forward(x, y, scratch, {&be, false, 0, -1, -1});
   const auto yv = to_vector(y);

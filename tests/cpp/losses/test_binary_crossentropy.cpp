@@ -63,7 +63,7 @@ TEST_CASE("binary_crossentropy on probabilities: clipping keeps 0 and 1 finite",
   auto loss = ff::make_binary_crossentropy(false);
   const std::vector<float> p{0.0f, 1.0f, 0.0f, 1.0f};
   const std::vector<float> t{1.0f, 0.0f, 0.0f, 1.0f};
-  ff::Tensor grad = ff::Tensor::zeros(cpu(), {1, 4});
+  ff::Tensor grad = ff::Tensor::zeros(fftest::device(), {1, 4});
   const double got = loss_sum(*loss, make_tensor({1, 4}, p), make_tensor({1, 4}, t), &grad);
   CHECK(std::isfinite(got));
   CHECK(got == Approx(bce_probs_ref(p, t, 4)).epsilon(1e-5));

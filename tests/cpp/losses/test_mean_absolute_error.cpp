@@ -18,7 +18,7 @@ TEST_CASE("mean_absolute_error: value", "[losses][mae]") {
   const double want = 4.5 / 3 + 2.5 / 3;
   ff::Tensor pred = make_tensor({2, 3}, p), target = make_tensor({2, 3}, t);
   CHECK(loss_sum(*loss, pred, target) == Approx(want).epsilon(1e-6));
-  ff::Tensor grad = ff::Tensor::zeros(cpu(), {2, 3});
+  ff::Tensor grad = ff::Tensor::zeros(fftest::device(), {2, 3});
   loss_sum(*loss, pred, target, &grad);
   // sign(e) / cols / N, and 0 where e == 0.
   const float g = (1.0f / 2.0f) / 3.0f;

@@ -77,7 +77,7 @@ TEST_CASE("sparse_categorical_crossentropy: target shapes", "[losses][scce]") {
                         Catch::Contains("use categorical_crossentropy"));
 }
 
-TEST_CASE("sparse_categorical_crossentropy: an out-of-range label returns its row, writes nothing",
+TEST_CASE("sparse_categorical_crossentropy: an out-of-range label is recorded, nothing written",
           "[losses][scce]") {
   const bool logits = GENERATE(false, true);
   CAPTURE(logits);
@@ -85,10 +85,17 @@ TEST_CASE("sparse_categorical_crossentropy: an out-of-range label returns its ro
   ff::Tensor pred = make_tensor({4, 3}, uniform_values(12, 1, 0.1f, 1.0f));
   for (const auto& bad : {std::vector<int64_t>{0, 2, 3, 1}, std::vector<int64_t>{0, 1, 2, -1}}) {
     ff::Tensor grad = make_tensor({4, 3}, std::vector<float>(12, 42.0f));
-    double sum = 5.0;
-    const int64_t row = loss->compute(cpu(), pred, make_labels(bad), &sum, &grad, 0.25f);
-    CHECK(row == (bad[2] == 3 ? 2 : 3));
-    CHECK(sum == 5.0);
+    fftest::StateBlock block(1);
+    block.write_step_sum(0, 5.0);
+    loss->compute(fftest::backend(), pred, make_labels(bad), block.step_sum(0), &grad, 0.25f,
+                  block.get(), 3);
+    const ff::StepState h = block.read();
+    CHECK(h.halted == 1);
+    CHECK(h.error == static_cast<int32_t>(ff::StepError::BadLabel));
+    CHECK(h.error_where == 3);  // the output
+    CHECK(h.error_index == (bad[2] == 3 ? 2 : 3));
+    CHECK(h.error_value == (bad[2] == 3 ? 3.0 : -1.0));
+    CHECK(block.read_step_sum(0) == 5.0);
     CHECK(to_vector(grad) == std::vector<float>(12, 42.0f));
   }
 }

@@ -13,7 +13,7 @@ using namespace fftest;
 namespace {
 double update(ff::Metric& m, const ff::Tensor& pred, const ff::Tensor& target, double start = 0) {
   double s = start;
-  m.update(cpu(), pred, target, &s);
+  m.update(fftest::backend(), pred, target, &s);
   return s;
 }
 }  // namespace

@@ -46,17 +46,19 @@ TEST_CASE("DatasetFeed converts uint8 inputs to float32 and int32 labels to int6
       bytes_component(ValueType::UInt8, {3, 2}, {0, 255, 1, 2, 3, 4}),
       bytes_component(ValueType::Int32, {3}, {2, 0, 1})}), 2, false);
   DatasetFeed feed(ds, spec(TargetKind::ClassIndex));
-  std::vector<HostArray> xs, ys;
-  REQUIRE(feed.next(xs, ys));
+  Batch batch;
+  auto& xs = batch.xs;
+  auto& ys = batch.ys;
+  REQUIRE(feed.next(batch));
   REQUIRE(xs[0].dtype == DType::Float32);
   REQUIRE(xs[0].shape == Shape{2, 2});
   REQUIRE(static_cast<const float*>(xs[0].data)[1] == 255.0f);
   REQUIRE(ys[0].dtype == DType::Int64);
   REQUIRE(static_cast<const int64_t*>(ys[0].data)[0] == 2);
-  REQUIRE(feed.next(xs, ys));
+  REQUIRE(feed.next(batch));
   REQUIRE(xs[0].shape == Shape{1, 2});
-  REQUIRE_FALSE(feed.next(xs, ys));
-  REQUIRE_FALSE(feed.next(xs, ys));  // stays ended
+  REQUIRE_FALSE(feed.next(batch));
+  REQUIRE_FALSE(feed.next(batch));  // stays ended
   REQUIRE(feed.batches() == 2);
 }
 
@@ -64,22 +66,24 @@ TEST_CASE("DatasetFeed refuses float labels for a sparse loss, strings and unbat
   auto floats = data::batch(data::from_tensor_slices({
       bytes_component(ValueType::Float32, {2, 1}, {0, 1}),
       bytes_component(ValueType::Float32, {2}, {1, 0})}), 2, false);
-  std::vector<HostArray> xs, ys;
+  Batch batch;
+  auto& xs = batch.xs;
+  auto& ys = batch.ys;
   DatasetFeed a(floats, spec(TargetKind::ClassIndex));
-  REQUIRE_THROWS_WITH(a.next(xs, ys), Catch::Contains("expects integer class indices") &&
+  REQUIRE_THROWS_WITH(a.next(batch), Catch::Contains("expects integer class indices") &&
                                           Catch::Contains("float32") &&
                                           Catch::Contains("not cast silently"));
   DatasetFeed b(floats, spec(TargetKind::Float32));  // a dense loss takes them
-  REQUIRE(b.next(xs, ys));
+  REQUIRE(b.next(batch));
 
   auto strings = data::batch(data::from_tensor_slices({
       Component::make_strings({2}, {"a", "b"}),
       bytes_component(ValueType::Int32, {2}, {1, 0})}), 2, false);
   DatasetFeed c(strings, spec(TargetKind::ClassIndex));
-  REQUIRE_THROWS_WITH(c.next(xs, ys), Catch::Contains("holds strings"));
+  REQUIRE_THROWS_WITH(c.next(batch), Catch::Contains("holds strings"));
 
   auto unbatched = data::from_tensor_slices({bytes_component(ValueType::Float32, {2}, {0, 1}),
                                              bytes_component(ValueType::Int32, {2}, {1, 0})});
   DatasetFeed d(unbatched, spec(TargetKind::ClassIndex));
-  REQUIRE_THROWS_WITH(d.next(xs, ys), Catch::Contains(".batch(batch_size)"));
+  REQUIRE_THROWS_WITH(d.next(batch), Catch::Contains(".batch(batch_size)"));
 }

@@ -17,7 +17,7 @@
 
 namespace {
 
-using fftest::cpu;
+using fftest::backend;
 
 std::vector<float> values(int64_t n, uint64_t seed, float scale = 1.0f) {
   return fftest::uniform_values(n, seed, -scale, scale);
@@ -80,7 +80,7 @@ std::shared_ptr<ff::Optimizer> sgd(float lr) {
 }  // namespace
 
 TEST_CASE("a bfloat16 Dense computes on rounded inputs and weights and rounds its output", "[model][mixed]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 16});
   int y = m.add_node(dense("d", 5, ff::DType::BFloat16), {x});
   m.set_outputs({y});
@@ -108,7 +108,7 @@ TEST_CASE("a bfloat16 Dense computes on rounded inputs and weights and rounds it
 }
 
 TEST_CASE("a softmax output stays float32 and a float32 reader sees the value unrounded", "[model][mixed]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 2, 3});
   int f = m.add_node([] {  // a 16-bit view layer casts its float32 input
     auto l = std::make_shared<ff::Flatten>("flatten", 1);
@@ -140,7 +140,7 @@ TEST_CASE("a softmax output stays float32 and a float32 reader sees the value un
 }
 
 TEST_CASE("16-bit layers get 16-bit weight gradients applied to float32 weights", "[model][mixed]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 6});
   int y = m.add_node(dense("d", 3, ff::DType::BFloat16), {x});
   m.set_outputs({y});
@@ -172,7 +172,7 @@ TEST_CASE("loss scaling keeps float16 gradients that would underflow", "[model][
   // Targets 1e-7 away from the outputs: the loss gradient (about 2e-8 per element with the
   // batch mean) is below float16's smallest subnormal, so unscaled it rounds to zero.
   auto run = [](bool scaled) {
-    ff::Model m(cpu());
+    ff::Model m(fftest::backend());
     int x = m.add_input({ff::kNone, 4});
     int y = m.add_node(dense("d", 2, ff::DType::Float16), {x});
     m.set_outputs({y});
@@ -196,7 +196,7 @@ TEST_CASE("loss scaling keeps float16 gradients that would underflow", "[model][
 }
 
 TEST_CASE("an overflowing float16 step is skipped and the scale halves until steps fit", "[model][mixed]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 4});
   int y = m.add_node(dense("d", 2, ff::DType::Float16), {x});
   m.set_outputs({y});

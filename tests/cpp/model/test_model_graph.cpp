@@ -13,10 +13,10 @@
 #include "layers/flatten.h"
 #include "layers/merge.h"
 #include "model/model.h"
+#include "test_util.h"
 
 namespace {
 
-ff::Backend& cpu() { return ff::cpu_backend(); }
 
 std::vector<float> values(int64_t n, uint64_t seed, float scale = 1.0f) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -100,7 +100,7 @@ void check_model_gradient(ff::Model& m, const std::vector<ff::HostArray>& xs,
 }  // namespace
 
 TEST_CASE("Model: skip connection (a value read by two layers) sums its gradients", "[model][graph]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 3});
   int h = m.add_node(dense("h", 4), {x});
   int u = m.add_node(dense("u", 4), {h});
@@ -113,7 +113,7 @@ TEST_CASE("Model: skip connection (a value read by two layers) sums its gradient
 }
 
 TEST_CASE("Model: a view with fan-out, Concatenate, Multiply and Average", "[model][graph]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 2, 3});
   int f = m.add_node(std::make_shared<ff::Flatten>("flatten", 1), {x});
   int a = m.add_node(dense("a", 3), {f});
@@ -133,7 +133,7 @@ TEST_CASE("Model: a view with fan-out, Concatenate, Multiply and Average", "[mod
 
 TEST_CASE("Model: a shared layer has one set of weights and sums the gradients of its uses",
           "[model][graph]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x1 = m.add_input({ff::kNone, 3});
   int x2 = m.add_input({ff::kNone, 3});
   auto shared = dense("shared", 4);
@@ -150,7 +150,7 @@ TEST_CASE("Model: a shared layer has one set of weights and sums the gradients o
 }
 
 TEST_CASE("Model: several outputs with weighted losses", "[model][graph]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 3});
   int h = m.add_node(dense("h", 4), {x});
   int o1 = m.add_node(dense("o1", 2, "linear"), {h});
@@ -170,7 +170,7 @@ TEST_CASE("Model: several outputs with weighted losses", "[model][graph]") {
 }
 
 TEST_CASE("Model: graph errors name the layers and shapes", "[model][graph]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int x = m.add_input({ff::kNone, 3});
   int a = m.add_node(dense("a", 4), {x});
   int b = m.add_node(dense("b", 5), {x});

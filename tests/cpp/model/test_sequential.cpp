@@ -74,7 +74,7 @@ struct CheckNumericsOn {
 }  // namespace
 
 TEST_CASE("Sequential: build lays all parameters out in one contiguous buffer", "[model]") {
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("d0", 8, "relu"));
   m.add(std::make_shared<ff::Dropout>("drop", 1, 0.5f));
   m.add(dense("d1", 3, "linear", false));
@@ -117,7 +117,7 @@ TEST_CASE("Sequential: build lays all parameters out in one contiguous buffer", 
 }
 
 TEST_CASE("Sequential: each parameter draws its initial values from its own stream", "[model]") {
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(std::make_shared<ff::Dense>("dense", 99, 4, "linear", true, "random_uniform",
                                     "random_uniform"));
   m.build({ff::kNone, 1});
@@ -125,7 +125,7 @@ TEST_CASE("Sequential: each parameter draws its initial values from its own stre
   m.get_parameter(0, k.data());
   m.get_parameter(1, b.data());
   CHECK(k != b);  // same initializer and shape-independent limit: only the stream differs
-  ff::Sequential again(cpu());
+  ff::Sequential again(fftest::backend());
   again.add(std::make_shared<ff::Dense>("dense", 99, 4, "linear", true, "random_uniform",
                                         "random_uniform"));
   again.build({ff::kNone, 1});
@@ -133,7 +133,7 @@ TEST_CASE("Sequential: each parameter draws its initial values from its own stre
 }
 
 TEST_CASE("Sequential: shape errors come before any allocation", "[model]") {
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("dense", 6));
   m.add(std::make_shared<ff::Reshape>("reshape", 1, ff::Shape{4, -1}));
   m.add(dense("dense_1", 2));
@@ -146,9 +146,9 @@ TEST_CASE("Sequential: shape errors come before any allocation", "[model]") {
   CHECK(m.layers()[0]->params().empty());
   CHECK(m.layers()[2]->params().empty());
 
-  ff::Sequential empty(cpu());
+  ff::Sequential empty(fftest::backend());
   CHECK_THROWS_AS(empty.build({ff::kNone, 3}), ff::ValueError);
-  ff::Sequential dup(cpu());
+  ff::Sequential dup(fftest::backend());
   dup.add(dense("same", 2));
   CHECK_THROWS_WITH(dup.add(dense("same", 2)), Catch::Contains("unique names"));
 }
@@ -159,7 +159,7 @@ TEST_CASE("Sequential: a tiny regression converges with train_epoch", "[model][t
   const auto x = uniform_values(2 * n, 1, -1.0f, 1.0f);
   std::vector<float> y(n);
   for (int64_t i = 0; i < n; ++i) y[i] = 2.0f * x[2 * i] - 3.0f * x[2 * i + 1] + 0.5f;
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("dense", 1));
   m.build({ff::kNone, 2});
   m.compile(ff::make_mean_squared_error(), ff::make_sgd({0.1f}, {}),
@@ -193,7 +193,7 @@ TEST_CASE("Sequential: a tiny regression converges with train_epoch", "[model][t
 
 TEST_CASE("Sequential: predict matches call, across batch sizes", "[model]") {
   ff::GlobalSeed::set(11);
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("hidden", 5, "tanh"));
   m.add(std::make_shared<ff::Dropout>("dropout", ff::GlobalSeed::next(), 0.5f));
   m.add(dense("out", 3, "softmax"));
@@ -224,7 +224,7 @@ TEST_CASE("Sequential: the same global seed gives bit-identical models and train
   const auto y = uniform_values(n, 9, -1.0f, 1.0f);
   auto make = [](uint64_t seed) {
     ff::GlobalSeed::set(seed);
-    auto m = std::make_unique<ff::Sequential>(cpu());
+    auto m = std::make_unique<ff::Sequential>(fftest::backend());
     m->add(dense("dense", 8, "relu"));
     m->add(std::make_shared<ff::Dropout>("dropout", ff::GlobalSeed::next(), 0.25f));
     m->add(dense("dense_1", 1));
@@ -261,7 +261,7 @@ TEST_CASE("Sequential: shuffled_order is a deterministic permutation per epoch",
 TEST_CASE("Sequential: end-to-end gradient through reshaping layers matches finite differences",
           "[model][gradient]") {
   ff::GlobalSeed::set(5);
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(std::make_shared<ff::Flatten>("flatten", 1));          // no params: no dx needed
   m.add(dense("dense", 4, "tanh"));                             // (N, 6) -> (N, 4)
   m.add(std::make_shared<ff::Reshape>("reshape", 1, ff::Shape{2, 2}));
@@ -298,7 +298,7 @@ TEST_CASE("Sequential: end-to-end gradient through reshaping layers matches fini
 
 TEST_CASE("Sequential: check-numerics names the layer, the pass and the step", "[model][numerics]") {
   ff::GlobalSeed::set(1);
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("d1", 3, "relu"));
   m.add(dense("d2", 2));
   m.build({ff::kNone, 4});
@@ -329,7 +329,7 @@ TEST_CASE("Sequential: check-numerics names the layer, the pass and the step", "
 TEST_CASE("Sequential: check-numerics reports a non-finite loss with finite outputs",
           "[model][numerics]") {
   ff::GlobalSeed::set(2);
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("first", 3));
   m.add(dense("second", 1));
   m.build({ff::kNone, 2});
@@ -348,7 +348,7 @@ TEST_CASE("Sequential: check-numerics reports a non-finite loss with finite outp
 TEST_CASE("Sequential: an out-of-range label names the value and the sample index",
           "[model][labels]") {
   ff::GlobalSeed::set(4);
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("logits", 3));
   m.build({ff::kNone, 2});
   m.compile(ff::make_sparse_categorical_crossentropy(true), ff::make_sgd({0.1f}, {}),
@@ -378,7 +378,7 @@ TEST_CASE("Sequential: an out-of-range label names the value and the sample inde
 }
 
 TEST_CASE("Sequential: a model without parameters counts zero parameters", "[model]") {
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(std::make_shared<ff::Flatten>("flatten", 1));
   m.add(std::make_shared<ff::Dropout>("dropout", 1, 0.5f));
   m.build({ff::kNone, 2, 3});
@@ -391,7 +391,7 @@ TEST_CASE("Sequential: a model without parameters counts zero parameters", "[mod
 TEST_CASE("Sequential: adding a layer to a built, trained model keeps the trained weights",
           "[model]") {
   ff::GlobalSeed::set(12);
-  ff::Sequential m(cpu());
+  ff::Sequential m(fftest::backend());
   m.add(dense("dense", 3, "tanh"));
   m.build({ff::kNone, 2});
   m.compile(ff::make_mean_squared_error(), ff::make_sgd({0.1f}, {}), {});
@@ -422,7 +422,7 @@ TEST_CASE("Sequential: rank-3 outputs average loss and metrics over every positi
   const auto x = uniform_values(n * t * 2, 1, -1.0f, 1.0f);
   const auto y = uniform_values(n * t * 2, 2, -1.0f, 1.0f);
 
-  ff::Sequential reg(cpu());
+  ff::Sequential reg(fftest::backend());
   reg.add(dense("identity", 2));
   reg.build({ff::kNone, t, 2});
   REQUIRE(reg.output_shape() == ff::Shape{ff::kNone, t, 2});
@@ -455,7 +455,7 @@ TEST_CASE("Sequential: rank-3 outputs average loss and metrics over every positi
       CHECK(w[i * 2 + j] == Approx(eye[i * 2 + j] - g).epsilon(1e-5).margin(1e-6));
     }
 
-  ff::Sequential cls(cpu());
+  ff::Sequential cls(fftest::backend());
   cls.add(dense("classes", 3, "softmax"));
   cls.build({ff::kNone, t, 2});
   cls.compile(ff::make_categorical_crossentropy(false), ff::make_sgd({0.1f}, {}),

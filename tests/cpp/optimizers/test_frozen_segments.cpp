@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "optimizers/optimizer.h"
+#include "test_util.h"
 
 namespace {
 
 ff::Tensor filled(const std::vector<float>& v) {
-  ff::Tensor t = ff::Tensor::empty(ff::cpu_backend(), {static_cast<int64_t>(v.size())});
+  ff::Tensor t = ff::Tensor::empty(fftest::device(), {static_cast<int64_t>(v.size())});
   std::memcpy(t.data<float>(), v.data(), t.nbytes());
   return t;
 }
@@ -24,7 +25,7 @@ std::vector<float> read(const ff::Tensor& t) {
 }  // namespace
 
 TEST_CASE("Optimizer: a frozen range keeps its values and state", "[optimizer]") {
-  ff::Backend& be = ff::cpu_backend();
+  ff::Backend& be = fftest::backend();
   const std::vector<float> p0{1, 2, 3, 4, 5, 6, 7, 8}, g0{0.5f, -1, 2, -0.25f, 3, 1, -2, 0.75f};
   ff::OptimizerOptions o;
   o.learning_rate = 0.1f;

@@ -10,7 +10,7 @@
 #include "optimizers/loss_scale.h"
 #include "test_util.h"
 
-using fftest::cpu;
+using fftest::backend;
 using fftest::make_tensor;
 using fftest::to_vector;
 
@@ -18,12 +18,12 @@ TEST_CASE("finite gradients are divided by the scale, which grows after growth_s
   ff::DynamicLossScale ls(8.0f, 3);
   ff::Tensor g = make_tensor({4}, {8.0f, -16.0f, 4.0f, 0.0f});
   std::vector<ff::Segment> all{{0, 4}};
-  REQUIRE(ls.unscale(cpu(), g, all));
+  REQUIRE(ls.unscale(fftest::backend(), g, all));
   CHECK(to_vector(g) == std::vector<float>{1.0f, -2.0f, 0.5f, 0.0f});
   CHECK(ls.step_counter() == 1);
   CHECK(ls.scale() == 8.0f);
-  REQUIRE(ls.unscale(cpu(), g, all));
-  REQUIRE(ls.unscale(cpu(), g, all));
+  REQUIRE(ls.unscale(fftest::backend(), g, all));
+  REQUIRE(ls.unscale(fftest::backend(), g, all));
   CHECK(ls.scale() == 16.0f);  // third good step in a row
   CHECK(ls.step_counter() == 0);
 }
@@ -33,16 +33,16 @@ TEST_CASE("a non-finite gradient skips the step, halves the scale and leaves gra
   const float inf = std::numeric_limits<float>::infinity();
   ff::Tensor g = make_tensor({3}, {1.0f, inf, 2.0f});
   std::vector<ff::Segment> all{{0, 3}};
-  CHECK_FALSE(ls.unscale(cpu(), g, all));
+  CHECK_FALSE(ls.unscale(fftest::backend(), g, all));
   CHECK(ls.scale() == 2.0f);
   CHECK(ls.skipped_steps() == 1);
   CHECK(to_vector(g)[0] == 1.0f);  // not unscaled
-  CHECK_FALSE(ls.unscale(cpu(), g, all));
-  CHECK_FALSE(ls.unscale(cpu(), g, all));
+  CHECK_FALSE(ls.unscale(fftest::backend(), g, all));
+  CHECK_FALSE(ls.unscale(fftest::backend(), g, all));
   CHECK(ls.scale() == 1.0f);  // the floor
   // A NaN in a frozen range (not among the segments) is not looked at.
   ff::Tensor h = make_tensor({3}, {2.0f, std::nanf(""), 4.0f});
-  CHECK(ls.unscale(cpu(), h, {{0, 1}}));
+  CHECK(ls.unscale(fftest::backend(), h, {{0, 1}}));
   CHECK(to_vector(h)[0] == 2.0f);  // scale 1
 }
 

@@ -25,7 +25,7 @@ TEST_CASE("Optimizer: apply before build raises, build resets the state", "[opti
   auto opt = ff::make_adam({0.01f}, {});
   ff::Tensor p = make_tensor({2}, {1.0f, 2.0f}), g = make_tensor({2}, {0.1f, 0.2f});
   CHECK_FALSE(opt->built());
-  CHECK_THROWS_AS(opt->apply(cpu(), p, g, {{0, 2}}), ff::ValueError);
+  CHECK_THROWS_AS(opt->apply(fftest::backend(), p, g, {{0, 2}}), ff::ValueError);
   const auto a = run_optimizer(*opt, p0(), three_grads());
   CHECK(opt->iterations() == 3);
   const auto b = run_optimizer(*opt, p0(), three_grads());  // build() again: fresh state
@@ -52,14 +52,14 @@ TEST_CASE("Optimizer: restored iterations and slots continue the update exactly"
   auto grads = three_grads();
   const auto after_two = run_optimizer(*first, p0(), {grads[0], grads[1]});
   auto second = ff::make_adam({0.01f}, {});
-  second->build(cpu(), static_cast<int64_t>(after_two.size()));
+  second->build(fftest::backend(), static_cast<int64_t>(after_two.size()));
   for (size_t i = 0; i < first->slots().size(); ++i)
-    cpu().copy(second->slots()[i].raw(), first->slots()[i].raw(), first->slots()[i].nbytes());
+    fftest::backend().copy(second->slots()[i].raw(), first->slots()[i].raw(), first->slots()[i].nbytes());
   second->set_iterations(first->iterations());
   CHECK_THROWS_AS(second->set_iterations(-1), ff::ValueError);
   ff::Tensor p = make_tensor({static_cast<int64_t>(after_two.size())}, after_two);
   ff::Tensor g = make_tensor({static_cast<int64_t>(grads[2].size())}, grads[2]);
-  second->apply(cpu(), p, g, {{0, p.numel()}});
+  second->apply(fftest::backend(), p, g, {{0, p.numel()}});
   CHECK(second->iterations() == 3);
   for (size_t i = 0; i < expected.size(); ++i) CHECK(p.data<float>()[i] == expected[i]);
 }

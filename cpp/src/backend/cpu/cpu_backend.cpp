@@ -24,6 +24,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/conv.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/pooling.h"
 #include "backend/cpu/image.h"
 #include "backend/cpu/matmul_bf16.h"
@@ -193,37 +194,37 @@ void adagrad_range(float* __restrict p, const float* __restrict g, float* __rest
   }
 }
 
+// True when some element is NaN or +-Inf: x - x is 0 for finite x and NaN otherwise, one sum
+// per chunk finds any of them.
+bool any_nonfinite(const float* x, int64_t n) {
+  std::vector<char> found(static_cast<size_t>((n + kReduceChunk - 1) / kReduceChunk), 0);
+  for_each_chunk(n, [&](int64_t c, int64_t b, int64_t e) {
+    float acc = 0.0f;
+    for (int64_t i = b; i < e; ++i) acc += x[i] - x[i];
+    found[c] = acc != 0.0f;
+  });
+  return std::any_of(found.begin(), found.end(), [](char f) { return f != 0; });
+}
+
+// Sum of squares in double, fixed-size chunks added in order: the same for any thread count.
+double sum_of_squares(const float* x, int64_t n) {
+  std::vector<double> partial(static_cast<size_t>((n + kReduceChunk - 1) / kReduceChunk), 0.0);
+  for_each_chunk(n, [&](int64_t c, int64_t b, int64_t e) {
+    double acc = 0.0;
+    for (int64_t i = b; i < e; ++i) acc += static_cast<double>(x[i]) * x[i];
+    partial[c] = acc;
+  });
+  double total = 0.0;
+  for (double p : partial) total += p;
+  return total;
+}
+
 class CpuBackend final : public Backend {
  public:
-  DeviceType device_type() const override { return DeviceType::CPU; }
+  CpuBackend() : Backend(cpu_device()) {}
   std::string name() const override { return "cpu"; }
 
-  void* allocate(size_t bytes) override {
-    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires.
-    size_t rounded = (bytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (!p) throw std::bad_alloc();
-    return p;
-  }
-  void deallocate(void* ptr, size_t) override { std::free(ptr); }
-  void copy_from_host(void* dst, const void* src, size_t bytes) override {
-    if (bytes) std::memcpy(dst, src, bytes);
-  }
-  void copy_to_host(void* dst, const void* src, size_t bytes) override {
-    if (bytes) std::memcpy(dst, src, bytes);
-  }
-  void copy(void* dst, const void* src, size_t bytes) override {
-    if (bytes && dst != src) std::memmove(dst, src, bytes);
-  }
   void fill(float* x, int64_t n, float value) override { std::fill(x, x + n, value); }
-  void fill_f64(double* x, int64_t n, double value) override { std::fill(x, x + n, value); }
-  void gather_rows_from_host(void* dst, const void* src, size_t row_bytes, const int64_t* indices,
-                             int64_t count) override {
-    auto* d = static_cast<char*>(dst);
-    auto* s = static_cast<const char*>(src);
-    for (int64_t r = 0; r < count; ++r)
-      std::memcpy(d + r * row_bytes, s + indices[r] * row_bytes, row_bytes);
-  }
 
   void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
             const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
@@ -346,7 +347,8 @@ class CpuBackend final : public Backend {
   }
 
   void dropout(const float* x, float* y, int64_t n, float rate, uint64_t seed,
-               uint64_t stream) override {
+               const StepState* state) override {
+    const uint64_t stream = static_cast<uint64_t>(state->rng_stream);
     const float keep_scale = 1.0f / (1.0f - rate);
     for (int64_t base = 0; base < n; base += 4) {
       auto bits = Philox::block(seed, stream, static_cast<uint64_t>(base / 4));
@@ -355,27 +357,6 @@ class CpuBackend final : public Backend {
     }
   }
 
-  bool has_nonfinite(const float* x, int64_t n) override {
-    // x - x is 0 for finite x and NaN for NaN/Inf; one sum per chunk finds any of them.
-    std::vector<char> found(static_cast<size_t>((n + kReduceChunk - 1) / kReduceChunk), 0);
-    for_each_chunk(n, [&](int64_t c, int64_t b, int64_t e) {
-      float acc = 0.0f;
-      for (int64_t i = b; i < e; ++i) acc += x[i] - x[i];
-      found[c] = acc != 0.0f;
-    });
-    return std::any_of(found.begin(), found.end(), [](char f) { return f != 0; });
-  }
-  double sum_squares(const float* x, int64_t n) override {
-    std::vector<double> partial(static_cast<size_t>((n + kReduceChunk - 1) / kReduceChunk), 0.0);
-    for_each_chunk(n, [&](int64_t c, int64_t b, int64_t e) {
-      double acc = 0.0;
-      for (int64_t i = b; i < e; ++i) acc += static_cast<double>(x[i]) * x[i];
-      partial[c] = acc;
-    });
-    double total = 0.0;
-    for (double p : partial) total += p;  // fixed order: the same sum for any thread count
-    return total;
-  }
   void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                  int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) override {
     if (!cpu::matmul_bf16(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc))
@@ -414,6 +395,54 @@ class CpuBackend final : public Backend {
       auto v = vec(x + b, e - b);
       v = xt::clip(v, lo, hi);
     });
+  }
+  void clip_by_norm(float* x, int64_t n, float max_norm) override {
+    const double norm = std::sqrt(sum_of_squares(x, n));
+    if (norm > max_norm) scale(x, n, static_cast<float>(max_norm / norm));
+  }
+  void add_sum_squares(const float* x, int64_t n, StepState* state) override {
+    state->norm_squares += sum_of_squares(x, n);
+  }
+  void clip_by_global_norm(float* x, int64_t n, float max_norm, const StepState* state) override {
+    const double norm = std::sqrt(state->norm_squares);
+    if (norm > max_norm) scale(x, n, static_cast<float>(max_norm / norm));
+  }
+
+  // ---- the step-state block ----
+  void step_begin(StepState* state, bool training) override { state_step_begin(state, training); }
+  void step_end(StepState* state, bool training, double count) override {
+    state_step_end(state, training, count);
+  }
+  void prepare_update(StepState* state, const ScheduleSpec& schedule, float beta1,
+                      float beta2) override {
+    state_prepare_update(state, schedule, beta1, beta2);
+  }
+  void finish_update(StepState* state) override { state_finish_update(state); }
+  void loss_scale_update(StepState* state, int64_t growth_steps) override {
+    state_loss_scale_update(state, growth_steps);
+  }
+  void check_finite(const float* x, int64_t n, StepState* state) override {
+    if (state->grads_finite && any_nonfinite(x, n)) state->grads_finite = 0;
+  }
+  void apply_loss_scale(float* x, int64_t n, const StepState* state, bool unscale) override {
+    if (!unscale) {
+      scale(x, n, state->loss_scale);
+    } else if (state->grads_finite) {
+      scale(x, n, 1.0f / state->loss_scale);  // scales are powers of two times the initial one
+    }
+  }
+  void check_numerics(const float* x, int64_t n, StepState* state, int32_t node,
+                      StepPass pass) override {
+    if (!state->halted && any_nonfinite(x, n)) state_nonfinite(state, node, pass);
+  }
+  void check_numerics_sums(StepState* state, int32_t first, int32_t count,
+                           int32_t output) override {
+    const double* partial = step_sums(state, state->num_sums);
+    for (int32_t i = first; i < first + count; ++i)
+      if (!std::isfinite(partial[i])) {
+        state_nonfinite(state, output, StepPass::Loss);
+        return;
+      }
   }
 
   // ---- losses ----
@@ -527,12 +556,16 @@ class CpuBackend final : public Backend {
     *loss_sum += total;
   }
 
-  int64_t loss_sparse_categorical_crossentropy(const float* pred, const int64_t* labels,
-                                               int64_t rows, int64_t cols, bool from_logits,
-                                               double* loss_sum, float* grad,
-                                               float grad_scale) override {
+  void loss_sparse_categorical_crossentropy(const float* pred, const int64_t* labels,
+                                            int64_t rows, int64_t cols, bool from_logits,
+                                            double* loss_sum, float* grad, float grad_scale,
+                                            StepState* state, int32_t output) override {
     for (int64_t r = 0; r < rows; ++r)
-      if (labels[r] < 0 || labels[r] >= cols) return r;
+      if (labels[r] < 0 || labels[r] >= cols) {
+        record_step_error(state, StepError::BadLabel, output, 0, r,
+                          static_cast<double>(labels[r]));
+        return;
+      }
     double total = 0.0;
     for (int64_t r = 0; r < rows; ++r) {
       const float* x = pred + r * cols;
@@ -577,7 +610,6 @@ class CpuBackend final : public Backend {
       }
     }
     *loss_sum += total;
-    return -1;
   }
 
   // ---- metrics ----
@@ -618,25 +650,39 @@ class CpuBackend final : public Backend {
   }
 
   // ---- optimizers ----
-  void sgd_update(float* p, const float* g, float* m, int64_t n, float lr, float momentum,
-                  bool nesterov) override {
+  void sgd_update(float* p, const float* g, float* m, int64_t n, float momentum, bool nesterov,
+                  const StepState* state) override {
+    if (!state->apply_update) return;
+    const float lr = state->learning_rate;
     parallel_for(n, [&](int64_t b, int64_t e) { sgd_range(p, g, m, b, e, lr, momentum, nesterov); });
   }
   void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n,
-                   float alpha, float beta1, float beta2, float epsilon) override {
+                   float beta1, float beta2, float epsilon, const StepState* state) override {
+    if (!state->apply_update) return;
+    const float alpha = static_cast<float>(state->learning_rate *
+                                           std::sqrt(state->bias_correction2) /
+                                           state->bias_correction1);
     parallel_for(n, [&](int64_t b, int64_t e) {
       adam_range(p, g, m, v, vhat, b, e, alpha, 1.0f - beta1, 1.0f - beta2, epsilon);
     });
   }
   void rmsprop_update(float* p, const float* g, float* v, float* mg, float* mom, int64_t n,
-                      float lr, float rho, float momentum, float epsilon) override {
+                      float rho, float momentum, float epsilon, const StepState* state) override {
+    if (!state->apply_update) return;
+    const float lr = state->learning_rate;
     parallel_for(n, [&](int64_t b, int64_t e) {
       rmsprop_range(p, g, v, mg, mom, b, e, lr, rho, momentum, epsilon);
     });
   }
-  void adagrad_update(float* p, const float* g, float* acc, int64_t n, float lr,
-                      float epsilon) override {
+  void adagrad_update(float* p, const float* g, float* acc, int64_t n, float epsilon,
+                      const StepState* state) override {
+    if (!state->apply_update) return;
+    const float lr = state->learning_rate;
     parallel_for(n, [&](int64_t b, int64_t e) { adagrad_range(p, g, acc, b, e, lr, epsilon); });
+  }
+  void decay_weights(float* p, int64_t n, float weight_decay, const StepState* state) override {
+    if (!state->apply_update) return;
+    scale(p, n, 1.0f - weight_decay * state->learning_rate);
   }
 
   // ---- convolution, pooling, padding (cpu/conv.cpp, cpu/pooling.cpp) ----
@@ -651,7 +697,10 @@ class CpuBackend final : public Backend {
   void zero_pad2d_backward(const Pad2DGeometry& g, const float* dy, float* dx) override { cpu::zero_pad2d_backward(g, dy, dx); }
 
   // ---- normalization and image preprocessing (cpu/normalization.cpp, cpu/image.cpp) ----
-  void batch_norm_forward_training(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta, float epsilon, float momentum, float* moving_mean, float* moving_var, float* saved_mean, float* saved_inv_std) override { cpu::batch_norm_forward_training(x, y, rows, channels, gamma, beta, epsilon, momentum, moving_mean, moving_var, saved_mean, saved_inv_std); }
+  void batch_norm_forward_training(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta, float epsilon, float momentum, float* moving_mean, float* moving_var, float* saved_mean, float* saved_inv_std, const StepState* state) override {
+    const bool update = !state || !state->halted;
+    cpu::batch_norm_forward_training(x, y, rows, channels, gamma, beta, epsilon, momentum, update ? moving_mean : nullptr, update ? moving_var : nullptr, saved_mean, saved_inv_std);
+  }
   void batch_norm_forward_inference(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta, const float* moving_mean, const float* moving_var, float epsilon, float* saved_mean, float* saved_inv_std) override { cpu::batch_norm_forward_inference(x, y, rows, channels, gamma, beta, moving_mean, moving_var, epsilon, saved_mean, saved_inv_std); }
   void batch_norm_backward(const float* x, const float* dy, int64_t rows, int64_t channels, const float* gamma, const float* saved_mean, const float* saved_inv_std, bool batch_stats, float* dx, float* dgamma, float* dbeta) override { cpu::batch_norm_backward(x, dy, rows, channels, gamma, saved_mean, saved_inv_std, batch_stats, dx, dgamma, dbeta); }
   void scale_shift(const float* x, float* y, int64_t n, float scale, float offset) override { cpu::scale_shift(x, y, n, scale, offset); }
@@ -659,6 +708,34 @@ class CpuBackend final : public Backend {
   void affine_transform_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c, const float* transforms, Interpolation interpolation, FillMode fill_mode, float fill_value) override { cpu::affine_transform_images(x, y, n, h, w, c, transforms, interpolation, fill_mode, fill_value); }
   void affine_transform_images_backward(const float* dy, float* dx, int64_t n, int64_t h, int64_t w, int64_t c, const float* transforms, Interpolation interpolation, FillMode fill_mode) override { cpu::affine_transform_images_backward(dy, dx, n, h, w, c, transforms, interpolation, fill_mode); }
   void flip_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c, const float* flips) override { cpu::flip_images(x, y, n, h, w, c, flips); }
+  void random_flips(const FlipSpec& spec, int64_t n, float* flags,
+                    const StepState* state) override {
+    const uint64_t stream = static_cast<uint64_t>(state->rng_stream);
+    for (int64_t i = 0; i < n; ++i) flip_flags(spec, stream, i, flags + 2 * i);
+  }
+  void random_affine_matrices(const AffineSpec& spec, int64_t n, int64_t h, int64_t w,
+                              float* matrices, const StepState* state) override {
+    const uint64_t stream = static_cast<uint64_t>(state->rng_stream);
+    for (int64_t i = 0; i < n; ++i) affine_matrix(spec, stream, i, h, w, matrices + 6 * i);
+  }
+  void category_encode(const float* x, int64_t numel, int64_t last, int64_t num_tokens,
+                       CategoryMode mode, bool skip_negative, float* y, StepState* state,
+                       int32_t node) override {
+    // one_hot: one output row per value; multi_hot/count: one per row of the last axis.
+    const int64_t per_row = mode == CategoryMode::OneHot ? 1 : last;
+    const int64_t rows = per_row == 0 ? 0 : numel / per_row;
+    std::memset(y, 0, static_cast<size_t>(rows * num_tokens) * sizeof(float));
+    for (int64_t i = 0; i < numel; ++i) {
+      const float v = x[i];
+      if (skip_negative && v < 0) continue;
+      if (!(v >= 0 && v < static_cast<float>(num_tokens)) || v != std::floor(v)) {
+        record_step_error(state, StepError::BadCategory, node, 0, i, static_cast<double>(v));
+        return;
+      }
+      float& out = y[(i / per_row) * num_tokens + static_cast<int64_t>(v)];
+      out = mode == CategoryMode::Count ? out + 1.0f : 1.0f;
+    }
+  }
 
  private:
   static void add_bias(float* y, const float* bias, int64_t rows, int64_t cols) {

@@ -19,25 +19,20 @@ class CosineDecay final : public LearningRateSchedule {
       : lr0_(lr0), decay_steps_(decay_steps), alpha_(alpha), warm_(warm),
         warmup_target_(warmup_target), warmup_steps_(warmup_steps) {}
 
-  float operator()(int64_t step) const override {
-    float s = static_cast<float>(step);
-    if (!warm_) return decay(std::min(s, decay_steps_), lr0_);
-    s = std::min(s, decay_steps_ + warmup_steps_);
-    if (s < warmup_steps_) {
-      const float fraction = s / warmup_steps_;
-      return (warmup_target_ - lr0_) * fraction + lr0_;
-    }
-    return decay(s - warmup_steps_, warmup_target_);
+  ScheduleSpec spec() const override {
+    ScheduleSpec s;
+    s.kind = ScheduleKind::Cosine;
+    s.initial = lr0_;
+    s.decay_steps = decay_steps_;
+    s.rate = alpha_;
+    s.warmup = warm_ ? 1 : 0;
+    s.warmup_target = warmup_target_;
+    s.warmup_steps = warmup_steps_;
+    return s;
   }
   std::string class_name() const override { return "CosineDecay"; }
 
  private:
-  float decay(float s, float from) const {
-    const float pi = static_cast<float>(M_PI);
-    const float fraction = s / decay_steps_;
-    const float cosine = 0.5f * (1.0f + std::cos(pi * fraction));
-    return from * ((1.0f - alpha_) * cosine + alpha_);
-  }
   float lr0_, decay_steps_, alpha_;
   bool warm_;
   float warmup_target_, warmup_steps_;

@@ -12,10 +12,14 @@ class ExponentialDecay final : public LearningRateSchedule {
  public:
   ExponentialDecay(float lr0, float decay_steps, float decay_rate, bool staircase)
       : lr0_(lr0), decay_steps_(decay_steps), decay_rate_(decay_rate), staircase_(staircase) {}
-  float operator()(int64_t step) const override {
-    float p = static_cast<float>(step) / decay_steps_;
-    if (staircase_) p = std::floor(p);
-    return lr0_ * std::pow(decay_rate_, p);
+  ScheduleSpec spec() const override {
+    ScheduleSpec s;
+    s.kind = ScheduleKind::Exponential;
+    s.initial = lr0_;
+    s.decay_steps = decay_steps_;
+    s.rate = decay_rate_;
+    s.staircase = staircase_ ? 1 : 0;
+    return s;
   }
   std::string class_name() const override { return "ExponentialDecay"; }
 

@@ -1,11 +1,15 @@
 // Learning-rate schedules evaluated in C++ at every optimizer step (no Python per step): the
-// optimizer calls schedule(iterations) with its iteration count before the step, as Keras 3
-// does. Formulas follow keras.optimizers.schedules (Keras 3); one file per schedule.
+// step's prepare-update kernel evaluates the schedule's ScheduleSpec (backend/schedule_spec.h) at
+// the iteration count before the step, as Keras 3 does; the host evaluates the same spec for
+// optimizer.learning_rate. Formulas follow keras.optimizers.schedules (Keras 3); one file per
+// schedule, each giving its spec.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "backend/schedule_spec.h"
 
 namespace ff {
 
@@ -13,7 +17,9 @@ class LearningRateSchedule {
  public:
   virtual ~LearningRateSchedule() = default;
   // Learning rate at optimizer step `step` (0 for the first update).
-  virtual float operator()(int64_t step) const = 0;
+  float operator()(int64_t step) const { return schedule_value(spec(), step); }
+  // The schedule as data (host memory for a piecewise schedule's arrays).
+  virtual ScheduleSpec spec() const = 0;
   // Keras class name ("ExponentialDecay", ...).
   virtual std::string class_name() const = 0;
 };

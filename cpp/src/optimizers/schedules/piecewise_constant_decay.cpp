@@ -14,11 +14,13 @@ class PiecewiseConstantDecay final : public LearningRateSchedule {
  public:
   PiecewiseConstantDecay(std::vector<double> boundaries, std::vector<float> values)
       : boundaries_(std::move(boundaries)), values_(std::move(values)) {}
-  float operator()(int64_t step) const override {
-    // First boundary >= step: its index is the piece (step <= boundary stays in the piece).
-    const double s = static_cast<double>(step);
-    auto it = std::lower_bound(boundaries_.begin(), boundaries_.end(), s);
-    return values_[static_cast<size_t>(it - boundaries_.begin())];
+  ScheduleSpec spec() const override {
+    ScheduleSpec s;
+    s.kind = ScheduleKind::Piecewise;
+    s.pieces = static_cast<int32_t>(values_.size());
+    s.boundaries = boundaries_.data();
+    s.values = values_.data();
+    return s;
   }
   std::string class_name() const override { return "PiecewiseConstantDecay"; }
 

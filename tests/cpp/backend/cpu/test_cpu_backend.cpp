@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/registry.h"
 #include "core/rng.h"
+#include "test_util.h"
 
 namespace {
 
@@ -20,7 +22,7 @@ std::vector<float> random_values(int64_t n, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("gemm matches a naive triple loop for every transpose combination", "[backend][cpu]") {
-  ff::Backend& be = ff::cpu_backend();
+  ff::Backend& be = ff::backend_for(ff::DeviceType::CPU);
   const int64_t m = 37, n = 53, k = 29;
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
@@ -45,7 +47,7 @@ TEST_CASE("gemm matches a naive triple loop for every transpose combination", "[
 }
 
 TEST_CASE("large kernels split over threads agree with serial references", "[backend][cpu]") {
-  ff::Backend& be = ff::cpu_backend();
+  ff::Backend& be = ff::backend_for(ff::DeviceType::CPU);
   const int64_t rows = 300, cols = 700;  // 210,000 elements: above the parallel threshold
   const int64_t n = rows * cols;
   auto x = random_values(n, 11);
@@ -59,18 +61,24 @@ TEST_CASE("large kernels split over threads agree with serial references", "[bac
       REQUIRE(out[c] == want);
     }
   }
-  SECTION("sum_squares and has_nonfinite") {
+  SECTION("add_sum_squares and check_finite write into the step state") {
     double want = 0.0;
     for (float v : x) want += static_cast<double>(v) * v;
-    REQUIRE(be.sum_squares(x.data(), n) == Approx(want).epsilon(1e-12));
-    REQUIRE_FALSE(be.has_nonfinite(x.data(), n));
-    for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
-      auto y = x;
-      y[at] = std::numeric_limits<float>::quiet_NaN();
-      REQUIRE(be.has_nonfinite(y.data(), n));
-      y[at] = -std::numeric_limits<float>::infinity();
-      REQUIRE(be.has_nonfinite(y.data(), n));
-    }
+    fftest::StateBlock block;
+    be.add_sum_squares(x.data(), n, block.get());
+    be.add_sum_squares(x.data(), n, block.get());  // adds
+    REQUIRE(block.read().norm_squares == Approx(2 * want).epsilon(1e-12));
+    be.check_finite(x.data(), n, block.get());
+    REQUIRE(block.read().grads_finite == 1);
+    for (int64_t at : {int64_t{0}, n / 2, n - 1})
+      for (float bad : {std::numeric_limits<float>::quiet_NaN(),
+                        -std::numeric_limits<float>::infinity()}) {
+        auto y = x;
+        y[at] = bad;
+        fftest::StateBlock fresh;
+        be.check_finite(y.data(), n, fresh.get());
+        REQUIRE(fresh.read().grads_finite == 0);
+      }
   }
   SECTION("bias + relu and its gradient, NaN propagating") {
     auto bias = random_values(cols, 12);

@@ -12,7 +12,7 @@
 #include "core/half.h"
 #include "test_util.h"
 
-using fftest::cpu;
+using fftest::backend;
 using fftest::uniform_values;
 
 namespace {
@@ -32,9 +32,9 @@ TEST_CASE("gemm_bf16 equals float32 GEMM of the bfloat16-rounded operands", "[ba
   const auto a = uniform_values((ta ? k : m) * lda, 61, -2, 2);  // not bfloat16 values
   const auto b = uniform_values((tb ? n : k) * ldb, 62, -2, 2);
   std::vector<float> c(static_cast<size_t>(m * ldc), -7.0f), ref(c.size(), -7.0f);
-  cpu().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+  fftest::backend().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
   const auto ar = rounded(a), br = rounded(b);
-  cpu().gemm(ta, tb, m, n, k, 1.0f, ar.data(), lda, br.data(), ldb, 0.0f, ref.data(), ldc);
+  fftest::backend().gemm(ta, tb, m, n, k, 1.0f, ar.data(), lda, br.data(), ldb, 0.0f, ref.data(), ldc);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < ldc; ++j) {
       const float got = c[i * ldc + j], want = ref[i * ldc + j];
@@ -48,9 +48,9 @@ TEST_CASE("gemm_bf16 equals float32 GEMM of the bfloat16-rounded operands", "[ba
   const int saved = omp_get_max_threads();
   std::vector<float> one(c.size(), -7.0f), two(c.size(), -7.0f);
   omp_set_num_threads(1);
-  cpu().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, one.data(), ldc);
+  fftest::backend().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, one.data(), ldc);
   omp_set_num_threads(2);
-  cpu().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, two.data(), ldc);
+  fftest::backend().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, two.data(), ldc);
   omp_set_num_threads(saved);
   CHECK(one == c);
   CHECK(two == c);

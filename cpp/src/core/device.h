@@ -1,0 +1,95 @@
+// Device: the bottom of the core. Memory on one device (stream-ordered on a GPU), pinned host
+// memory, host<->device copies, streams, events and synchronisation. Tensors hold device memory
+// through it; kernels live one level up (backend/backend.h). The CPU device implements all of it
+// trivially: host memory, synchronous copies, one stream, events that are always complete.
+//
+// The contract every device keeps (docs/backend-contract.md):
+// - Work is enqueued on a stream in order; the host never waits except in synchronize(),
+//   wait_event() from the host, and the blocking copy_to_host().
+// - copy_to_host() and synchronize() are the only host reads of computed values. The device
+//   counts them (host_reads(), synchronizations()), so tests can check a loop's budget of reads.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ff {
+
+enum class DeviceType { CPU, CUDA };
+
+// An ordered queue of device work (a CUDA stream); the CPU has one, 0.
+using StreamId = int;
+// A point in a stream's work that other streams or the host can wait for; 0 on the CPU.
+using EventId = int;
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual DeviceType type() const = 0;
+  // "cpu", "cuda:0"
+  virtual std::string name() const = 0;
+
+  // ---- memory ----
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  // Host memory the device copies from and to asynchronously (cudaHostAlloc on a GPU).
+  virtual void* allocate_pinned(size_t bytes) = 0;
+  virtual void deallocate_pinned(void* ptr, size_t bytes) = 0;
+
+  // ---- copies (enqueued on `stream`, the compute stream 0 by default) ----
+  // Host to device: the source may be reused once the call returns for pageable memory; a
+  // pinned source must stay untouched until the copy completes (an event after it).
+  virtual void copy_from_host(void* dst, const void* host_src, size_t bytes,
+                              StreamId stream = 0) = 0;
+  // Device to host, blocking until the data is there: a host read (counted).
+  void copy_to_host(void* host_dst, const void* src, size_t bytes, StreamId stream = 0) {
+    host_reads_.fetch_add(1, std::memory_order_relaxed);
+    read_to_host(host_dst, src, bytes, stream);
+  }
+  // Device to pinned host memory without waiting: valid after synchronize() or an event
+  // recorded after it completes (counted as a host read when enqueued).
+  void copy_to_host_async(void* pinned_dst, const void* src, size_t bytes, StreamId stream = 0) {
+    host_reads_.fetch_add(1, std::memory_order_relaxed);
+    read_to_host_async(pinned_dst, src, bytes, stream);
+  }
+  virtual void copy(void* dst, const void* src, size_t bytes, StreamId stream = 0) = 0;
+  // dst = bytes of zeros.
+  virtual void zero(void* dst, size_t bytes, StreamId stream = 0) = 0;
+  // The host address of device memory the host can write directly (the CPU: ptr itself), or
+  // null (a GPU): batch assembly then stages on the host and copies.
+  virtual void* host_address(void* ptr) const = 0;
+
+  // ---- streams, events, synchronisation ----
+  // A new stream (a side stream for input copies); the CPU returns 0.
+  virtual StreamId create_stream() = 0;
+  virtual EventId record_event(StreamId stream) = 0;
+  // Work enqueued on `stream` after this waits for the event (the host does not wait).
+  virtual void stream_wait_event(StreamId stream, EventId event) = 0;
+  // The host waits for the event.
+  virtual void wait_event(EventId event) = 0;
+  // The host waits until every stream's work is done (counted).
+  void synchronize() {
+    synchronizations_.fetch_add(1, std::memory_order_relaxed);
+    synchronize_all();
+  }
+
+  // ---- counters (tests check the budget of host reads in a loop) ----
+  int64_t host_reads() const { return host_reads_.load(std::memory_order_relaxed); }
+  int64_t synchronizations() const { return synchronizations_.load(std::memory_order_relaxed); }
+
+ protected:
+  virtual void read_to_host(void* host_dst, const void* src, size_t bytes, StreamId stream) = 0;
+  virtual void read_to_host_async(void* pinned_dst, const void* src, size_t bytes,
+                                  StreamId stream) = 0;
+  virtual void synchronize_all() = 0;
+
+ private:
+  std::atomic<int64_t> host_reads_{0};
+  std::atomic<int64_t> synchronizations_{0};
+};
+
+// The host CPU as a device (always available).
+Device& cpu_device();
+
+}  // namespace ff
