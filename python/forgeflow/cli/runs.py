@@ -118,7 +118,8 @@ def _optimizer_text(run):
     lr = config.get("learning_rate")
     if isinstance(lr, dict):
         lr_config = lr.get("config") if isinstance(lr.get("config"), dict) else {}
-        lr_text = f"{lr.get('class_name')}({', '.join(f'{k}={v}' for k, v in lr_config.items() if k != 'name')})"
+        args = ", ".join(f"{k}={v}" for k, v in lr_config.items() if k != "name")
+        lr_text = f"{lr.get('class_name')}({args})"
     else:
         lr_text = _num(lr)
     return f"{config.get('name', '?')} (learning_rate={lr_text})"

@@ -29,7 +29,7 @@ added by the first writer that opens an older file):
          batch_size, epochs, initial_epoch, steps_per_epoch INTEGER,
          data_fingerprint TEXT, forgeflow_version, python_version, numpy_version, device,
          hostname TEXT, pid INTEGER,
-         process_start TEXT)             -- added: "<boot id>:<start ticks>" (process.py)
+         process_start TEXT)   -- added: "<boot id>:<pid namespace>:<start ticks>" (process.py)
     epoch_metrics(run_id, epoch INTEGER, name TEXT, value REAL)  -- one row per logged value
     artifacts(run_id, kind TEXT, path TEXT, created_at REAL)     -- checkpoints, saved models
 
@@ -568,8 +568,8 @@ class Database:
                 continue
             kinds = _JSON_KINDS[key]
             if value is not None and not isinstance(value, kinds):
-                unreadable[key] = (f"JSON {type(value).__name__}, expected "
-                                   f"{' or '.join('object' if k is dict else 'array' for k in kinds)}")
+                expected = " or ".join("object" if k is dict else "array" for k in kinds)
+                unreadable[key] = f"JSON {type(value).__name__}, expected {expected}"
                 value = None
             run[key] = value
         for key in _REAL_COLUMNS + _INTEGER_COLUMNS:

@@ -1,22 +1,25 @@
 """A fit whose process ended without recording an end (SIGKILL, power loss) reads as "died"
-(tracking/process.py, database.py): its row says "running", but the process with the stored pid
-on this host is gone, a zombie, or another process that got the same pid. Runs of other hosts
-cannot be checked and stay "running"."""
+(tracking/process.py, database.py): its row says "running", but on this host the machine has
+rebooted since, or the process with the stored pid is gone, a zombie, or another process that
+got the same pid. Runs of other hosts or other pid namespaces cannot be checked and stay
+"running"."""
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 import forgeflow as ff
 from forgeflow.tracking import process
 from forgeflow.tracking.database import Database
 
-from _tracking_helpers import T0, python_env
+from _tracking_helpers import T0, make_database, python_env
 
 SCRIPT = textwrap.dedent("""
     import sys, time
@@ -77,15 +80,18 @@ def _dead_pid():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times: /proc")
-def test_pid_reuse_old_rows_and_other_hosts(_tracking_database):
+def test_pid_reuse_reboots_namespaces_old_rows_and_other_hosts(_tracking_database):
     here, me = socket.gethostname(), os.getpid()
     mine = process.process_start(me)
-    assert mine and mine.count(":") == 1  # boot id : start time in clock ticks
+    boot, namespace, ticks = mine.split(":")  # boot id : pid namespace : start in clock ticks
+    assert mine == process.process_start()
     db = Database(str(_tracking_database))
     dead = _dead_pid()
     rows = {
         "alive": (here, me, mine),
-        "reused-pid": (here, me, "another-boot:12345"),  # this pid now is another process
+        "reused-pid": (here, me, f"{boot}:{namespace}:{int(ticks) - 1}"),  # now another process
+        "rebooted": (here, me, f"another-boot:{namespace}:{ticks}"),
+        "in-a-container": (here, dead, f"{boot}:1:{ticks}"),  # another pid namespace's pid
         "dead": (here, dead, None),  # a row from before process_start was stored
         "elsewhere": ("some-other-host.example", dead, None),  # cannot be checked here
         "no-pid": (here, None, None),
@@ -96,5 +102,26 @@ def test_pid_reuse_old_rows_and_other_hosts(_tracking_database):
                        "process_start": start})
     db.close()
     status = {r["model_name"]: r["status"] for r in ff.tracking.list_runs()}
-    assert status == {"alive": "running", "reused-pid": "died", "dead": "died",
-                      "elsewhere": "running", "no-pid": "running"}
+    assert status == {"alive": "running", "reused-pid": "died", "rebooted": "died",
+                      "in-a-container": "running", "dead": "died", "elsewhere": "running",
+                      "no-pid": "running"}
+
+
+def test_a_database_without_the_process_start_column_still_works(_tracking_database):
+    # a file written before process_start was stored: read as it is, the column added by the
+    # first writer
+    ids = make_database(_tracking_database, 2)
+    conn = sqlite3.connect(_tracking_database)
+    conn.execute("ALTER TABLE runs DROP COLUMN process_start")
+    conn.execute("UPDATE runs SET status = 'running', hostname = ?, pid = ? WHERE id = ?",
+                 (socket.gethostname(), _dead_pid(), ids[0]))
+    conn.commit()
+    conn.close()
+    assert [r["status"] for r in ff.tracking.list_runs()] == ["finished", "died"]
+    x = np.zeros((8, 3), np.float32)
+    model = ff.Sequential([ff.layers.Dense(1, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    run = ff.tracking.get_run(model._tracking_run_id)
+    assert run["status"] == "finished" and run["process_start"] == process.process_start()
+    assert [r["status"] for r in ff.tracking.list_runs()] == ["finished", "finished", "died"]
