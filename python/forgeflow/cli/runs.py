@@ -1,11 +1,18 @@
-"""``forgeflow runs list | show | compare``: readable tables over the run-tracking database."""
+"""``forgeflow runs list | show | compare``: readable tables over the run-tracking database.
+
+A damaged database: ``list`` prints the runs it can read, then one error line saying how many
+it could not, and exits 1; a field that does not decode reads "?" with the reason (``show``,
+``compare``) or one warning line per such run (``list``); what cannot be read at all is one
+error line. Runs whose process on this host is gone show as "died"."""
 import json
 import math
 import os
 import sys
 import time
+import warnings
 
-from ..tracking import RunNotFoundError, TrackingDatabaseError, get_database, get_run, list_runs
+from ..tracking import (RunNotFoundError, TrackingDatabaseError, TrackingDatabaseWarning,
+                        get_database, get_run, list_runs)
 
 __all__ = ["add_runs_parser"]
 
@@ -18,7 +25,7 @@ def add_runs_parser(sub):
     actions = runs.add_subparsers(dest="action", metavar="ACTION")
     p = actions.add_parser("list", help="list runs, newest first")
     p.add_argument("--limit", type=int, default=None, help="at most N runs")
-    p.add_argument("--status", choices=["running", "finished", "failed", "interrupted"])
+    p.add_argument("--status", choices=["running", "finished", "failed", "interrupted", "died"])
     p.set_defaults(handler=_list)
     p = actions.add_parser("show", help="show one run")
     p.add_argument("id", help="run id (or a unique prefix)")
@@ -56,7 +63,12 @@ def _database(args):
 
 # ---------------------------------------------------------------- formatting
 def _time(t):
-    return "-" if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+    if t is None:
+        return "-"
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "?"
 
 
 def _duration(run):
@@ -105,7 +117,9 @@ def _optimizer_text(run):
         return "-"
     lr = config.get("learning_rate")
     if isinstance(lr, dict):
-        lr_text = f"{lr.get('class_name')}({', '.join(f'{k}={v}' for k, v in (lr.get('config') or {}).items() if k != 'name')})"
+        lr_config = lr.get("config") if isinstance(lr.get("config"), dict) else {}
+        args = ", ".join(f"{k}={v}" for k, v in lr_config.items() if k != "name")
+        lr_text = f"{lr.get('class_name')}({args})"
     else:
         lr_text = _num(lr)
     return f"{config.get('name', '?')} (learning_rate={lr_text})"
@@ -118,10 +132,11 @@ def _loss_text(run):
     configs = config if isinstance(config, list) else [config]
     parts = []
     for c in configs:
-        if c is None:
-            parts.append("-")
+        if not isinstance(c, dict):
+            parts.append("-" if c is None else str(c))
             continue
-        extra = {k: v for k, v in (c.get("config") or {}).items() if k not in ("name",)}
+        inner = c.get("config") if isinstance(c.get("config"), dict) else {}
+        extra = {k: v for k, v in inner.items() if k not in ("name",)}
         args = ", ".join(f"{k}={v}" for k, v in extra.items())
         parts.append(f"{c.get('class_name')}({args})")
     return ", ".join(parts)
@@ -135,7 +150,10 @@ def _model_text(run):
 
 
 def _epochs_text(run):
-    done = run.get("epochs_completed")
+    if "epoch_metrics" in (run.get("unreadable") or {}):
+        done = "?"
+    else:
+        done = run.get("epochs_completed")
     if done is None:
         done = len(run.get("epoch_metrics") or [])
     total = run.get("epochs")
@@ -143,28 +161,45 @@ def _epochs_text(run):
 
 
 def _fields(run):
-    """(label, text) pairs describing a run, in display order."""
+    """(label, text) pairs describing a run, in display order. A field the damaged record could
+    not give reads "?" with the reason (a field made of several, its text and the reasons)."""
     fields = [
-        ("ID", run["id"]),
-        ("Status", run["status"] + (f": {run['error']}" if run.get("error") else "")),
-        ("Started", _time(run.get("started_at"))),
-        ("Ended", _time(run.get("ended_at"))),
-        ("Duration", _duration(run)),
-        ("Model", _model_text(run)),
-        ("Parameters", _num(run.get("param_count"))),
-        ("Optimizer", _optimizer_text(run)),
-        ("Loss", _loss_text(run)),
-        ("Metrics", ", ".join(run.get("metrics") or []) or "-"),
-        ("Batch size", _num(run.get("batch_size"))),
-        ("Epochs", _epochs_text(run)),
-        ("Steps per epoch", _num(run.get("steps_per_epoch"))),
-        ("Data", run.get("data_fingerprint") or "-"),
-        ("Device", run.get("device") or "-"),
-        ("Versions", f"forgeflow {run.get('forgeflow_version')}, Python "
-                     f"{run.get('python_version')}, NumPy {run.get('numpy_version')}"),
-        ("Host", f"{run.get('hostname')} (pid {run.get('pid')})"),
+        ("ID", ("id",), run["id"]),
+        ("Status", ("status", "error"),
+         run["status"] + (f": {run['error']}" if run.get("error") else "")),
+        ("Started", ("started_at",), _time(run.get("started_at"))),
+        ("Ended", ("ended_at",), _time(run.get("ended_at"))),
+        ("Duration", (), _duration(run)),
+        ("Model", ("model_name", "model_class", "model_config"), _model_text(run)),
+        ("Parameters", ("param_count",), _num(run.get("param_count"))),
+        ("Optimizer", ("optimizer_config",), _optimizer_text(run)),
+        ("Loss", ("loss_config",), _loss_text(run)),
+        ("Metrics", ("metrics",), ", ".join(map(str, run.get("metrics") or [])) or "-"),
+        ("Batch size", ("batch_size",), _num(run.get("batch_size"))),
+        ("Epochs", ("epochs",), _epochs_text(run)),
+        ("Steps per epoch", ("steps_per_epoch",), _num(run.get("steps_per_epoch"))),
+        ("Data", ("data_fingerprint",), run.get("data_fingerprint") or "-"),
+        ("Device", ("device",), run.get("device") or "-"),
+        ("Versions", ("forgeflow_version", "python_version", "numpy_version"),
+         f"forgeflow {run.get('forgeflow_version')}, Python "
+         f"{run.get('python_version')}, NumPy {run.get('numpy_version')}"),
+        ("Host", ("hostname", "pid"), f"{run.get('hostname')} (pid {run.get('pid')})"),
     ]
-    return fields
+    unreadable = run.get("unreadable") or {}
+    out = []
+    for label, keys, text in fields:
+        bad = [k for k in keys if k in unreadable]
+        if len(keys) == 1 and bad:
+            text = f"? (unreadable: {unreadable[bad[0]]})"
+        elif bad:
+            text += "".join(f" ({k} unreadable: {unreadable[k]})" for k in bad)
+        out.append((label, text))
+    return out
+
+
+def _cell(run, key, text):
+    """A table cell: "?" for a field the damaged record could not give."""
+    return "?" if key in (run.get("unreadable") or {}) else text
 
 
 def _metric_names(epoch_metrics):
@@ -190,21 +225,34 @@ def _list(args):
         print(f"No runs recorded yet (no database at {path}).")
         return 0
     try:
-        runs = list_runs(limit=args.limit, status=args.status, database=path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TrackingDatabaseWarning)
+            runs = list_runs(limit=args.limit, status=args.status, database=path)
     except TrackingDatabaseError as e:
         return _fail(str(e))
-    if not runs:
+    problems = [str(w.message) for w in caught if issubclass(w.category, TrackingDatabaseWarning)]
+    if not runs and not problems:
         print(f"No runs in {path}.")
         return 0
     rows = []
     for run in runs:
         final = run.get("final_metrics") or {}
-        rows.append([run["id"], _time(run["started_at"]), _duration(run), run["status"],
-                     run.get("model_name") or "-", _num(run.get("param_count")), _epochs_text(run),
+        rows.append([run["id"], _cell(run, "started_at", _time(run["started_at"])),
+                     _duration(run), run["status"],
+                     _cell(run, "model_name", run.get("model_name") or "-"),
+                     _cell(run, "param_count", _num(run.get("param_count"))), _epochs_text(run),
                      _num(final.get("loss")), _num(final.get("val_loss"))])
-    print(_table(["ID", "STARTED", "DURATION", "STATUS", "MODEL", "PARAMS", "EPOCHS", "LOSS",
-                  "VAL_LOSS"], rows, ["<", "<", ">", "<", "<", ">", ">", ">", ">"]))
-    return 0
+    if rows:
+        print(_table(["ID", "STARTED", "DURATION", "STATUS", "MODEL", "PARAMS", "EPOCHS", "LOSS",
+                      "VAL_LOSS"], rows, ["<", "<", ">", "<", "<", ">", ">", ">", ">"]))
+    sys.stdout.flush()
+    for run in runs:
+        if run.get("unreadable"):
+            print(f"forgeflow: warning: run {run['id']} has unreadable fields: "
+                  f"{', '.join(run['unreadable'])}", file=sys.stderr)
+    for problem in problems:
+        print(f"forgeflow: error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _get(args, run_id):
@@ -227,13 +275,18 @@ def _show(args):
         print(f"{label + ':':<{width + 1}} {text}")
     metrics = run.get("epoch_metrics") or []
     print()
+    if "epoch_metrics" in (run.get("unreadable") or {}):
+        print(f"Epoch metrics: {run['unreadable']['epoch_metrics']}")
     if metrics:
         names = _metric_names(metrics)
         rows = [[row["epoch"] + 1] + [_num(row.get(n)) for n in names] for row in metrics]
         print(_table(["EPOCH"] + names, rows, [">"] * (len(names) + 1)))
-    else:
+    elif "epoch_metrics" not in (run.get("unreadable") or {}):
         print("No epoch completed.")
     artifacts = run.get("artifacts") or []
+    if "artifacts" in (run.get("unreadable") or {}):
+        print()
+        print(f"Artifacts: {run['unreadable']['artifacts']}")
     if artifacts:
         print()
         print(_table(["ARTIFACT", "SAVED", "PATH"],

@@ -9,6 +9,7 @@ allocate more than the file itself holds."""
 import collections
 import contextlib
 import numbers
+import warnings
 
 import numpy as np
 
@@ -575,7 +576,11 @@ def _record_artifact(model, filepath, what):
     """Lists the file in the run-tracking record: as a checkpoint of the fit in progress, or as
     a saved model/weights file of the model's last tracked fit."""
     kind = "checkpoint" if tracking.active_run_id() else f"saved_{what}"
-    tracking.log_artifact(filepath, kind, model=model)
+    try:
+        tracking.log_artifact(filepath, kind, model=model)
+    except tracking.TrackingDatabaseError as e:  # the file is saved; only its record is not
+        warnings.warn(f"{filepath} is saved but not listed in the run-tracking record: {e}",
+                      tracking.TrackingDatabaseWarning, stacklevel=3)
 
 
 def _kind(container):

@@ -1,6 +1,7 @@
 """The command line (python/forgeflow/cli): ``python -m forgeflow runs list | show | compare``
 run through subprocess against a database filled by real fits."""
 import os
+import socket
 import subprocess
 import sys
 
@@ -107,3 +108,88 @@ def test_empty_and_missing_database(tmp_path):
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     r = _cli("runs", env_db=tmp_path / "absent.db")
     assert r.returncode == 2
+
+
+def _tracking_helpers():
+    """tests/python/tracking/_tracking_helpers.py (a database of runs, damaged pages)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tracking",
+                        "_tracking_helpers.py")
+    spec = importlib.util.spec_from_file_location("_tracking_helpers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_damaged_database_lists_the_readable_runs_and_exits_1(tmp_path):
+    helpers = _tracking_helpers()
+    db = tmp_path / "runs.db"
+    ids = helpers.make_database(db, 150)
+    leaves = helpers.leaf_pages(db, "runs")
+    rows = helpers.cells(db, leaves[len(leaves) // 2])
+    lost = [i for n, i in enumerate(ids) if any(f"model-{n:04d}".encode() in r for r in rows)]
+    helpers.damage_page(db, leaves[len(leaves) // 2])
+    r = _cli("runs", "list", env_db=db)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert r.stderr.splitlines() == [
+        f"forgeflow: error: {db} is damaged (database disk image is malformed): {len(lost)} runs "
+        "could not be read; the readable ones are listed"]
+    listed = [line.split()[0] for line in r.stdout.splitlines()[2:]]
+    assert listed == [i for i in reversed(ids) if i not in lost]
+    r = _cli("runs", "show", lost[0], env_db=db)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.splitlines() == [
+        f"forgeflow: error: Run {lost[0]} in {db} cannot be read: database disk image is "
+        "malformed"]
+
+
+def test_a_row_with_bad_json_is_listed_and_shown_with_the_field_marked(tmp_path):
+    import sqlite3
+    helpers = _tracking_helpers()
+    db = tmp_path / "runs.db"
+    ids = helpers.make_database(db, 3)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE runs SET optimizer_config = '{oops' WHERE id = ?", (ids[1],))
+    conn.commit()
+    conn.close()
+    r = _cli("runs", "list", env_db=db)
+    assert r.returncode == 0, r.stderr
+    assert [line.split()[0] for line in r.stdout.splitlines()[2:]] == ids[::-1]
+    assert r.stderr.splitlines() == [
+        f"forgeflow: warning: run {ids[1]} has unreadable fields: optimizer_config"]
+    r = _cli("runs", "show", ids[1], env_db=db)
+    assert r.returncode == 0, r.stderr
+    optimizer = [line for line in r.stdout.splitlines() if line.startswith("Optimizer:")]
+    assert optimizer == ["Optimizer:       ? (unreadable: not valid JSON: Expecting property "
+                         "name enclosed in double quotes: line 1 column 2 (char 1))"]
+    assert "Model:           model-0001 (Sequential, 4 layers)" in r.stdout
+    r = _cli("runs", "compare", ids[0], ids[1], env_db=db)
+    assert r.returncode == 0, r.stderr
+    assert "unreadable" in [line for line in r.stdout.splitlines()
+                            if line.startswith("Optimizer")][0]
+
+
+def test_a_died_run_is_listed_as_died(tmp_path):
+    helpers = _tracking_helpers()
+    from forgeflow.tracking.database import Database
+    db = tmp_path / "runs.db"
+    ids = helpers.make_database(db, 1)
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True)
+    conn = Database(str(db))
+    conn.insert_run({"id": "20231114-000001-" + "0" * 24, "started_at": helpers.T0 + 5,
+                     "status": "running", "model_name": "gone", "hostname": socket.gethostname(),
+                     "pid": int(child.stdout)})
+    conn.close()
+    r = _cli("runs", "list", env_db=db)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[2].split()[4:6] == ["died", "gone"] and "finished" in lines[3]
+    r = _cli("runs", "list", "--status", "died", env_db=db)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 3 and "gone" in r.stdout
+    r = _cli("runs", "list", "--status", "running", env_db=db)
+    assert r.returncode == 0 and r.stdout.startswith("No runs")
+    r = _cli("runs", "show", "20231114-000001", env_db=db)
+    assert f"Status:          died: the process (pid {int(child.stdout)}" in r.stdout
+    assert ids[0] in _cli("runs", "list", "--status", "finished", env_db=db).stdout

@@ -245,3 +245,20 @@ def test_model_save_and_checkpoints_are_recorded_as_artifacts(tmp_path):
     kinds = [(a["kind"], os.path.basename(a["path"])) for a in run["artifacts"]]
     assert kinds == [("checkpoint", "ckpt-01.ff"), ("checkpoint", "ckpt-02.ff"),
                      ("saved_model", "final.ff"), ("saved_weights", "final.weights.ff")]
+
+
+def test_saving_after_switching_databases_attaches_nothing(_tracking_database, tmp_path):
+    # the model's run is in the first database; the second has no run to attach the file to
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, epochs=1, verbose=0)
+    other = tmp_path / "other.db"
+    ff.tracking.set_database(other)
+    _model().fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.ff")  # before: RunNotFoundError from model.save
+    assert ff.tracking.get_run(ff.tracking.list_runs()[0]["id"])["artifacts"] == []
+    assert ff.tracking.log_artifact(tmp_path / "m.ff", model=model) is None
+    with pytest.raises(ff.tracking.RunNotFoundError):
+        ff.tracking.log_artifact(tmp_path / "m.ff", run_id=model._tracking_run_id)
+    first = ff.tracking.get_run(model._tracking_run_id, database=_tracking_database)
+    assert first["artifacts"] == []
