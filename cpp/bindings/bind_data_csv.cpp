@@ -1,6 +1,7 @@
 // Bindings of the CSV sources (submodule _core.data): type inference (csv_inspect), vocabulary
 // counting (csv_count_values), the row datasets behind make_csv_dataset (csv_rows_dataset) and
-// csv_dataset (csv_features_dataset), and a one-call read into arrays (csv_read_features).
+// csv_dataset (csv_features_dataset), the one-hot widening of csv_dataset's compact rows after
+// batching (csv_expand_one_hot), and a one-call read into arrays (csv_read_features).
 // Rows skipped under ignore_errors are reported as a Python warning at the end of each pass,
 // posted with post_python_call (bind_data.cpp) because the pass ends on a pipeline thread
 // without the GIL.
@@ -10,6 +11,7 @@
 #include "bindings.h"
 #include "core/errors.h"
 #include "data/csv/csv_dataset.h"
+#include "data/csv/csv_one_hot.h"
 #include "data/csv/csv_row_parsers.h"
 
 namespace ff::bindings {
@@ -166,14 +168,23 @@ void init_data_csv(py::module_& m) {
           ins = csv::inspect(files, csv::file_opener(files), dl, column_names, num_rows,
                              ignore_errors, chunk_size);
         }
-        std::vector<std::string> types;
+        std::vector<std::string> types, number_types;
         for (auto t : ins.types) types.push_back(csv::column_type_name(t));
-        return py::make_tuple(ins.column_names, types, ins.seen);
+        for (auto t : ins.number_types) number_types.push_back(csv::column_type_name(t));
+        py::dict info;
+        info["rows"] = ins.rows;
+        info["numbers"] = ins.numbers;
+        info["non_numbers"] = ins.non_numbers;
+        info["number_types"] = number_types;
+        info["first_non_number"] = ins.first_non_number;
+        info["first_non_number_text"] = ins.first_non_number_text;
+        return py::make_tuple(ins.column_names, types, ins.seen, info);
       },
       py::arg("files"), py::arg("dialect"), py::arg("column_names"), py::arg("num_rows"),
       py::arg("ignore_errors"), py::arg("chunk_size") = size_t(1) << 20,
       "Column names (header or given) and the types inferred from the first num_rows rows: "
-      "(names, types, seen).");
+      "(names, types, seen, info); info: rows read and, per column, the counts of numbers and "
+      "non-numbers, the type of the numbers alone, and where the first non-number was.");
 
   d.def(
       "csv_count_values",
@@ -253,6 +264,16 @@ void init_data_csv(py::module_& m) {
       py::arg("features"), py::arg("width"), py::arg("label"), py::arg("num_threads"),
       py::arg("ignore_errors"), py::arg("chunk_size") = size_t(1) << 20,
       "One element per row: the float32 feature vector (width,) and the label if any.");
+
+  d.def(
+      "csv_expand_one_hot",
+      [](data::DatasetPtr in, size_t component, std::vector<int64_t> depths, int64_t parallel) {
+        return data::map(std::move(in), csv::expand_one_hot(component, std::move(depths)),
+                         parallel, "CsvOneHot");
+      },
+      py::arg("dataset"), py::arg("component"), py::arg("depths"), py::arg("num_parallel_calls"),
+      "Widens compact CSV feature rows (a categorical column's slot holding its index) to one-hot "
+      "slots: depths[i] is 0 for a slot copied as it is, else the one-hot size of slot i.");
 
   d.def(
       "csv_read_features",

@@ -13,23 +13,36 @@ index (``"int"``). What was learned (column order, types, vocabularies, label) i
 keeps so that a new CSV with the same columns is encoded the same way: ``csv_dataset(path,
 schema=schema)`` or ``rebind(dataset, schema)``. There, the label column may be absent; an
 unknown category, a missing or an unexpected column is an error naming file, line, column and
-value. Nothing is coerced silently: a non-numeric value in a numeric column, or a missing value
-without a default, raises ValueError (or, with ``ignore_errors=True``, the row is skipped and a
-``SkippedRowsWarning`` at the end of the pass says how many, in which file).
+value. Nothing is coerced silently: a non-numeric value in a numeric column (``nan`` and
+``inf`` included), a missing value without a default, or text that is not UTF-8 raises
+ValueError (or, with ``ignore_errors=True``, the row is skipped and a ``SkippedRowsWarning`` at
+the end of the pass says how many, in which file). A column that is mostly numbers in the rows
+read for inference but holds a few values that are not is an error too, never a silent switch to
+a categorical column.
+
+One-hot columns travel through the pipeline (parse blocks, shuffle buffer) as one slot holding
+the vocabulary index and are widened to their one-hot slots after batching, so memory grows with
+batch_size x width, not with the file.
 """
 import functools
 import glob as _glob
 import hashlib
+import numbers
 import os
 import warnings
 
 from .. import _core
+from .._checks import LikelyMistakeWarning
+from .._user_frame import user_stacklevel
 from .dataset import AUTOTUNE, Dataset
 
 __all__ = ["csv_dataset", "CsvSchema", "rebind", "SkippedRowsWarning"]
 
 _NUMERIC = ("int32", "int64", "float32", "float64")
 _ENCODINGS = ("one_hot", "int")
+# A one-hot column with more distinct values than this gets a LikelyMistakeWarning suggesting
+# categorical_encoding="int" (each row then carries one slot for it instead of this many).
+ONE_HOT_WARNING_CARDINALITY = 10_000
 
 
 class SkippedRowsWarning(UserWarning):
@@ -192,28 +205,42 @@ def _sorted_vocabulary(counts):
     return [v for v, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
+def _mostly_numbers_error(name, info, i, read_as_text):
+    """The error for a column that is mostly numbers with a few values that are not."""
+    numbers, others = info["numbers"][i], info["non_numbers"][i]
+    return ValueError(
+        f"{info['first_non_number'][i]}, but {numbers} of the {numbers + others} values of "
+        f"column {name!r} in the first {info['rows']} rows are numbers: a mostly-numeric column "
+        f"is not silently read as text. Fix the value{'s' if others > 1 else ''} ({others} not a "
+        f"number); if it marks a missing value, pass na_value={info['first_non_number_text'][i]} "
+        f"and a column_defaults value to fill it; pass ignore_errors=True to read the column as "
+        f"numbers and skip the rows where it is not one; or {read_as_text}.")
+
+
 def _build_schema(files, dialect, names, names_from_header, types, label, select_columns,
                   categorical, column_defaults, categorical_encoding, threads, ignore_errors,
-                  chunk_size):
-    if label is not None and label not in names:
+                  chunk_size, info=None):
+    position = {n: i for i, n in enumerate(names)}
+    if label is not None and label not in position:
         raise ValueError(f"label {label!r} is not a column of {files[0]!r}: the columns are "
                          f"{', '.join(names)}")
     if select_columns is not None:
         select = list(select_columns)
         for s in select:
-            if s not in names:
+            if s not in position:
                 raise ValueError(f"select_columns names {s!r}, which is not a column of "
                                  f"{files[0]!r}: the columns are {', '.join(names)}")
     else:
         select = [n for n in names if n != label]
+    select = set(select)
     categorical = set(categorical or ())
     for c in categorical:
-        if c not in names:
+        if c not in position:
             raise ValueError(f"categorical names {c!r}, which is not a column of {files[0]!r}: the "
                              f"columns are {', '.join(names)}")
     defaults = dict(column_defaults or {})
     for c in defaults:
-        if c not in names:
+        if c not in position:
             raise ValueError(f"column_defaults names {c!r}, which is not a column of "
                              f"{files[0]!r}: the columns are {', '.join(names)}")
         if c == label:
@@ -221,14 +248,27 @@ def _build_schema(files, dialect, names, names_from_header, types, label, select
                              "without its label is malformed (ignore_errors=True skips it)")
     dtype = dict(zip(names, types))
     kinds = {}
-    for n in names:
-        if n in select or n == label:
-            kinds[n] = "categorical" if (dtype[n] == "string" or n in categorical) else "numeric"
+    for i, n in enumerate(names):
+        if n not in select and n != label:
+            continue
+        if n in categorical:
+            kinds[n] = "categorical"
+        elif dtype[n] != "string":
+            kinds[n] = "numeric"
+        elif info is not None and info["numbers"][i] > info["non_numbers"][i]:
+            # Mostly numbers, a few values that are not: never a silent switch to categorical.
+            if not ignore_errors:
+                raise _mostly_numbers_error(n, info, i, f"pass categorical=[{n!r}] if the "
+                                                        "column is categorical")
+            kinds[n] = "numeric"  # the rows where it is not a number are skipped and reported
+            dtype[n] = info["number_types"][i]
+        else:
+            kinds[n] = "categorical"
     to_count = [n for n in names if kinds.get(n) == "categorical"]
     vocab = {}
     if to_count:
         counts, _ = _core.data.csv_count_values(
-            files, dialect, names, names_from_header, [names.index(n) for n in to_count],
+            files, dialect, names, names_from_header, [position[n] for n in to_count],
             threads, ignore_errors, chunk_size)
         vocab = {n: _sorted_vocabulary(c) for n, c in zip(to_count, counts)}
     columns = []
@@ -250,6 +290,14 @@ def _build_schema(files, dialect, names, names_from_header, types, label, select
                                  "in the training data, so it has no vocabulary; leave it out "
                                  "with select_columns")
             col["vocabulary"] = v
+            if categorical_encoding == "one_hot" and len(v) > ONE_HOT_WARNING_CARDINALITY:
+                warnings.warn(
+                    f"column {n!r} of {files[0]!r} has {len(v)} distinct values: one-hot encoding "
+                    f"gives every row {len(v)} float32 slots for it (and the first layer "
+                    f"{len(v)} inputs per unit). For a column of such high cardinality pass "
+                    f"categorical_encoding=\"int\" (one slot holding the value's index), or "
+                    f"leave it out with select_columns.", LikelyMistakeWarning,
+                    stacklevel=user_stacklevel())
         elif col["default"] is not None:
             d = col["default"]
             if isinstance(d, bool) or not isinstance(d, (int, float)):
@@ -268,8 +316,10 @@ def _build_schema(files, dialect, names, names_from_header, types, label, select
     return CsvSchema(columns, label, label_dtype, label_vocab, categorical_encoding, ignored)
 
 
-def _bind(schema, names, files):
-    """The C++ spec (features list, width, label) for a file with columns `names`."""
+def _bind(schema, names, files, compact=False):
+    """The C++ spec (features list, width, label) for a file with columns `names`. With
+    `compact`, every column has one slot and a one-hot column's slot holds its index (widened
+    after batching by csv_expand_one_hot, see _one_hot_depths)."""
     index = {n: i for i, n in enumerate(names)}
     allowed = set(schema.feature_names) | set(schema.ignored) | {schema.label}
     for n in names:
@@ -285,8 +335,10 @@ def _bind(schema, names, files):
     features, at = [], 0
     for c in schema.columns:
         kind = c["kind"] if c["kind"] == "numeric" else schema.categorical_encoding
+        if compact and kind == "one_hot":
+            kind = "int"
         features.append((index[c["name"]], kind, at, c["vocabulary"], c["default"]))
-        at += schema._slots(c)
+        at += 1 if compact else schema._slots(c)
     label = None
     if schema.label is not None and schema.label in index:
         if schema.label_vocabulary is not None:
@@ -296,9 +348,29 @@ def _bind(schema, names, files):
     return features, at, label
 
 
+def _one_hot_depths(schema):
+    """Per column of the schema: its one-hot size, or 0 for a column that keeps its one slot.
+    None when nothing needs widening."""
+    if schema.categorical_encoding != "one_hot":
+        return None
+    depths = [len(c["vocabulary"]) if c["kind"] == "categorical" else 0 for c in schema.columns]
+    return depths if any(depths) else None
+
+
+def _no_rows_error(files, ignore_errors):
+    which = (f"CSV file {files[0]!r} has" if len(files) == 1 else
+             f"The {len(files)} CSV files ({files[0]!r}, ...) have")
+    return ValueError(
+        f"{which} no {'well-formed ' if ignore_errors else ''}data rows"
+        f"{' (every row was malformed)' if ignore_errors else ', only the header'}: csv_dataset "
+        "learns the column types and vocabularies from the rows. Pass schema= (a trained "
+        "model's or dataset's schema) to read a file that may be empty.")
+
+
 def _prepare(path_or_pattern, label, schema, select_columns, column_names, column_defaults,
              categorical, categorical_encoding, na_value, field_delim, use_quote_delim, header,
-             num_parallel_reads, num_rows_for_inference, ignore_errors, _chunk_size):
+             num_parallel_reads, num_rows_for_inference, ignore_errors, _chunk_size,
+             compact=False):
     """Files, dialect, schema (learned or re-used) and the C++ reader's spec of csv_dataset."""
     files = _resolve_files(path_or_pattern)
     dialect = _dialect(field_delim, use_quote_delim, na_value, header)
@@ -310,12 +382,19 @@ def _prepare(path_or_pattern, label, schema, select_columns, column_names, colum
         column_names = [str(c) for c in column_names]
     names_from_header = column_names is None
     if schema is None:
-        names, types, _ = _core.data.csv_inspect(files, dialect, column_names or [],
-                                                 int(num_rows_for_inference), bool(ignore_errors),
-                                                 _chunk_size)
+        if (isinstance(num_rows_for_inference, bool) or
+                not isinstance(num_rows_for_inference, numbers.Integral) or
+                num_rows_for_inference < 1):
+            raise ValueError(f"num_rows_for_inference must be a positive integer, received "
+                             f"{num_rows_for_inference!r}")
+        names, types, _, info = _core.data.csv_inspect(files, dialect, column_names or [],
+                                                       int(num_rows_for_inference),
+                                                       bool(ignore_errors), _chunk_size)
+        if info["rows"] == 0:
+            raise _no_rows_error(files, bool(ignore_errors))
         schema = _build_schema(files, dialect, names, names_from_header, types, label,
                                select_columns, categorical, column_defaults, categorical_encoding,
-                               threads, bool(ignore_errors), _chunk_size)
+                               threads, bool(ignore_errors), _chunk_size, info)
     else:
         if isinstance(schema, dict):
             schema = CsvSchema.from_config(schema)
@@ -334,7 +413,8 @@ def _prepare(path_or_pattern, label, schema, select_columns, column_names, colum
             column_names = schema.feature_names + ([schema.label] if schema.label else [])
         names = column_names if column_names is not None else \
             _core.data.csv_inspect(files, dialect, [], 0, False, _chunk_size)[0]
-    features, width, label_spec = _bind(schema, names, files)
+    features, width, label_spec = _bind(schema, names, files,
+                                        compact and _one_hot_depths(schema) is not None)
     spec = (files, dialect, names, names_from_header, features, width, label_spec, threads,
             bool(ignore_errors), _chunk_size)
     return {"files": files, "dialect": dialect, "schema": schema, "column_names": column_names,
@@ -368,16 +448,23 @@ def csv_dataset(path_or_pattern, label=None, batch_size=32, shuffle=True, seed=N
         without one a missing value is an error.
       categorical: columns to treat as categorical even though their values look numeric.
       categorical_encoding: "one_hot" (default; one slot per vocabulary entry) or "int" (one
-        slot holding the index).
+        slot holding the index). A one-hot column of more than ONE_HOT_WARNING_CARDINALITY
+        (10,000) values gets a LikelyMistakeWarning suggesting "int".
+      na_value: text that means "missing" besides the empty field (filled from
+        column_defaults); ``nan`` / ``inf`` in a numeric column are errors unless named here.
       num_parallel_reads: parser threads (None: one per CPU core). The row order never
         depends on it.
-      num_rows_for_inference: rows read to tell numeric from string columns.
+      num_rows_for_inference: rows read to tell numeric from string columns. A column whose
+        values there are mostly numbers but not all is an error naming the first value that is
+        not a number (with ignore_errors=True: a numeric column, the rows where it is not a
+        number skipped); ``categorical=[name]`` reads it as categorical.
       ignore_errors: skip malformed rows (counted, and reported by a SkippedRowsWarning at the
         end of each pass) instead of raising.
     """
     p = _prepare(path_or_pattern, label, schema, select_columns, column_names, column_defaults,
                  categorical, categorical_encoding, na_value, field_delim, use_quote_delim, header,
-                 num_parallel_reads, num_rows_for_inference, ignore_errors, _chunk_size)
+                 num_parallel_reads, num_rows_for_inference, ignore_errors, _chunk_size,
+                 compact=True)
     files, dialect, schema, column_names, label_spec = (p["files"], p["dialect"], p["schema"],
                                                         p["column_names"], p["label"])
     core = _core.data.csv_features_dataset(*p["spec"])
@@ -388,6 +475,9 @@ def csv_dataset(path_or_pattern, label=None, batch_size=32, shuffle=True, seed=N
         ds = ds.shuffle(shuffle_buffer_size, seed=seed)
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    depths = _one_hot_depths(schema)
+    if depths is not None:  # compact rows so far: one-hot slots only for the batch at hand
+        ds = ds._derive(_core.data.csv_expand_one_hot(ds._core, 0, depths, 1))
     ds = ds.prefetch(AUTOTUNE)
     ds.schema = schema
     ds.files = files

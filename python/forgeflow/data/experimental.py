@@ -12,6 +12,13 @@ differs where TensorFlow is lax or nondeterministic:
 - ``compression_type`` "GZIP"/"ZLIB" is not supported yet (a clear error).
 - With ``ignore_errors`` the skipped rows are counted and reported at the end of each pass
   (``ff.data.csv.SkippedRowsWarning``).
+- ``nan``, ``inf`` and ``-Infinity`` in a numeric column are errors naming file, line and column
+  (TensorFlow reads them as NaN/Inf): name the text with ``na_value`` to read it as missing.
+- An inferred column that is mostly numbers but holds a few values that are not (``oops``,
+  ``1e400``, ``0x10``, ``1_000``) is an error naming the first of them (TensorFlow silently
+  makes it a string column); ``ignore_errors=True`` reads it as numbers and skips those rows, a
+  string dtype in ``column_defaults`` reads it as text.
+- A file with a header and no rows is an error when the column types must be inferred.
 """
 import collections
 import numbers
@@ -19,7 +26,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .csv import _dialect, _fingerprint, _resolve_files, _threads
+from .csv import _dialect, _fingerprint, _mostly_numbers_error, _resolve_files, _threads
 from .dataset import AUTOTUNE, Dataset
 
 __all__ = ["make_csv_dataset", "AUTOTUNE"]
@@ -109,13 +116,19 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     names_from_header = column_names is None
 
     infer_rows = int(num_rows_for_inference) if column_defaults is None else 0
-    names, inferred, seen = _core.data.csv_inspect(files, dialect, column_names or [], infer_rows,
-                                                   bool(ignore_errors))
+    names, inferred, seen, info = _core.data.csv_inspect(files, dialect, column_names or [],
+                                                         infer_rows, bool(ignore_errors))
+    if infer_rows > 0 and info["rows"] == 0:
+        which = (f"CSV file {files[0]!r} has" if len(files) == 1 else
+                 f"The {len(files)} CSV files ({files[0]!r}, ...) have")
+        raise ValueError(f"{which} no {'well-formed ' if ignore_errors else ''}data rows, so the "
+                         "column types cannot be inferred; pass column_defaults to give them")
 
     # Selected columns (file order).
     if select_columns is None:
         selected = list(range(len(names)))
     else:
+        position = {n: i for i, n in enumerate(names)}  # linear in columns (100,000 happen)
         selected = []
         for s in select_columns:
             if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
@@ -124,10 +137,10 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
                                      f"{len(names)} columns")
                 selected.append(int(s))
             elif isinstance(s, str):
-                if s not in names:
+                if s not in position:
                     raise ValueError(f"select_columns names {s!r}, which is not a column: the "
                                      f"columns are {', '.join(names)}")
-                selected.append(names.index(s))
+                selected.append(position[s])
             else:
                 raise TypeError("select_columns must hold column names or integer indices, "
                                 f"received {s!r}")
@@ -147,6 +160,13 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         specs = []
         for i in selected:
             t = inferred[i]
+            if t == "string" and info["numbers"][i] > info["non_numbers"][i]:
+                # Mostly numbers, a few values that are not: never a silent switch to text.
+                if not ignore_errors:
+                    raise _mostly_numbers_error(
+                        names[i], info, i, "give the column a string dtype in column_defaults "
+                        "to read it as text")
+                t = info["number_types"][i]  # the rows where it is not a number are skipped
             # TensorFlow's inferred default is "" for strings; numbers get none (strict).
             specs.append((i, t, "" if t == "string" else None))
 

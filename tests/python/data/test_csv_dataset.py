@@ -1,8 +1,15 @@
 """ff.data.csv_dataset: feature matrices and labels from CSV files, the schema (vocabularies,
 JSON round trip, re-use on new files, rebind), strict errors naming file/line/column/value,
-ignore_errors with its warning, thread-count independence, and Fashion-MNIST written as a CSV
-trained through csv_dataset to the accuracy reached from arrays."""
+ignore_errors with its warning, thread-count independence, Fashion-MNIST written as a CSV
+trained through csv_dataset to the accuracy reached from arrays, and the adversarial inputs of
+issue 12: a high-cardinality one-hot column (memory per batch, not per file), 20,000 columns
+(linear schema building), stray values in a numeric column, nan/inf text, bytes that are not
+UTF-8, a header-only file."""
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -254,3 +261,179 @@ def test_fashion_mnist_csv_trains_like_arrays(tmp_path):
     pred = model.predict(ff.data.csv_dataset(str(unlabeled), schema=train.schema, shuffle=False),
                          verbose=0)
     np.testing.assert_allclose(pred, model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------ issue 12: adversarial CSVs
+def test_high_cardinality_one_hot_memory_is_per_batch_not_per_file(tmp_path):
+    # 200,000 distinct values: the reader built dense one-hot rows per 1 MB parse block
+    # (std::bad_alloc); 20,000 took 3.1 GB before the first batch. Now the rows stay compact
+    # (an index) through the shuffle buffer and only the batch is widened.
+    path = tmp_path / "ids.csv"
+    n = 200_000
+    with open(path, "w") as f:
+        f.write("id,x,y\n")
+        for i in range(n):
+            f.write(f"u{i},{i % 7},{i % 2}\n")
+    script = textwrap.dedent(f"""
+        import resource, warnings
+        import numpy as np
+        import forgeflow as ff
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = ff.data.csv_dataset({str(path)!r}, label="y", batch_size=4, seed=0)
+        x, y = next(iter(ds))
+        assert x.shape == (4, {n} + 1) and x.dtype == np.float32, x.shape
+        assert (x[:, :{n}].sum(axis=1) == 1).all() and (x[:, {n}] < 7).all()
+        print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        assert [w.category.__name__ for w in caught] == ["LikelyMistakeWarning"], caught
+        assert "column 'id'" in str(caught[0].message)
+        assert 'categorical_encoding="int"' in str(caught[0].message)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=600, env=dict(os.environ))
+    assert "maxrss_kb" in out.stdout, out.stderr[-3000:]
+    maxrss_mb = int(out.stdout.split("maxrss_kb")[1]) / 1024
+    # Dense rows would be 800 KB each (160 GB a file); the process stays far below that.
+    assert maxrss_mb < 1500, maxrss_mb
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_one_hot_after_batching_gives_the_dense_rows(tmp_path):
+    # The compact path (index through the pipeline, widened per batch) gives what the dense
+    # reader gives, whatever the batch size, shuffled or not.
+    path = write(tmp_path / "h.csv", HOUSES)
+    (dense, _), _ = ff.data.csv._read_arrays(path, label="price")
+    for batch_size in (1, 2, 5):
+        x, _ = collect(ff.data.csv_dataset(path, label="price", batch_size=batch_size,
+                                           shuffle=False))
+        np.testing.assert_array_equal(x, dense)
+    rows = list(ff.data.csv_dataset(path, label="price", batch_size=None, shuffle=False))
+    np.testing.assert_array_equal(np.stack([x for x, _ in rows]), dense)
+    x, _ = collect(ff.data.csv_dataset(path, label="price", batch_size=2, seed=4))
+    np.testing.assert_array_equal(np.sort(x, axis=0), np.sort(dense, axis=0))
+    # The warning threshold: above ONE_HOT_WARNING_CARDINALITY values, one-hot only.
+    many = tmp_path / "many.csv"
+    k = ff.data.csv.ONE_HOT_WARNING_CARDINALITY + 1
+    many.write_text("c,y\n" + "".join(f"v{i},{i % 2}\n" for i in range(k)))
+    with pytest.warns(ff.LikelyMistakeWarning, match=rf"column 'c' of .* has {k} distinct values"):
+        ff.data.csv_dataset(str(many), label="y")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ff.data.csv_dataset(str(many), label="y", categorical_encoding="int")
+        ff.data.csv_dataset(str(many), label="c")  # a label is an index, never one-hot
+
+
+def test_schema_of_20000_columns_is_built_in_linear_time(tmp_path):
+    # Quadratic in columns: 20,000 columns took over a minute (100,000 did not finish in 120 s).
+    n = 20_000
+    path = tmp_path / "wide.csv"
+    with open(path, "w") as f:
+        f.write(",".join(f"c{i}" for i in range(n)) + "\n")
+        for r in range(3):
+            f.write(",".join(str((i + r) % 10) for i in range(n)) + "\n")
+    ds = ff.data.csv_dataset(str(path), label="c0", batch_size=3, shuffle=False)
+    assert ds.schema.num_features == n - 1 and ds.schema.feature_names[-1] == f"c{n - 1}"
+    x, y = next(iter(ds))
+    assert x.shape == (3, n - 1) and y.tolist() == [0, 1, 2]
+    assert x[2, -1] == (n - 1 + 2) % 10
+    ds = ff.data.csv_dataset(str(path), label="c0", select_columns=[f"c{i}" for i in range(n - 1, 0, -2)],
+                             categorical=["c1", "c3"])
+    assert ds.schema.feature_names[:2] == ["c1", "c3"] and len(ds.schema.ignored) == n // 2 - 1
+
+
+STRAY_VALUES = ["oops", "1e400", "0x10", "1_000", '"2,5"', "\u0661\u0662", "nan", "inf",
+                "-Infinity"]
+
+
+@pytest.mark.parametrize("stray", STRAY_VALUES)
+def test_a_stray_value_in_a_numeric_column_is_an_error_not_a_categorical_column(tmp_path, stray):
+    # One bad value among the first 1,000 rows silently made the column categorical (one-hot),
+    # and the schema was saved with the model. nan/inf became NaN/Inf features.
+    rows = [f"{i % 5},{i * 0.5},{i % 2}" for i in range(40)]
+    rows[17] = f"{17 % 5},{stray},1"
+    path = write(tmp_path / "s.csv", "a,b,y\n" + "\n".join(rows) + "\n")
+    text = stray.strip('"')
+    with pytest.raises(ValueError) as e:
+        ff.data.csv_dataset(path, label="y")
+    msg = str(e.value)
+    assert msg.startswith(f'CSV file "{path}", line 19, column "b": "{text}" '), msg
+    assert "39 of the 40 values of column 'b' in the first 40 rows are numbers" in msg
+    assert f'na_value="{text}"' in msg and "ignore_errors=True" in msg
+    assert "categorical=['b']" in msg
+    # The explicit choices: skip those rows (a numeric column) ...
+    with pytest.warns(SkippedRowsWarning, match=r'skipped 1 malformed row .*line 19, column "b"'):
+        ds = ff.data.csv_dataset(path, label="y", ignore_errors=True, shuffle=False)
+        x, y = collect(ds)
+        _ = [i for i in range(3)]
+    assert ds.schema.columns[1]["kind"] == "numeric" and x.shape == (39, 2)
+    assert np.isfinite(x).all()
+    # ... or read it as categorical, or name it as the missing-value marker.
+    ds = ff.data.csv_dataset(path, label="y", categorical=["b"])
+    assert ds.schema.columns[1]["kind"] == "categorical"
+    x, _ = collect(ff.data.csv_dataset(path, label="y", na_value=text, shuffle=False,
+                                       column_defaults={"b": -1.0}))
+    assert x[17, 1] == -1.0 and x[18, 1] == 9.0
+    # TensorFlow's make_csv_dataset made it a string column; here it is the same error.
+    with pytest.raises(ValueError, match=r'line 19, column "b": .*39 of the 40 values.*string '
+                                         r"dtype in column_defaults"):
+        ff.data.experimental.make_csv_dataset(path, batch_size=4, num_epochs=1)
+
+
+def test_columns_of_text_with_a_few_numbers_stay_categorical(tmp_path):
+    path = write(tmp_path / "t.csv", "size,y\nS,0\nM,1\nL,0\n10,1\nXL,0\n")
+    ds = ff.data.csv_dataset(path, label="y", shuffle=False)
+    assert ds.schema.columns[0]["kind"] == "categorical"
+    assert sorted(ds.schema.columns[0]["vocabulary"]) == ["10", "L", "M", "S", "XL"]
+
+
+def test_nan_and_inf_after_the_inference_rows_name_line_and_column(tmp_path):
+    for text in ("nan", "inf", "-Infinity"):
+        path = write(tmp_path / "n.csv", f"a,y\n1.5,0\n2.5,1\n{text},1\n")
+        ds = ff.data.csv_dataset(path, label="y", num_rows_for_inference=2, shuffle=False)
+        with pytest.raises(ValueError, match=rf'n.csv", line 4, column "a": "{text}" is not a '
+                                             r"finite number: NaN and infinite values are refused"):
+            list(ds)
+        rows = ff.data.experimental.make_csv_dataset(
+            path, batch_size=3, num_epochs=1, shuffle=False, num_rows_for_inference=2)
+        with pytest.raises(ValueError, match=rf'line 4, column "a": "{text}" is not a finite'):
+            list(rows)
+        # As a label too.
+        path = write(tmp_path / "l.csv", f"a,y\n1,0.5\n2,{text}\n")
+        with pytest.raises(ValueError, match=rf'line 3, column "y": "{text}" is not a finite'):
+            list(ff.data.csv_dataset(path, label="y", num_rows_for_inference=1, shuffle=False))
+
+
+def test_bytes_that_are_not_utf8_are_an_error_with_file_line_and_column(tmp_path):
+    # They gave a bare UnicodeDecodeError with no file, line or column.
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("city,y\nLyon,0\nOrl\u00e9ans,1\n".encode("latin-1"))
+    pattern = (r'latin1.csv", line 3, column "city": not valid UTF-8 text \(byte 0xe9 at byte 3 '
+               r'of the value\): "Orl\\xe9ans"')
+    with pytest.raises(ValueError, match=pattern):
+        ff.data.csv_dataset(str(path), label="y")
+    with pytest.raises(ValueError, match=pattern):
+        list(ff.data.experimental.make_csv_dataset(str(path), batch_size=2, num_epochs=1))
+    # A schema learned from UTF-8 data, then a Latin-1 file: the same message, not "unknown".
+    good = write(tmp_path / "utf8.csv", "city,y\nLyon,0\nOrl\u00e9ans,1\n")
+    schema = ff.data.csv_dataset(good, label="y").schema
+    with pytest.raises(ValueError, match=pattern):
+        list(ff.data.csv_dataset(str(path), schema=schema, shuffle=False))
+    header = tmp_path / "header.csv"
+    header.write_bytes(b"a,b\xff,y\n1,2,0\n")
+    with pytest.raises(ValueError, match=r'header.csv", line 1 \(the header\), field 2: the column '
+                                         r"name is not valid UTF-8 text \(byte 0xff at byte 1"):
+        ff.data.csv_dataset(str(header), label="y")
+
+
+def test_a_header_only_file_says_it_has_no_rows(tmp_path):
+    # It said "column 'a' ... is categorical but has no value in the training data".
+    path = write(tmp_path / "empty.csv", "a,b,y\n")
+    with pytest.raises(ValueError, match=r"CSV file '.*empty.csv' has no data rows, only the "
+                                         r"header: csv_dataset learns the column types"):
+        ff.data.csv_dataset(path, label="y")
+    with pytest.raises(ValueError, match=r"empty.csv' has no data rows, so the column types "
+                                         r"cannot be inferred"):
+        ff.data.experimental.make_csv_dataset(path, batch_size=2)
+    # With a schema (e.g. a trained model's) an empty file is just an empty dataset.
+    schema = ff.data.csv_dataset(write(tmp_path / "t.csv", "a,b,y\n1,2,0\n"), label="y").schema
+    assert list(ff.data.csv_dataset(path, schema=schema)) == []

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "core/errors.h"
 
@@ -154,7 +155,13 @@ std::vector<std::string> header_names(const std::vector<Field>& fields, const Re
                        "that no line feed follows, so the file seems to use lone-CR line endings "
                        "(classic Mac OS). forgeflow reads LF and CRLF line endings only: convert "
                        "the file first (e.g. tr '\\r' '\\n' < in.csv > out.csv).");
-    names.emplace_back(field_text(f, scratch));
+    const std::string_view name = field_text(f, scratch);
+    const size_t bad = invalid_utf8_at(name);
+    if (bad != std::string_view::npos)
+      throw ValueError(location(file, 1, "") + " (the header), field " +
+                       std::to_string(names.size() + 1) + ": the column name is " +
+                       invalid_utf8_detail(name, bad));
+    names.emplace_back(name);
   }
   return names;
 }
@@ -578,17 +585,20 @@ Inspection inspect(const std::vector<std::string>& files, const SourceOpener& op
     plan->header_names_must_match = false;
   }
   {
-    std::vector<std::string> seen_names;
-    for (const auto& n : plan->column_names) {
-      if (std::find(seen_names.begin(), seen_names.end(), n) != seen_names.end())
-        throw ValueError("CSV file \"" + files[0] + "\": the column name \"" + n +
-                         "\" appears twice (column names must be unique)");
-      seen_names.push_back(n);
-    }
+    std::unordered_set<std::string_view> seen_names;
+    seen_names.reserve(plan->column_names.size());
+    for (const auto& n : plan->column_names)
+      if (!seen_names.insert(n).second)
+        throw ValueError("CSV file \"" + files[0] + "\": the column name " + quote_for_message(n) +
+                         " appears twice (column names must be unique)");
   }
   const size_t ncol = plan->column_names.size();
   ins.column_names = plan->column_names;
-  std::vector<std::optional<ColumnType>> types(ncol);
+  std::vector<std::optional<ColumnType>> types(ncol), number_types(ncol);
+  ins.numbers.assign(ncol, 0);
+  ins.non_numbers.assign(ncol, 0);
+  ins.first_non_number.assign(ncol, "");
+  ins.first_non_number_text.assign(ncol, "");
   if (num_rows > 0) {
     std::vector<size_t> order(files.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -619,7 +629,19 @@ Inspection inspect(const std::vector<std::string>& files, const SourceOpener& op
           for (size_t c = 0; c < ncol; ++c) {
             const std::string_view t = field_text(fields[c], scratch);
             if (is_missing(t, d.na_value)) continue;
+            const bool was_text = types[c] == ColumnType::String;
             types[c] = infer_type(t, types[c]);
+            // Below String the ladder takes every number, so only text needs the extra test.
+            if (was_text ? is_number(t) : *types[c] != ColumnType::String) {
+              ++ins.numbers[c];
+              number_types[c] = was_text ? infer_type(t, number_types[c]) : *types[c];
+            } else if (ins.non_numbers[c]++ == 0) {
+              ins.first_non_number[c] =
+                  location(files[raw.file], line + std::count(rec, fields[c].begin, '\n'),
+                           ins.column_names[c]) +
+                  ": " + non_number_detail(t);
+              ins.first_non_number_text[c] = quote_for_message(t, 200);
+            }
           }
           ++rows;
         }
@@ -631,12 +653,29 @@ Inspection inspect(const std::vector<std::string>& files, const SourceOpener& op
         p = r.next;
       }
     }
+    ins.rows = rows;
   }
   for (size_t c = 0; c < ncol; ++c) {
     ins.types.push_back(types[c].value_or(ColumnType::String));
     ins.seen.push_back(types[c].has_value());
+    ins.number_types.push_back(number_types[c].value_or(ColumnType::Int32));
   }
   return ins;
+}
+
+std::string non_number_detail(std::string_view text) {
+  const size_t bad = invalid_utf8_at(text);
+  if (bad != std::string_view::npos) return invalid_utf8_detail(text, bad);
+  double v;
+  switch (parse_float64(text, v)) {
+    case ParseStatus::OutOfRange:
+      return quote_for_message(text) + " is out of range for float64";
+    case ParseStatus::NotFinite:
+      return quote_for_message(text) + " is not a finite number (NaN and infinite values are "
+             "refused)";
+    default: break;
+  }
+  return quote_for_message(text) + " is not a number";
 }
 
 }  // namespace ff::data::csv

@@ -158,11 +158,24 @@ std::vector<size_t> file_order(size_t n, bool shuffle, uint64_t seed, uint64_t p
 // first file or the given ones) and the types inferred from the first `num_rows` records,
 // read across the files in order. A column with no value in those rows is a string column
 // (TensorFlow's rule). `types[i]` are the inferred types; `seen[i]` whether any value was seen.
+// So that a mostly-numeric column with a few stray values is not silently read as text, it also
+// counts, per column, the values (missing ones aside) that are numbers and those that are not,
+// infers the type of the numbers alone, and keeps where the first non-number was.
 struct Inspection {
   std::vector<std::string> column_names;
   std::vector<ColumnType> types;
   std::vector<bool> seen;
+  int64_t rows = 0;  // data records read (at most num_rows; 0 for a header-only file)
+  std::vector<int64_t> numbers, non_numbers;
+  std::vector<ColumnType> number_types;  // the ladder over the numbers only (Int32 when none)
+  // "CSV file "f", line 7, column "age": "oops" is not a number" (empty when there is none),
+  // and that value as quote_for_message writes it ("\"oops\"").
+  std::vector<std::string> first_non_number, first_non_number_text;
 };
+
+// Why `text` (not missing) is not a number: "\"oops\" is not a number", "... is out of range
+// for float64", "... is not a finite number", or the UTF-8 error.
+std::string non_number_detail(std::string_view text);
 Inspection inspect(const std::vector<std::string>& files, const SourceOpener& open,
                    const Dialect& d, const std::vector<std::string>& column_names,
                    int64_t num_rows, bool ignore_errors, size_t chunk_size = size_t(1) << 20);

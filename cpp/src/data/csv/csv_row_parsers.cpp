@@ -18,6 +18,11 @@ std::string missing_detail(std::string_view text, const std::string& na_value) {
 std::string parse_failure_detail(ParseStatus st, ColumnType t, std::string_view text) {
   if (st == ParseStatus::OutOfRange)
     return quote_for_message(text) + " is out of range for " + column_type_name(t);
+  if (st == ParseStatus::NotFinite)
+    return quote_for_message(text) + " is not a finite number: NaN and infinite values are " +
+           "refused (one of them turns every weight of a model trained on it into NaN); if it " +
+           "means a missing value, pass na_value=" + quote_for_message(text) +
+           " and a column_defaults value to fill it";
   return "expected " + expected_description(t) + ", found " + quote_for_message(text);
 }
 
@@ -79,7 +84,15 @@ bool TypedRowsParser::parse(const std::vector<Field>& fields, ParsedBlock& out,
         if (st == ParseStatus::Ok) o.f64.push_back(v);
         break;
       }
-      case ColumnType::String: o.str.emplace_back(t); break;
+      case ColumnType::String: {
+        const size_t bad = invalid_utf8_at(t);
+        if (bad != std::string_view::npos) {
+          failure = {c.column, invalid_utf8_detail(t, bad)};
+          return false;
+        }
+        o.str.emplace_back(t);
+        break;
+      }
     }
     if (st != ParseStatus::Ok) {
       failure = {c.column, parse_failure_detail(st, c.type, t)};
@@ -300,7 +313,10 @@ bool FeaturesParser::parse(const std::vector<Field>& fields, ParsedBlock& out,
     }
     const auto it = c.vocabulary->find(std::string(t));
     if (it == c.vocabulary->end()) {
-      failure = {c.column, unknown_category(t, *c.vocabulary, false)};
+      const size_t bad = invalid_utf8_at(t);
+      failure = {c.column, bad != std::string_view::npos
+                               ? invalid_utf8_detail(t, bad)
+                               : unknown_category(t, *c.vocabulary, false)};
       return false;
     }
     if (c.kind == FeatureColumn::Kind::CategoricalIndex)
@@ -342,7 +358,10 @@ bool FeaturesParser::parse(const std::vector<Field>& fields, ParsedBlock& out,
       case LabelColumn::Kind::Categorical: {
         const auto it = label_.vocabulary->find(std::string(t));
         if (it == label_.vocabulary->end()) {
-          failure = {label_.column, unknown_category(t, *label_.vocabulary, true)};
+          const size_t bad = invalid_utf8_at(t);
+          failure = {label_.column, bad != std::string_view::npos
+                                        ? invalid_utf8_detail(t, bad)
+                                        : unknown_category(t, *label_.vocabulary, true)};
           return false;
         }
         lo.i64.push_back(it->second);

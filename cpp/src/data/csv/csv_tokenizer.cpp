@@ -154,14 +154,76 @@ std::string_view field_text(const Field& f, std::string& scratch) {
   return scratch;
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence starting at p (1 for ASCII), or 0 when the bytes from p
+// are not one (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
+inline size_t utf8_sequence(const unsigned char* p, const unsigned char* e) {
+  const unsigned c = p[0];
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c == 0xE0) n = 3, lo = 0xA0;
+  else if (c >= 0xE1 && c <= 0xEC) n = 3;
+  else if (c == 0xED) n = 3, hi = 0x9F;
+  else if (c >= 0xEE && c <= 0xEF) n = 3;
+  else if (c == 0xF0) n = 4, lo = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3) n = 4;
+  else if (c == 0xF4) n = 4, hi = 0x8F;
+  else return 0;
+  if (static_cast<size_t>(e - p) < n) return 0;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < n; ++i)
+    if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+  return n;
+}
+
+inline void append_hex_byte(std::string& out, unsigned char c) {
+  static const char* hex = "0123456789abcdef";
+  out += "\\x";
+  out += hex[c >> 4];
+  out += hex[c & 0xf];
+}
+
+}  // namespace
+
+size_t invalid_utf8_at(std::string_view s) {
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* e = b + s.size();
+  const auto* p = b;
+  while (p < e) {
+    if (*p < 0x80) {  // ASCII runs: the common case
+      ++p;
+      continue;
+    }
+    const size_t n = utf8_sequence(p, e);
+    if (n == 0) return static_cast<size_t>(p - b);
+    p += n;
+  }
+  return std::string_view::npos;
+}
+
+std::string invalid_utf8_detail(std::string_view s, size_t at) {
+  std::string byte;
+  append_hex_byte(byte, static_cast<unsigned char>(s[at]));
+  return "not valid UTF-8 text (byte 0" + byte.substr(1) + " at byte " + std::to_string(at) +
+         " of the value): " + quote_for_message(s) +
+         ". CSV files are read as UTF-8: convert the file first (e.g. iconv -f latin1 -t utf-8 "
+         "in.csv > out.csv, or pandas' read_csv(encoding=...) then to_csv)";
+}
+
 std::string quote_for_message(std::string_view text, size_t max_chars) {
   std::string out = "\"";
   size_t n = 0;
-  for (char c : text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* e = p + text.size();
+  while (p < e) {
     if (n++ == max_chars) {
       out += "...";
       break;
     }
+    const unsigned char c = *p;
     switch (c) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
@@ -169,15 +231,22 @@ std::string quote_for_message(std::string_view text, size_t max_chars) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\x";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
+        if (c < 0x20 || c == 0x7f) {
+          append_hex_byte(out, c);
+        } else if (c >= 0x80) {
+          const size_t k = utf8_sequence(p, e);
+          if (k == 0) {
+            append_hex_byte(out, c);  // not UTF-8: escaped, so the message stays valid UTF-8
+          } else {
+            out.append(reinterpret_cast<const char*>(p), k);
+            p += k;
+            continue;
+          }
         } else {
-          out += c;
+          out += static_cast<char>(c);
         }
     }
+    ++p;
   }
   out += "\"";
   return out;

@@ -59,7 +59,16 @@ inline bool is_blank_record(const std::vector<Field>& fields) {
   return fields.size() == 1 && !fields[0].quoted && fields[0].begin == fields[0].end;
 }
 
-// For error messages: `text` quoted, control characters escaped, cut to `max_chars`.
+// For error messages: `text` quoted, control characters and bytes that are not valid UTF-8
+// escaped (\xNN: the message itself is always valid UTF-8), cut to `max_chars` characters (never
+// inside a multi-byte character).
 std::string quote_for_message(std::string_view text, size_t max_chars = 60);
+
+// The offset of the first byte of `s` that is not part of valid UTF-8 (an invalid lead byte, a
+// truncated or overlong sequence, a surrogate, a code point past U+10FFFF), or npos when `s` is
+// valid. CSV text is read as UTF-8; Python could not decode anything else.
+size_t invalid_utf8_at(std::string_view s);
+// "not valid UTF-8 text (byte 0xe9 at byte 3): "caf\xe9" ...": why a value was refused.
+std::string invalid_utf8_detail(std::string_view s, size_t at);
 
 }  // namespace ff::data::csv

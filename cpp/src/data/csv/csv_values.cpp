@@ -93,6 +93,7 @@ ParseStatus parse_float(std::string_view s, T& out) {
   T v{};
   auto [ptr, ec] = std::from_chars(b, e, v, std::chars_format::general);
   if (ptr != e) return ParseStatus::Invalid;
+  if (ec == std::errc() && !std::isfinite(v)) return ParseStatus::NotFinite;  // "nan", "inf"
   if (ec == std::errc::result_out_of_range) {
     // Overflow is an error; underflow rounds towards zero like any float parser.
     double d = 0;
@@ -124,6 +125,13 @@ ParseStatus parse_int32(std::string_view s, int32_t& out) { return parse_int(s, 
 ParseStatus parse_int64(std::string_view s, int64_t& out) { return parse_int(s, out); }
 ParseStatus parse_float32(std::string_view s, float& out) { return parse_float(s, out); }
 ParseStatus parse_float64(std::string_view s, double& out) { return parse_float(s, out); }
+
+bool is_number(std::string_view s) {
+  double d;
+  if (parse_float64(s, d) == ParseStatus::Ok) return true;
+  int64_t i;  // a long integer that float64 cannot hold exactly still parses as a double
+  return parse_int64(s, i) == ParseStatus::Ok;
+}
 
 ColumnType infer_type(std::string_view s, std::optional<ColumnType> previous) {
   const int floor = previous ? static_cast<int>(*previous) : 0;

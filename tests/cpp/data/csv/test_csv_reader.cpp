@@ -311,3 +311,96 @@ TEST_CASE("csv feature parser: the fast path gives what the general path gives",
     CHECK(a.cells.size() >= 7);
   }
 }
+
+TEST_CASE("csv inspect counts numbers and non-numbers and keeps the first non-number", "[data][csv]") {
+  // A mostly-numeric column with a stray value used to become a string column without a word.
+  auto open = csv::memory_opener({"a,b,c\n1,x,\n2,y,1e400\n\"3\",3,4\n4,z,5\n"});
+  auto ins = csv::inspect({"m.csv"}, open, {}, {}, 100, false);
+  CHECK(ins.rows == 4);
+  CHECK(ins.types == std::vector<ColumnType>{ColumnType::Int32, ColumnType::String, ColumnType::String});
+  CHECK(ins.numbers == std::vector<int64_t>{4, 1, 2});
+  CHECK(ins.non_numbers == std::vector<int64_t>{0, 3, 1});
+  CHECK(ins.number_types[2] == ColumnType::Int32);  // the numbers alone: 4 and 5
+  CHECK(ins.first_non_number[0].empty());
+  CHECK(ins.first_non_number[1] == "CSV file \"m.csv\", line 2, column \"b\": \"x\" is not a number");
+  CHECK(ins.first_non_number[2] ==
+        "CSV file \"m.csv\", line 3, column \"c\": \"1e400\" is out of range for float64");
+  CHECK(ins.first_non_number_text[2] == "\"1e400\"");
+  // The line of a value after a quoted newline.
+  ins = csv::inspect({"q.csv"}, csv::memory_opener({"s,n\n\"a\nb\",1\nc,nan\n"}), {}, {}, 100, false);
+  CHECK(ins.first_non_number[1] ==
+        "CSV file \"q.csv\", line 4, column \"n\": \"nan\" is not a finite number (NaN and "
+        "infinite values are refused)");
+  // A header-only file: no rows (what csv_dataset reports, instead of "no value").
+  ins = csv::inspect({"h.csv"}, csv::memory_opener({"a,b\n"}), {}, {}, 100, false);
+  CHECK(ins.rows == 0);
+  CHECK(ins.seen == std::vector<bool>{false, false});
+}
+
+TEST_CASE("csv inspect checks 100,000 column names for duplicates in linear time", "[data][csv]") {
+  // The check was quadratic (100,000 columns: minutes); the result is what this test checks.
+  std::string header, row;
+  for (int i = 0; i < 100000; ++i) {
+    header += (i ? ",c" : "c") + std::to_string(i);
+    row += (i ? ",": "") + std::to_string(i % 7);
+  }
+  auto ins = csv::inspect({"w.csv"}, csv::memory_opener({header + "\n" + row + "\n"}), {}, {}, 10, false);
+  CHECK(ins.column_names.size() == 100000);
+  CHECK(ins.column_names[99999] == "c99999");
+  CHECK(ins.rows == 1);
+  CHECK_THROWS_WITH(csv::inspect({"w.csv"}, csv::memory_opener({header + ",c5\n"}), {}, {}, 10, false),
+                    Catch::Contains("the column name \"c5\" appears twice"));
+}
+
+TEST_CASE("csv reader: text that is not UTF-8 is an error naming file, line and column", "[data][csv]") {
+  // Python raised a bare UnicodeDecodeError with no location.
+  auto msg = catch_message([] { run(make_plan({"a,s\n1,ok\n2,caf\xE9\n"}, {"a", "s"}, all_columns(2))); });
+  CHECK_THAT(msg, Catch::Contains("CSV file \"f0.csv\", line 3, column \"s\": not valid UTF-8 text "
+                                  "(byte 0xe9 at byte 3 of the value): \"caf\\xe9\"") &&
+                      Catch::Contains("iconv"));
+  msg = catch_message([] {
+    csv::read_header("h.csv", csv::memory_opener({"a,\xFF" "b\n1,2\n"}), 0, {});
+  });
+  CHECK_THAT(msg, Catch::Contains("CSV file \"h.csv\", line 1 (the header), field 2: the column "
+                                  "name is not valid UTF-8 text (byte 0xff at byte 0"));
+  // An unknown category that is not UTF-8 says so (and the message is valid UTF-8).
+  auto vocab = std::make_shared<csv::Vocabulary>(csv::Vocabulary{{"caf\xC3\xA9", 0}});
+  std::vector<csv::FeatureColumn> f(1);
+  f[0].kind = csv::FeatureColumn::Kind::CategoricalIndex;
+  f[0].vocabulary = vocab;
+  auto parser = std::make_shared<csv::FeaturesParser>(f, 1, csv::LabelColumn{}, "");
+  CHECK(run(make_plan({"c\ncaf\xC3\xA9\n"}, {"c"}, parser)).cells == Rows{{"0"}});
+  msg = catch_message([&] { run(make_plan({"c\ncaf\xE9\n"}, {"c"}, parser)); });
+  CHECK_THAT(msg, Catch::Contains("line 2, column \"c\": not valid UTF-8 text"));
+}
+
+TEST_CASE("csv feature parser: nan and inf in a numeric column are errors unless na_value", "[data][csv]") {
+  // They became NaN/Inf features silently, and the model's weights all NaN.
+  std::vector<csv::FeatureColumn> f(1);
+  f[0].default_value.present = true;
+  f[0].default_value.f = -1;
+  csv::LabelColumn l;
+  l.present = true;
+  l.column = 1;
+  l.kind = csv::LabelColumn::Kind::Float32;
+  auto parser = std::make_shared<csv::FeaturesParser>(f, 1, l, "");
+  for (const std::string text : {"nan", "inf", "-Infinity"}) {
+    for (bool fast : {true, false}) {
+      auto plan = make_plan({"x,y\n1,2\n" + text + ",3\n"}, {"x", "y"}, parser);
+      plan->fast_path = fast;
+      CHECK_THAT(catch_message([&] { run(plan); }),
+                 Catch::Contains("line 3, column \"x\": \"" + text + "\" is not a finite number") &&
+                     Catch::Contains("pass na_value=\"" + text + "\""));
+      plan = make_plan({"x,y\n1," + text + "\n"}, {"x", "y"}, parser);
+      plan->fast_path = fast;
+      CHECK_THAT(catch_message([&] { run(plan); }),
+                 Catch::Contains("line 2, column \"y\": \"" + text + "\" is not a finite number"));
+    }
+  }
+  // Named as na_value, it is a missing value: the default fills it.
+  auto with_na = std::make_shared<csv::FeaturesParser>(f, 1, l, "nan");
+  CHECK(run(make_plan({"x,y\nnan,2\n"}, {"x", "y"}, with_na)).cells == Rows{{"-1", "2"}});
+  // make_csv_dataset's typed columns refuse them too.
+  CHECK_THAT(catch_message([] { run(make_plan({"v\ninf\n"}, {"v"}, all_columns(1, ColumnType::Float64))); }),
+             Catch::Contains("line 2, column \"v\": \"inf\" is not a finite number"));
+}

@@ -113,3 +113,26 @@ TEST_CASE("csv tokenizer: blank lines and message quoting", "[data][csv]") {
   CHECK(csv::quote_for_message("a\"b\nc") == "\"a\\\"b\\nc\"");
   CHECK(csv::quote_for_message("abcdef", 3) == "\"abc...\"");
 }
+
+TEST_CASE("csv text: UTF-8 validation, and messages that are always valid UTF-8", "[data][csv]") {
+  auto at = [](std::string_view s) {
+    const size_t i = csv::invalid_utf8_at(s);
+    return i == std::string_view::npos ? std::string("valid") : std::to_string(i);
+  };
+  CHECK(at("plain") == "valid");
+  CHECK(at("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "valid");  // é, €, an emoji
+  CHECK(at("caf\xE9") == "3");                  // Latin-1 é
+  CHECK(at("ab\xC3") == "2");                   // truncated sequence
+  CHECK(at("\xC0\xAF") == "0");                 // overlong '/'
+  CHECK(at("x\xED\xA0\x80") == "1");            // a UTF-16 surrogate
+  CHECK(at("\xF4\x90\x80\x80") == "0");         // past U+10FFFF
+  CHECK(at("\xFF\xFE") == "0");
+  // Bytes that are not UTF-8 are escaped: Python can decode any message (it raised a bare
+  // UnicodeDecodeError instead of the ValueError).
+  CHECK(csv::quote_for_message("caf\xE9") == "\"caf\\xe9\"");
+  CHECK(csv::quote_for_message("caf\xC3\xA9") == "\"caf\xC3\xA9\"");
+  // The cut never splits a character: 3 characters of "ééé" are 6 bytes.
+  CHECK(csv::quote_for_message("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 3) == "\"\xC3\xA9\xC3\xA9\xC3\xA9...\"");
+  CHECK(csv::invalid_utf8_detail("caf\xE9", 3).find("not valid UTF-8 text (byte 0xe9 at byte 3 of "
+                                                    "the value): \"caf\\xe9\"") == 0);
+}
