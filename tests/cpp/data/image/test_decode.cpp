@@ -153,7 +153,7 @@ TEST_CASE("printable_path escapes bytes that are not UTF-8", "[image][decode]") 
   CHECK(printable_path("new\nline") == "new\\x0aline");
 }
 
-TEST_CASE("a file whose name is not UTF-8 decodes; its errors show the name escaped", "[image][decode][errors]") {
+TEST_CASE("a file whose name is not UTF-8 decodes, and errors show its name escaped", "[image][decode][errors]") {
   fftest::img::TempDir tmp;
   fftest::img::PngSpec s;
   s.width = 1;
