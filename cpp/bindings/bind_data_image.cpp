@@ -1,9 +1,10 @@
 // Bindings of the image-folder pipeline (submodule _core.data): load_images (the decode + resize
 // map stage behind ff.utils.image_dataset_from_directory, with its skip report), and single-file
-// helpers behind ff.utils.load_img (decode_image_file, load_image). Files skipped under
-// on_decode_error="skip" are reported as one Python warning per pass, posted with
-// post_python_call (bind_data.cpp) because the pass ends on a pipeline thread that may not hold
-// the GIL.
+// helpers behind ff.utils.load_img (decode_image_file, load_image), and the process-wide decode
+// memory budget. Files skipped under on_decode_error="skip" are reported as one Python warning
+// per pass, posted with post_python_call (bind_data.cpp) because the pass ends on a pipeline
+// thread that may not hold the GIL. File names are bytes in C++ (os.fsencode on the way in,
+// os.fsdecode, i.e. surrogateescape, on the way out), so names that are not UTF-8 work.
 #include <cstring>
 #include <memory>
 
@@ -23,6 +24,20 @@ img::PassEndHook python_warning_hook() {
     post_python_call("forgeflow.utils.image_dataset", "_warn_skipped_files",
                      img::skip_warning_message(pass));
   };
+}
+
+// A path argument (str, bytes or os.PathLike) as the bytes the OS uses (os.fsencode).
+std::string fs_path(const py::handle& path) {
+  py::object encoded = py::module_::import("os").attr("fsencode")(path);
+  return encoded.cast<std::string>();
+}
+
+// File-name bytes as Python's os.fsdecode gives them (undecodable bytes as surrogates).
+py::str fs_str(const std::string& bytes) {
+  PyObject* s =
+      PyUnicode_DecodeFSDefaultAndSize(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
+  if (!s) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(s);
 }
 
 img::AspectMode aspect_of(bool crop, bool pad) {
@@ -62,8 +77,12 @@ void init_data_image(py::module_& m) {
         return p.read + p.skipped;
       })
       .def_property_readonly("skipped_files", [](const img::DecodeReport& r) {
-        return r.last().skipped_files;
-      }, "List of (path, reason) for the files skipped in the last complete pass.");
+        py::list out;
+        for (const auto& [path, reason] : r.last().skipped_files)
+          out.append(py::make_tuple(fs_str(path), py::str(reason)));
+        return out;
+      }, "List of (path, reason) for the files skipped in the last complete pass (paths as "
+         "in file_paths: str, undecodable bytes as surrogates).");
 
   d.def("load_images",
         [](data::DatasetPtr input, int64_t height, int64_t width, int channels,
@@ -88,7 +107,8 @@ void init_data_image(py::module_& m) {
         "returns (dataset, report) where report is None unless skip_errors.");
 
   d.def("decode_image_file",
-        [](const std::string& path, int channels) {
+        [](const py::object& path_arg, int channels) {
+          const std::string path = fs_path(path_arg);
           img::DecodeOptions o;
           o.channels = channels;
           img::DecodedImage im;
@@ -106,8 +126,9 @@ void init_data_image(py::module_& m) {
         "Decodes one image file (format from its bytes) to a uint8 (H, W, channels) array.");
 
   d.def("load_image",
-        [](const std::string& path, int64_t height, int64_t width, int channels,
+        [](const py::object& path_arg, int64_t height, int64_t width, int channels,
            const std::string& interpolation, bool crop, bool pad) {
+          const std::string path = fs_path(path_arg);
           img::LoadOptions o = load_options(height, width, channels, interpolation, crop, pad);
           img::check_load_options(o);
           data::Component c;
@@ -122,6 +143,22 @@ void init_data_image(py::module_& m) {
         py::arg("pad_to_aspect_ratio") = false,
         "Decodes and resizes one file exactly as image_dataset_from_directory does; float32 "
         "(height, width, channels).");
+
+  d.def("image_decode_budget", [] {
+          data::ByteBudget& b = img::image_decode_budget();
+          py::dict out;
+          out["capacity"] = b.capacity();
+          out["in_use"] = b.in_use();
+          out["peak"] = b.peak();
+          return out;
+        },
+        "The decode memory budget shared by every image pipeline: capacity, bytes reserved now, "
+        "and the most reserved at once since the last reset_image_decode_budget_peak().");
+  d.def("set_image_decode_budget", [](int64_t capacity) {
+          img::image_decode_budget().set_capacity(capacity);
+        },
+        py::arg("capacity"), "Sets the capacity of the decode memory budget, in bytes.");
+  d.def("reset_image_decode_budget_peak", [] { img::image_decode_budget().reset_peak(); });
 }
 
 }  // namespace ff::bindings

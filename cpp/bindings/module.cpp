@@ -1,4 +1,6 @@
 // The forgeflow._core extension module: error translation and one init_<area> call per area.
+#include <cstring>
+
 #include "bindings.h"
 #include "core/errors.h"
 
@@ -69,16 +71,25 @@ PYBIND11_MODULE(_core, m) {
   namespace py = pybind11;
   m.doc() = "forgeflow's C++ core (tensors, layers, losses, optimizers, metrics, training loop)";
   py::register_exception_translator([](std::exception_ptr p) {
+    // Messages are UTF-8; bytes that are not (a file name quoted raw) become \xNN rather than
+    // turning the error into a UnicodeDecodeError.
+    auto set_error = [](PyObject* type, const char* what) {
+      PyObject* msg = PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)),
+                                           "backslashreplace");
+      if (!msg) return;  // the decode error is set instead
+      PyErr_SetObject(type, msg);
+      Py_DECREF(msg);
+    };
     try {
       if (p) std::rethrow_exception(p);
     } catch (const ff::ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      set_error(PyExc_ValueError, e.what());
     } catch (const ff::TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
+      set_error(PyExc_TypeError, e.what());
     } catch (const ff::NumericsError& e) {
-      PyErr_SetString(PyExc_FloatingPointError, e.what());
+      set_error(PyExc_FloatingPointError, e.what());
     } catch (const ff::InterruptedError& e) {
-      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+      set_error(PyExc_KeyboardInterrupt, e.what());
     }
   });
   ff::bindings::init_core(m);

@@ -5,11 +5,11 @@ import numpy as _np
 
 from .. import _core, _naming
 from .progbar import Progbar
-from .image_dataset import image_dataset_from_directory
+from .image_dataset import image_dataset_from_directory, set_image_decode_memory_limit
 from .plot import plot_history
 
 __all__ = ["set_random_seed", "clear_session", "Progbar", "image_dataset_from_directory"]
-__all__ += ["plot_history"]
+__all__ += ["plot_history", "set_image_decode_memory_limit"]
 
 
 def set_random_seed(seed):

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import _core
 
-__all__ = ["image_dataset_from_directory", "SkippedImagesWarning", "ALLOWLIST_FORMATS"]
+__all__ = ["image_dataset_from_directory", "set_image_decode_memory_limit", "SkippedImagesWarning",
+           "ALLOWLIST_FORMATS"]
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
@@ -26,6 +27,24 @@ class SkippedImagesWarning(UserWarning):
 def _warn_skipped_files(message):
     # Called from C++ (a pending call posted when a pass ends) with the pass's account.
     warnings.warn(message, SkippedImagesWarning, stacklevel=2)
+
+
+def set_image_decode_memory_limit(nbytes):
+    """Caps the memory that all image decoders hold together (default 1 GiB); returns the
+    previous cap. Not in Keras.
+
+    Every worker of every image dataset reserves what its image needs (the file's bytes, the
+    decoded pixels and conversion copies, the library's whole-image buffers, the resize) before
+    holding it, waiting while the others' reservations leave no room; an image larger than the
+    whole cap is decoded alone. So ``num_parallel_calls`` large images cost at most ``nbytes``
+    together, not ``num_parallel_calls`` times one image.
+    """
+    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)) or nbytes < 1:
+        raise ValueError("`nbytes` must be a positive integer (bytes). Received: "
+                         f"nbytes={nbytes!r}")
+    previous = _core.data.image_decode_budget()["capacity"]
+    _core.data.set_image_decode_budget(int(nbytes))
+    return previous
 
 
 def image_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None,
@@ -65,7 +84,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         interpolation: ``"bilinear"``, ``"nearest"``, ``"bicubic"``, ``"area"``,
             ``"lanczos3"``, ``"lanczos5"``, ``"gaussian"`` or ``"mitchellcubic"``, with
             ``tf.image.resize``'s semantics (half-pixel centers, no antialiasing).
-        follow_links: also walk sub-folders that are symbolic links.
+        follow_links: also walk sub-folders that are symbolic links. Each folder (device and
+            inode) is listed once: a link back to a folder already listed (a loop, or a second
+            link to one folder) is not followed again, with a warning (Keras follows a loop
+            until the paths get too long).
         crop_to_aspect_ratio: resize the largest centered crop of the target aspect ratio.
         pad_to_aspect_ratio: resize to fit, then pad with zeros (centered) to the target size.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
@@ -78,7 +100,8 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
             (read + skipped = files in the pass) and ``skipped_files`` ((path, reason) pairs).
             The dataset's cardinality is then unknown.
         num_parallel_calls: not in Keras. Worker threads that decode and resize; None or
-            ``ff.data.AUTOTUNE``: one per CPU thread.
+            ``ff.data.AUTOTUNE``: one per CPU thread. The memory they hold together is capped
+            (``set_image_decode_memory_limit``, 1 GiB by default).
 
     Returns:
         An ``ff.data.Dataset`` yielding ``(images, labels)`` (or images alone when label_mode is
@@ -94,6 +117,11 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     blocks, so it aliases less). JPEGs are decoded with TensorFlow's defaults (fast integer
     IDCT, fancy upsampling). Images are float32 for every interpolation, "nearest" included
     (tf.image.resize keeps the input's uint8 type for nearest-neighbour resizing).
+
+    File and folder names need not be UTF-8: ``file_paths`` and ``class_names`` hold them as
+    ``os.fsdecode`` does (undecodable bytes as surrogates), the files are opened by their bytes,
+    and messages show such bytes as ``\\xNN``. A FIFO, device, socket or folder named like an
+    image is a file that cannot be decoded (never waited on).
     """
     # ------------------------------------------------------------------ arguments (Keras's order)
     if labels not in ("inferred", None):
@@ -139,10 +167,12 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
                          f"batch_size={batch_size!r}")
     workers = _workers(num_parallel_calls)
-    directory = os.fspath(directory)
+    # File names are bytes on POSIX: str with undecodable bytes as surrogates (os.fsdecode) here,
+    # the original bytes (os.fsencode) for C++, so names that are not UTF-8 work throughout.
+    directory = os.fsdecode(os.fspath(directory))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
-            f"image_dataset_from_directory: {directory!r} " +
+            f"image_dataset_from_directory: '{_shown(directory)}' " +
             ("is not a directory" if os.path.exists(directory) else "does not exist"))
 
     if seed is None:
@@ -175,10 +205,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         train_paths, train_labels = _split(image_paths, labels, validation_split, "training", verbose)
         val_paths, val_labels = _split(image_paths, labels, validation_split, "validation", verbose)
         if not train_paths:
-            raise ValueError(f"No training images found in directory {directory}. "
+            raise ValueError(f"No training images found in directory {_shown(directory)}. "
                              f"Allowed formats: {ALLOWLIST_FORMATS}")
         if not val_paths:
-            raise ValueError(f"No validation images found in directory {directory}. "
+            raise ValueError(f"No validation images found in directory {_shown(directory)}. "
                              f"Allowed formats: {ALLOWLIST_FORMATS}")
         train = _paths_and_labels_to_dataset(train_paths, train_labels, shuffle=shuffle,
                                              shuffle_buffer_size=shuffle_buffer_size, seed=seed,
@@ -188,7 +218,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
 
     image_paths, labels = _split(image_paths, labels, validation_split, subset, verbose)
     if not image_paths:
-        raise ValueError(f"No images found in directory {directory}. "
+        raise ValueError(f"No images found in directory {_shown(directory)}. "
                          f"Allowed formats: {ALLOWLIST_FORMATS}")
     return _paths_and_labels_to_dataset(image_paths, labels, shuffle=shuffle,
                                         shuffle_buffer_size=shuffle_buffer_size, seed=seed,
@@ -241,12 +271,60 @@ def _workers(n):
 
 
 # ---------------------------------------------------------------------- file listing (Keras)
-def _walk_images(directory, follow_links):
-    """(root, fname) of the image files below `directory`, roots and names sorted."""
-    for root, _, files in sorted(os.walk(directory, followlinks=follow_links), key=lambda x: x[0]):
-        for fname in sorted(files):
-            if fname.lower().endswith(ALLOWLIST_FORMATS):
-                yield root, fname
+def _walk_images(directory, follow_links, visited, revisits):
+    """(root, fname) of the image files below `directory`, roots and names sorted, as Keras's
+    os.walk-based listing gives them, except that each folder (device and inode) is listed once:
+    a folder already in `visited` (the listing's top folder, a class folder, or one reached
+    before) is not entered again, and its path is appended to `revisits`. With follow_links a
+    symbolic link loop would otherwise be walked until the paths get too long (one `a/loop -> ..`
+    turns 4 images into 164), and two links make the walk exponential. Unreadable folders are
+    skipped, as os.walk does."""
+    found = []
+    stack = [directory]
+    while stack:
+        root = stack.pop()
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: e.name)  # links claim in name order
+        except OSError:
+            continue
+        files, dirs = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # follows a link, as os.walk does
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(entry.name)
+                continue
+            try:
+                if entry.is_symlink() and not follow_links:
+                    continue  # os.walk(followlinks=False) lists it as a folder, not entered
+                st = os.stat(entry.path)
+            except OSError:
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in visited:
+                revisits.append(entry.path)
+                continue
+            visited.add(key)
+            dirs.append(entry.path)
+        found.extend((root, f) for f in files if f.lower().endswith(ALLOWLIST_FORMATS))
+        stack.extend(reversed(dirs))  # depth first, in name order
+    # Keras sorts os.walk's output by folder path, then the names within each folder.
+    return sorted(found, key=lambda rf: rf[0])
+
+
+def _shown(path):
+    """A path for a message: bytes that are not UTF-8 written \\xNN (as the C++ errors do)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _folder_key(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _index_directory(directory, labels, class_names, shuffle, seed, follow_links, verbose):
@@ -256,10 +334,10 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
         if not subdirs:
             top = [f for f in os.listdir(directory) if f.lower().endswith(ALLOWLIST_FORMATS)]
             raise ValueError(
-                f'labels="inferred" takes the classes from the sub-folders of {directory}, but it '
-                f"has none (it holds {len(top)} image file(s) directly). Put each class's images "
-                "in a sub-folder named after the class, or pass labels=None (images only) or a "
-                "list of labels.")
+                'labels="inferred" takes the classes from the sub-folders of '
+                f"{_shown(directory)}, but it has none (it holds {len(top)} image file(s) "
+                "directly). Put each class's images in a sub-folder named after the class, or "
+                "pass labels=None (images only) or a list of labels.")
         if class_names is not None:
             if (not isinstance(class_names, (list, tuple)) or
                     not all(isinstance(c, str) for c in class_names)):
@@ -285,13 +363,26 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
     class_names = list(subdirs)
 
     filenames, file_labels = [], []
+    # Each folder is listed once (see _walk_images): the top folder and the class folders count
+    # as listed from the start, so a link back to one of them is not followed.
+    visited = {k for k in map(_folder_key, [directory] + [os.path.join(directory, d)
+                                                         for d in subdirs]) if k}
+    revisits = []
     for index, subdir in enumerate(subdirs):
         subdir_path = os.path.join(directory, subdir)
         dirname = os.path.basename(subdir_path)
-        for root, fname in _walk_images(subdir_path, follow_links):
+        for root, fname in _walk_images(subdir_path, follow_links, visited, revisits):
             filenames.append(os.path.join(dirname, os.path.relpath(os.path.join(root, fname),
                                                                    subdir_path)))
             file_labels.append(index)
+    if revisits:
+        shown = ", ".join(_shown(p) for p in revisits[:5])
+        more = f" and {len(revisits) - 5} more" if len(revisits) > 5 else ""
+        warnings.warn(
+            f"image_dataset_from_directory: {len(revisits)} folder(s) reached again through "
+            f"symbolic links (a link loop, or two links to one folder) were not listed again: "
+            f"{shown}{more}. Each folder's images are listed once (Keras would follow a loop "
+            "until the paths get too long).", UserWarning, stacklevel=3)
 
     if labels == "inferred":
         labels = np.array(file_labels, dtype=np.int32)
@@ -302,7 +393,7 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
             raise ValueError(
                 "Expected the lengths of `labels` to match the number of files in the target "
                 f"directory. len(labels) is {len(labels)} while we found {len(filenames)} files "
-                f"in directory {directory}.")
+                f"in directory {_shown(directory)}.")
         bad = [v for v in labels
                if isinstance(v, bool) or not isinstance(v, (int, np.integer))]
         if bad:
@@ -312,8 +403,9 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
     if not filenames:
         where = (f"its sub-folders {subdirs}" if subdirs != [""] else "it")
         raise ValueError(
-            f"No images found in directory {directory} (searched {where}, following symbolic "
-            f"links: {bool(follow_links)}). Allowed formats: {ALLOWLIST_FORMATS}, in any case.")
+            f"No images found in directory {_shown(directory)} (searched {where}, following "
+            f"symbolic links: {bool(follow_links)}). Allowed formats: {ALLOWLIST_FORMATS}, in any "
+            "case.")
     if verbose:
         if labels is None:
             print(f"Found {len(filenames)} files.")
@@ -368,7 +460,8 @@ def _paths_and_labels_to_dataset(image_paths, labels, *, image_size, channels, l
                                  shuffle_buffer_size=None, seed=None):
     from ..data.dataset import AUTOTUNE, Dataset
 
-    paths = np.array(image_paths, dtype=str)
+    paths = np.empty(len(image_paths), dtype=object)
+    paths[:] = [os.fsencode(p) for p in image_paths]  # the names' bytes, whatever they are
     if label_mode:
         ds = Dataset.from_tensor_slices((paths, _labels_array(labels, label_mode, num_classes)))
     else:

@@ -1,14 +1,19 @@
 """ff.utils.image_dataset_from_directory: Keras's file listing, label modes, seeded shuffling and
-validation split, subset="both", extensions in any case, color modes, every argument error, and
-on_decode_error="skip" with its exact count. Images are written with PIL."""
+validation split, subset="both", extensions in any case, color modes, every argument error,
+on_decode_error="skip" with its exact count, symbolic link loops, FIFOs named like images, names
+that are not UTF-8, and the decode memory cap. Images are written with PIL."""
+import io
 import os
 import re
+import threading
+import time
 import warnings
 
 import numpy as np
 import pytest
 
 import forgeflow as ff
+from forgeflow import _core
 from forgeflow.utils.image_dataset import SkippedImagesWarning
 
 PIL = pytest.importorskip("PIL.Image")
@@ -130,6 +135,53 @@ def test_nested_folders_and_follow_links(tmp_path):
     ds = ff.utils.image_dataset_from_directory(str(root), follow_links=True, **kw)
     assert sorted(os.path.relpath(p, str(root)) for p in ds.file_paths) == [
         "a/deeper/y.png", "a/linked/z.png", "a/x.png"]
+
+
+def test_follow_links_lists_each_folder_once_through_a_loop(tmp_path):
+    root = tmp_path / "data"
+    make_tree(root, {"a": 2, "b": 2})
+    os.symlink("..", str(root / "a" / "loop"))  # a/loop -> data: back to the top folder
+    kw = dict(image_size=(2, 2), shuffle=False, verbose=False)
+    with pytest.warns(UserWarning, match=r"1 folder\(s\) reached again through symbolic links "
+                                         r".*data/a/loop"):
+        ds = ff.utils.image_dataset_from_directory(str(root), follow_links=True, **kw)
+    expected = ["a/img_00.png", "a/img_01.png", "b/img_00.png", "b/img_01.png"]
+    assert [os.path.relpath(p, str(root)) for p in ds.file_paths] == expected  # Keras: 164 files
+    assert collect(ds)[1].tolist() == [0, 0, 1, 1]
+    # Without follow_links the link is not entered (as in Keras), and nothing is said.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = ff.utils.image_dataset_from_directory(str(root), **kw)
+    assert [os.path.relpath(p, str(root)) for p in ds.file_paths] == expected
+
+
+def test_follow_links_two_links_to_one_folder_list_it_once(tmp_path):
+    root = tmp_path / "data"
+    make_tree(root, {"a": 1})
+    shared = tmp_path / "shared"  # outside the tree: followed once, as Keras follows it
+    write(str(shared / "s.png"), 5)
+    write(str(shared / "deeper" / "t.png"), 6)
+    os.symlink(str(shared), str(root / "a" / "s1"))
+    os.symlink(str(shared), str(root / "a" / "s2"))
+    with pytest.warns(UserWarning, match=r"1 folder\(s\) reached again.*data/a/s2"):
+        ds = ff.utils.image_dataset_from_directory(str(root), follow_links=True, image_size=(2, 2),
+                                                   shuffle=False, verbose=False)
+    assert [os.path.relpath(p, str(root)) for p in ds.file_paths] == [
+        "a/img_00.png", "a/s1/s.png", "a/s1/deeper/t.png"]
+
+
+def test_follow_links_two_loops_stay_linear(tmp_path):
+    # Two links back up make os.walk's walk exponential in the link depth (it never ends).
+    root = tmp_path / "data"
+    make_tree(root, {"a": 2, "b": 1})
+    os.symlink("..", str(root / "a" / "up1"))
+    os.symlink("../..", str(root / "a" / "up2"))  # above the top folder: holds data itself
+    with pytest.warns(UserWarning, match=r"folder\(s\) reached again"):
+        ds = ff.utils.image_dataset_from_directory(str(root), follow_links=True, image_size=(2, 2),
+                                                   shuffle=False, verbose=False)
+    paths = [os.path.relpath(p, str(root)) for p in ds.file_paths]
+    assert paths[:2] == ["a/img_00.png", "a/img_01.png"] and paths[-1] == "b/img_00.png"
+    assert len(paths) == len(set(os.path.realpath(p) for p in ds.file_paths)) == 3
 
 
 def test_class_names_choose_and_order_the_classes(tmp_path):
@@ -316,6 +368,106 @@ def test_skip_counts_exactly_and_warns_once_per_pass(tmp_path):
         reasons = dict((os.path.basename(p), why) for p, why in r.skipped_files)
         assert "truncated" in reasons["zz_cut.jpg"]
         assert "not a JPEG, PNG, GIF or BMP" in reasons["zz_text.jpg"]
+
+
+def test_fifo_named_like_an_image_is_undecodable_and_never_waited_on(tmp_path):
+    root = make_tree(tmp_path, {"a": 2})
+    fifo = str(tmp_path / "a" / "x.png")
+    os.mkfifo(fifo)
+    # A watchdog: should reading block on the FIFO (waiting for a writer, as fopen does), a
+    # writer opened after a long grace period releases it and the test fails instead of hanging.
+    done, fired = threading.Event(), []
+
+    def watchdog():
+        if done.wait(60):
+            return
+        fired.append(True)
+        while not done.is_set():
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # no reader waiting yet
+                time.sleep(0.01)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    kw = dict(image_size=(2, 2), shuffle=False, verbose=False)
+    try:
+        ds = ff.utils.image_dataset_from_directory(root, on_decode_error="skip", **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkippedImagesWarning)
+            x, _ = collect(ds)
+        raising = ff.utils.image_dataset_from_directory(root, **kw)
+        with pytest.raises(ValueError) as raised:
+            list(raising)
+    finally:
+        done.set()
+    assert not fired, "reading the FIFO blocked until a writer opened it"
+    assert ds.file_paths[-1] == fifo  # listed as Keras lists it, then found undecodable
+    assert len(x) == 2
+    assert ds.decode_report.skipped_files == [
+        (fifo, "it is a FIFO (named pipe), not a regular file")]
+    assert f"Cannot read image file {fifo}: it is a FIFO (named pipe)" in str(raised.value)
+
+
+def _png_bytes(value):
+    buf = io.BytesIO()
+    PIL.fromarray(np.full((4, 4, 3), value, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_file_and_folder_names_that_are_not_utf8(tmp_path):
+    top = os.fsencode(str(tmp_path))
+    cls = os.path.join(top, b"caf\xe9")  # Latin-1: not UTF-8
+    os.makedirs(cls)
+    os.makedirs(os.path.join(top, b"plain"))
+    good = os.path.join(cls, b"img\xff.png")
+    bad = os.path.join(cls, b"zz\xfe.png")
+    ok = os.path.join(top, b"plain", b"ok.png")
+    for path, data in ((good, _png_bytes(7)), (bad, b"not an image"), (ok, _png_bytes(9))):
+        with open(path, "wb") as f:
+            f.write(data)
+    kw = dict(image_size=(2, 2), shuffle=False, verbose=False)
+    for directory in (str(tmp_path), top):  # a str or bytes directory
+        ds = ff.utils.image_dataset_from_directory(directory, on_decode_error="skip", **kw)
+        assert ds.class_names == [os.fsdecode(b"caf\xe9"), "plain"]
+        assert ds.file_paths == [os.fsdecode(good), os.fsdecode(bad), os.fsdecode(ok)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            x, y = collect(ds)
+        assert x[:, 0, 0, 0].tolist() == [7, 9] and y.tolist() == [0, 1]
+        (path, reason), = ds.decode_report.skipped_files
+        assert path == os.fsdecode(bad) and "not a JPEG, PNG, GIF or BMP" in reason
+        messages = [str(w.message) for w in caught if issubclass(w.category, SkippedImagesWarning)]
+        assert len(messages) == 1 and "caf\\xe9/zz\\xfe.png: " in messages[0]
+    # on_decode_error="raise": the error names the file, its undecodable bytes escaped.
+    shown = bad.decode("utf-8", "backslashreplace")
+    with pytest.raises(ValueError, match=re.escape(f"Cannot decode image file {shown}: not a")):
+        list(ff.utils.image_dataset_from_directory(str(tmp_path), **kw))
+
+
+def test_decode_memory_cap_bounds_all_workers_together(tmp_path):
+    for k in range(8):
+        write(str(tmp_path / "a" / f"big{k}.png"), 10 + k, size=(300, 400))
+    kw = dict(image_size=(4, 4), shuffle=False, verbose=False, batch_size=None)
+    previous = ff.utils.set_image_decode_memory_limit(1 << 40)
+    try:
+        _core.data.reset_image_decode_budget_peak()
+        one_file = ff.utils.image_dataset_from_directory(str(tmp_path), labels=None,
+                                                         num_parallel_calls=1, **kw)
+        next(iter(one_file))  # a single decode (prefetch may start more: at most equal ones)
+        one = _core.data.image_decode_budget()["peak"]
+        assert one >= 300 * 400 * 3  # at least the decoded pixels
+        cap = one * 5 // 2  # two images at a time
+        assert ff.utils.set_image_decode_memory_limit(cap) == 1 << 40
+        _core.data.reset_image_decode_budget_peak()
+        ds = ff.utils.image_dataset_from_directory(str(tmp_path), num_parallel_calls=6, **kw)
+        values = [x[0, 0, 0] for x, _ in ds]
+        budget = _core.data.image_decode_budget()
+        assert budget["peak"] <= cap and budget["capacity"] == cap
+        assert values == [10 + k for k in range(8)]
+    finally:
+        ff.utils.set_image_decode_memory_limit(previous)
+    with pytest.raises(ValueError, match=r"`nbytes` must be a positive integer"):
+        ff.utils.set_image_decode_memory_limit(0)
 
 
 # ----------------------------------------------------------------------------- argument errors

@@ -86,6 +86,9 @@ DecodedImage decode_bmp(const uint8_t* data, size_t size, const std::string& nam
   if (h < 0 && h != INT32_MIN) h = -h;
   check_image_size(w, h, options.max_pixels, name, ImageFormat::Bmp);
   check_complete(data, size, name);
+  // stb_image's buffer, our copy of it, and the channel conversion.
+  reserve_decode_memory(options, h, w,
+                        int64_t(w) * h * comp + pixel_bytes(h, w, comp, options.channels));
   int w2 = 0, h2 = 0;
   comp = 0;
   stbi_uc* pixels = stbi_load_from_memory(data, len, &w2, &h2, &comp, 0);

@@ -1,11 +1,14 @@
 // Image decoding entry points: format detection from the file's magic bytes, dispatch to the
-// per-format decoder, channel conversion, file reading, and the shared size check / error form.
+// per-format decoder, channel conversion, file reading (ImageFile: regular files only, never
+// blocking), printable file names, and the shared size check / error form / memory reservation.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/errors.h"
 #include "data/image/image.h"
@@ -100,24 +103,131 @@ DecodedImage decode_image(const uint8_t* data, size_t size, const std::string& n
   return img;
 }
 
-DecodedImage decode_image_file(const std::string& path, const DecodeOptions& options) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f)
-    throw ValueError("Cannot open image file " + path + ": " + std::strerror(errno));
-  // One read of the whole file (its size from fstat), then a check that nothing was left.
+int64_t pixel_bytes(int64_t height, int64_t width, int channels, int wanted) {
+  const int64_t n = height * width;
+  return n * channels + (channels != wanted ? n * wanted : 0);
+}
+
+void reserve_decode_memory(const DecodeOptions& options, int64_t height, int64_t width,
+                           int64_t bytes) {
+  if (options.reserve && !options.reserve(height, width, bytes)) throw DecodeDeferred();
+}
+
+std::string printable_path(const std::string& path) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(path.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(path.data());
+  const size_t n = path.size();
+  auto cont = [&](size_t at, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    return at < n && p[at] >= lo && p[at] <= hi;
+  };
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    size_t len = 0;  // length of a valid sequence starting here, 0 if none
+    if (c >= 0x20 && c < 0x7F) len = 1;
+    else if (c >= 0xC2 && c <= 0xDF) len = cont(i + 1) ? 2 : 0;
+    else if (c == 0xE0) len = cont(i + 1, 0xA0) && cont(i + 2) ? 3 : 0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+      len = cont(i + 1) && cont(i + 2) ? 3 : 0;
+    else if (c == 0xED) len = cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0;  // no surrogates
+    else if (c == 0xF0) len = cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else if (c >= 0xF1 && c <= 0xF3) len = cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else if (c == 0xF4) len = cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    if (len == 0) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+    } else {
+      out.append(path, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string file_kind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";
+}
+
+[[noreturn]] void not_regular(const std::string& path, mode_t mode) {
+  const std::string kind = file_kind(mode);
+  throw ValueError(
+      "Cannot read image file " + printable_path(path) + ": " +
+      (kind == "not a regular file" ? kind : "it is " + kind + ", not a regular file"));
+}
+
+constexpr int64_t kMaxFileBytes = int64_t(1) << 31;
+
+}  // namespace
+
+ImageFile::ImageFile(const std::string& path) : path_(path) {
+  // stat first: a device or FIFO is refused without being opened (opening one can block or
+  // have side effects).
   struct stat st;
-  if (fstat(fileno(f.get()), &st) != 0 || !S_ISREG(st.st_mode))
-    throw ValueError("Cannot read image file " + path + ": not a regular file");
-  constexpr int64_t kMaxFileBytes = int64_t(1) << 31;
-  if (st.st_size > kMaxFileBytes)
-    throw ValueError("Cannot read image file " + path + ": it is " + std::to_string(st.st_size) +
+  if (::stat(path.c_str(), &st) != 0)
+    throw ValueError("Cannot open image file " + printable_path(path) + ": " +
+                     std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) not_regular(path, st.st_mode);
+  // O_NONBLOCK: if the path was replaced by a FIFO since the stat, open still returns at once.
+  do {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0)
+    throw ValueError("Cannot open image file " + printable_path(path) + ": " +
+                     std::strerror(errno));
+  if (::fstat(fd_, &st) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    throw ValueError("Cannot read image file " + printable_path(path) + ": " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    not_regular(path, st.st_mode);
+  }
+  if (st.st_size > kMaxFileBytes) {
+    ::close(fd_);
+    throw ValueError("Cannot read image file " + printable_path(path) + ": it is " +
+                     std::to_string(st.st_size) +
                      " bytes, over the limit of 2 GiB for one image file");
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f.get());
-  if (got != bytes.size() || std::ferror(f.get()))
-    throw ValueError("Cannot read image file " + path + ": " +
-                     (std::ferror(f.get()) ? std::strerror(errno) : "short read"));
-  return decode_image(bytes.data(), bytes.size(), path, options);
+  }
+  size_ = st.st_size;
+}
+
+ImageFile::~ImageFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::vector<uint8_t> ImageFile::read() {
+  std::vector<uint8_t> bytes(static_cast<size_t>(size_));
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t k = ::read(fd_, bytes.data() + got, bytes.size() - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0)
+      throw ValueError("Cannot read image file " + printable_path(path_) + ": " +
+                       std::strerror(errno));
+    if (k == 0)
+      throw ValueError("Cannot read image file " + printable_path(path_) + ": short read (" +
+                       std::to_string(got) + " of " + std::to_string(size_) +
+                       " bytes; the file shrank while it was read)");
+    got += static_cast<size_t>(k);
+  }
+  return bytes;
+}
+
+DecodedImage decode_image_file(const std::string& path, const DecodeOptions& options) {
+  ImageFile file(path);
+  std::vector<uint8_t> bytes = file.read();
+  return decode_image(bytes.data(), bytes.size(), printable_path(path), options);
 }
 
 }  // namespace ff::data::image

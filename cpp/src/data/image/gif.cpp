@@ -88,6 +88,8 @@ DecodedImage decode_gif(const uint8_t* data, size_t size, const std::string& nam
     const ColorMapObject* cmap = desc.ColorMap ? desc.ColorMap : gif->SColorMap;
     if (!cmap || !cmap->Colors || cmap->ColorCount <= 0)
       decode_error(name, ImageFormat::Gif, "the first frame has no color table (local or global)");
+    reserve_decode_memory(options, height, width,
+                          pixel_bytes(height, width, 4, options.channels) + fw);
 
     DecodedImage img;
     img.width = width;

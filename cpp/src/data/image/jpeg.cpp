@@ -120,8 +120,29 @@ struct DecodeState {
   const DecodeOptions* options;
   DecodedImage* out;
   bool cmyk = false;
+  bool deferred = false;  // options->reserve refused: DecodeDeferred once libjpeg is released
   std::string error;  // set by the callbacks before they return false / nullptr
 };
+
+// What the decode holds from jpeg_start_decompress on, for DecodeOptions::reserve: the output
+// pixels (at the scaled size), the RGB copy of a CMYK file and the channel conversion after it,
+// the whole-image coefficient buffer of a multi-scan (progressive) file (full size whatever the
+// scaling, as libjpeg's jdcoefct.c sizes it), and a margin for libjpeg's row buffers.
+int64_t jpeg_decode_bytes(jpeg_decompress_struct& ci, bool cmyk, int wanted) {
+  const int64_t h = ci.output_height, w = ci.output_width;
+  int64_t bytes = cmyk ? h * w * 4 + pixel_bytes(h, w, 3, wanted)
+                       : pixel_bytes(h, w, ci.output_components, wanted);
+  if (ci.progressive_mode || ci.comps_in_scan < ci.num_components) {
+    for (int c = 0; c < ci.num_components; ++c) {
+      const jpeg_component_info& comp = ci.comp_info[c];
+      auto round_up = [](int64_t v, int64_t m) { return (v + m - 1) / m * m; };
+      bytes += round_up(comp.width_in_blocks, comp.h_samp_factor) *
+               round_up(comp.height_in_blocks, comp.v_samp_factor) *
+               static_cast<int64_t>(sizeof(JBLOCK));
+    }
+  }
+  return bytes + 32 * static_cast<int64_t>(ci.image_width) * ci.num_components + 65536;
+}
 
 bool after_header(JpegContext* ctx, void* user) {
   auto* st = static_cast<DecodeState*>(user);
@@ -164,6 +185,17 @@ bool after_header(JpegContext* ctx, void* user) {
       }
     }
   }
+  jpeg_calc_output_dimensions(&ci);  // output_width/height at the chosen scale
+  try {
+    reserve_decode_memory(*st->options, ci.output_height, ci.output_width,
+                          jpeg_decode_bytes(ci, st->cmyk, want));
+  } catch (const DecodeDeferred&) {
+    st->deferred = true;
+    return false;
+  } catch (const std::exception& e) {
+    st->error = e.what();
+    return false;
+  }
   return true;
 }
 
@@ -204,7 +236,7 @@ void cmyk_to_rgb(DecodedImage& img, bool inverted) {
 DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& name,
                          const DecodeOptions& options) {
   DecodedImage img;
-  DecodeState st{&name, &options, &img, false, {}};
+  DecodeState st{&name, &options, &img, false, false, {}};
   auto ctx = std::make_unique<JpegContext>();
   std::memset(&ctx->cinfo, 0, sizeof ctx->cinfo);
   ctx->message[0] = '\0';
@@ -218,6 +250,7 @@ DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& na
   int rc = run_decode(ctx.get(), data, size, &steps);
   bool saw_adobe = ctx->created && ctx->cinfo.saw_Adobe_marker;
   if (ctx->created) jpeg_destroy_decompress(&ctx->cinfo);
+  if (st.deferred) throw DecodeDeferred();
   if (rc == 2) {
     if (st.error.rfind("Cannot decode", 0) == 0) throw ValueError(st.error);
     decode_error(name, ImageFormat::Jpeg, st.error);

@@ -22,6 +22,22 @@ void check_load_options(const LoadOptions& o) {
     throw ValueError("max_pixels must be positive, received " + std::to_string(o.max_pixels));
 }
 
+ByteBudget& image_decode_budget() {
+  static ByteBudget budget(kDefaultDecodeBudgetBytes);
+  return budget;
+}
+
+namespace {
+
+// resize_image's scratch for a decoded height x width image: a float row of the source, the tap
+// tables (for "area" about one entry per source row and column plus two per output one; the
+// other methods at most a dozen taps per output row and column).
+int64_t resize_scratch_bytes(int64_t height, int64_t width, const LoadOptions& o) {
+  return 4 * o.channels * width + 96 * (height + width) + 256 * (o.height + o.width) + 4096;
+}
+
+}  // namespace
+
 Component load_image(const std::string& path, const LoadOptions& o) {
   DecodeOptions d;
   d.channels = o.channels;
@@ -36,9 +52,51 @@ Component load_image(const std::string& path, const LoadOptions& o) {
       return p.crop_height >= p.content_height && p.crop_width >= p.content_width;
     };
   }
-  DecodedImage img = decode_image_file(path, d);
+  // The decode memory budget (see load_images.h): the file's bytes and the output first, the
+  // decode's peak once its header is read, all held until the image is resized.
+  ByteReservation held(o.budget ? *o.budget : image_decode_budget());
+  const int64_t C = o.channels;
+  const int64_t out_bytes = o.height * o.width * C * 4 * (o.channels_first ? 2 : 1);
+  int64_t decode_reserved = 0;  // bytes of `held` covering the decode (the rest: file + output)
+  int64_t decode_needed = 0;
+  d.reserve = [&](int64_t h, int64_t w, int64_t bytes) {
+    const int64_t need = bytes + resize_scratch_bytes(h, w, o);
+    if (need <= decode_reserved) return true;
+    if (held.try_grow(need - decode_reserved)) {
+      decode_reserved = need;
+      return true;
+    }
+    decode_needed = need;
+    return false;
+  };
+  const std::string name = printable_path(path);
+  DecodedImage img;
+  for (int attempt = 0;; ++attempt) {
+    ImageFile file(path);
+    const int64_t file_bytes = file.size();
+    // Waits only here, holding nothing (ByteReservation::acquire releases first).
+    held.acquire(file_bytes + out_bytes + decode_reserved);
+    std::vector<uint8_t> bytes = file.read();
+    try {
+      img = decode_image(bytes.data(), bytes.size(), name, d);
+    } catch (const DecodeDeferred&) {
+      // The decode needs more than could be added now: give everything back (the file's bytes
+      // too), then wait for the whole amount and read the file again. A second deferral means
+      // the header asked for more than the first read's did: the file changed meanwhile.
+      if (attempt > 0)
+        decode_error(name, ImageFormat::Unknown,
+                     "the file changed while it was read (its header asks for more memory than "
+                     "at the first read)");
+      bytes = std::vector<uint8_t>();
+      held.release();
+      decode_reserved = decode_needed;
+      continue;
+    }
+    bytes = std::vector<uint8_t>();  // the compressed bytes are no longer needed
+    held.release_part(file_bytes);
+    break;
+  }
   const ResizePlan plan = plan_resize(img.height, img.width, o.height, o.width, o.aspect);
-  const int64_t C = img.channels;
   void* raw = nullptr;
   Shape shape = o.channels_first ? Shape{C, o.height, o.width} : Shape{o.height, o.width, C};
   Component out = Component::make(ValueType::Float32, shape, &raw);
@@ -77,12 +135,16 @@ DatasetPtr load_images(DatasetPtr input, const LoadOptions& o, int64_t num_paral
                          ". To skip files that cannot be decoded, pass "
                          "on_decode_error=\"skip\" to image_dataset_from_directory.");
       std::string reason = e.what();
-      // The reason without the "Cannot decode image file <path>" prefix.
-      const std::string prefix = "Cannot decode image file " + path;
-      if (reason.rfind(prefix, 0) == 0) {
+      // The reason without the "Cannot decode/read/open image file <path>" prefix.
+      const std::string shown = printable_path(path);
+      for (const std::string verb : {"decode", "read", "open"}) {
+        const std::string prefix = "Cannot " + verb + " image file " + shown;
+        if (reason.rfind(prefix, 0) != 0) continue;
         reason = reason.substr(prefix.size());
-        if (reason.rfind(" as ", 0) == 0) reason = reason.substr(4);
+        if (reason.rfind(" as ", 0) == 0) reason = reason.substr(4);  // "PNG: ..."
         else if (reason.rfind(": ", 0) == 0) reason = reason.substr(2);
+        if (verb == "open") reason = "cannot open it: " + reason;
+        break;
       }
       Element marker;
       marker.push_back(Component::make_strings({2}, {path, reason}));
@@ -105,7 +167,7 @@ std::string skip_warning_message(const DecodePass& p) {
                     " read).";
   const size_t shown = std::min<size_t>(p.skipped_files.size(), 5);
   for (size_t i = 0; i < shown; ++i)
-    msg += "\n  " + p.skipped_files[i].first + ": " + p.skipped_files[i].second;
+    msg += "\n  " + printable_path(p.skipped_files[i].first) + ": " + p.skipped_files[i].second;
   if (p.skipped_files.size() > shown)
     msg += "\n  ... and " + std::to_string(p.skipped_files.size() - shown) +
            " more (see the dataset's decode_report)";

@@ -8,6 +8,15 @@
 // complete pass, images read + files skipped = elements that entered the map. The counts of the
 // last complete pass are kept in a DecodeReport, and a PassEndHook is called at the end of every
 // pass that skipped something (the Python binding turns it into one warning per pass).
+//
+// Decode memory is bounded across workers (and across datasets) by a ByteBudget: load_image
+// reserves the file's bytes and the output before reading the file, and the decoder's peak
+// (DecodeOptions::reserve: pixels, conversion copy, library buffers, resize scratch) once the
+// header is read; it holds them until the image is resized. A worker that cannot add the
+// decode's share at once gives everything back, frees the file's bytes and waits for the whole
+// amount, then reads the file again (so it never waits while holding memory, and never
+// deadlocks). Everything reserved together stays under the capacity, except one image larger
+// than the whole capacity, which is decoded alone.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -17,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "data/byte_budget.h"
 #include "data/dataset.h"
 #include "data/image/image.h"
 #include "data/image/resize.h"
@@ -34,12 +44,20 @@ struct LoadOptions {
   int64_t max_pixels = kDefaultMaxPixels;
   // Decode JPEGs at a reduced size (DCT scaling) when the resize allows it; see jpeg.cpp.
   bool dct_scaling = true;
+  // The decode memory budget; null: the process-wide image_decode_budget().
+  std::shared_ptr<ByteBudget> budget;
 };
+
+// The default capacity of image_decode_budget(): 1 GiB.
+constexpr int64_t kDefaultDecodeBudgetBytes = int64_t(1) << 30;
+// The budget every image pipeline shares unless LoadOptions::budget says otherwise.
+ByteBudget& image_decode_budget();
 
 // Validates the options (positive size, channels 1/3/4); ValueError otherwise.
 void check_load_options(const LoadOptions& o);
 
-// Reads, decodes and resizes one file into a new float32 component.
+// Reads, decodes and resizes one file into a new float32 component, holding its share of the
+// decode memory budget meanwhile.
 Component load_image(const std::string& path, const LoadOptions& o);
 
 // One pass's account of skipped files: "path" and the reason.

@@ -89,6 +89,7 @@ struct DecodeState {
   DecodedImage* out;
   std::vector<png_bytep> rows;
   std::string error;
+  bool deferred = false;  // options->reserve refused: DecodeDeferred once libpng is released
 };
 
 bool after_header(PngContext*, void* user, png_uint_32 w, png_uint_32 h) {
@@ -108,11 +109,20 @@ png_bytepp allocate(PngContext*, void* user, int channels) {
   auto* st = static_cast<DecodeState*>(user);
   try {
     DecodedImage& img = *st->out;
+    // The pixels (and the copy a channel conversion makes), the row pointers, and libpng's own
+    // row buffers (at most a few rows of 16-bit RGBA).
+    reserve_decode_memory(*st->options, img.height, img.width,
+                          pixel_bytes(img.height, img.width, channels, st->options->channels) +
+                              img.height * static_cast<int64_t>(sizeof(png_bytep)) +
+                              4 * (img.width * 8 + 1));
     img.channels = channels;
     img.pixels.resize(static_cast<size_t>(img.height * img.width) * channels);
     st->rows.resize(static_cast<size_t>(img.height));
     for (int64_t y = 0; y < img.height; ++y)
       st->rows[y] = img.pixels.data() + static_cast<size_t>(y * img.width) * channels;
+  } catch (const DecodeDeferred&) {
+    st->deferred = true;
+    return nullptr;
   } catch (const std::exception& e) {
     st->error = std::string("out of memory for the decoded image (") + e.what() + ")";
     return nullptr;
@@ -134,7 +144,7 @@ DecodedImage decode_png(const uint8_t* data, size_t size, const std::string& nam
     check_image_size(be32(16), be32(20), options.max_pixels, name, ImageFormat::Png);
   }
   DecodedImage img;
-  DecodeState st{&name, &options, &img, {}, {}};
+  DecodeState st{&name, &options, &img, {}, {}, false};
   PngContext ctx;
   ctx.data = data;
   ctx.size = size;
@@ -148,6 +158,7 @@ DecodedImage decode_png(const uint8_t* data, size_t size, const std::string& nam
   Steps steps{after_header, allocate, &st, options.channels};
   int rc = run_decode(&ctx, &steps);
   png_destroy_read_struct(&ctx.png, &ctx.info, nullptr);
+  if (st.deferred) throw DecodeDeferred();
   if (rc == 2) {
     if (st.error.rfind("Cannot decode", 0) == 0) throw ValueError(st.error);
     decode_error(name, ImageFormat::Png, st.error);

@@ -1,11 +1,15 @@
 // load_images: paths to resized float32 images through ff::data::map (1 and 3 workers give the
 // same order and values), labels passed through, channels_first, the error raised for an
-// undecodable file, and on_decode_error="skip" with its exact count over complete passes.
+// undecodable file, on_decode_error="skip" with its exact count over complete passes, and the
+// decode memory budget (its peak stays under the capacity whatever the number of workers).
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/errors.h"
@@ -175,4 +179,104 @@ TEST_CASE("load_images option errors", "[image][load_images][errors]") {
   o.height = 5;
   o.channels = 2;
   FF_CHECK_THROWS(check_load_options(o), ff::ValueError, Catch::Contains("channels must be 1"));
+}
+
+namespace {
+
+// `n` RGB PNGs of width x height, image i filled with the value 10 + i (or all with 10).
+std::vector<std::string> make_large(const std::string& dir, int n, uint32_t width, uint32_t height,
+                                    bool same = false) {
+  REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+  fftest::img::PngSpec s;
+  s.width = width;
+  s.height = height;
+  std::vector<std::string> paths;
+  for (int i = 0; i < n; ++i) {
+    std::string p = dir + "/big" + std::to_string(i) + ".png";
+    const uint8_t v = static_cast<uint8_t>(10 + (same ? 0 : i));
+    fftest::img::write_file(p, fftest::img::encode_png(s, Bytes(size_t(width) * height * 3, v)));
+    paths.push_back(p);
+  }
+  return paths;
+}
+
+// What one load_image of `path` reserves at its peak, on a budget of its own.
+int64_t single_peak(const std::string& path, LoadOptions o) {
+  o.budget = std::make_shared<ByteBudget>(int64_t(1) << 40);
+  load_image(path, o);
+  CHECK(o.budget->in_use() == 0);
+  return o.budget->peak();
+}
+
+void check_values(const std::vector<Element>& got, const std::vector<int>& expected_values) {
+  REQUIRE(got.size() == expected_values.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const float* v = static_cast<const float*>(got[i][0].data());
+    CHECK(v[0] == Approx(expected_values[i]));
+    CHECK(*static_cast<const int32_t*>(got[i][1].data()) == static_cast<int32_t>(i));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("load_images keeps the decode memory of all workers under the budget", "[image][load_images][budget]") {
+  fftest::img::TempDir tmp;
+  auto paths = make_large(tmp.path + "/big", 12, 400, 300);
+  LoadOptions o;
+  o.height = 8;
+  o.width = 8;
+  const int64_t one = single_peak(paths[0], o);
+  CHECK(one >= 400 * 300 * 3);  // at least the decoded pixels
+  // Room for two images at a time, six workers.
+  const int64_t capacity = one * 5 / 2;
+  o.budget = std::make_shared<ByteBudget>(capacity);
+  std::vector<int> expected;
+  for (int i = 0; i < 12; ++i) expected.push_back(10 + i);
+  for (int pass = 0; pass < 2; ++pass) {
+    check_values(drain(load_images(paths_and_labels(paths), o, 6, nullptr, nullptr)), expected);
+    CHECK(o.budget->peak() <= capacity);
+    CHECK(o.budget->peak() >= one);
+    CHECK(o.budget->in_use() == 0);
+  }
+}
+
+TEST_CASE("an image larger than the whole budget is decoded alone", "[image][load_images][budget]") {
+  fftest::img::TempDir tmp;
+  auto paths = make_large(tmp.path + "/huge", 8, 300, 200, /*same=*/true);
+  LoadOptions o;
+  o.height = 4;
+  o.width = 4;
+  const int64_t one = single_peak(paths[0], o);
+  o.budget = std::make_shared<ByteBudget>(one / 2);  // every image is over the capacity
+  check_values(drain(load_images(paths_and_labels(paths), o, 4, nullptr, nullptr)),
+               std::vector<int>(8, 10));
+  CHECK(o.budget->peak() == one);  // never two at once
+  CHECK(o.budget->in_use() == 0);
+}
+
+TEST_CASE("a worker that cannot add its decode's share waits holding nothing, then rereads", "[image][load_images][budget]") {
+  fftest::img::TempDir tmp;
+  auto paths = make_large(tmp.path + "/wait", 1, 200, 100);
+  LoadOptions o;
+  o.height = 2;
+  o.width = 2;
+  const int64_t one = single_peak(paths[0], o);
+  struct stat st;
+  REQUIRE(stat(paths[0].c_str(), &st) == 0);
+  const int64_t first = st.st_size + 2 * 2 * 3 * 4;  // the file and the output, reserved first
+  auto budget = std::make_shared<ByteBudget>(one + one / 2);
+  o.budget = budget;
+  // Leave exactly room for the first reservation, not for the decode.
+  ByteReservation other(*budget);
+  other.acquire(budget->capacity() - first);
+  Component result;
+  std::thread worker([&] { result = load_image(paths[0], o); });
+  while (budget->waiting() < 1) std::this_thread::yield();
+  CHECK(budget->peak() == budget->capacity());  // the worker held its first reservation...
+  CHECK(budget->in_use() == budget->capacity() - first);  // ...and gave it back to wait
+  other.release();
+  worker.join();
+  CHECK(static_cast<const float*>(result.data())[0] == Approx(10));
+  CHECK(budget->peak() <= budget->capacity());
+  CHECK(budget->in_use() == 0);
 }
