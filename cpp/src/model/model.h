@@ -13,6 +13,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -229,6 +231,8 @@ class Model {
   std::vector<Shape> value_shapes_;
   std::vector<Node> nodes_;
   std::vector<std::shared_ptr<Layer>> layers_;
+  std::unordered_map<const Layer*, size_t> layer_index_;  // position in layers_
+  std::unordered_set<std::string> layer_names_;
   std::vector<int> outputs_;
   bool built_ = false;
 
