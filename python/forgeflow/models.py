@@ -201,9 +201,10 @@ class Model:
         self._output_names = names
         self._nodes = order
         self._input_layers = [t._input_layer for t in in_list if t._input_layer is not None]
-        layers = []
+        layers, listed = [], set()  # each layer once, in first-call order; linear time
         for t in order:
-            if all(t._history[0] is not l for l in layers):
+            if id(t._history[0]) not in listed:
+                listed.add(id(t._history[0]))
                 layers.append(t._history[0])
         self._layers = layers
         self._input_lookups = self._find_input_lookups(in_list, order)

@@ -3,7 +3,8 @@ file, twice: as it is (exercising the header and checksum checks) and with its c
 sizes repaired (so mutations reach the section parsers, the config checks, the graph builder and
 the core layers behind them). The only acceptable outcomes are a model or a
 ff.saving.SavedModelError; any other exception, a crash, a hang (-timeout) or a large allocation
-(-rss_limit_mb / -malloc_limit_mb) is a finding.
+(-rss_limit_mb / -malloc_limit_mb) is a finding, and so is any file the load opens (an audit hook
+watches: a load reads its bytes and nothing else, SECURITY.md).
 
     pip install atheris
     PYTHONPATH=python python3 tests/fuzz/load_model_fuzzer.py /tmp/new_inputs \\
@@ -13,6 +14,7 @@ New interesting inputs go to the first folder; merge the useful ones into the se
 -merge=1. tests/python/saving/test_saving_fuzz_replay.py replays the seed corpus in the normal
 test run (without atheris).
 """
+import os
 import struct
 import sys
 import zlib
@@ -82,11 +84,33 @@ def repair(data):
     return header + table + b"".join(s[3] for s in sections)
 
 
+class FileAccessDuringLoad(BaseException):
+    """A load opened a file (a BaseException, so no `except Exception` in the loader hides it)."""
+
+
+_loading = False
+_MODULE_FILES = (".py", ".pyc", ".so")  # a module imported for the first time during a load
+
+
+def _no_file_access(event, args):
+    if _loading and event == "open" and args and isinstance(args[0], (str, bytes)):
+        path = os.fsdecode(args[0])
+        if not path.endswith(_MODULE_FILES):
+            raise FileAccessDuringLoad(f"the load opened {path!r} (mode {args[1]!r})")
+
+
+sys.addaudithook(_no_file_access)  # PEP 578: stays for the process, idle outside _load
+
+
 def _load(data):
+    global _loading
+    _loading = True
     try:
         load_model_from_bytes(data)
     except SavedModelError:
         pass
+    finally:
+        _loading = False
 
 
 def TestOneInput(data):

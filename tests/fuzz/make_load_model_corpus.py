@@ -40,6 +40,8 @@ def main():
     c.compile(optimizer="rmsprop", loss="mae")
     c.save(os.path.join(OUT, "conv.ff"))
 
+    vocabulary_seeds()
+
     with open(os.path.join(OUT, "sequential_sgd.ff"), "rb") as f:
         data = f.read()
     with open(os.path.join(OUT, "truncated.ff"), "wb") as f:
@@ -48,6 +50,63 @@ def main():
         pass
     for name in sorted(os.listdir(OUT)):
         print(name, os.path.getsize(os.path.join(OUT, name)))
+
+
+# ---------------------------------------------------------------------------------- vocabularies
+# Seeds whose mutations reach the data a file carries: lookup vocabularies (a string there must
+# never be opened as a file), the CSV schema and forgeflow fit's settings in the user section.
+def _rewrite_arch(source, target, mutate):
+    """Copies a saved file with its architecture JSON changed by mutate(arch)."""
+    import json
+    from forgeflow.saving.container import SECTION_OPTIONAL, SectionWriter, read_file, write_file
+    container = read_file(source)
+    sections = []
+    for tag, payload in container.sections.items():
+        if tag == b"ARCH":
+            arch = json.loads(bytes(payload))
+            mutate(arch)
+            payload = json.dumps(arch).encode()
+        sections.append(SectionWriter(tag, [payload], SECTION_OPTIONAL if tag == b"USER" else 0))
+    write_file(target, sections)
+
+
+def vocabulary_seeds():
+    kind = ff.Input(shape=(2,), name="kind", dtype="string")
+    code = ff.Input(shape=(1,), name="code", dtype="int64")
+    words = L.StringLookup(vocabulary=["a", "b", "c"], mask_token="", output_mode="multi_hot",
+                           name="words")
+    codes = L.IntegerLookup(vocabulary=[3, 5, 7], output_mode="one_hot", name="codes")
+    m = ff.Model([kind, code], L.Dense(1)(L.Concatenate()([words(kind), codes(code)])))
+    m.save(os.path.join(OUT, "lookup_vocabulary.ff"))
+
+    def to_path(arch):
+        for entry in arch["config"]["layers"]:
+            if entry["name"] == "words":
+                entry["config"]["vocabulary"] = "/etc/passwd"
+
+    _rewrite_arch(os.path.join(OUT, "lookup_vocabulary.ff"),
+                  os.path.join(OUT, "lookup_vocabulary_path.ff"), to_path)
+
+    m = ff.Sequential([ff.Input(shape=(4,)), L.Dense(2, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m._data_schema = {
+        "columns": [{"name": "size", "dtype": "float32", "kind": "numeric", "vocabulary": None,
+                     "default": 1.0},
+                    {"name": "color", "dtype": "string", "kind": "categorical",
+                     "vocabulary": ["red", "green", "blue"], "default": None}],
+        "label": "label", "label_dtype": "int64", "label_vocabulary": ["no", "yes"],
+        "categorical_encoding": "one_hot", "ignored": ["id"]}
+    m._user_data = {"forgeflow_cli": {"version": 1, "model": "linear", "command": None,
+                                      "data": "csv", "task": "classification", "label": "label",
+                                      "class_names": ["no", "yes"]}}
+    m.save(os.path.join(OUT, "user_csv_schema.ff"))
+
+    m = ff.Sequential([ff.Input(shape=(4, 3, 1)), L.Flatten(), L.Dense(2)])
+    m._user_data = {"forgeflow_cli": {"version": 1, "model": None, "command": None,
+                                      "data": "images", "task": "classification",
+                                      "class_names": ["cat", "=dog"], "image_size": [4, 3],
+                                      "color_mode": "grayscale", "interpolation": "bilinear"}}
+    m.save(os.path.join(OUT, "user_image_settings.ff"))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include "core/errors.h"
 #include "core/rng.h"
@@ -41,13 +42,14 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
   for (int v : inputs) shapes.push_back(value_shapes_[v]);
   Shape out = merge ? layer->build_multi(shapes) : layer->build(shapes[0]);
 
-  auto it = std::find(layers_.begin(), layers_.end(), layer);
-  size_t index = static_cast<size_t>(it - layers_.begin());
-  if (it == layers_.end()) {
-    for (const auto& l : layers_)
-      if (l->name() == layer->name())
-        throw ValueError("All layers in a model should have unique names. Name \"" +
-                         layer->name() + "\" is already the name of a layer in this model.");
+  // Hash lookups, not scans of the layers so far: building a graph is linear in its nodes.
+  auto found = layer_index_.find(layer.get());
+  size_t index = found == layer_index_.end() ? layers_.size() : found->second;
+  if (found == layer_index_.end()) {
+    if (!layer_names_.insert(layer->name()).second)
+      throw ValueError("All layers in a model should have unique names. Name \"" +
+                       layer->name() + "\" is already the name of a layer in this model.");
+    layer_index_.emplace(layer.get(), index);
     layers_.push_back(layer);
   }
   const int value = static_cast<int>(value_shapes_.size());
@@ -62,11 +64,13 @@ void Model::set_outputs(const std::vector<int>& outputs) {
   for (int v : outputs)
     if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
       throw ValueError("model output refers to an unknown value");
-  for (size_t i = 0; i < outputs.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (outputs[i] == outputs[j])
-        throw ValueError("the same tensor is listed twice among the model outputs (positions " +
-                         std::to_string(j) + " and " + std::to_string(i) + ")");
+  std::unordered_map<int, size_t> first;  // value -> first position
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto [it, added] = first.emplace(outputs[i], i);
+    if (!added)
+      throw ValueError("the same tensor is listed twice among the model outputs (positions " +
+                       std::to_string(it->second) + " and " + std::to_string(i) + ")");
+  }
   outputs_ = outputs;
 }
 
@@ -211,6 +215,8 @@ void Model::clear_graph() {
   value_shapes_.clear();
   nodes_.clear();
   layers_.clear();
+  layer_index_.clear();
+  layer_names_.clear();
   outputs_.clear();
 }
 

@@ -24,6 +24,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -285,6 +287,8 @@ class Model {
   std::vector<Shape> value_shapes_;
   std::vector<Node> nodes_;
   std::vector<std::shared_ptr<Layer>> layers_;
+  std::unordered_map<const Layer*, size_t> layer_index_;  // position in layers_
+  std::unordered_set<std::string> layer_names_;
   std::vector<int> outputs_;
   bool built_ = false;
 

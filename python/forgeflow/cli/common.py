@@ -11,12 +11,14 @@ section of the .ff file, beside the CSV schema that ``model._data_schema`` keeps
 import os
 import sys
 
+from ..saving.user_data import CLI_KEY, CLI_VERSION, is_csv_schema
+
 __all__ = ["CliError", "run", "META_KEY", "add_model_argument", "load_model_file", "cli_meta",
            "check_input_file", "check_image_folder", "csv_for_model", "images_for_model",
            "one_line"]
 
-META_KEY = "forgeflow_cli"
-META_VERSION = 1
+META_KEY = CLI_KEY          # load_model checks what is stored there (saving/user_data.py)
+META_VERSION = CLI_VERSION
 
 
 class CliError(Exception):
@@ -95,7 +97,7 @@ def cli_meta(model):
     meta = dict((getattr(model, "_user_data", None) or {}).get(META_KEY) or {})
     if meta:
         return meta
-    schema = getattr(model, "_data_schema", None)
+    schema = _csv_schema(model)
     out = {"data": "csv" if schema else None, "task": None}
     if schema:
         out["label"] = schema.get("label")
@@ -113,12 +115,19 @@ def cli_meta(model):
     return out
 
 
+def _csv_schema(model):
+    """The model's CSV schema, or None (also for the free-form data_schema a forgeflow 0.1.0
+    file may carry, which is no CSV schema)."""
+    schema = getattr(model, "_data_schema", None)
+    return schema if schema and is_csv_schema(schema) else None
+
+
 # ------------------------------------------------------------------ data for a trained model
 def csv_for_model(model, meta, path, batch_size, need_label):
     """``path`` read with the model's CSV schema, in file order: (dataset, has_label)."""
     from .. import data
     check_input_file(path, "CSV file")
-    schema = getattr(model, "_data_schema", None)
+    schema = _csv_schema(model)
     if not schema:
         raise CliError("the model was not trained on a CSV file (it keeps no CSV schema): use "
                        "--images, or a model from forgeflow fit --csv")

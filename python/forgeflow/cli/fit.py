@@ -26,6 +26,7 @@ import shlex
 
 import numpy as np
 
+from ..saving.user_data import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from .common import META_KEY, META_VERSION, CliError, check_image_folder, check_input_file, run
 from .model_spec import PRESETS, SpecError, build_layers, parse_spec
 
@@ -108,8 +109,11 @@ def _check_args(args):
         raise CliError(f"--validation-split must be in [0, 1), received {args.validation_split}")
     if not args.learning_rate > 0:
         raise CliError(f"--learning-rate must be positive, received {args.learning_rate}")
-    if args.image_size is not None and min(args.image_size) < 1:
-        raise CliError(f"--image-size must be two positive integers, received {args.image_size}")
+    if args.image_size is not None and (
+            min(args.image_size) < 1 or max(args.image_size) > MAX_IMAGE_SIDE
+            or args.image_size[0] * args.image_size[1] > MAX_IMAGE_PIXELS):
+        raise CliError(f"--image-size must be two positive integers up to {MAX_IMAGE_SIDE}, at "
+                       f"most {MAX_IMAGE_PIXELS} pixels in all, received {args.image_size}")
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if os.path.isdir(args.out):
         raise CliError(f"--out {args.out!r} is a directory, expected a file name")

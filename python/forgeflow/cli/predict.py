@@ -10,9 +10,14 @@ input row, in file order: ``prediction`` for a regressor, ``class,probability`` 
 classifier (the class name stored at fit time and its softmax probability). Images: every image
 file below the folder (sub-folders too, in alphanumeric order), one row each:
 ``file,class,probability`` with the file's path relative to the folder.
+
+Text cells (class names, file paths) that a spreadsheet would read as a formula (starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return, and not a number) are written with a
+leading ``'``, as OWASP recommends against CSV injection: a class name comes from the model file.
 """
 import csv
 import os
+import re
 import sys
 
 import numpy as np
@@ -41,19 +46,31 @@ def _fmt(value):
     return format(float(value), ".7g")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _text(value):
+    """A text cell, defused if a spreadsheet would run it as a formula (see the docstring)."""
+    value = str(value)
+    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _rows(meta, outputs):
     outputs = np.asarray(outputs)
     if meta.get("task") == "classification":
         names = meta.get("class_names") or [str(i) for i in range(outputs.shape[-1])]
         if outputs.shape[-1] == 1 and len(names) == 2:  # one sigmoid unit: P(class 1)
             p = outputs[:, 0]
-            return ["class", "probability"], [[names[int(v >= 0.5)], _fmt(max(v, 1 - v))]
-                                               for v in p]
+            return ["class", "probability"], [[_text(names[int(v >= 0.5)]),
+                                                _fmt(max(v, 1 - v))] for v in p]
         if len(names) != outputs.shape[-1]:
             raise CliError(f"the model outputs {outputs.shape[-1]} values per row but stores "
                            f"{len(names)} class names")
         best = outputs.argmax(axis=-1)
-        return ["class", "probability"], [[names[k], _fmt(outputs[i, k])]
+        return ["class", "probability"], [[_text(names[k]), _fmt(outputs[i, k])]
                                            for i, k in enumerate(best)]
     flat = outputs.reshape(len(outputs), -1)
     if flat.shape[1] == 1:
@@ -83,7 +100,7 @@ def _predict(args):
         if len(rows) != len(ds.file_paths):
             raise CliError(f"{len(ds.file_paths)} images but {len(rows)} predictions")
         header = ["file"] + header
-        rows = [[os.path.relpath(path, args.images)] + row
+        rows = [[_text(os.path.relpath(path, args.images))] + row
                 for path, row in zip(ds.file_paths, rows)]
     if args.output is None:
         _write(sys.stdout, header, rows)

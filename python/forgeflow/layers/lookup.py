@@ -19,10 +19,16 @@ Called on arrays (``layer(np.array([["a", "b"]]))``) the layers compute at once,
 Differences from Keras, each deliberate: with ``num_oov_indices > 1`` string buckets come from
 FNV-1a, not TensorFlow's FarmHash (integers use floormod, as Keras); "tf_idf" and sparse
 outputs are not supported (an error says so); an inverting lookup cannot sit inside a model (its
-output is strings, and the model computes on numbers: apply it to predictions afterwards).
+output is strings, and the model computes on numbers: apply it to predictions afterwards); a
+vocabulary file (``vocabulary="vocab.txt"``) is read only when *you* pass the path (the
+constructor or ``set_vocabulary``): ``get_config()`` holds the terms themselves, and
+``from_config`` (what ``load_model`` calls with a model file's configs) refuses a path, so a
+model file never makes forgeflow open another file (SECURITY.md).
 """
+import contextlib
 import numbers
 import os
+import threading
 
 import numpy as np
 
@@ -32,6 +38,32 @@ from .core import KerasTensor, Layer, _seed
 __all__ = ["StringLookup", "IntegerLookup"]
 
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+
+# Set by the loader (forgeflow.saving) while it re-creates layers from a model file's configs:
+# a vocabulary path then is refused, whichever from_config (a custom subclass's too) passed it.
+_configs_from_file = threading.local()
+
+
+@contextlib.contextmanager
+def _refuse_vocabulary_paths():
+    """Inside the block (this thread), no lookup layer reads a vocabulary file."""
+    previous = getattr(_configs_from_file, "active", False)
+    _configs_from_file.active = True
+    try:
+        yield
+    finally:
+        _configs_from_file.active = previous
+
+
+def _path_refused(kind, name, vocabulary):
+    shown = f' "{name}"' if isinstance(name, str) else ""
+    received = repr(vocabulary)
+    if len(received) > 200:
+        received = received[:200] + "..."
+    return ValueError(f"{kind}{shown}: a saved config holds its vocabulary as a list of terms, not "
+                      f"a file path; received vocabulary={received} (a vocabulary file is "
+                      f"read only when you pass its path yourself: {kind}(vocabulary=path) or "
+                      "set_vocabulary(path))")
 
 
 def _check_int(value, name, minimum, allow_none=False):
@@ -139,6 +171,8 @@ class _IndexLookup(Layer):
             raise ValueError("`idf_weights` should only be set if output_mode is 'tf_idf', which "
                              "is not supported yet")
         if isinstance(vocabulary, (str, os.PathLike)):
+            if getattr(_configs_from_file, "active", False):
+                raise _path_refused(type(self).__name__, self.name, vocabulary)
             path = os.fspath(vocabulary)
             if not os.path.exists(path):
                 raise ValueError(f"Vocabulary file {path} does not exist.")
@@ -271,6 +305,8 @@ class _IndexLookup(Layer):
         return _encode_eager(indices, self._depth(), self.output_mode, True, self.name)
 
     def get_config(self):
+        # The terms themselves, also for a layer made from a vocabulary file: a config (and so a
+        # saved model) never holds a path.
         vocabulary = None if self._table is None else self.get_vocabulary(
             include_special_tokens=False)
         return {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,
@@ -278,6 +314,15 @@ class _IndexLookup(Layer):
                 "mask_token": self.mask_token, "output_mode": self.output_mode,
                 "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
                 "vocabulary": vocabulary, "idf_weights": None}
+
+    @classmethod
+    def from_config(cls, config):
+        """A layer from ``get_config()``'s output, whose vocabulary is a list of terms (or None).
+        A string there is refused, never opened: configs also come from model files."""
+        vocabulary = config.get("vocabulary")
+        if isinstance(vocabulary, (str, bytes, os.PathLike)):
+            raise _path_refused(cls.__name__, config.get("name"), vocabulary)
+        return cls(**config)
 
 
 def _encode_eager(indices, depth, mode, skip_negative, name):

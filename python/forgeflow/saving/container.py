@@ -9,6 +9,7 @@ size read from the file (arrays are views of the file's bytes, copied only after
 Errors are CorruptFileError / UnsupportedVersionError saying what is wrong and where."""
 import json
 import os
+import re
 import struct
 import zlib
 
@@ -279,7 +280,41 @@ def parse_json(payload, tag, path="<bytes>"):
     if depth > MAX_JSON_DEPTH:
         raise CorruptFileError(f"{path}: {label} nests {depth} levels deep (at most "
                                f"{MAX_JSON_DEPTH})")
+    if _MAYBE_SURROGATE.search(text):  # only a \uD800-\uDFFF escape can make one
+        where = _lone_surrogate(value)
+        if where is not None:
+            raise CorruptFileError(f"{path}: {label} holds a lone surrogate escape (a \\uD800 to "
+                                   f"\\uDFFF escape without its pair) in {where}: the text is not "
+                                   "valid Unicode")
     return value
+
+
+# A \u escape of a UTF-16 surrogate in JSON text (also matched by an escaped backslash followed
+# by "ud800": the walk then finds nothing), and a surrogate in a parsed string.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value):
+    """Where a parsed JSON value holds a string (key or value) with a lone surrogate (json.loads
+    turns an unpaired \\uD800 escape into one; it cannot be encoded, so saving the model again
+    would fail), as a path like ``["config"]["name"]``, or None. Iterative: no recursion depth."""
+    stack = [(value, ())]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, str):
+            if _SURROGATES.search(v):
+                break
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if _SURROGATES.search(k):
+                    return "a key of " + ("".join(at) or "the top-level object")
+                stack.append((x, at + (f"[{k!r}]",)))
+        elif isinstance(v, list):
+            stack.extend((x, at + (f"[{i}]",)) for i, x in enumerate(v))
+    else:
+        return None
+    return "".join(at)
 
 
 def _depth(value):

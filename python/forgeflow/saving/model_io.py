@@ -22,11 +22,14 @@ from .. import tracking
 from .._version import __version__
 from .serialization import (check_spec, construct, deserialize, deserialize_optimizer, model_class,
                             resolve_class, serialize, serialize_optimizer)
+from .user_data import check_user_data
 
 __all__ = ["model_config", "model_from_config", "save_model", "load_model", "save_weights",
            "load_weights"]
 
 _INT_LIMIT = (1 << 31) - 1     # integers in layer configs (shapes, units, sizes)
+_ITERATIONS_LIMIT = 1 << 53    # optimizer steps: exact in the float64 the updates compute with,
+                               # and far from int64 overflow however long training goes on
 _SEED_LIMIT = 1 << 64          # seeds are unsigned 64-bit
 _INPUT_NUMEL_LIMIT = 1 << 40   # elements per sample of a model input
 _KIND_MODEL, _KIND_WEIGHTS = "model", "weights"
@@ -104,7 +107,8 @@ def _make_layer(spec, where, custom_objects, seeds):
     _check_values(config, where)
     cls = resolve_class(class_name, registered, "layer", custom_objects, where)
     seed = seeds.get(config.get("name")) if isinstance(config.get("name"), str) else None
-    with _layer_seed(seed):
+    from ..layers.lookup import _refuse_vocabulary_paths
+    with _layer_seed(seed), _refuse_vocabulary_paths():  # a config's vocabulary is data
         layer = construct(cls, config, "layer", where)
     return layer
 
@@ -130,7 +134,7 @@ def sequential_config(model):
 def functional_config(model):
     names = [getattr(t._input_layer, "name", t.name) for t in model.inputs]
     names += [layer.name for layer in model._layers]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, k in collections.Counter(names).items() if k > 1)
     if duplicates:
         raise ValueError(f'Cannot save model "{model.name}": layer names must be unique within '
                          f"the model, but {duplicates} are used more than once")
@@ -487,8 +491,12 @@ def _restore_optimizer_state(model, tensors, where="optimizer state"):
         raise ConfigError(f"{where}: the file holds {sorted(got)}, the optimizer "
                           f"{type(model.optimizer).__name__} needs {sorted(expected)}")
     it = got["iterations"]
-    if it.dtype != np.int64 or it.shape != () or int(it) < 0:
-        raise ConfigError(f"{where}: iterations must be a non-negative int64 scalar")
+    if it.dtype != np.int64 or it.shape != ():
+        raise ConfigError(f"{where}: iterations must be an int64 scalar, found {it.dtype} of "
+                          f"shape {it.shape}")
+    if not 0 <= int(it) <= _ITERATIONS_LIMIT:
+        raise ConfigError(f"{where}: iterations must be from 0 to {_ITERATIONS_LIMIT} (2^53), "
+                          f"found {int(it)}")
     slots = []
     for n, current in zip(opt.slot_names, opt.get_slots()):
         arr = got[f"slot/{n}"]
@@ -671,9 +679,10 @@ def _load_verified(container, custom_objects, compile):
         user = container.json(b"USER")
         if not isinstance(user, dict):
             raise CorruptFileError(f"{path}: the user data section is not a JSON object")
+        schema, rest = check_user_data(user, model, f"{path}: user data")
         if "data_schema" in user:
-            model._data_schema = user["data_schema"]
-        model._user_data = {k: v for k, v in user.items() if k != "data_schema"}
+            model._data_schema = schema
+        model._user_data = rest
     core.set_seed_state(*glob)
     return model
 

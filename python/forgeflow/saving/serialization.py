@@ -6,6 +6,7 @@ dictionaries: the caller's ``custom_objects``, the active ``custom_object_scope`
 registered by the running program, and forgeflow's own built-in tables. Nothing is imported and
 no attribute path is followed, so a name like ``"os.system"`` is simply an unknown class.
 """
+import functools
 import threading
 
 from .. import layers, losses, metrics, optimizers
@@ -111,6 +112,7 @@ def _lookup_tables(custom_objects):
 
 
 # ---------------------------------------------------------------------------------- tables
+@functools.lru_cache(maxsize=1)  # the modules' __all__ are fixed: built once, not per layer
 def _builtin_tables():
     """kind -> {class name: class}, from forgeflow's own modules only."""
     tables = {"layer": {}, "loss": {}, "optimizer": {}, "metric": {}, "schedule": {}}

@@ -182,6 +182,11 @@ ERRORS = [
      "--epochs must be at least 1", ""),
     (["--images", "{images_train}", "--image-size", "4", "4"],
      "--model 'small-cnn' does not fit 4x4 images", "max_pooling2d"),
+    (["--images", "{images_train}", "--image-size", "100000", "100000"],
+     "--image-size must be two positive integers up to 8192, at most 16777216 pixels in all",
+     "[100000, 100000]"),
+    (["--images", "{images_train}", "--image-size", "8192", "4096"],
+     "--image-size must be two positive integers up to 8192", "[8192, 4096]"),
 ]
 
 

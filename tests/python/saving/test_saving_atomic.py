@@ -127,3 +127,69 @@ def test_sigkill_during_repeated_saves_leaves_a_loadable_consistent_file(tmp_pat
             assert np.all(w == float(epoch))
     leftovers = [n for n in os.listdir(tmp_path) if n not in ("saver.py", "ckpt.ff")]
     assert all(n.startswith(".ckpt.ff.") and n.endswith(".tmp") for n in leftovers)
+
+
+_KILLED_INSIDE_A_SAVE = textwrap.dedent("""
+    import os, signal, sys, numpy as np, forgeflow as ff
+    from forgeflow.saving import atomic
+    model = ff.Sequential([ff.Input(shape=(64,)), ff.layers.Dense(64)])
+    def die(fd):  # SIGKILL inside the save, once the temporary file is written in full
+        os.kill(os.getpid(), signal.SIGKILL)
+    atomic.os.fsync = die
+    model.save(sys.argv[1])
+""")
+
+_HOLD_LOCK = ("import fcntl, os, sys\n"
+              "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+              "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+              "print('locked', flush=True)\n"
+              "sys.stdin.read()\n")
+
+
+def _age(path, seconds):
+    when = time.time() - seconds
+    os.utime(path, (when, when), follow_symlinks=False)
+
+
+def test_the_next_save_removes_what_a_killed_save_left_and_nothing_else(tmp_path):
+    path = tmp_path / "m.ff"
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_INSIDE_A_SAVE)
+    assert subprocess.run([sys.executable, str(script), str(path)]).returncode == -signal.SIGKILL
+    (stale,) = [n for n in os.listdir(tmp_path) if n.startswith(".m.ff.")]
+    assert len(stale) == len(".m.ff.12345678.tmp") and stale.endswith(".tmp")
+    assert (tmp_path / stale).stat().st_size > 64 * 64 * 4  # a full-size file
+    # Look-alikes, all old enough to be stale: none of them is ours to remove.
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    others = [".m.ff.abcdefg.tmp", ".m.ff.abcdefghi.tmp", ".m.ff.ABCDEFGH.tmp",
+              ".other.ff.abcdefgh.tmp", ".m.ff.abcdefgh.tmp.bak", "m.ff.abcdefgh.tmp",
+              ".m.ff.abcdefgh.TMP", ".n.ff.abcdefgh.tmp"]
+    for name in others:
+        (tmp_path / name).write_text("x")
+    (tmp_path / ".m.ff.dir_dir_.tmp").mkdir()
+    os.symlink(outside, tmp_path / ".m.ff.symlink_.tmp")
+    os.mkfifo(tmp_path / ".m.ff.fifofifo.tmp")
+    held = tmp_path / ".m.ff.held_by1.tmp"  # a save in progress elsewhere: locked
+    held.write_text("x")
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(held)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"locked"
+        everything = sorted(os.listdir(tmp_path))
+        for name in everything:
+            _age(tmp_path / name, 3600)
+        _age(tmp_path / stale, 0)  # just killed: too fresh to tell from a save starting now
+        _model(1.0).save(path)
+        assert sorted(os.listdir(tmp_path)) == sorted(everything + ["m.ff"])
+        _age(tmp_path / stale, atomic.STALE_AFTER_S + 1)
+        _model(2.0).save(path)
+        assert sorted(os.listdir(tmp_path)) == sorted(set(everything + ["m.ff"]) - {stale})
+    finally:
+        holder.stdin.close()
+        holder.wait()
+        holder.stdout.close()
+    assert outside.read_text() == "keep"
+    assert np.all(ff.models.load_model(path).get_weights()[0] == 2.0)
+    _model(3.0).save(path)  # the lock is gone with its process: now that file is stale too
+    assert not held.exists()

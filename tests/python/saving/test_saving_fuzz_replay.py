@@ -1,6 +1,7 @@
 """Replays the loader fuzzer's seed corpus (tests/fuzz/corpus/load_model) and each file with its
 checksums repaired, as the harness does: every input must load or raise a typed
-ff.saving.SavedModelError. Runs without atheris."""
+ff.saving.SavedModelError, opening no file. Runs without atheris."""
+import functools
 import importlib.util
 import os
 import sys
@@ -14,6 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus", "load_model")
 
 
+@functools.lru_cache(maxsize=None)  # once: importing it installs its audit hook
 def _harness():
     """The fuzzer module, with a stand-in for atheris (only its import hook is used at import)."""
     fake = types.ModuleType("atheris")
@@ -55,9 +57,31 @@ def test_corpus_file_loads_or_raises_a_typed_error(name):
     with open(os.path.join(CORPUS, name), "rb") as f:
         data = f.read()
     for variant in (data, harness.repair(data)):
-        if variant is None:
-            continue
-        try:
-            harness.load_model_from_bytes(variant)
-        except ff.saving.SavedModelError:
+        if variant is not None:
+            harness._load(variant)  # raises on any other error, and on a file opened
+
+
+def test_the_harness_finds_a_file_opened_during_a_load(monkeypatch):
+    harness = _harness()
+    with open(os.path.join(CORPUS, "sequential_sgd.ff"), "rb") as f:
+        data = f.read()
+
+    def peeking_load(data):
+        with open(os.path.join(CORPUS, "empty.ff"), "rb"):
             pass
+
+    monkeypatch.setattr(harness, "load_model_from_bytes", peeking_load)
+    with pytest.raises(harness.FileAccessDuringLoad, match="empty.ff"):
+        harness._load(data)
+    with open(os.path.join(CORPUS, "empty.ff"), "rb"):  # outside a load: allowed
+        pass
+
+
+def test_the_corpus_has_the_vocabulary_cases():
+    for name in ("lookup_vocabulary.ff", "lookup_vocabulary_path.ff", "user_csv_schema.ff",
+                 "user_image_settings.ff"):
+        assert name in FILES
+    harness = _harness()
+    with open(os.path.join(CORPUS, "lookup_vocabulary_path.ff"), "rb") as f:
+        with pytest.raises(ff.saving.ConfigError, match="not a file path"):
+            harness.load_model_from_bytes(f.read())
