@@ -1,4 +1,5 @@
-// Bindings for core services: the global seed, check-numerics and the backend in use.
+// Bindings for core services: the global seed, check-numerics, the backend in use and the
+// size limits of core/shape.h.
 #include "bindings.h"
 #include "core/numerics.h"
 #include "core/rng.h"
@@ -24,6 +25,11 @@ void init_core(py::module_& m) {
   m.def("check_numerics_enabled", &CheckNumerics::enabled);
   m.def("backend_name", []() { return cpu_backend().name(); },
         "Name of the backend the core computes on.");
+  m.def("memory_capacity", []() { return cpu_backend().memory_capacity(); },
+        "Bytes of memory the backend can hold at most (buffer plans larger than this are refused).");
+  // The size limits of core/shape.h (the saved-model loader checks input shapes against them).
+  m.attr("MAX_SAMPLE_ELEMENTS") = kMaxSampleElements;
+  m.attr("MAX_PARAM_ELEMENTS") = kMaxParamElements;
   m.def("shuffled_order",
         [](int64_t n, uint64_t seed, int64_t epoch) {
           auto order = Sequential::shuffled_order(n, seed, epoch);

@@ -22,7 +22,6 @@ __all__ = ["model_config", "model_from_config", "save_model", "load_model", "sav
 
 _INT_LIMIT = (1 << 31) - 1     # integers in layer configs (shapes, units, sizes)
 _SEED_LIMIT = 1 << 64          # seeds are unsigned 64-bit
-_INPUT_NUMEL_LIMIT = 1 << 40   # elements per sample of a model input
 _KIND_MODEL, _KIND_WEIGHTS = "model", "weights"
 
 
@@ -58,9 +57,10 @@ def _check_batch_shape(value, where):
                               f"integer up to {_INT_LIMIT}, found {d!r}")
         if i > 0:
             numel *= d
-    if numel > _INPUT_NUMEL_LIMIT:
-        raise ConfigError(f"{where}: input of shape {value} has {numel} values per sample (at "
-                          f"most {_INPUT_NUMEL_LIMIT})")
+    limit = _core().MAX_SAMPLE_ELEMENTS  # the core's per-sample limit (core/shape.h)
+    if numel > limit:
+        raise ConfigError(f"{where}: input of shape {value} has {numel} values per sample; "
+                          f"the limit is {limit} (2^31 - 1)")
     return value
 
 

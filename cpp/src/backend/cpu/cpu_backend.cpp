@@ -11,10 +11,14 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <new>
 #include <xtensor/xadapt.hpp>
@@ -41,6 +45,36 @@ using cpu::kParallelMin;
 using cpu::kReduceChunk;
 using cpu::parallel_for;
 using cpu::parallel_rows;
+
+// Physical memory, or the cgroup (v2, then v1) memory limit of the container when lower: what
+// the CPU backend can hold at most. Read once.
+int64_t host_memory_capacity() {
+  static const int64_t capacity = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    int64_t bytes = pages > 0 && page > 0 && pages <= std::numeric_limits<int64_t>::max() / page
+                        ? static_cast<int64_t>(pages) * page
+                        : std::numeric_limits<int64_t>::max();
+    for (const char* path : {"/sys/fs/cgroup/memory.max",
+                             "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+      std::ifstream f(path);
+      long long limit = 0;
+      if (f >> limit && limit > 0 && limit < bytes) bytes = limit;  // "max" reads as no number
+    }
+    return bytes;
+  }();
+  return capacity;
+}
+
+// CBLAS takes int dimensions: a product with a dimension past INT_MAX (the batch * pixels rows
+// of a large convolution) is an error naming it, never a silently truncated call. (oneDNN's
+// sgemm, used where the build found it, takes 64-bit dimensions.)
+void check_cblas_dims(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+  for (int64_t d : {m, n, k, lda, ldb, ldc})
+    if (d > INT_MAX)
+      throw ValueError("gemm with m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                       ", k=" + std::to_string(k) + " exceeds the 32-bit dimensions of CBLAS "
+                       "(this build has no oneDNN); use a smaller batch_size");
+}
 
 constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used by probability clipping
 
@@ -198,8 +232,11 @@ class CpuBackend final : public Backend {
   DeviceType device_type() const override { return DeviceType::CPU; }
   std::string name() const override { return "cpu"; }
 
+  int64_t memory_capacity() const override { return host_memory_capacity(); }
   void* allocate(size_t bytes) override {
-    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires.
+    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires (a size
+    // that the rounding would wrap is no allocation at all).
+    if (bytes > std::numeric_limits<size_t>::max() - 63) throw std::bad_alloc();
     size_t rounded = (bytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
     if (!p) throw std::bad_alloc();
@@ -238,6 +275,7 @@ class CpuBackend final : public Backend {
                        ", k=" + std::to_string(k));
     return;
 #endif
+    check_cblas_dims(m, n, k, lda, ldb, ldc);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
