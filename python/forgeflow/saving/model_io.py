@@ -27,8 +27,10 @@ _KIND_MODEL, _KIND_WEIGHTS = "model", "weights"
 
 # ---------------------------------------------------------------------------------- config checks
 def _check_values(config, where):
-    """Integers in a layer config must be within +-(2^31 - 1) (seeds: 0 to 2^64 - 1), so no shape
-    arithmetic in the core can overflow on a crafted file. Iterative: no recursion depth."""
+    """Integers in a layer config must be within +-(2^31 - 1) (seeds: 0 to 2^64 - 1). Their
+    products (a Reshape's target, a padded size, a kernel) are the core's to check: every shape
+    computation there is overflow-checked and bounded (core/shape.h), and a layer refusing its
+    shapes is a ConfigError here. Iterative: no recursion depth."""
     stack = [(config, where, None)]
     while stack:
         value, path, key = stack.pop()
