@@ -1,4 +1,5 @@
-// Bindings for core services: the global seed, check-numerics and the backend in use.
+// Bindings for core services: the global seed, check-numerics, the backend in use and the
+// size limits of core/shape.h.
 #include "bindings.h"
 #include "backend/registry.h"
 #include "core/numerics.h"
@@ -25,6 +26,12 @@ void init_core(py::module_& m) {
   m.def("check_numerics_enabled", &CheckNumerics::enabled);
   m.def("backend_name", []() { return default_backend().name(); },
         "Name of the backend new models compute on.");
+  m.def("memory_capacity", []() { return default_backend().device().memory_capacity(); },
+        "Bytes of memory the default backend's device can hold at most (buffer plans larger "
+        "than this are refused).");
+  // The size limits of core/shape.h (the saved-model loader checks input shapes against them).
+  m.attr("MAX_SAMPLE_ELEMENTS") = kMaxSampleElements;
+  m.attr("MAX_PARAM_ELEMENTS") = kMaxParamElements;
   m.def("shuffled_order",
         [](int64_t n, uint64_t seed, int64_t epoch) {
           auto order = Sequential::shuffled_order(n, seed, epoch);

@@ -55,6 +55,7 @@ std::vector<HostArray> host_arrays(const py::list& arrays) {
 // New (rows, *output_shape(i)[1:]) float32 arrays, one per model output, and their data pointers.
 py::list output_arrays(const Model& m, int64_t rows, std::vector<float*>& pointers) {
   if (!m.built()) throw ValueError("the model is not built yet");
+  m.check_output_size(rows);  // a clear error, not NumPy's MemoryError, for outputs too large
   py::list out;
   pointers.clear();
   for (int o = 0; o < m.num_outputs(); ++o) {

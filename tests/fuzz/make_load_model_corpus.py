@@ -41,6 +41,7 @@ def main():
     c.save(os.path.join(OUT, "conv.ff"))
 
     vocabulary_seeds()
+    shape_overflow_seeds()
 
     with open(os.path.join(OUT, "sequential_sgd.ff"), "rb") as f:
         data = f.read()
@@ -107,6 +108,67 @@ def vocabulary_seeds():
                                       "class_names": ["cat", "=dog"], "image_size": [4, 3],
                                       "color_mode": "grayscale", "interpolation": "bilinear"}}
     m.save(os.path.join(OUT, "user_image_settings.ff"))
+
+
+# ---------------------------------------------------------------------------- shape-overflow seeds
+# Files whose configs hold only in-range integers (each within +-(2^31 - 1)) but whose shape
+# arithmetic overflows or passes the core's per-sample limit of 2^31 - 1 elements (issue 12, item
+# 2). Before the size checks they loaded and crashed later (or at once: the Reshape with a -1
+# divided by a product wrapped to 0). Each must now fail to load with a ConfigError;
+# tests/python/saving/test_saving_fuzz_replay.py asserts that for every shape_*.ff seed. They are
+# crafted by saving a small valid model and editing its architecture JSON (the API refuses them).
+SHAPE_LIMIT = 2**31 - 1
+
+
+def _save_with_arch(model, name, edit):
+    """Saves `model` as shape_<name>.ff with its architecture changed by edit(config)."""
+    from forgeflow.saving.container import SectionWriter, json_section, read_file, write_file
+    path = os.path.join(OUT, f"shape_{name}.ff")
+    model.save(path)
+    container = read_file(path)
+    arch = container.json(b"ARCH")
+    edit(arch)
+    sections = [json_section(tag, arch) if tag == b"ARCH" else
+                SectionWriter(tag, [bytes(payload)]) for tag, payload in container.sections.items()]
+    write_file(path, sections)
+
+
+def _layer(arch, class_name):
+    return next(e for e in arch["config"]["layers"] if e["class_name"] == class_name)["config"]
+
+
+def shape_overflow_seeds():
+    # ZeroPadding2D with pads of 2^31 - 1: (2^32 - 1)^2 elements per sample.
+    _save_with_arch(ff.Sequential([ff.Input(shape=(1, 1, 1)), L.ZeroPadding2D(1), L.Flatten()]),
+                    "zero_padding_pads", lambda a: _layer(a, "ZeroPadding2D").update(
+                        padding=[[SHAPE_LIMIT, SHAPE_LIMIT], [SHAPE_LIMIT, SHAPE_LIMIT]]))
+    # Reshape whose product 989540 * 1539092 * 48448661 = 4 * 2^64 + 16 wraps to the input's 16.
+    pooled = ff.Sequential([ff.Input(shape=(16,)), L.Reshape((4, 4, 1)), L.MaxPooling2D(2),
+                            L.Flatten()])
+    _save_with_arch(pooled, "reshape_wraps", lambda a: _layer(a, "Reshape").update(
+        target_shape=[989540, 1539092, 48448661]))
+    # Reshape with a -1 whose known product 2^30 * 2^30 * 16 wraps to 0 (a division by zero).
+    _save_with_arch(ff.Sequential([ff.Input(shape=(16,)), L.Reshape((4, -1))]),
+                    "reshape_wraps_to_zero", lambda a: _layer(a, "Reshape").update(
+                        target_shape=[2**30, 2**30, 16, -1]))
+    # An input of 2^32 values per sample (each dimension in range).
+    _save_with_arch(ff.Sequential([ff.Input(shape=(2, 2)), L.Flatten()]), "input_too_large",
+                    lambda a: a["config"]["layers"][0]["config"].update(
+                        batch_shape=[None, 65536, 65536]))
+    # Concatenate of two 2^30-wide inputs: 2^31 per sample.
+    a, b = ff.Input(shape=(2,), name="a"), ff.Input(shape=(2,), name="b")
+    concat = ff.Model([a, b], L.Concatenate()([a, b]))
+
+    def widen(arch):
+        for entry in arch["config"]["layers"]:
+            if entry["class_name"] == "InputLayer":
+                entry["config"]["batch_shape"] = [None, 2**30]
+    _save_with_arch(concat, "concatenate_too_wide", widen)
+    # CategoryEncoding one-hot of two values over 2^31 - 1 tokens: 2 * (2^31 - 1) per sample.
+    codes = ff.Input(shape=(2,), dtype="int64")
+    encoded = ff.Model(codes, L.CategoryEncoding(num_tokens=3, output_mode="one_hot")(codes))
+    _save_with_arch(encoded, "category_encoding_wide", lambda a: _layer(
+        a, "CategoryEncoding").update(num_tokens=SHAPE_LIMIT))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,16 @@ def test_read_idx_trailing_bytes(tmp_path):
         idx.read_idx(p)
 
 
+def test_read_idx_dims_whose_product_passes_2_64(tmp_path):
+    # 2^16 x 2^16 x 2^16 x 2^16 = 2^64 wrapped to 0 in int64, so an empty body "matched" and the
+    # error came from NumPy's reshape instead of the size check.
+    p = tmp_path / "huge"
+    p.write_bytes(bytes([0, 0, 0x08, 4]) + np.full(4, 65536, ">u4").tobytes())
+    with pytest.raises(ValueError, match=r"expected 18446744073709551616 data bytes .* found 0; "
+                                         r"the file is truncated"):
+        idx.read_idx(p)
+
+
 def test_read_idx_truncated_gzip(tmp_path):
     p = tmp_path / "imgs.gz"
     p.write_bytes(gzip.compress(idx_bytes(np.zeros((5, 28, 28))))[:-20])

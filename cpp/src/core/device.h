@@ -31,6 +31,11 @@ class Device {
   virtual std::string name() const = 0;
 
   // ---- memory ----
+  // The most bytes this device's memory can hold (the CPU: the machine's physical memory, or
+  // the container's limit when lower). The model refuses a buffer plan or weights larger than
+  // this with a clear error before allocating anything, instead of failing (or being killed)
+  // halfway through.
+  virtual int64_t memory_capacity() const = 0;
   virtual void* allocate(size_t bytes) = 0;
   virtual void deallocate(void* ptr, size_t bytes) = 0;
   // Host memory the device copies from and to asynchronously (cudaHostAlloc on a GPU).

@@ -13,6 +13,11 @@ Storage::~Storage() { device_->deallocate(ptr_, bytes_); }
 Tensor Tensor::empty(Device& device, const Shape& shape, DType dtype) {
   Tensor t;
   t.numel_ = shape_numel(shape);
+  // The byte count must fit a signed 64-bit offset (raw() and every kernel index with int64).
+  int64_t bytes;
+  if (__builtin_mul_overflow(t.numel_, static_cast<int64_t>(dtype_size(dtype)), &bytes))
+    throw SizeOverflowError("a tensor of shape " + shape_str(shape) + " and dtype " +
+                            dtype_name(dtype) + " needs more than 2^63 - 1 bytes");
   t.shape_ = shape;
   t.dtype_ = dtype;
   t.storage_ = std::make_shared<Storage>(device, std::max<size_t>(t.nbytes(), 1));
@@ -37,7 +42,7 @@ Tensor Tensor::view(int64_t offset, const Shape& shape) const {
   t.shape_ = shape;
   t.numel_ = shape_numel(shape);
   t.dtype_ = dtype_;
-  if (offset < 0 || offset + t.numel_ > numel_)
+  if (offset < 0 || offset > numel_ || t.numel_ > numel_ - offset)
     throw ValueError("view " + shape_str(shape) + " at offset " + std::to_string(offset) +
                      " exceeds a tensor of " + std::to_string(numel_) + " elements");
   return t;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/errors.h"
+#include "core/shape.h"
 
 namespace ff {
 
@@ -26,21 +27,28 @@ std::string padding_name(Padding p) {
 }
 
 WindowAxis window_axis(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, Padding p) {
-  const int64_t span = (kernel - 1) * dilation + 1;
+  // Every step checked: kernel, stride and dilation may be anything up to 2^63 - 1 through the
+  // API (the loader bounds each to 2^31 - 1, not their products).
+  const char* what = "the window span (kernel_size - 1) * dilation_rate + 1";
+  const int64_t span = size_add(size_mul(kernel - 1, dilation, what), 1, what);
   WindowAxis a;
+  // ceil(in / stride) without forming in + stride - 1 (in, stride > 0).
+  const int64_t ceil_out = in / stride + (in % stride != 0);
   switch (p) {
     case Padding::Valid:
       // Floor division that stays correct for a negative numerator (span > in + stride).
       a.out = in >= span ? (in - span) / stride + 1 : 0;
       break;
     case Padding::Same: {
-      a.out = (in + stride - 1) / stride;
-      const int64_t total = std::max<int64_t>((a.out - 1) * stride + span - in, 0);
-      a.pad_before = total / 2;
+      a.out = ceil_out;
+      // (out - 1) * stride < in, so the sum below only overflows through a huge span.
+      const int64_t covered =
+          size_add((a.out - 1) * stride, span, "the padded window extent");
+      a.pad_before = std::max<int64_t>(covered - in, 0) / 2;
       break;
     }
     case Padding::Causal:
-      a.out = (in + stride - 1) / stride;
+      a.out = ceil_out;
       a.pad_before = span - 1;
       break;
   }

@@ -19,7 +19,17 @@ Shape Layer::build(const Shape& input_shape) {
     throw ValueError("Input 0 of layer \"" + name_ +
                      "\" is incompatible with the layer: expected an input with a batch "
                      "dimension, found a scalar shape=()");
-  output_shape_ = compute_output_shape(in);
+  // An input past the limit (a layer built directly, outside a model) is refused before its
+  // shape arithmetic runs.
+  check_sample_elements(in, "Layer \"" + name_ + "\" (" + class_name_ + "): input 0");
+  Shape out;
+  try {
+    out = compute_output_shape(in);
+  } catch (const SizeOverflowError& e) {
+    throw ValueError(describe({in}) + ": " + e.what());
+  }
+  check_sizes({in}, out);
+  output_shape_ = out;
   input_shape_ = in;
   input_shapes_ = {in};
   built_ = true;
@@ -44,7 +54,25 @@ void Layer::backward_multi(const std::vector<Tensor>& xs, const Tensor& y, const
   backward(xs[0], y, dy, dxs[0], scratch, ctx);
 }
 
+std::string Layer::describe(const std::vector<Shape>& inputs) const {
+  std::string out = "Layer \"" + name_ + "\" (" + class_name_ + ") on input shape";
+  if (inputs.size() > 1) out += "s";
+  out += "=";
+  for (size_t i = 0; i < inputs.size(); ++i) out += (i ? ", " : "") + shape_str(inputs[i]);
+  return out;
+}
+
+void Layer::check_sizes(const std::vector<Shape>& inputs, const Shape& output) const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    check_sample_elements(inputs[i], "Layer \"" + name_ + "\" (" + class_name_ + "): input " +
+                                          std::to_string(i));
+  check_sample_elements(output, describe(inputs) + ": the output");
+  for (const ParamSpec& spec : param_specs())
+    check_param_elements(spec.shape, describe(inputs) + ": weight \"" + spec.name + "\"");
+}
+
 void Layer::set_built(const std::vector<Shape>& inputs, const Shape& output) {
+  check_sizes(inputs, output);
   input_shapes_ = inputs;
   input_shape_ = inputs.empty() ? Shape{} : inputs[0];
   output_shape_ = output;

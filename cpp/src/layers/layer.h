@@ -51,8 +51,11 @@ class Layer {
   uint64_t seed() const { return seed_; }
 
   // Resolves the output shape for `input_shape` (batch dimension None) or raises ValueError
-  // naming this layer with the expected and received shapes. Building twice with the same shape
-  // is a no-op; with another shape it is an error (layers are not silently rebuilt).
+  // naming this layer with the expected and received shapes, or with the size limit (core/
+  // shape.h) that an input, the output or a weight would exceed (compute_output_shape computes
+  // with the checked size_mul/size_add; their overflow errors get the layer's name here).
+  // Building twice with the same shape is a no-op; with another shape it is an error (layers
+  // are not silently rebuilt).
   Shape build(const Shape& input_shape);
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
@@ -131,7 +134,15 @@ class Layer {
   virtual Shape compute_output_shape(const Shape& input_shape) = 0;
   [[noreturn]] void incompatible(const std::string& expected, const Shape& found) const;
   // Merge layers record their resolved shapes through this (build_multi implementations).
+  // Checks the size limits as build() does.
   void set_built(const std::vector<Shape>& inputs, const Shape& output);
+  // 'Layer "name" (Class) on input shape=(None, 4)': the start of a build-time size error.
+  std::string describe(const std::vector<Shape>& inputs) const;
+  // The size limits of core/shape.h, checked by build() and set_built() once the shapes are
+  // resolved and before anything is allocated: every input and the output at most
+  // kMaxSampleElements per sample, every weight at most kMaxParamElements; ValueError naming
+  // the layer, the shapes and the limit otherwise.
+  void check_sizes(const std::vector<Shape>& inputs, const Shape& output) const;
 
   std::vector<Tensor> params_, grads_;
   std::vector<Tensor> weights_;

@@ -114,7 +114,7 @@ Shape Concatenate::build_multi(const std::vector<Shape>& shapes) {
                        "concatenation axis " + std::to_string(axis_) + ". Layer \"" + name() +
                        "\" received input 0 of shape " + shape_str(in[0]) + " and input " +
                        std::to_string(i) + " of shape " + shape_str(in[i]));
-    out[axis] += in[i][axis];
+    out[axis] = size_add(out[axis], in[i][axis], "the concatenated axis");
   }
   if (built()) {
     if (input_shapes() != in)

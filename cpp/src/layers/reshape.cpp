@@ -35,7 +35,12 @@ Shape Reshape::compute_output_shape(const Shape& in) {
   int64_t unknown_at = -1;
   for (size_t i = 0; i < target_.size(); ++i) {
     if (target_[i] == -1) unknown_at = static_cast<int64_t>(i);
-    else known *= target_[i];
+    else if (__builtin_mul_overflow(known, target_[i], &known) || known > kMaxSampleElements)
+      // A product past the per-sample limit (or past 2^64, where it would wrap) can never be
+      // an input's element count: say so rather than compare a wrapped number.
+      throw SizeOverflowError("target_shape=" + target_str(target_) + " has more than " +
+                              std::to_string(kMaxSampleElements) +
+                              " (2^31 - 1) elements per sample, the limit of a layer's output");
   }
   Shape out{kNone};
   out.insert(out.end(), target_.begin(), target_.end());

@@ -29,7 +29,13 @@ Shape ZeroPadding2D::compute_output_shape(const Shape& in) {
   geom_.bottom = padding_[1];
   geom_.left = padding_[2];
   geom_.right = padding_[3];
-  return {kNone, in[1] + padding_[0] + padding_[1], in[2] + padding_[2] + padding_[3], in[3]};
+  // Checked: pads may be anything up to 2^63 - 1 through the API; the per-sample limit on the
+  // result is Layer::build's.
+  const int64_t h = size_add(size_add(in[1], padding_[0], "the padded height"), padding_[1],
+                             "the padded height");
+  const int64_t w = size_add(size_add(in[2], padding_[2], "the padded width"), padding_[3],
+                             "the padded width");
+  return {kNone, h, w, in[3]};
 }
 
 Pad2DGeometry ZeroPadding2D::geometry(int64_t batch) const {

@@ -19,6 +19,7 @@ int Model::add_input(const Shape& shape) {
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!nodes_.empty()) throw ValueError("model inputs must be added before any layer call");
   if (shape.empty()) throw ValueError("a model input needs a batch dimension");
+  check_sample_elements(with_batch(shape, kNone), "Model input " + std::to_string(num_inputs_));
   value_shapes_.push_back(with_batch(shape, kNone));
   return num_inputs_++;
 }
@@ -96,8 +97,11 @@ void Model::finalize() {
   for (size_t i = 0; i < layers_.size(); ++i)
     for (auto& spec : layers_[i]->param_specs()) {
       refs.push_back({i, spec, Tensor()});
-      (spec.trainable ? trainable_total : state_total) += shape_numel(spec.shape);
+      // Each weight is at most kMaxParamElements (Layer::build); their sum is checked.
+      int64_t& total = spec.trainable ? trainable_total : state_total;
+      total = size_add(total, shape_numel(spec.shape), "the model's weight count");
     }
+  check_weights_size(refs, trainable_total, state_total);
   params_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(trainable_total, 1)});
   grads_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(trainable_total, 1)});
   state_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(state_total, 1)});
@@ -149,6 +153,37 @@ void Model::finalize() {
   compute_params_stale_ = true;
   built_ = true;
   if (optimizer_) optimizer_->build(*backend_, params_.numel());
+}
+
+void Model::check_weights_size(const std::vector<ParamRef>& refs, int64_t trainable,
+                               int64_t state) const {
+  // What finalize allocates: the float32 weights and their gradients, the non-trainable state,
+  // and under mixed precision the 16-bit-rounded copies of the trainable weights.
+  bool mixed = false;
+  for (const auto& layer : layers_) mixed = mixed || is_half_precision(layer->compute_dtype());
+  const int64_t capacity = backend_->device().memory_capacity();
+  int64_t elements = 0, bytes = 0;
+  const bool overflow =
+      __builtin_mul_overflow(trainable, mixed ? 3 : 2, &elements) ||
+      __builtin_add_overflow(elements, state, &elements) ||
+      __builtin_mul_overflow(elements, static_cast<int64_t>(sizeof(float)), &bytes);
+  if (!overflow && bytes <= capacity) return;
+  const ParamRef* largest = nullptr;
+  for (const auto& ref : refs)
+    if (!largest || shape_numel(ref.spec.shape) > shape_numel(largest->spec.shape)) largest = &ref;
+  std::string msg = "The model's weights need " +
+                    (overflow ? std::string("more than 2^63 - 1 bytes")
+                              : bytes_str(static_cast<double>(bytes))) +
+                    " (" + std::to_string(trainable) + " trainable parameters with their "
+                    "gradients" + (mixed ? " and 16-bit copies" : "") + ", " +
+                    std::to_string(state) + " non-trainable), more than the " +
+                    bytes_str(static_cast<double>(capacity)) + " of memory of the " +
+                    backend_->name() + " backend";
+  if (largest)
+    msg += "; the largest weight is \"" + largest->spec.name + "\" of layer \"" +
+           layers_[largest->layer]->name() + "\" (" + layers_[largest->layer]->class_name() +
+           "), shape=" + shape_str(largest->spec.shape);
+  throw ValueError(msg + ". Use smaller layers.");
 }
 
 void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
@@ -374,7 +409,152 @@ bool Model::value_aliases(size_t node, bool training) const {
   return nodes_[node].inputs.size() == 1 && nodes_[node].layer->aliases_input(training);
 }
 
+int Model::grad_alias_consumer(size_t v, const std::vector<int>& writers) const {
+  // A value read by exactly one node that merely reshapes it (Flatten, Reshape) shares that
+  // node's gradient buffer: no copy backward either. (The consumer's output needs a gradient
+  // whenever v does, so its buffer exists: gradients are made from the last value back.)
+  if (consumers_[v] != 1 || writers[v] != 1) return -1;
+  int consumer = -1;
+  for (size_t n = 0; n < nodes_.size(); ++n)
+    if (std::find(nodes_[n].inputs.begin(), nodes_[n].inputs.end(), static_cast<int>(v)) !=
+        nodes_[n].inputs.end())
+      consumer = static_cast<int>(n);
+  if (consumer < 0 || !value_aliases(static_cast<size_t>(consumer), true) ||
+      !value_needs_grad_[nodes_[consumer].output])
+    return -1;
+  return consumer;
+}
+
+// Bytes of a plan, added up with overflow checks, and its largest buffer (for the message).
+struct Model::PlanSize {
+  int64_t bytes = 0;
+  bool overflow = false;
+  int64_t largest_bytes = -1;
+  std::string largest;
+
+  void add(const Shape& shape, DType dtype, const std::string& what) {
+    int64_t n = 0;
+    for (int64_t d : shape)
+      if (d < 0) overflow = true;  // unknown dimension: cannot be allocated (internal)
+    if (overflow || !checked_product(shape, 0, &n) ||
+        __builtin_mul_overflow(n, static_cast<int64_t>(dtype_size(dtype)), &n) ||
+        __builtin_add_overflow(bytes, n, &bytes)) {
+      overflow = true;
+      return;
+    }
+    if (n > largest_bytes) {
+      largest_bytes = n;
+      largest = what;
+    }
+  }
+};
+
+Model::PlanSize Model::plan_size(int64_t capacity, bool training,
+                                 const TargetLayout* targets) const {
+  // Mirrors allocate_plan below: keep the two in step.
+  PlanSize size;
+  auto layer_str = [](const Layer& l) {
+    return "layer \"" + l.name() + "\" (" + l.class_name() + ")";
+  };
+  for (int i = 0; i < num_inputs_; ++i)
+    size.add(with_batch(value_shapes_[i], capacity), DType::Float32,
+             "model input " + std::to_string(i) + ", shape=" + shape_str(value_shapes_[i]));
+  for (size_t n = 0; n < nodes_.size() && !size.overflow; ++n) {
+    const Node& node = nodes_[n];
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (input_cast_.at(n)[i])
+        size.add(with_batch(value_shapes_[node.inputs[i]], capacity), DType::Float32,
+                 "the 16-bit copy of input " + std::to_string(i) + " of " + layer_str(*node.layer));
+    if (!value_aliases(n, training))
+      size.add(with_batch(value_shapes_[node.output], capacity), DType::Float32,
+               "the output of " + layer_str(*node.layer) + ", shape=" +
+                   shape_str(value_shapes_[node.output]));
+    for (const Shape& s : node.layer->scratch_shapes(capacity))
+      size.add(s, DType::Float32, "the scratch buffer of " + layer_str(*node.layer));
+  }
+  if (training) {
+    std::vector<int> writers = consumers_;
+    for (int o : outputs_) ++writers[o];
+    for (size_t v = value_shapes_.size(); v-- > 0 && !size.overflow;) {
+      if (!value_needs_grad_[v]) continue;
+      const Shape shape = with_batch(value_shapes_[v], capacity);
+      const std::string what = "the gradient of a value of shape=" + shape_str(value_shapes_[v]);
+      if (grad_alias_consumer(v, writers) < 0) size.add(shape, DType::Float32, what);
+      if (writers[v] > 1) size.add(shape, DType::Float32, what);
+    }
+    for (size_t l = 0; l < layers_.size(); ++l) {
+      int uses = 0;
+      for (const Node& node : nodes_) uses += node.layer_index == l;
+      if (uses < 2) continue;
+      for (const auto& spec : layers_[l]->param_specs())
+        if (spec.trainable)
+          size.add(spec.shape, DType::Float32, "a weight gradient of " + layer_str(*layers_[l]));
+    }
+  }
+  if (targets)
+    for (size_t o = 0; o < targets->row_shapes.size(); ++o) {
+      if (!targets->present[o]) continue;
+      Shape ts{capacity};
+      ts.insert(ts.end(), targets->row_shapes[o].begin(), targets->row_shapes[o].end());
+      size.add(ts, targets->dtypes[o], "the targets of output " + std::to_string(o));
+    }
+  return size;
+}
+
+void Model::check_plan_size(int64_t capacity, bool training, const TargetLayout* targets) const {
+  const PlanSize full = plan_size(capacity, training, targets);
+  const int64_t memory = backend_->device().memory_capacity();
+  if (!full.overflow && full.bytes <= memory) return;
+  // Buffers grow linearly with the batch (scratch buffers too): the fixed part and the part per
+  // sample say how large a batch fits.
+  const PlanSize fixed = plan_size(0, training, targets);
+  const PlanSize one = plan_size(1, training, targets);
+  const int64_t per_sample = one.bytes - fixed.bytes;
+  std::string msg = "A batch of " + std::to_string(capacity) + " samples needs " +
+                    (full.overflow ? std::string("more than 2^63 - 1 bytes")
+                                   : bytes_str(static_cast<double>(full.bytes))) +
+                    " of buffers for the model's values" +
+                    (training ? std::string(" and gradients") : std::string()) + " (" +
+                    bytes_str(static_cast<double>(per_sample)) + " per sample; the largest is " +
+                    one.largest + ", " + bytes_str(static_cast<double>(one.largest_bytes)) +
+                    " per sample), more than the " + bytes_str(static_cast<double>(memory)) +
+                    " of memory of the " + backend_->name() + " backend. ";
+  const int64_t fits = per_sample > 0 && memory > fixed.bytes ? (memory - fixed.bytes) / per_sample
+                                                              : 0;
+  if (fits >= 1)
+    msg += "Use a batch_size of at most " + std::to_string(fits) + ".";
+  else
+    msg += "Not even one sample fits: use a smaller model.";
+  throw ValueError(msg);
+}
+
+void Model::check_output_size(int64_t rows) const {
+  const int64_t memory = backend_->device().memory_capacity();
+  int64_t total = 0;
+  bool overflow = false;
+  int64_t row_total = 0;
+  for (int o = 0; o < num_outputs(); ++o) {
+    int64_t row = 0;
+    overflow = overflow || !checked_product(output_shape(o), 1, &row) ||
+               __builtin_add_overflow(row_total, row, &row_total);
+  }
+  overflow = overflow || __builtin_mul_overflow(row_total, rows, &total) ||
+             __builtin_mul_overflow(total, static_cast<int64_t>(sizeof(float)), &total);
+  if (!overflow && total <= memory) return;
+  std::string shapes;
+  for (int o = 0; o < num_outputs(); ++o) shapes += (o ? ", " : "") + shape_str(output_shape(o));
+  throw ValueError(
+      "The outputs for " + std::to_string(rows) + " samples need " +
+      (overflow ? std::string("more than 2^63 - 1 bytes") : bytes_str(static_cast<double>(total))) +
+      " (" + bytes_str(static_cast<double>(row_total) * sizeof(float)) +
+      " per sample for output shape" + (num_outputs() > 1 ? "s " : " ") + shapes +
+      "), more than the " + bytes_str(static_cast<double>(memory)) + " of memory of the " +
+      backend_->name() + " backend. Predict on fewer samples at a time (slices of x, or a "
+      "dataset whose batches you consume one by one).");
+}
+
 Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLayout* targets) {
+  check_plan_size(capacity, training, targets);
   Plan p;
   p.capacity = capacity;
   const size_t nv = value_shapes_.size();
@@ -407,16 +587,8 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
     for (size_t v = nv; v-- > 0;) {
       if (!value_needs_grad_[v]) continue;
       Shape shape = with_batch(value_shapes_[v], capacity);
-      // A value read by exactly one node that merely reshapes it (Flatten, Reshape) shares
-      // that node's gradient buffer: no copy backward either.
-      int consumer = -1;
-      if (consumers_[v] == 1 && writers[v] == 1)
-        for (size_t n = 0; n < nodes_.size(); ++n)
-          if (std::find(nodes_[n].inputs.begin(), nodes_[n].inputs.end(), static_cast<int>(v)) !=
-              nodes_[n].inputs.end())
-            consumer = static_cast<int>(n);
-      if (consumer >= 0 && value_aliases(static_cast<size_t>(consumer), true) &&
-          p.grads[nodes_[consumer].output].defined())
+      const int consumer = grad_alias_consumer(v, writers);
+      if (consumer >= 0)
         p.grads[v] = p.grads[nodes_[consumer].output].reshape(shape);
       else
         p.grads[v] = Tensor::empty(backend_->device(), shape);

@@ -184,6 +184,9 @@ class Model {
   // Checks input arrays against the model inputs (Keras-style error naming the first layer
   // that consumes the input) and the sample counts against each other.
   void check_inputs(const std::vector<Shape>& shapes) const;
+  // Raises ValueError, before anything is allocated, when the output arrays of predict/call on
+  // `rows` samples would not fit the backend's memory (or their size overflows).
+  void check_output_size(int64_t rows) const;
   // Target shape the loss of output `i` uses for y (raises with the loss's explanation).
   Shape check_targets(int output, int64_t samples, const Shape& y_shape, DType y_dtype) const;
 
@@ -227,6 +230,16 @@ class Model {
   };
   Plan& plan_for(int64_t batch, bool training, const TargetLayout* targets);
   Plan allocate_plan(int64_t capacity, bool training, const TargetLayout* targets);
+  // What allocate_plan would allocate for `capacity` samples, added up with overflow checks
+  // (the same decisions: aliased values and gradients take no buffer of their own).
+  struct PlanSize;
+  PlanSize plan_size(int64_t capacity, bool training, const TargetLayout* targets) const;
+  // Raises the ValueError of a plan too large for the backend's memory (or overflowing int64)
+  // before allocate_plan allocates anything.
+  void check_plan_size(int64_t capacity, bool training, const TargetLayout* targets) const;
+  // The consumer node whose output-gradient buffer value v's gradient shares (v is read once,
+  // by a node that only reshapes it), or -1.
+  int grad_alias_consumer(size_t v, const std::vector<int>& writers) const;
   Plan view_plan(const Plan& full, int64_t batch) const;
 
   // How check-numerics runs in a pass: not at all, as kernels recording the first non-finite
@@ -277,6 +290,10 @@ class Model {
   // Mixed precision: decides the dtype of every value, which node inputs are cast, and binds
   // 16-bit layers to rounded copies of their weights (called by finalize).
   void plan_precision(std::vector<std::vector<Tensor>>& layer_params);
+  // Raises ValueError before finalize allocates anything when the weights (with gradients,
+  // state and 16-bit copies) would not fit the backend's memory.
+  void check_weights_size(const std::vector<ParamRef>& refs, int64_t trainable,
+                          int64_t state) const;
   // Refreshes the rounded weight copies when the float32 weights changed since.
   void sync_compute_params();
   // Rounds t in place to `dtype` when that is a 16-bit type.

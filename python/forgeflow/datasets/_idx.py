@@ -8,6 +8,7 @@ was expected and what was found.
 """
 
 import gzip
+import math
 import os
 import zlib
 
@@ -97,7 +98,7 @@ def read_idx(path, expected_ndim=None, expected_shape=None):
             raise ValueError(
                 f"{path}: expected dimensions {exp}, found {dims}."
             )
-    expected = int(np.prod(dims, dtype=np.int64)) if ndim else 1
+    expected = math.prod(dims)  # Python integers: dims of 2^32 - 1 cannot wrap (np.int64 did)
     found = len(data) - header_len
     if found != expected:
         what = "is truncated" if found < expected else "has trailing bytes"

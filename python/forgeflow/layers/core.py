@@ -4,6 +4,7 @@ Arguments, defaults and names follow Keras 3 (``Dense(units, activation=None, us
 kernel_initializer="glorot_uniform", bias_initializer="zeros")``, ...). ``input_shape=`` on the
 first layer of a Sequential model works as in Keras.
 """
+import math
 import numbers
 import threading
 
@@ -346,6 +347,10 @@ class InputLayer:
         if isinstance(shape, numbers.Integral):
             shape = (shape,)
         self.shape = (batch_size,) + _check_shape_tuple(shape, "Input shape")
+        values = math.prod(d for d in self.shape[1:] if d is not None)
+        if values > _core.MAX_SAMPLE_ELEMENTS:  # the core's per-sample limit (core/shape.h)
+            raise ValueError(f"Input shape {tuple(shape)} has {values} values per sample; the "
+                             f"limit is {_core.MAX_SAMPLE_ELEMENTS} (2^31 - 1)")
         self.name = name or unique_name("input_layer")
         self.output = KerasTensor(self.shape, self.name, input_layer=self, dtype=self.dtype)
 

@@ -31,14 +31,15 @@ _INT_LIMIT = (1 << 31) - 1     # integers in layer configs (shapes, units, sizes
 _ITERATIONS_LIMIT = 1 << 53    # optimizer steps: exact in the float64 the updates compute with,
                                # and far from int64 overflow however long training goes on
 _SEED_LIMIT = 1 << 64          # seeds are unsigned 64-bit
-_INPUT_NUMEL_LIMIT = 1 << 40   # elements per sample of a model input
 _KIND_MODEL, _KIND_WEIGHTS = "model", "weights"
 
 
 # ---------------------------------------------------------------------------------- config checks
 def _check_values(config, where):
-    """Integers in a layer config must be within +-(2^31 - 1) (seeds: 0 to 2^64 - 1), so no shape
-    arithmetic in the core can overflow on a crafted file. Iterative: no recursion depth."""
+    """Integers in a layer config must be within +-(2^31 - 1) (seeds: 0 to 2^64 - 1). Their
+    products (a Reshape's target, a padded size, a kernel) are the core's to check: every shape
+    computation there is overflow-checked and bounded (core/shape.h), and a layer refusing its
+    shapes is a ConfigError here. Iterative: no recursion depth."""
     stack = [(config, where, None)]
     while stack:
         value, path, key = stack.pop()
@@ -67,9 +68,10 @@ def _check_batch_shape(value, where):
                               f"integer up to {_INT_LIMIT}, found {d!r}")
         if i > 0:
             numel *= d
-    if numel > _INPUT_NUMEL_LIMIT:
-        raise ConfigError(f"{where}: input of shape {value} has {numel} values per sample (at "
-                          f"most {_INPUT_NUMEL_LIMIT})")
+    limit = _core().MAX_SAMPLE_ELEMENTS  # the core's per-sample limit (core/shape.h)
+    if numel > limit:
+        raise ConfigError(f"{where}: input of shape {value} has {numel} values per sample; "
+                          f"the limit is {limit} (2^31 - 1)")
     return value
 
 

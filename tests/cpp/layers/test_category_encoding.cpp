@@ -94,3 +94,16 @@ TEST_CASE("IndexLookup: int mode is a view, encoded modes drop the mask",
   REQUIRE(run(multi, {1, 3}, {-1, 2, 3}) == std::vector<float>{0, 0, 1, 1});
   REQUIRE_THROWS_WITH(multi.set_depth(5), Catch::Contains("Build a new model"));
 }
+
+TEST_CASE("CategoryEncoding: an output past the per-sample limit fails at build",
+          "[layers][category_encoding][limits]") {
+  // num_tokens = 2^31 - 1 one-hot encoding 2 values: 2 * (2^31 - 1) elements per sample.
+  ff::CategoryEncoding wide("category_encoding", 1, 2147483647, "one_hot");
+  CHECK_THROWS_WITH(wide.build({ff::kNone, 2}),
+                    Catch::Contains("Layer \"category_encoding\" (CategoryEncoding) on input "
+                                    "shape=(None, 2): the output shape=(None, 2, 2147483647) has "
+                                    "4294967294 elements per sample"));
+  // One value per sample stays within the limit (whether it fits memory is the model's check).
+  ff::CategoryEncoding column("category_encoding_1", 1, 2147483647, "multi_hot");
+  CHECK(column.build({ff::kNone, 3}) == ff::Shape{ff::kNone, 2147483647});
+}

@@ -409,3 +409,52 @@ TEST_CASE("Conv2D: constructor arguments are checked with Keras's messages", "[l
                                "glorot", "zeros"),
                     Catch::Contains("Unknown initializer: 'glorot'"));
 }
+
+TEST_CASE("Conv2D: window arithmetic that overflows is an error, not a wrapped shape",
+          "[layers][conv2d][limits]") {
+  // (2^62 - 1) * 4 wrapped to -4: a negative span made the "valid" output larger than the input.
+  ff::Conv2D wrap("conv2d", 1, 1, {int64_t{1} << 62, 1}, {1, 1}, "valid", {4, 1}, "linear", true,
+                  "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(wrap.build({ff::kNone, 8, 8, 1}),
+                    Catch::Contains("Layer \"conv2d\" (Conv2D) on input shape=(None, 8, 8, 1)") &&
+                        Catch::Contains("window span") && Catch::Contains("overflows"));
+  CHECK_FALSE(wrap.built());
+  ff::Conv2D same("conv2d_1", 1, 1, {int64_t{1} << 40, 1}, {1, 1}, "same", {int64_t{1} << 30, 1},
+                  "linear", true, "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(same.build({ff::kNone, 8, 8, 1}), Catch::Contains("overflows"));
+  // A kernel past the per-weight limit: 3 * 3 * 65536 * 65536 elements.
+  ff::Conv2D wide("conv2d_2", 1, 65536, {3, 3}, {1, 1}, "same", {1, 1}, "linear", true,
+                  "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(wide.build({ff::kNone, 4, 4, 65536}),
+                    Catch::Contains("weight \"kernel\" shape=(3, 3, 65536, 65536)") &&
+                        Catch::Contains("the limit is 2147483647"));
+}
+
+TEST_CASE("Conv2D kernels: a column matrix past int64 or memory is refused before allocating",
+          "[layers][conv2d][limits]") {
+  // 40000 x 40000 positions x a 40000 x 40000 kernel: 2.56e18 floats per sample, whose byte count
+  // overflowed the chunk arithmetic. Checked before any pointer is used.
+  ff::Conv2DGeometry g;
+  g.N = 2;
+  g.H = g.W = g.OH = g.OW = 40000;
+  g.C = g.F = 1;
+  g.KH = g.KW = 40000;
+  g.pad_top = g.pad_left = 19999;
+  const ff::cpu::ConvImpl saved = ff::cpu::conv_impl();
+  ff::cpu::set_conv_impl(ff::cpu::ConvImpl::Im2col);
+  CHECK_THROWS_WITH(ff::cpu::conv2d_forward(cpu(), g, nullptr, nullptr, nullptr),
+                    Catch::Contains("40000x40000x1 input with a 40000x40000 kernel") &&
+                        Catch::Contains("more than 2^63 - 1 bytes per sample"));
+  CHECK_THROWS_AS(ff::cpu::conv2d_backward_data(cpu(), g, nullptr, nullptr, nullptr),
+                  ff::ValueError);
+  CHECK_THROWS_AS(ff::cpu::conv2d_backward_filter(cpu(), g, nullptr, nullptr, nullptr, nullptr),
+                  ff::ValueError);
+  // Within int64 but past any memory: 1000 x 1000 positions x a 1000 x 1000 kernel x 64 channels.
+  g.H = g.W = g.OH = g.OW = 1000;
+  g.KH = g.KW = 1000;
+  g.C = 64;
+  g.pad_top = g.pad_left = 499;
+  CHECK_THROWS_WITH(ff::cpu::conv2d_forward(cpu(), g, nullptr, nullptr, nullptr),
+                    Catch::Contains("232.8 TiB per sample"));
+  ff::cpu::set_conv_impl(saved);
+}

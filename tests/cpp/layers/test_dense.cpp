@@ -159,3 +159,18 @@ TEST_CASE("Dense: parameter specs and constructor/build errors", "[layers][dense
                     Catch::Contains("Input 0 of layer \"rank1\"") && Catch::Contains("min_ndim=2") &&
                         Catch::Contains("found shape=(None,)"));
 }
+
+TEST_CASE("Dense: a kernel or output past the size limits fails at build", "[layers][dense][limits]") {
+  ff::Dense wide("dense", 1, 65536, "linear", true, "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(wide.build({ff::kNone, 65536}),
+                    Catch::Contains("Layer \"dense\" (Dense) on input shape=(None, 65536): weight "
+                                    "\"kernel\" shape=(65536, 65536) has 4294967296 elements; the "
+                                    "limit is 2147483647 (2^31 - 1) elements"));
+  CHECK_FALSE(wide.built());
+  ff::Dense units("dense_1", 1, int64_t{1} << 40, "linear", true, "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(units.build({ff::kNone, 1}),
+                    Catch::Contains("the output shape=(None, 1099511627776)"));
+  ff::Dense rows("dense_2", 1, 1024, "linear", true, "glorot_uniform", "zeros");
+  CHECK_THROWS_WITH(rows.build({ff::kNone, 4194304, 2}),
+                    Catch::Contains("output shape=(None, 4194304, 1024) has 4294967296"));
+}

@@ -40,3 +40,16 @@ TEST_CASE("Flatten: gradient passes through as a reshape", "[layers][flatten][gr
   CHECK(r.y == r.x);  // row-major order is preserved
   require_gradients_match(r);
 }
+
+TEST_CASE("Flatten: an input past the per-sample limit is refused, not wrapped",
+          "[layers][flatten][limits]") {
+  ff::Flatten f("flatten", 1);
+  // 2^32 * 2^32 = 2^64 flattened to 0 before.
+  CHECK_THROWS_WITH(f.build({ff::kNone, int64_t{1} << 32, int64_t{1} << 32}),
+                    Catch::Contains("Layer \"flatten\" (Flatten)") &&
+                        Catch::Contains("more than 2^63 - 1 elements per sample"));
+  CHECK_THROWS_WITH(f.build({ff::kNone, 65536, 65536}),
+                    Catch::Contains("input 0 shape=(None, 65536, 65536) has 4294967296 elements "
+                                    "per sample; the limit is 2147483647"));
+  CHECK_FALSE(f.built());
+}

@@ -5,6 +5,7 @@
 // output-shape formulas; errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -230,4 +231,38 @@ TEST_CASE("MaxPooling2D: shape and argument errors", "[layers][max_pooling2d]") 
                     Catch::Contains("`pool_size`") && Catch::Contains("value > 0"));
   CHECK_THROWS_WITH(ff::MaxPooling2D("p", 1, {2, 2}, {1, 0}, "valid"), Catch::Contains("`strides`"));
   CHECK_THROWS_WITH(ff::MaxPooling2D("p", 1, {2, 2}, {}, "full"), Catch::Contains("`padding`"));
+}
+
+TEST_CASE("MaxPooling2D: huge strides and pools compute without overflow",
+          "[layers][max_pooling2d][limits]") {
+  // ceil(5 / (2^63 - 1)) = 1: computed as in + stride - 1 it overflowed and the layer refused.
+  ff::MaxPooling2D same("max_pooling2d", 1, {2, 2}, {INT64_MAX, 1}, "same");
+  CHECK(same.build({ff::kNone, 5, 5, 1}) == ff::Shape{ff::kNone, 1, 5, 1});
+  ff::MaxPooling2D pool("max_pooling2d_1", 1, {INT64_MAX, 1}, {}, "same");
+  CHECK(pool.build({ff::kNone, 5, 5, 1}) == ff::Shape{ff::kNone, 1, 5, 1});
+  ff::MaxPooling2D valid("max_pooling2d_2", 1, {INT64_MAX, 1}, {}, "valid");
+  CHECK_THROWS_WITH(valid.build({ff::kNone, 5, 5, 1}), Catch::Contains("pool is larger"));
+}
+
+TEST_CASE("MaxPooling2D: a pool far larger than the input runs as a clipped window",
+          "[layers][max_pooling2d][limits]") {
+  // pool_size (2^31 - 1, 2^31 - 1) is what a saved config may hold: the kernel sized a buffer of
+  // KH * KW positions (2^62) before and aborted; the window is clipped to the 4 x 3 input.
+  ff::MaxPooling2D layer("max_pooling2d", 1, {2147483647, 2147483647}, {1, 1}, "same");
+  const ff::Shape in{2, 4, 3, 1};
+  std::vector<float> x(24);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 7) % 24);
+  const Run r = run(layer, in, x, std::vector<float>(24, 1.0f));
+  REQUIRE(layer.output_shape() == ff::Shape{ff::kNone, 4, 3, 1});
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 12; ++i) {
+      CAPTURE(n, i);
+      CHECK(r.y[n * 12 + i] == *std::max_element(x.begin() + n * 12, x.begin() + n * 12 + 12));
+    }
+  // Every window's gradient (12 windows per sample) goes to the sample's maximum: 22 at
+  // position 10 of sample 0, 23 at position 5 of sample 1.
+  for (size_t i = 0; i < 24; ++i) {
+    CAPTURE(i);
+    CHECK(r.dx[i] == (i == 10 || i == 17 ? 12.0f : 0.0f));
+  }
 }

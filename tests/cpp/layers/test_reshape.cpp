@@ -62,3 +62,20 @@ TEST_CASE("Reshape: gradient passes through as a view", "[layers][reshape][gradi
   CHECK(res.y == res.x);
   require_gradients_match(res);
 }
+
+TEST_CASE("Reshape: a target whose product wraps past 2^64 is refused",
+          "[layers][reshape][limits]") {
+  // 989540 * 1539092 * 48448661 = 4 * 2^64 + 16: the wrapped product equalled the input's 16
+  // elements, so the layer was accepted and a pooling layer after it read out of bounds.
+  ff::Reshape wraps("reshape", 1, {989540, 1539092, 48448661});
+  CHECK_THROWS_WITH(wraps.build({ff::kNone, 16}),
+                    Catch::Contains("Layer \"reshape\" (Reshape) on input shape=(None, 16)") &&
+                        Catch::Contains("target_shape=(989540, 1539092, 48448661)") &&
+                        Catch::Contains("2147483647"));
+  // With a -1, a product wrapping to 0 divided by zero (SIGFPE) at build.
+  ff::Reshape zero("reshape_1", 1, {int64_t{1} << 30, int64_t{1} << 30, 16, -1});
+  CHECK_THROWS_AS(zero.build({ff::kNone, 16}), ff::ValueError);
+  // A product over the per-sample limit cannot match any input.
+  ff::Reshape big("reshape_2", 1, {65536, 65536});
+  CHECK_THROWS_WITH(big.build({ff::kNone, 16}), Catch::Contains("(2^31 - 1) elements per sample"));
+}

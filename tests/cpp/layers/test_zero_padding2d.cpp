@@ -66,3 +66,25 @@ TEST_CASE("ZeroPadding2D: errors", "[layers][zero_padding2d]") {
                         Catch::Contains("found shape=(None, 5, 5)"));
   CHECK(layer.build({ff::kNone, 5, 6, 3}) == ff::Shape{ff::kNone, 7, 10, 3});
 }
+
+TEST_CASE("ZeroPadding2D: pads whose output passes the size limit fail at build",
+          "[layers][zero_padding2d][limits]") {
+  // Pads of 2^31 - 1 (the largest a saved config holds): (2^32 - 1)^2 elements per sample used to
+  // wrap, leaving a tiny buffer that the kernel wrote far past.
+  const int64_t p = 2147483647;
+  ff::ZeroPadding2D huge("zero_padding2d", 1, {p, p, p, p});
+  CHECK_THROWS_WITH(huge.build({ff::kNone, 1, 1, 1}),
+                    Catch::Contains("Layer \"zero_padding2d\" (ZeroPadding2D) on input "
+                                    "shape=(None, 1, 1, 1): the output shape=(None, 4294967295, "
+                                    "4294967295, 1)") &&
+                        Catch::Contains("the limit is 2147483647 (2^31 - 1) elements per sample"));
+  CHECK_FALSE(huge.built());
+  // Through the API pads may reach 2^63 - 1: the sum itself overflows.
+  ff::ZeroPadding2D wrap("zp_wrap", 1, {INT64_MAX, 1, 0, 0});
+  CHECK_THROWS_WITH(wrap.build({ff::kNone, 2, 2, 1}),
+                    Catch::Contains("Layer \"zp_wrap\" (ZeroPadding2D)") &&
+                        Catch::Contains("the padded height overflows"));
+  // Just under the limit is fine (nothing is allocated by build).
+  ff::ZeroPadding2D ok("zp_ok", 1, {0, 46339, 0, 46339});
+  CHECK(ok.build({ff::kNone, 1, 1, 1}) == ff::Shape{ff::kNone, 46340, 46340, 1});
+}

@@ -85,3 +85,22 @@ def test_the_corpus_has_the_vocabulary_cases():
     with open(os.path.join(CORPUS, "lookup_vocabulary_path.ff"), "rb") as f:
         with pytest.raises(ff.saving.ConfigError, match="not a file path"):
             harness.load_model_from_bytes(f.read())
+
+
+# Seeds of tests/fuzz/make_load_model_corpus.py's shape_overflow_seeds(): configs whose integers
+# are each in range but whose shape arithmetic overflows or passes the per-sample limit. They
+# loaded before (and crashed later, or at once); each must be a ConfigError naming the limit.
+SHAPE_SEEDS = [f for f in FILES if f.startswith("shape_")]
+
+
+def test_shape_overflow_seeds_are_present():
+    assert len(SHAPE_SEEDS) >= 6
+
+
+@pytest.mark.parametrize("name", SHAPE_SEEDS)
+def test_shape_overflow_seed_is_a_config_error(name):
+    harness = _harness()
+    with open(os.path.join(CORPUS, name), "rb") as f:
+        data = f.read()
+    with pytest.raises(ff.saving.ConfigError, match=r"2147483647 \(2\^31 - 1\)"):
+        harness.load_model_from_bytes(data)

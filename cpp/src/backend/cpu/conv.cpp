@@ -55,6 +55,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <string>
 #include <tuple>
 #include <vector>
 #ifdef FORGEFLOW_HAVE_ONEDNN
@@ -66,6 +67,7 @@
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/parallel.h"
 #include "core/errors.h"
+#include "core/shape.h"
 
 namespace ff::cpu {
 namespace {
@@ -107,6 +109,27 @@ bool pointwise(const Conv2DGeometry& g) {
 }
 
 int64_t taps(const Conv2DGeometry& g) { return g.KH * g.KW * g.C; }
+
+// The im2col column matrix of one sample is OH*OW x KH*KW*C floats: within the element limits
+// of the output and the kernel, but their product can pass int64 or any memory (a huge kernel on
+// a huge image is a valid config). Checked here, on the calling thread, before a chunk size is
+// derived from it or a parallel region allocates it; a ValueError naming the geometry otherwise.
+void check_column_size(Backend& be, const Conv2DGeometry& g) {
+  int64_t bytes = 0;
+  const bool overflow = __builtin_mul_overflow(g.OH * g.OW, taps(g), &bytes) ||
+                        __builtin_mul_overflow(bytes, static_cast<int64_t>(sizeof(float)), &bytes);
+  if (!overflow && bytes <= be.memory_capacity()) return;
+  throw ValueError("convolution of a " + std::to_string(g.H) + "x" + std::to_string(g.W) + "x" +
+                   std::to_string(g.C) + " input with a " + std::to_string(g.KH) + "x" +
+                   std::to_string(g.KW) + " kernel: its column matrix (" +
+                   std::to_string(g.OH * g.OW) + " positions x " + std::to_string(taps(g)) +
+                   " taps per sample) needs " +
+                   (overflow ? std::string("more than 2^63 - 1 bytes")
+                             : bytes_str(static_cast<double>(bytes))) +
+                   " per sample, more than the " +
+                   bytes_str(static_cast<double>(be.memory_capacity())) + " of memory of the " +
+                   be.name() + " backend");
+}
 
 int64_t samples_within(const Conv2DGeometry& g, int64_t budget) {
   const int64_t per_sample = g.OH * g.OW * taps(g) * static_cast<int64_t>(sizeof(float));
@@ -233,6 +256,7 @@ void im2col_forward(Backend& be, const Conv2DGeometry& g, const float* x, const 
     be.gemm(false, false, g.N * g.H * g.W, g.F, g.C, 1.0f, x, g.C, kernel, g.F, 0.0f, y, g.F);
     return;
   }
+  check_column_size(be, g);
   const int64_t K = taps(g), chunk = chunk_samples(g), pix = g.OH * g.OW;
   float* col = workspace(chunk * pix * K);
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
@@ -250,6 +274,7 @@ void im2col_backward_data(Backend& be, const Conv2DGeometry& g, const float* dy,
     be.gemm(false, true, g.N * g.H * g.W, g.C, g.F, 1.0f, dy, g.F, kernel, g.F, 0.0f, dx, g.C);
     return;
   }
+  check_column_size(be, g);
   const int64_t K = taps(g), chunk = chunk_samples(g), pix = g.OH * g.OW;
   float* dcol = workspace(chunk * pix * K);
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
@@ -565,6 +590,7 @@ void conv2d_backward_filter(Backend& be, const Conv2DGeometry& g, const float* x
   // kernel gradient, groups spread over the threads (a GEMM inside the parallel region runs on
   // its thread); the partials are then added in group order. A K x F GEMM is too small for the
   // GEMM to split over threads by itself, so this is where the filter gradient gets its threads.
+  check_column_size(be, g);
   const int64_t group = filter_group_samples(g);
   const int64_t groups = (g.N + group - 1) / group;
   if (groups == 1) {

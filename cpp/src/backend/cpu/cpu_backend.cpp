@@ -11,10 +11,14 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <new>
 #include <xtensor/xadapt.hpp>
@@ -42,6 +46,17 @@ using cpu::kParallelMin;
 using cpu::kReduceChunk;
 using cpu::parallel_for;
 using cpu::parallel_rows;
+
+// CBLAS takes int dimensions: a product with a dimension past INT_MAX (the batch * pixels rows
+// of a large convolution) is an error naming it, never a silently truncated call. (oneDNN's
+// sgemm, used where the build found it, takes 64-bit dimensions.)
+void check_cblas_dims(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+  for (int64_t d : {m, n, k, lda, ldb, ldc})
+    if (d > INT_MAX)
+      throw ValueError("gemm with m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                       ", k=" + std::to_string(k) + " exceeds the 32-bit dimensions of CBLAS "
+                       "(this build has no oneDNN); use a smaller batch_size");
+}
 
 constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used by probability clipping
 
@@ -239,6 +254,7 @@ class CpuBackend final : public Backend {
                        ", k=" + std::to_string(k));
     return;
 #endif
+    check_cblas_dims(m, n, k, lda, ldb, ldc);
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),

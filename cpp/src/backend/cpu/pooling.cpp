@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "backend/cpu/parallel.h"
@@ -24,10 +25,25 @@ namespace {
 struct Window {
   int64_t h0, h1, w0, w1;
 };
+// Written so that no sum overflows for any pool size (a pool may be far larger than the input
+// with "same" padding): hs + KH is formed only when it stays below H.
 inline Window window(const Pool2DGeometry& g, int64_t oh, int64_t ow) {
   const int64_t hs = oh * g.stride_h - g.pad_top, ws = ow * g.stride_w - g.pad_left;
-  return {std::max<int64_t>(hs, 0), std::min(hs + g.KH, g.H), std::max<int64_t>(ws, 0),
-          std::min(ws + g.KW, g.W)};
+  return {std::max<int64_t>(hs, 0), g.KH >= g.H - hs ? g.H : hs + g.KH, std::max<int64_t>(ws, 0),
+          g.KW >= g.W - ws ? g.W : ws + g.KW};
+}
+
+// Positions of a window clipped to the input: at most min(KH, H) x min(KW, W), whatever the
+// pool size (a pool_size of (2^31 - 1, 2^31 - 1) must not size a buffer).
+inline int64_t window_capacity(const Pool2DGeometry& g) {
+  return std::min(g.KH, g.H) * std::min(g.KW, g.W);
+}
+// The work estimate of the thread split, saturating instead of overflowing.
+inline int64_t pool_work(const Pool2DGeometry& g) {
+  const double work = static_cast<double>(g.N) * static_cast<double>(g.OH) *
+                      static_cast<double>(g.OW) * static_cast<double>(g.C) *
+                      static_cast<double>(window_capacity(g));
+  return work >= 9.0e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(work);
 }
 
 // Offsets (pixel index * C) of the in-input positions of window (oh, ow), row-major; returns
@@ -132,7 +148,7 @@ void per_sample(int64_t samples, int64_t work, Body&& body) {
 void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {
   const int64_t C = g.C;
   parallel_for(g.N * g.OH, [&](int64_t r0, int64_t r1) {
-    std::vector<int64_t> offsets(static_cast<size_t>(g.KH * g.KW));
+    std::vector<int64_t> offsets(static_cast<size_t>(window_capacity(g)));
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t n = r / g.OH, oh = r % g.OH;
       const float* xn = x + n * g.H * g.W * C;
@@ -141,16 +157,16 @@ void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {
         max_window(xn, offsets.data(), count, C, y + (r * g.OW + ow) * C);
       }
     }
-  }, g.N * g.OH * g.OW * C * g.KH * g.KW, 1);
+  }, pool_work(g), 1);
 }
 
 void max_pool2d_backward(const Pool2DGeometry& g, const float* x, const float* dy, float* dx) {
   const int64_t C = g.C, in_sample = g.H * g.W * C;
-  per_sample(g.N, g.N * g.OH * g.OW * C * g.KH * g.KW, [&](int64_t n) {
+  per_sample(g.N, pool_work(g), [&](int64_t n) {
     const float* xn = x + n * in_sample;
     float* dxn = dx + n * in_sample;
     std::fill(dxn, dxn + in_sample, 0.0f);
-    std::vector<int64_t> offsets(static_cast<size_t>(g.KH * g.KW));
+    std::vector<int64_t> offsets(static_cast<size_t>(window_capacity(g)));
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const int64_t count = window_offsets(g, oh, ow, offsets.data());
@@ -175,12 +191,12 @@ void avg_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {
         for (int64_t c = 0; c < C; ++c) out[c] *= inv;
       }
     }
-  }, g.N * g.OH * g.OW * C * g.KH * g.KW, 1);
+  }, pool_work(g), 1);
 }
 
 void avg_pool2d_backward(const Pool2DGeometry& g, const float* dy, float* dx) {
   const int64_t C = g.C, in_sample = g.H * g.W * C;
-  per_sample(g.N, g.N * g.OH * g.OW * C * g.KH * g.KW, [&](int64_t n) {
+  per_sample(g.N, pool_work(g), [&](int64_t n) {
     float* dxn = dx + n * in_sample;
     std::fill(dxn, dxn + in_sample, 0.0f);
     std::vector<float> share(static_cast<size_t>(C));
