@@ -68,7 +68,7 @@ def _check_batch_shape(value, where):
                               f"integer up to {_INT_LIMIT}, found {d!r}")
         if i > 0:
             numel *= d
-    limit = _core().MAX_SAMPLE_ELEMENTS  # the core's per-sample limit (core/shape.h)
+    limit = core.MAX_SAMPLE_ELEMENTS  # the core's per-sample limit (core/shape.h)
     if numel > limit:
         raise ConfigError(f"{where}: input of shape {value} has {numel} values per sample; "
                           f"the limit is {limit} (2^31 - 1)")
@@ -184,8 +184,8 @@ def _expected_weights(layers):
     """[(tensor name, shape)] that built layers declare, without allocating anything."""
     out = []
     for layer in layers:
-        core = layer._core
-        for pname, shape in zip(core.param_names, core.param_shapes):
+        layer_core = layer._core
+        for pname, shape in zip(layer_core.param_names, layer_core.param_shapes):
             out.append((f"{layer.name}/{pname}", tuple(shape)))
     return out
 

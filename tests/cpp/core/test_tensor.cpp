@@ -45,13 +45,13 @@ TEST_CASE("Tensor: out-of-bounds views, bad reshapes and wrong dtypes raise", "[
 
 TEST_CASE("Tensor: sizes that overflow raise before allocating", "[core][tensor][limits]") {
   // 2^62 * 4 elements wrapped to 0 before: a 1-byte buffer standing for 2^64 elements.
-  CHECK_THROWS_AS(ff::Tensor::empty(cpu(), {int64_t{1} << 62, 4}), ff::SizeOverflowError);
+  CHECK_THROWS_AS(ff::Tensor::empty(fftest::device(), {int64_t{1} << 62, 4}), ff::SizeOverflowError);
   // 2^61 float32 elements count fine but need 2^63 bytes.
-  CHECK_THROWS_WITH(ff::Tensor::empty(cpu(), {int64_t{1} << 61}),
+  CHECK_THROWS_WITH(ff::Tensor::empty(fftest::device(), {int64_t{1} << 61}),
                     Catch::Contains("(2305843009213693952,)") &&
                         Catch::Contains("more than 2^63 - 1 bytes"));
   // A view whose end (offset + size) wraps past int64 was accepted before.
-  ff::Tensor t = ff::Tensor::zeros(cpu(), {4});
+  ff::Tensor t = ff::Tensor::zeros(fftest::device(), {4});
   CHECK_THROWS_AS(t.view(INT64_MAX, {2}), ff::ValueError);
   CHECK_THROWS_AS(t.view(INT64_MAX - 1, {int64_t{1} << 62, 4}), ff::ValueError);
   CHECK_NOTHROW(t.view(4, {0}));

@@ -442,19 +442,19 @@ TEST_CASE("Conv2D kernels: a column matrix past int64 or memory is refused befor
   g.pad_top = g.pad_left = 19999;
   const ff::cpu::ConvImpl saved = ff::cpu::conv_impl();
   ff::cpu::set_conv_impl(ff::cpu::ConvImpl::Im2col);
-  CHECK_THROWS_WITH(ff::cpu::conv2d_forward(cpu(), g, nullptr, nullptr, nullptr),
+  CHECK_THROWS_WITH(ff::cpu::conv2d_forward(fftest::backend(), g, nullptr, nullptr, nullptr),
                     Catch::Contains("40000x40000x1 input with a 40000x40000 kernel") &&
                         Catch::Contains("more than 2^63 - 1 bytes per sample"));
-  CHECK_THROWS_AS(ff::cpu::conv2d_backward_data(cpu(), g, nullptr, nullptr, nullptr),
+  CHECK_THROWS_AS(ff::cpu::conv2d_backward_data(fftest::backend(), g, nullptr, nullptr, nullptr),
                   ff::ValueError);
-  CHECK_THROWS_AS(ff::cpu::conv2d_backward_filter(cpu(), g, nullptr, nullptr, nullptr, nullptr),
+  CHECK_THROWS_AS(ff::cpu::conv2d_backward_filter(fftest::backend(), g, nullptr, nullptr, nullptr, nullptr),
                   ff::ValueError);
   // Within int64 but past any memory: 1000 x 1000 positions x a 1000 x 1000 kernel x 64 channels.
   g.H = g.W = g.OH = g.OW = 1000;
   g.KH = g.KW = 1000;
   g.C = 64;
   g.pad_top = g.pad_left = 499;
-  CHECK_THROWS_WITH(ff::cpu::conv2d_forward(cpu(), g, nullptr, nullptr, nullptr),
+  CHECK_THROWS_WITH(ff::cpu::conv2d_forward(fftest::backend(), g, nullptr, nullptr, nullptr),
                     Catch::Contains("232.8 TiB per sample"));
   ff::cpu::set_conv_impl(saved);
 }

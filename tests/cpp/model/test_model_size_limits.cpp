@@ -14,10 +14,10 @@
 #include "layers/merge.h"
 #include "layers/zero_padding2d.h"
 #include "model/model.h"
+#include "test_util.h"
 
 namespace {
 
-ff::Backend& cpu() { return ff::cpu_backend(); }
 
 // A model input column of `rows` samples whose data is never read: the checks run first.
 ff::HostArray unread_rows(int64_t rows, ff::Shape row_shape) {
@@ -29,7 +29,7 @@ ff::HostArray unread_rows(int64_t rows, ff::Shape row_shape) {
 
 // Input (None, 1) -> CategoryEncoding(num_tokens=2^31 - 1, multi_hot): 8 GiB per sample.
 std::unique_ptr<ff::Model> wide_model() {
-  auto m = std::make_unique<ff::Model>(cpu());
+  auto m = std::make_unique<ff::Model>(fftest::backend());
   const int x = m->add_input({ff::kNone, 1});
   const int y = m->add_node(
       std::make_shared<ff::CategoryEncoding>("category_encoding", 1, 2147483647, "multi_hot"), {x});
@@ -41,7 +41,7 @@ std::unique_ptr<ff::Model> wide_model() {
 }  // namespace
 
 TEST_CASE("Model: an input past the per-sample limit is refused", "[model][limits]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   CHECK_THROWS_WITH(m.add_input({ff::kNone, 65536, 65536}),
                     Catch::Contains("Model input 0 shape=(None, 65536, 65536) has 4294967296 "
                                     "elements per sample; the limit is 2147483647"));
@@ -51,7 +51,7 @@ TEST_CASE("Model: an input past the per-sample limit is refused", "[model][limit
 }
 
 TEST_CASE("Model: a merge whose output passes the limit fails when called", "[model][limits]") {
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   const int a = m.add_input({ff::kNone, int64_t{1} << 30});
   const int b = m.add_input({ff::kNone, int64_t{1} << 30});
   auto concat = std::make_shared<ff::Concatenate>("concatenate", 1, -1);
@@ -91,7 +91,7 @@ TEST_CASE("Model: a batch plan larger than memory fails before allocating", "[mo
 TEST_CASE("Model: the largest batch that fits is suggested", "[model][limits]") {
   // Input (None, 1, 1, 1) padded by 20000 on every side: 40001^2 floats = 6.0 GiB per sample,
   // within the element limit; the buffers of a large batch are not.
-  auto m = std::make_unique<ff::Model>(cpu());
+  auto m = std::make_unique<ff::Model>(fftest::backend());
   const int x = m->add_input({ff::kNone, 1, 1, 1});
   const int y = m->add_node(
       std::make_shared<ff::ZeroPadding2D>("zero_padding2d", 1,
@@ -99,7 +99,7 @@ TEST_CASE("Model: the largest batch that fits is suggested", "[model][limits]") 
       {x});
   m->set_outputs({y});
   m->finalize();
-  const int64_t memory = cpu().memory_capacity();
+  const int64_t memory = fftest::device().memory_capacity();
   const int64_t per_sample = 4 + int64_t{40001} * 40001 * 4;
   const int64_t rows = memory / per_sample + 1;
   float out = 0.0f;
@@ -111,7 +111,7 @@ TEST_CASE("Model: the largest batch that fits is suggested", "[model][limits]") 
 TEST_CASE("Model: weights larger than memory fail before allocating", "[model][limits]") {
   // 256 pairs Dense(2^31 - 1) -> Dense(1): each pair 3 * 2^31 float32 parameters with their
   // gradients, 6 TiB in all; each weight within the per-weight limit.
-  ff::Model m(cpu());
+  ff::Model m(fftest::backend());
   int v = m.add_input({ff::kNone, 1});
   for (int i = 0; i < 256; ++i) {
     v = m.add_node(std::make_shared<ff::Dense>("wide_" + std::to_string(i), 1, 2147483647,

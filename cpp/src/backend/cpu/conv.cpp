@@ -118,7 +118,7 @@ void check_column_size(Backend& be, const Conv2DGeometry& g) {
   int64_t bytes = 0;
   const bool overflow = __builtin_mul_overflow(g.OH * g.OW, taps(g), &bytes) ||
                         __builtin_mul_overflow(bytes, static_cast<int64_t>(sizeof(float)), &bytes);
-  if (!overflow && bytes <= be.memory_capacity()) return;
+  if (!overflow && bytes <= be.device().memory_capacity()) return;
   throw ValueError("convolution of a " + std::to_string(g.H) + "x" + std::to_string(g.W) + "x" +
                    std::to_string(g.C) + " input with a " + std::to_string(g.KH) + "x" +
                    std::to_string(g.KW) + " kernel: its column matrix (" +
@@ -127,7 +127,7 @@ void check_column_size(Backend& be, const Conv2DGeometry& g) {
                    (overflow ? std::string("more than 2^63 - 1 bytes")
                              : bytes_str(static_cast<double>(bytes))) +
                    " per sample, more than the " +
-                   bytes_str(static_cast<double>(be.memory_capacity())) + " of memory of the " +
+                   bytes_str(static_cast<double>(be.device().memory_capacity())) + " of memory of the " +
                    be.name() + " backend");
 }
 
