@@ -334,10 +334,4 @@ int max_threads_now() {
   return current;
 }
 
-int threads_for(int64_t work, int64_t work_per_thread) {
-  const int most = max_threads_now();
-  if (most <= 1 || work_per_thread <= 0) return most;
-  return static_cast<int>(std::clamp<int64_t>(work / work_per_thread, 1, most));
-}
-
 }  // namespace ff::cpu

@@ -4,7 +4,7 @@
 // setting the count also follows the machine's load: every 100 ms the CPU time other processes
 // took on our CPUs is read from /proc/stat, and only the CPUs they leave free get a thread, so
 // lock-step OpenMP teams never wait on threads the scheduler has parked behind someone else's
-// work. Each kernel then takes as many of those threads as its size pays for (threads_for).
+// work. Each kernel then keeps as many of those threads busy as its size pays for (parallel.h).
 // Results never depend on the count (see parallel.h), so it may change between any two kernels.
 #pragma once
 #include <cstdint>
@@ -32,10 +32,6 @@ void set_intra_op_threads(int n);
 // processes leave free, at least 1. Cheap (a clock read; the load is re-measured at most every
 // 100 ms, by whichever thread calls first).
 int max_threads_now();
-
-// Threads for a kernel touching `work` units when each thread should get at least
-// `work_per_thread` of them: between 1 and max_threads_now().
-int threads_for(int64_t work, int64_t work_per_thread);
 
 // ---- what the policy reads, as pure functions over file contents (unit-tested) ----
 
