@@ -18,6 +18,9 @@ struct GemmPlan {
   int64_t tiles() const { return parts_m * parts_n * parts_k; }
 };
 GemmPlan gemm_plan(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k);
+// The work a plan divides: m * n * k multiply-adds, a side shorter than 16 counted as 16 (a thin
+// product is bound by reading the other operand, not by its multiply-adds).
+int64_t gemm_work(int64_t m, int64_t n, int64_t k);
 
 void gemm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,

@@ -102,8 +102,18 @@ TEST_CASE("the gemm plan covers the product with tiles worth a thread", "[backen
   CHECK(plan.parts_k * plan.tile_k >= p.k);
   CHECK((plan.parts_k - 1) * plan.tile_k < p.k);
   // Tiles are 128 on a side at least (the whole side when shorter), and several tiles only
-  // when each holds 2M multiply-adds.
+  // when each holds 2M multiply-adds (a thin side counted as 16).
   CHECK(plan.tile_m >= std::min<int64_t>(p.m, 128));
   CHECK(plan.tile_n >= std::min<int64_t>(p.n, 128));
-  if (plan.tiles() > 1) CHECK(p.m * p.n * p.k / plan.tiles() >= (int64_t{2} << 20));
+  if (plan.tiles() > 1) CHECK(ff::cpu::gemm_work(p.m, p.n, p.k) / plan.tiles() >= (int64_t{2} << 20));
+}
+
+TEST_CASE("a single-row product is cut into column tiles", "[backend][cpu][gemm]") {
+  // One sample through a 784 -> 512 layer reads the whole weight matrix: two threads halve it.
+  const ff::cpu::GemmPlan plan = ff::cpu::gemm_plan(false, false, 1, 512, 784);
+  CHECK(plan.parts_m == 1);
+  CHECK(plan.parts_n == 2);
+  CHECK(plan.parts_k == 1);
+  CHECK(ff::cpu::gemm_work(1, 512, 784) == 16 * 512 * 784);
+  CHECK(ff::cpu::gemm_work(300, 200, 7) == 300 * 200 * 7);
 }
