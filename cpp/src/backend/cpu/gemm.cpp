@@ -17,6 +17,7 @@
 #else
 #include <cblas.h>
 
+#include <climits>
 #include <mutex>
 // OpenBLAS's own thread count (absent from other BLAS libraries, hence weak).
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
@@ -69,6 +70,18 @@ bool gemm_single(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
 #endif
 }
 
+#ifndef FORGEFLOW_HAVE_ONEDNN
+// CBLAS takes int dimensions: a product with a dimension past INT_MAX is an error naming it,
+// never a silently truncated call (oneDNN's sgemm takes 64-bit dimensions).
+void check_cblas_dims(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+  for (int64_t d : {m, n, k, lda, ldb, ldc})
+    if (d > INT_MAX)
+      throw ValueError("gemm with m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+                       ", k=" + std::to_string(k) + " exceeds the 32-bit dimensions of CBLAS "
+                       "(this build has no oneDNN); use a smaller batch_size");
+}
+#endif
+
 }  // namespace
 
 int64_t gemm_work(int64_t m, int64_t n, int64_t k) {
@@ -99,6 +112,9 @@ GemmPlan gemm_plan(bool, bool, int64_t m, int64_t n, int64_t k) {
 void gemm_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+#ifndef FORGEFLOW_HAVE_ONEDNN
+  check_cblas_dims(m, n, k, lda, ldb, ldc);
+#endif
   if (k == 0) {  // an empty sum: C = beta * C (beta 0 writes zeros, never reading C)
     parallel_for(m, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
