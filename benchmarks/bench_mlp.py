@@ -8,7 +8,12 @@ is the one ratios are taken against). PyTorch runs in a subprocess because Debia
 python3-torch lives in the system Python. Not a test: run it by hand and record the figures,
 with machine and date, in benchmarks/RESULTS.md.
 
+With --threads 1,2,4,8 it reports the scaling curve instead: training and predict samples/s at
+each thread count, forgeflow (ff.config.threading.set_intra_op_parallelism_threads) next to
+PyTorch (torch.set_num_threads), in the same run.
+
     python3 benchmarks/bench_mlp.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
+    python3 benchmarks/bench_mlp.py --threads 1,2,4,8,16
 """
 import argparse
 import os
@@ -27,7 +32,7 @@ def load():
     return x, y_train.astype(np.int64)
 
 
-def forgeflow_figures(x, y, epochs, repeats):
+def build_model():
     ff.utils.set_random_seed(0)
     model = ff.Sequential([
         ff.layers.Dense(512, activation="relu", input_shape=(784,)),
@@ -36,18 +41,34 @@ def forgeflow_figures(x, y, epochs, repeats):
     model.compile(optimizer=ff.optimizers.Adam(1e-3),
                   loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
+    return model
+
+
+def fit_figure(model, x, y, epochs, repeats):
+    """Training samples/s, best of `repeats`, after a warm-up epoch."""
     model.fit(x, y, batch_size=128, epochs=1, verbose=0)  # warm-up epoch
     fit_best = 0.0
     for _ in range(repeats):
         t = time.perf_counter()
         model.fit(x, y, batch_size=128, epochs=epochs, verbose=0)
         fit_best = max(fit_best, epochs * len(x) / (time.perf_counter() - t))
+    return fit_best
+
+
+def predict_figure(model, x, repeats):
     model.predict(x[:1280], batch_size=128, verbose=0)
     pred_best = 0.0
     for _ in range(repeats):
         t = time.perf_counter()
         model.predict(x, batch_size=128, verbose=0)
         pred_best = max(pred_best, len(x) / (time.perf_counter() - t))
+    return pred_best
+
+
+def forgeflow_figures(x, y, epochs, repeats):
+    model = build_model()
+    fit_best = fit_figure(model, x, y, epochs, repeats)
+    pred_best = predict_figure(model, x, repeats)
     x1 = x[:1]
     latencies = {}
     for name, call in (("model(x)", lambda: model(x1)),
@@ -70,16 +91,63 @@ def best_of(a, b):
             "single_sample_us": min(a["single_sample_us"], b["single_sample_us"])}
 
 
+def thread_counts(text):
+    try:
+        counts = [int(t) for t in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected thread counts such as 1,2,4,8 (positive integers), received {text!r}")
+    return counts
+
+
+def scaling_curve(x, y, counts, args):
+    """Fit and predict samples/s at each thread count, forgeflow next to PyTorch."""
+    usable = ff.config.threading.usable_cpu_count()
+    if max(counts) > usable:
+        print(f"note: this process may use {usable} CPUs; counts above that oversubscribe them")
+    ours = {}
+    for n in counts:
+        ff.config.threading.set_intra_op_parallelism_threads(n)
+        try:
+            model = build_model()
+            ours[n] = (fit_figure(model, x, y, args.epochs, args.repeats),
+                       predict_figure(model, x, args.repeats))
+        finally:
+            ff.config.threading.set_intra_op_parallelism_threads(0)
+    peers = dict(peer_figures(args.torch_python, "torch_mlp_peer.py", x, y, counts, args.epochs,
+                              args.repeats, best_of))
+    torch_name = next((f"PyTorch {r['torch']}" for r in peers.values()), "PyTorch")
+    print(f"{'threads':>7s} {'forgeflow fit/s':>16s} {torch_name + ' fit/s':>20s} {'ratio':>6s} "
+          f"{'forgeflow predict/s':>20s} {torch_name + ' predict/s':>24s}")
+    for n in counts:
+        fit, pred = ours[n]
+        peer = peers.get(n)
+        peer_fit = f"{peer['fit_samples_per_s']:,.0f}" if peer else "-"
+        peer_pred = f"{peer['predict_samples_per_s']:,.0f}" if peer else "-"
+        ratio = f"{fit / peer['fit_samples_per_s']:.2f}x" if peer else "-"
+        print(f"{n:7d} {fit:16,.0f} {peer_fit:>20s} {ratio:>6s} {pred:20,.0f} {peer_pred:>24s}")
+    best = max(counts, key=lambda n: ours[n][0])
+    print(f"forgeflow's best fit: {ours[best][0]:,.0f} samples/s at {best} threads; "
+          f"automatic (ff default) uses up to {usable}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--torch-python", default="/usr/bin/python3")
+    ap.add_argument("--threads", type=thread_counts, default=None,
+                    help="comma-separated thread counts: report the scaling curve")
     args = ap.parse_args()
 
     x, y = load()
     cores = os.cpu_count()
     print(machine_line())
+    if args.threads:
+        scaling_curve(x, y, args.threads, args)
+        return 0
     ff_fit, ff_pred, ff_latency = forgeflow_figures(x, y, args.epochs, args.repeats)
 
     peers = [r for _, r in peer_figures(args.torch_python, "torch_mlp_peer.py", x, y,

@@ -46,6 +46,8 @@ MODULES = [
     ("forgeflow.train", "ff.train", False),
     ("forgeflow.tracking", "ff.tracking", False),
     ("forgeflow.debugging", "ff.debugging", False),
+    ("forgeflow.config", "ff.config", False),
+    ("forgeflow.config.threading", "ff.config.threading", False),
     ("forgeflow.mixed_precision", "ff.mixed_precision", True),
 ]
 

@@ -53,6 +53,8 @@ py::array_t<float> tensor_to_numpy(const Tensor& t);
 void numpy_into_tensor(const py::array& a, Tensor& t, const std::string& what);
 
 void init_core(py::module_& m);
+// Runtime configuration: the CPU thread count (bind_config.cpp).
+void init_config(py::module_& m);
 void init_layers(py::module_& m);
 void init_conv_layers(py::module_& m);
 void init_preprocessing_layers(py::module_& m);

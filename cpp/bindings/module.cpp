@@ -93,6 +93,7 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   ff::bindings::init_core(m);
+  ff::bindings::init_config(m);
   ff::bindings::init_layers(m);
   ff::bindings::init_conv_layers(m);
   ff::bindings::init_preprocessing_layers(m);

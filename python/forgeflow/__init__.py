@@ -16,8 +16,23 @@ The functional API builds any directed acyclic graph of layers:
     model = ff.Model(inputs, outputs)
 """
 from ._version import __version__
-from . import _core
-from . import activations, callbacks, datasets, debugging, layers, losses, metrics, optimizers, utils
+import os as _os
+
+# OpenMP (libgomp) reads its settings once, when _core loads it. Its default keeps idle threads
+# spinning for milliseconds after each parallel region, taking CPU from other processes (and
+# from this one's own pipeline threads); a short spin still bridges the gaps between one
+# training step's kernels. Left alone when the user set either variable, and not passed on to
+# child processes.
+_spin_default = "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ
+if _spin_default:
+    _os.environ["GOMP_SPINCOUNT"] = "10000"
+try:
+    from . import _core
+finally:
+    if _spin_default:
+        _os.environ.pop("GOMP_SPINCOUNT", None)
+del _spin_default
+from . import activations, callbacks, config, datasets, debugging, layers, losses, metrics, optimizers, utils
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
@@ -27,5 +42,5 @@ from . import tracking
 from . import data
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
-           "callbacks", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
+           "callbacks", "config", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/threading.h"
 #include "backend/registry.h"
 #include "core/rng.h"
 #include "core/tensor.h"
@@ -24,6 +25,28 @@ namespace fftest {
 // run against any backend. Every helper below moves data through its device's copy functions.
 inline ff::Backend& backend() { return ff::default_backend(); }
 inline ff::Device& device() { return backend().device(); }
+
+// Fixes the CPU kernels' thread count for a scope (whatever the machine's load), then restores
+// the previous setting: how the tests check that the bits do not depend on the thread count.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int n) : saved_(ff::cpu::intra_op_threads_setting()) {
+    ff::cpu::set_intra_op_threads(n);
+  }
+  ~ScopedThreads() { ff::cpu::set_intra_op_threads(saved_); }
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
+// fn() run with the CPU kernels' thread count fixed at n.
+template <class Fn>
+auto with_threads(int n, Fn&& fn) {
+  ScopedThreads fixed(n);
+  return fn();
+}
 
 // A float32 tensor holding `values` (row-major).
 inline ff::Tensor make_tensor(const ff::Shape& shape, const std::vector<float>& values) {

@@ -6,7 +6,6 @@
 // training and through the moving ones at inference, center/scale off, axis and shape errors, and
 // results that do not depend on the thread count.
 #include <catch2/catch.hpp>
-#include <omp.h>
 
 #include <cmath>
 #include <vector>
@@ -230,7 +229,7 @@ TEST_CASE("BatchNormalization kernels: the same bits for any thread count",
     std::vector<float> y, saved, mm, mv, dx, dg, db;
   };
   auto run = [&](int threads) {
-    omp_set_num_threads(threads);
+    fftest::ScopedThreads fixed(threads);
     Out o{std::vector<float>(x.size()), std::vector<float>(2 * C), std::vector<float>(C, 0.0f),
           std::vector<float>(C, 1.0f), std::vector<float>(x.size()), std::vector<float>(C),
           std::vector<float>(C)};
@@ -241,9 +240,7 @@ TEST_CASE("BatchNormalization kernels: the same bits for any thread count",
                            o.saved.data() + C, true, o.dx.data(), o.dg.data(), o.db.data());
     return o;
   };
-  const int before = omp_get_max_threads();
   const Out one = run(1), two = run(2), three = run(3);
-  omp_set_num_threads(before);
   for (const Out* o : {&two, &three}) {
     CHECK(o->y == one.y);
     CHECK(o->saved == one.saved);

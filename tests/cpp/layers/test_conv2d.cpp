@@ -7,7 +7,6 @@
 // each convolution implementation the CPU backend has (im2col + GEMM; oneDNN primitives where
 // built).
 #include <catch2/catch.hpp>
-#include <omp.h>
 
 #include <cmath>
 #include <limits>
@@ -266,14 +265,10 @@ TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
       be.conv2d_backward_data(geo, dy.data(), k.data(), dx.data());
       return std::vector<std::vector<float>>{y, dx, dk, db};
     };
-    const int saved = omp_get_max_threads();
     const auto first = run();
     CHECK(run() == first);
-    omp_set_num_threads(1);
-    const auto one = run();
-    omp_set_num_threads(2);
-    const auto two = run();
-    omp_set_num_threads(saved);
+    const auto one = fftest::with_threads(1, run);
+    const auto two = fftest::with_threads(2, run);
     for (size_t i = 0; i < first.size(); ++i) {
       CAPTURE(i);  // 0 y, 1 dx, 2 dkernel, 3 dbias
       CHECK(one[i] == first[i]);
@@ -330,12 +325,8 @@ TEST_CASE("Conv2D bfloat16 kernels: float32 results of bfloat16 values, the same
                                     (1.0 + std::fabs(f32[i][j])));
       CHECK(worst < 1e-5);
     }
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    const auto one = run(ff::DType::BFloat16);
-    omp_set_num_threads(2);
-    const auto two = run(ff::DType::BFloat16);
-    omp_set_num_threads(saved);
+    const auto one = fftest::with_threads(1, [&] { return run(ff::DType::BFloat16); });
+    const auto two = fftest::with_threads(2, [&] { return run(ff::DType::BFloat16); });
     CHECK(one == first);
     CHECK(two == first);
   }

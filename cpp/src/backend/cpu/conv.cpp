@@ -411,7 +411,14 @@ OneDnnConv* onednn_conv(const Conv2DGeometry& g) {
   return cached(cache, 64, g, false, &make_onednn_conv);
 }
 
+// oneDNN plans a primitive for the calling thread's OpenMP thread count (part of the cache key):
+// set it to what the convolution's multiply-adds pay for (threading.h), at least 2M per thread.
+void set_conv_threads(const Conv2DGeometry& g) {
+  set_library_threads(g.N * g.OH * g.OW * g.F * taps(g), int64_t{2} << 20);
+}
+
 bool onednn_forward(const Conv2DGeometry& g, const float* x, const float* kernel, float* y) {
+  set_conv_threads(g);
   OneDnnConv* c = onednn_conv(g);
   if (!c) return false;
   dnnl::memory src(c->d.src, c->engine, const_cast<float*>(x));
@@ -426,6 +433,7 @@ bool onednn_forward(const Conv2DGeometry& g, const float* x, const float* kernel
 
 bool onednn_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel,
                           float* dx) {
+  set_conv_threads(g);
   OneDnnConv* c = onednn_conv(g);
   if (!c) return false;
   dnnl::memory diff_dst(c->d.dst, c->engine, const_cast<float*>(dy));

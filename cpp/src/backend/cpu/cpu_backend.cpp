@@ -1,15 +1,11 @@
 // The CPU backend: host memory; GEMM through oneDNN's sgemm where the build found oneDNN
 // (measured 1.4-3x faster than OpenBLAS on this project's shapes: benchmarks/RESULTS.md), else
-// OpenBLAS's CBLAS; xtensor views and plain loops for the elementwise and reduction kernels,
+// OpenBLAS's CBLAS, in shape-fixed tiles (gemm.cpp); xtensor views and plain loops for the elementwise and reduction kernels,
 // split over OpenMP threads when large. NaN and Inf propagate exactly as IEEE arithmetic says
 // (ReLU of NaN is NaN): check-numerics must see them, never a silently cleaned value. Results
 // never depend on the thread count: elementwise work is partition-independent and reductions
 // sum fixed-size chunks in a fixed order.
-#include <cblas.h>
 #include <omp.h>
-#ifdef FORGEFLOW_HAVE_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
-#endif
 
 #include <unistd.h>
 
@@ -29,6 +25,7 @@
 #include "backend/backend.h"
 #include "backend/cpu/conv.h"
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/gemm.h"
 #include "backend/cpu/pooling.h"
 #include "backend/cpu/image.h"
 #include "backend/cpu/matmul_bf16.h"
@@ -46,17 +43,6 @@ using cpu::kParallelMin;
 using cpu::kReduceChunk;
 using cpu::parallel_for;
 using cpu::parallel_rows;
-
-// CBLAS takes int dimensions: a product with a dimension past INT_MAX (the batch * pixels rows
-// of a large convolution) is an error naming it, never a silently truncated call. (oneDNN's
-// sgemm, used where the build found it, takes 64-bit dimensions.)
-void check_cblas_dims(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
-  for (int64_t d : {m, n, k, lda, ldb, ldc})
-    if (d > INT_MAX)
-      throw ValueError("gemm with m=" + std::to_string(m) + ", n=" + std::to_string(n) +
-                       ", k=" + std::to_string(k) + " exceeds the 32-bit dimensions of CBLAS "
-                       "(this build has no oneDNN); use a smaller batch_size");
-}
 
 constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used by probability clipping
 
@@ -244,21 +230,7 @@ class CpuBackend final : public Backend {
   void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
             const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
             int64_t ldc) override {
-    if (m == 0 || n == 0) return;
-#ifdef FORGEFLOW_HAVE_ONEDNN
-    dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a,
-                                      lda, b, ldb, beta, c, ldc);
-    if (status != dnnl_success)
-      throw ValueError("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(status)) +
-                       ") for m=" + std::to_string(m) + ", n=" + std::to_string(n) +
-                       ", k=" + std::to_string(k));
-    return;
-#endif
-    check_cblas_dims(m, n, k, lda, ldb, ldc);
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
-                beta, c, static_cast<int>(ldc));
+    cpu::gemm_f32(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 
   void bias_activation(float* y, const float* bias, int64_t rows, int64_t cols, Activation act,
