@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/cpu_dispatch.h"
+
 namespace ff::cpu {
 
 // Below this many elements a loop runs on the calling thread: waking threads costs more.
@@ -17,11 +19,12 @@ constexpr int64_t kReduceChunk = int64_t{1} << 14;
 
 // Calls body(begin, end) over [0, n) split into one contiguous range per thread, when `work`
 // (elements touched) is large enough to pay for the threads. Range starts are multiples of
-// `align` (16 floats = one cache line for elementwise loops).
+// `align` (16 floats = one cache line for elementwise loops). The body runs through
+// ff::dispatched: its loops are compiled for each dispatch target (core/cpu_dispatch.h).
 template <class Body>
 void parallel_for(int64_t n, Body&& body, int64_t work = -1, int64_t align = 16) {
   if ((work < 0 ? n : work) < kParallelMin || omp_get_max_threads() == 1 || n < 2) {
-    body(int64_t{0}, n);
+    dispatched(body, int64_t{0}, n);
     return;
   }
 #pragma omp parallel
@@ -29,7 +32,7 @@ void parallel_for(int64_t n, Body&& body, int64_t work = -1, int64_t align = 16)
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t chunk = ((n + threads - 1) / threads + align - 1) / align * align;
     const int64_t begin = std::min(n, t * chunk), end = std::min(n, begin + chunk);
-    if (begin < end) body(begin, end);
+    if (begin < end) dispatched(body, begin, end);
   }
 }
 
