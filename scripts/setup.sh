@@ -3,6 +3,9 @@
 # package into the virtual environment .venv (created here; Debian's Python is externally
 # managed, so nothing goes into the system's site-packages). Idempotent: safe to run again.
 #   FORGEFLOW_TESTS=1 also builds the C++ test suite inside the same build (build/wheel).
+#   FORGEFLOW_NATIVE=ON builds for this machine's CPU alone (-march=native); the default, OFF, is
+#   a portable build (x86-64-v2 with AVX2 / AVX-512 clones of the hot loops), also when an
+#   earlier build/wheel was configured otherwise.
 # Prints the path of the Python to use on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,10 +32,10 @@ py=$PWD/.venv/bin/python
 "$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow \
   nbclient nbformat ipykernel matplotlib scikit-learn pandas >&2
 
-define_tests=()
+defines=(-C "cmake.define.FORGEFLOW_NATIVE=${FORGEFLOW_NATIVE:-OFF}")
 if [ "${FORGEFLOW_TESTS:-0}" = 1 ]; then
-  define_tests=(-C cmake.define.FORGEFLOW_BUILD_TESTS=ON)
+  defines+=(-C cmake.define.FORGEFLOW_BUILD_TESTS=ON)
 fi
 # One build folder for the extension and (optionally) the C++ tests: nothing is compiled twice.
-"$py" -m pip install -q --no-build-isolation -C build-dir=build/wheel "${define_tests[@]}" . >&2
+"$py" -m pip install -q --no-build-isolation -C build-dir=build/wheel "${defines[@]}" . >&2
 echo "$py"

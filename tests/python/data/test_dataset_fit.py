@@ -36,7 +36,7 @@ def test_fit_on_a_dataset_equals_fit_on_the_same_arrays_bit_for_bit():
         np.testing.assert_array_equal(wa, wb)
     assert ha.history["loss"] == hb.history["loss"]
     ds_eval = b.evaluate(Dataset.from_tensor_slices((x, y)).batch(50), verbose=0)
-    assert ds_eval == b.evaluate(x, y, verbose=0)
+    assert ds_eval == b.evaluate(x, y, batch_size=50, verbose=0)
     np.testing.assert_array_equal(b.predict(Dataset.from_tensor_slices(x).batch(64), verbose=0),
                                   b.predict(x, verbose=0))
     # predict ignores the targets of (x, y) elements, as Keras does

@@ -31,16 +31,22 @@ def _is_bfloat16(a):
 
 
 def test_bfloat16_cnn_matches_float32_accuracy_on_fashion_mnist():
+    # Mean test accuracy over three seeds: one run's accuracy moves by about a point with the
+    # seed or the order of the sums (on a CPU without AVX-512 BF16, float32 kernels replace the
+    # bfloat16 ones on the same values), which a single-seed comparison mistook for a loss.
     x, y, xt, yt = _fashion_subset()
     accuracy = {}
     for policy in ["float32", "mixed_bfloat16"]:
-        ff.mixed_precision.set_global_policy(policy)
-        ff.utils.set_random_seed(3)
-        model = _cnn()
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        model.fit(x, y, batch_size=64, epochs=2, verbose=0)
-        accuracy[policy] = model.evaluate(xt, yt, verbose=0)[1]
+        runs = []
+        for seed in (3, 4, 5):
+            ff.mixed_precision.set_global_policy(policy)
+            ff.utils.set_random_seed(seed)
+            model = _cnn()
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])
+            model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+            runs.append(model.evaluate(xt, yt, verbose=0)[1])
+        accuracy[policy] = float(np.mean(runs))
         if policy == "mixed_bfloat16":
             assert all(layer.compute_dtype == "bfloat16" for layer in model.layers)
             probs = model.predict(xt[:64], verbose=0)

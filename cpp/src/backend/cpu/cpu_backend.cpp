@@ -348,7 +348,7 @@ class CpuBackend final : public Backend {
   void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                  int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) override {
     if (!cpu::matmul_bf16(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc))
-      gemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+      cpu::matmul_bf16_in_float32(*this, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
   }
   void round_to_precision(float* dst, const float* src, int64_t n, DType dtype) override {
     if (dtype == DType::BFloat16)

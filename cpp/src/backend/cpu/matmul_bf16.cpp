@@ -3,6 +3,8 @@
 // of rows (a function of the shape only), each by a oneDNN matmul primitive created and run on a
 // single thread: every output element's whole sum is one primitive's on one thread, so the bits
 // never depend on the number of threads. Primitives are cached per thread and shape.
+// Where there are no bfloat16 kernels, matmul_bf16_in_float32 gives the backend's float32 GEMM
+// the very values the bfloat16 kernels read (the same rounding loop), in the same blocks.
 #include "backend/cpu/matmul_bf16.h"
 
 #include <omp.h>
@@ -19,27 +21,75 @@
 #include "backend/cpu/onednn_cache.h"
 #endif
 
+#include "backend/backend.h"
 #include "backend/cpu/parallel.h"
 #include "core/half.h"
 
 namespace ff::cpu {
 
+namespace {
+
+// Rows of `rows` values x `cols` at stride `ld`, each rounded to the nearest bfloat16 (to even)
+// and stored by store(index, rounded float32 value); the copy keeps the stride.
+template <class Store>
+void round_rows_bf16(const float* src, int64_t rows, int64_t cols, int64_t ld, Store&& store) {
+  parallel_for(rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t j = 0; j < cols; ++j) store(r * ld + j, round_to_bfloat16(src[r * ld + j]));
+  }, rows * cols, 1);
+}
+
+// Elements a rows x cols operand at stride ld spans (0 when empty).
+size_t operand_span(int64_t rows, int64_t cols, int64_t ld) {
+  return rows <= 0 || cols <= 0 ? 0 : static_cast<size_t>((rows - 1) * ld + cols);
+}
+
+// Rows of c per block: enough work per primitive call, at least 8 blocks when m allows; a
+// function of the shape only.
+int64_t block_rows(int64_t m) { return std::max<int64_t>(16, (m + 7) / 8); }
+
+// float32 values -> the same values rounded to bfloat16, as float32 (matmul_bf16_in_float32).
+void to_rounded_float(const float* src, int64_t rows, int64_t cols, int64_t ld,
+                      std::vector<float>& dst) {
+  dst.resize(operand_span(rows, cols, ld));
+  float* out = dst.data();
+  round_rows_bf16(src, rows, cols, ld, [out](int64_t i, float v) { out[i] = v; });
+}
+
+}  // namespace
+
+void matmul_bf16_in_float32(Backend& be, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                            int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  thread_local std::vector<float> a16, b16;
+  // Stored shapes: a is m x k (or k x m transposed), b is k x n (or n x k).
+  to_rounded_float(a, trans_a ? k : m, trans_a ? m : k, lda, a16);
+  to_rounded_float(b, trans_b ? n : k, trans_b ? k : n, ldb, b16);
+  const int64_t rows = block_rows(m), blocks = (m + rows - 1) / rows;
+  const float* a_data = a16.data();
+  const float* b_data = b16.data();
+  for_each_task_single_threaded(blocks, [&](int64_t blk) {
+    const int64_t r0 = blk * rows, mr = std::min(rows, m - r0);
+    // Row r0 of op(a): row r0 of a, or column r0 of a stored transposed.
+    be.gemm(trans_a, trans_b, mr, n, k, 1.0f, a_data + (trans_a ? r0 : r0 * lda), lda, b_data,
+            ldb, 0.0f, c + r0 * ldc, ldc);
+    return true;
+  });
+}
+
 #ifdef FORGEFLOW_HAVE_ONEDNN
 namespace {
 
-// float32 values -> bfloat16 bit patterns (round to nearest even), over `rows` rows of `cols`
-// values at stride `ld`; the copy keeps the stride.
+// float32 values -> bfloat16 bit patterns (the upper halves of the rounded values).
 void to_bf16(const float* src, int64_t rows, int64_t cols, int64_t ld, std::vector<uint16_t>& dst) {
-  dst.resize(static_cast<size_t>((rows - 1) * ld + cols));
-  parallel_for(rows, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t j = 0; j < cols; ++j) {
-        const float v = round_to_bfloat16(src[r * ld + j]);
-        uint32_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        dst[static_cast<size_t>(r * ld + j)] = static_cast<uint16_t>(bits >> 16);
-      }
-  }, rows * cols, 1);
+  dst.resize(operand_span(rows, cols, ld));
+  uint16_t* out = dst.data();
+  round_rows_bf16(src, rows, cols, ld, [out](int64_t i, float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    out[i] = static_cast<uint16_t>(bits >> 16);
+  });
 }
 
 struct Matmul {
@@ -79,10 +129,6 @@ Matmul* matmul_for(const Key& key) {
   thread_local std::map<Key, std::unique_ptr<Matmul>> cache;
   return cached_primitives(cache, 128, key, [&] { return make_matmul(key); });
 }
-
-// Rows of c per block: enough work per primitive call, at least 8 blocks when m allows; a
-// function of the shape only.
-int64_t block_rows(int64_t m) { return std::max<int64_t>(16, (m + 7) / 8); }
 
 }  // namespace
 

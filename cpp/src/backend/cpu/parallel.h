@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "backend/cpu/threading.h"
+#include "core/cpu_dispatch.h"
 
 namespace ff::cpu {
 
@@ -48,13 +49,14 @@ inline Split split_for(int64_t work, int64_t work_per_thread) {
 
 // Calls body(begin, end) over [0, n) split into one contiguous range per busy thread, when
 // `work` (elements touched) is large enough to pay for threads. Range starts are multiples of
-// `align` (16 floats = one cache line for elementwise loops).
+// `align` (16 floats = one cache line for elementwise loops). The body runs through
+// ff::dispatched: its loops are compiled for each dispatch target (core/cpu_dispatch.h).
 template <class Body>
 void parallel_for(int64_t n, Body&& body, int64_t work = -1, int64_t align = 16) {
   if (work < 0) work = n;
   const Split split = n < 2 || work < kParallelMin ? Split{} : split_for(work, kWorkPerThread);
   if (split.team == 1) {
-    body(int64_t{0}, n);
+    dispatched(body, int64_t{0}, n);
     return;
   }
 #pragma omp parallel num_threads(split.team)
@@ -63,7 +65,7 @@ void parallel_for(int64_t n, Body&& body, int64_t work = -1, int64_t align = 16)
     if (t < busy) {
       const int64_t chunk = ((n + busy - 1) / busy + align - 1) / align * align;
       const int64_t begin = std::min(n, t * chunk), end = std::min(n, begin + chunk);
-      if (begin < end) body(begin, end);
+      if (begin < end) dispatched(body, begin, end);
     }
   }
 }

@@ -60,74 +60,62 @@ inline int64_t window_offsets(const Pool2DGeometry& g, int64_t oh, int64_t ow, i
 // the first NaN wins for good and later values never replace it).
 inline bool beats(float v, float b) { return v > b || (v != v && b == b); }
 
-// Channels are processed 16 at a time as one GCC/Clang vector value (a zmm register with
-// AVX-512, two ymm with AVX2), the window loop inside, so the running maximum and its position
-// stay in registers. (Written as plain loops, the compiler stored them with masked stores
-// between window positions, which this CPU cannot forward to the next load: 3-4x slower.)
-constexpr int64_t kLanes = 16;
-typedef float VFloat __attribute__((vector_size(kLanes * sizeof(float))));
-typedef int32_t VInt __attribute__((vector_size(kLanes * sizeof(int32_t))));
+// Max pooling's kernels (max_pool_lanes.inc) are written with GCC vector values, which GCC lowers
+// to scalar code, before any inlining or cloning, in a function compiled for a target whose
+// registers are narrower: target_clones cannot dispatch them (core/cpu_dispatch.h). So in a
+// portable build the file is compiled once per instruction set, with 16 lanes for AVX-512, 8 for
+// AVX2 and 4 for the baseline's SSE, and max_pool_kernels() picks the set once by what the CPU
+// has; otherwise once, with the lanes of the build's own target. scripts/check_isa_baseline.py
+// knows the namespaces isa_avx512f and isa_avx2 as code for those sets.
+struct MaxPoolKernels {
+  void (*row)(const Pool2DGeometry&, const float*, int64_t, float*, int64_t*);
+  void (*backward_sample)(const Pool2DGeometry&, const float*, const float*, float*, int64_t*);
+};
 
-inline VFloat vload(const float* p) {
-  VFloat v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void vstore(float* p, VFloat v) { std::memcpy(p, &v, sizeof v); }
-// Lanes where v beats b (see beats()): all ones, else zero.
-inline VInt vbeats(VFloat v, VFloat b) { return (v > b) | ((v != v) & (b == b)); }
+#if defined(FORGEFLOW_CPU_DISPATCH) && defined(__x86_64__) && defined(__GNUC__) && \
+    !defined(__clang__)
+#define FF_POOL_DISPATCH 1
+namespace isa_avx512f {
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#define FF_POOL_LANES 16
+#include "backend/cpu/max_pool_lanes.inc"
+#undef FF_POOL_LANES
+#pragma GCC pop_options
+}  // namespace isa_avx512f
+namespace isa_avx2 {
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define FF_POOL_LANES 8
+#include "backend/cpu/max_pool_lanes.inc"
+#undef FF_POOL_LANES
+#pragma GCC pop_options
+}  // namespace isa_avx2
+#endif
 
-// out[c] = max over the window positions of xn[offset + c].
-inline void max_window(const float* xn, const int64_t* offsets, int64_t count, int64_t C,
-                       float* out) {
-  int64_t c0 = 0;
-  for (; c0 + kLanes <= C; c0 += kLanes) {
-    VFloat b = vload(xn + offsets[0] + c0);
-    for (int64_t k = 1; k < count; ++k) {
-      const VFloat v = vload(xn + offsets[k] + c0);
-      b = vbeats(v, b) ? v : b;
-    }
-    vstore(out + c0, b);
-  }
-  for (int64_t c = c0; c < C; ++c) {
-    float b = xn[offsets[0] + c];
-    for (int64_t k = 1; k < count; ++k) b = beats(xn[offsets[k] + c], b) ? xn[offsets[k] + c] : b;
-    out[c] = b;
-  }
-}
+namespace own_target {
+#if defined(__AVX512F__)
+#define FF_POOL_LANES 16
+#elif defined(__AVX2__)
+#define FF_POOL_LANES 8
+#else
+#define FF_POOL_LANES 4
+#endif
+#include "backend/cpu/max_pool_lanes.inc"
+#undef FF_POOL_LANES
+}  // namespace own_target
 
-// dxn[offset of the first maximum + c] += d[c] for each channel. Every window position gets
-// `d or 0` added, which keeps the loop branch-free (adding 0 changes nothing).
-inline void route_to_max(const float* xn, const int64_t* offsets, int64_t count, int64_t C,
-                         const float* d, float* dxn) {
-  int64_t c0 = 0;
-  const VFloat zero = {};
-  for (; c0 + kLanes <= C; c0 += kLanes) {
-    VFloat b = vload(xn + offsets[0] + c0);
-    VInt at = {};
-    for (int64_t k = 1; k < count; ++k) {
-      const VFloat v = vload(xn + offsets[k] + c0);
-      const VInt take = vbeats(v, b);
-      b = take ? v : b;
-      at = take ? static_cast<int32_t>(k) + VInt{} : at;
-    }
-    const VFloat dv = vload(d + c0);
-    for (int64_t k = 0; k < count; ++k) {
-      float* o = dxn + offsets[k] + c0;
-      vstore(o, vload(o) + (at == static_cast<int32_t>(k) ? dv : zero));
-    }
-  }
-  for (int64_t c = c0; c < C; ++c) {
-    float b = xn[offsets[0] + c];
-    int64_t at = 0;
-    for (int64_t k = 1; k < count; ++k) {
-      if (beats(xn[offsets[k] + c], b)) {
-        b = xn[offsets[k] + c];
-        at = k;
-      }
-    }
-    dxn[offsets[at] + c] += d[c];
-  }
+const MaxPoolKernels& max_pool_kernels() {
+  static const MaxPoolKernels kernels = []() -> MaxPoolKernels {
+#ifdef FF_POOL_DISPATCH
+    if (__builtin_cpu_supports("avx512f"))
+      return {isa_avx512f::max_pool_row, isa_avx512f::max_pool_backward_sample};
+    if (__builtin_cpu_supports("avx2"))
+      return {isa_avx2::max_pool_row, isa_avx2::max_pool_backward_sample};
+#endif
+    return {own_target::max_pool_row, own_target::max_pool_backward_sample};
+  }();
+  return kernels;
 }
 
 inline void add_into(float* __restrict out, const float* __restrict in, int64_t n) {
@@ -146,33 +134,23 @@ void per_sample(int64_t samples, int64_t work, Body&& body) {
 }  // namespace
 
 void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {
-  const int64_t C = g.C;
+  const auto row = max_pool_kernels().row;
   parallel_for(g.N * g.OH, [&](int64_t r0, int64_t r1) {
     std::vector<int64_t> offsets(static_cast<size_t>(window_capacity(g)));
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / g.OH, oh = r % g.OH;
-      const float* xn = x + n * g.H * g.W * C;
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        const int64_t count = window_offsets(g, oh, ow, offsets.data());
-        max_window(xn, offsets.data(), count, C, y + (r * g.OW + ow) * C);
-      }
-    }
+    for (int64_t r = r0; r < r1; ++r)
+      row(g, x + (r / g.OH) * g.H * g.W * g.C, r % g.OH, y + r * g.OW * g.C, offsets.data());
   }, pool_work(g), 1);
 }
 
 void max_pool2d_backward(const Pool2DGeometry& g, const float* x, const float* dy, float* dx) {
-  const int64_t C = g.C, in_sample = g.H * g.W * C;
-  per_sample(g.N, pool_work(g), [&](int64_t n) {
-    const float* xn = x + n * in_sample;
-    float* dxn = dx + n * in_sample;
-    std::fill(dxn, dxn + in_sample, 0.0f);
+  const auto backward_sample = max_pool_kernels().backward_sample;
+  const int64_t in_sample = g.H * g.W * g.C, out_sample = g.OH * g.OW * g.C;
+  parallel_for(g.N, [&](int64_t n0, int64_t n1) {
     std::vector<int64_t> offsets(static_cast<size_t>(window_capacity(g)));
-    for (int64_t oh = 0; oh < g.OH; ++oh)
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        const int64_t count = window_offsets(g, oh, ow, offsets.data());
-        route_to_max(xn, offsets.data(), count, C, dy + ((n * g.OH + oh) * g.OW + ow) * C, dxn);
-      }
-  });
+    for (int64_t n = n0; n < n1; ++n)
+      backward_sample(g, x + n * in_sample, dy + n * out_sample, dx + n * in_sample,
+                      offsets.data());
+  }, pool_work(g), 1);
 }
 
 void avg_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {

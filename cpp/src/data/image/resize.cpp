@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/cpu_dispatch.h"
 #include "core/errors.h"
 
 namespace ff::data::image {
@@ -220,9 +221,11 @@ void axis_taps(Interpolation m, int64_t in, int64_t out, AxisTaps& t) {
   }
 }
 
-// row = sum over taps of weight * source row (uint8 -> float), vectorised by the compiler.
-void vertical_pass(const uint8_t* origin, int64_t stride, int64_t n, const int64_t* index,
-                   const float* weight, int taps, float* __restrict row) {
+// row = sum over taps of weight * source row (uint8 -> float), vectorised by the compiler (for
+// the CPU that runs it: core/cpu_dispatch.h).
+FF_CPU_DISPATCH void vertical_pass(const uint8_t* origin, int64_t stride, int64_t n,
+                                   const int64_t* index, const float* weight, int taps,
+                                   float* __restrict row) {
   bool first = true;
   for (int k = 0; k < taps; ++k) {
     const float w = weight[k];
@@ -273,8 +276,8 @@ void horizontal_channels(const float* row, const int64_t* off, const float* wt, 
   }
 }
 
-void horizontal_pass(const float* row, const int64_t* off, const float* wt, int taps, int64_t C,
-                     int64_t out_w, float* out) {
+FF_CPU_DISPATCH void horizontal_pass(const float* row, const int64_t* off, const float* wt,
+                                     int taps, int64_t C, int64_t out_w, float* out) {
   switch (C) {
     case 1: return horizontal_channels<1>(row, off, wt, taps, out_w, out);
     case 2: return horizontal_channels<2>(row, off, wt, taps, out_w, out);

@@ -1,14 +1,19 @@
 // Tests of backend/cpu/matmul_bf16.cpp through the backend's gemm_bf16: for every transpose
 // combination and shapes with several row blocks and a remainder, the product of bfloat16
 // operands equals float32 GEMM on the rounded operands up to summation order, operands that are
-// not bfloat16 values are rounded first, and the bits do not depend on the thread count.
+// not bfloat16 values are rounded first (to nearest even, as round_to_bfloat16), the result is
+// float32 (not rounded again), and the bits do not depend on the thread count. The same tests
+// hold on a CPU without AVX-512 BF16, where gemm_bf16 runs float32 GEMM on the rounded operands:
+// CI runs them once more with ONEDNN_MAX_CPU_ISA=AVX512_CORE (.ci/run).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/matmul_bf16.h"
 #include "core/half.h"
+#include "core/rng.h"
 #include "test_util.h"
 
 using fftest::backend;
@@ -52,6 +57,51 @@ TEST_CASE("gemm_bf16 equals float32 GEMM of the bfloat16-rounded operands", "[ba
     });
     CHECK(again == c);
   }
+}
+
+TEST_CASE("gemm_bf16 gives exact bits where every sum is exact, with or without bf16 kernels",
+          "[backend][mixed]") {
+  // Operands that round to small integers (4 significant bits) from both sides of them, by less
+  // than half a bfloat16 spacing or by exactly half of one (a tie, which goes to the even
+  // neighbour: the integer itself). Every product and partial sum is then an integer below 2^24,
+  // exact in float32 in any order, so the fast path and the fallback must both give exactly the
+  // integer products: rounding up or down instead of to nearest even, skipping the rounding,
+  // or rounding the result to bfloat16 (the sums reach 14 significant bits) all change them.
+  const bool ta = GENERATE(false, true), tb = GENERATE(false, true);
+  CAPTURE(ta, tb);
+  const int64_t m = 45, n = 21, k = 67;
+  const int64_t lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
+  auto operand = [](int64_t size, uint64_t seed, std::vector<double>& exact) {
+    std::vector<float> v(static_cast<size_t>(size));
+    exact.resize(v.size());
+    for (int64_t i = 0; i < size; ++i) {
+      const int r = static_cast<int>(31 * ff::Philox::uniform(seed, 3, i)) - 15;  // -15..15
+      exact[i] = r;
+      const float mag = static_cast<float>(std::abs(r));
+      // Half the bfloat16 spacing above |r| and below it (half as much below a power of two).
+      const float up = mag == 0 ? 0 : std::ldexp(1.0f, std::ilogb(mag) - 8);
+      const float down = mag == 0 ? 0 : std::ldexp(1.0f, std::ilogb(mag * 0.999f) - 8);
+      const float offsets[] = {0.0f, 0.96f * up, -0.96f * down, up /* the tie */};
+      v[i] = std::copysign(mag + offsets[i % 4], static_cast<float>(r));
+    }
+    return v;
+  };
+  std::vector<double> ae, be;
+  const auto a = operand(m * k, 71, ae), b = operand(k * n, 72, be);
+  REQUIRE(a != rounded(a));  // most operands are not bfloat16 values
+  std::vector<float> c(static_cast<size_t>(m * n));
+  cpu().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double want = 0;
+      for (int64_t p = 0; p < k; ++p)
+        want += ae[ta ? p * lda + i : i * lda + p] * be[tb ? j * ldb + p : p * ldb + j];
+      wrong += c[i * ldc + j] != static_cast<float>(want);
+    }
+  CHECK(wrong == 0);
+  // Some sums need more than bfloat16's 8 significant bits.
+  CHECK(std::any_of(c.begin(), c.end(), [](float v) { return ff::round_to_bfloat16(v) != v; }));
 }
 
 TEST_CASE("bf16 kernels are used only where the CPU has them", "[backend][mixed]") {
