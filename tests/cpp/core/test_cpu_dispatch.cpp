@@ -14,7 +14,7 @@
 #include "core/half.h"
 #include "test_util.h"
 
-using fftest::cpu;
+using fftest::backend;
 using fftest::uniform_values;
 
 namespace {
@@ -36,7 +36,7 @@ TEST_CASE("dispatched elementwise kernels round every product before adding", "[
   const auto x = uniform_values(n, 81, -3, 3);
   const float scale = 0.3712891f, offset = -1.2345678f;
   std::vector<float> y(x.size()), want(x.size());
-  cpu().scale_shift(x.data(), y.data(), n, scale, offset);
+  fftest::backend().scale_shift(x.data(), y.data(), n, scale, offset);
   for (int64_t i = 0; i < n; ++i) want[i] = mul_add(x[i], scale, offset);
   CHECK(same_bits(y, want));
 
@@ -45,7 +45,7 @@ TEST_CASE("dispatched elementwise kernels round every product before adding", "[
   const auto xr = uniform_values(rows * channels, 82, -3, 3);
   const auto mean = uniform_values(channels, 83, -1, 1), var = uniform_values(channels, 84, 0.5, 2);
   std::vector<float> yr(xr.size()), wr(xr.size());
-  cpu().normalize(xr.data(), yr.data(), rows, channels, mean.data(), var.data(), true);
+  fftest::backend().normalize(xr.data(), yr.data(), rows, channels, mean.data(), var.data(), true);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < channels; ++c)
       wr[r * channels + c] =
@@ -57,7 +57,7 @@ TEST_CASE("dispatched column sums add the rows in order", "[backend][dispatch]")
   const int64_t rows = 3001, cols = 37;
   const auto x = uniform_values(rows * cols, 85, -1, 1);
   std::vector<float> got(cols), want(cols, 0.0f);
-  cpu().column_sum(x.data(), rows, cols, got.data());
+  fftest::backend().column_sum(x.data(), rows, cols, got.data());
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) want[c] += x[r * cols + c];
   CHECK(same_bits(got, want));
@@ -68,7 +68,7 @@ TEST_CASE("dispatched float16 rounding has the bits of the _Float16 conversion",
   auto x = uniform_values(n, 86, -70000, 70000);
   for (int64_t i = 0; i < n; i += 3) x[i] *= 1e-9f;  // float16 subnormals and underflow
   std::vector<float> got(x.size()), want(x.size());
-  cpu().round_to_precision(got.data(), x.data(), n, ff::DType::Float16);
+  fftest::backend().round_to_precision(got.data(), x.data(), n, ff::DType::Float16);
   for (int64_t i = 0; i < n; ++i) want[i] = static_cast<float>(static_cast<_Float16>(x[i]));
   CHECK(same_bits(got, want));
 }

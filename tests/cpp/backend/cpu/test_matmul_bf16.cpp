@@ -90,7 +90,7 @@ TEST_CASE("gemm_bf16 gives exact bits where every sum is exact, with or without 
   const auto a = operand(m * k, 71, ae), b = operand(k * n, 72, be);
   REQUIRE(a != rounded(a));  // most operands are not bfloat16 values
   std::vector<float> c(static_cast<size_t>(m * n));
-  cpu().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+  fftest::backend().gemm_bf16(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
   int64_t wrong = 0;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
