@@ -267,15 +267,19 @@ class Model {
   // The block for the current nesting depth (a hook may run a loop of this model inside a
   // loop): allocated once per depth, sized for the compiled sums.
   StepState* state_block();
-  // Writes the persistent values (step, iterations, learning rate, loss scale) from their host
-  // mirrors into the block; `fresh` also clears the loop's counters, sums and error.
-  void upload_state(StepState* state, bool fresh);
-  // Reads the header and the loop's sums (one host read) and refreshes the host mirrors.
+  // The persistent values (step, iterations, learning rate, loss scale) from their host mirrors.
+  void fill_persistent(StepState& h) const;
+  // A new loop's block: the persistent values, the loop's counters, sums and error cleared.
+  void upload_state(StepState* state);
+  // After a hook: `synced` (the header read just before it) with the persistent values again.
+  void upload_after_hook(StepState* state, const StepState& synced);
+  // Reads the header and (with_sums) the loop's sums, one host read, and refreshes the host
+  // mirrors.
   struct StateView {
     StepState header;
     std::vector<double> sums;
   };
-  StateView read_state(StepState* state);
+  StateView read_state(StepState* state, bool with_sums = true);
   // Raises the error a halted loop recorded (BadLabel, BadCategory; NonFinite re-runs the step
   // eagerly to name the layer). `batch_starts`: each batch's first sample in this pass.
   [[noreturn]] void raise_recorded_error(const StateView& view, BatchSource* source,
@@ -337,8 +341,10 @@ class Model {
   Plan train_view_, infer_view_;  // cached views for the last batch size
   int64_t train_view_batch_ = -1, infer_view_batch_ = -1;
   TargetLayout train_targets_, infer_targets_;
-  // The last batch's rows, target arrays' shapes and dtypes, and the layout computed for them.
-  int64_t last_rows_ = -1;
+  // The last batch's input and target arrays' shapes and dtypes (checked again only when they
+  // change), and the target layout computed for them.
+  std::vector<Shape> last_input_shapes_;
+  std::vector<DType> last_input_dtypes_;
   std::vector<Shape> last_target_shapes_;
   std::vector<DType> last_target_dtypes_;
   TargetLayout last_layout_;
@@ -350,6 +356,7 @@ class Model {
 
   // ---- step state ----
   std::vector<Tensor> state_blocks_;  // per nesting depth
+  std::vector<char> host_state_;      // host staging of the block's reads and writes
   int depth_ = 0;                     // loops of this model running (nested through hooks)
   // Sum slots: per output its loss slot (-1: none) and metric slots; and positions per output
   // (loss rows per sample).

@@ -144,34 +144,57 @@ void Model::load_batch(Plan& p, const Batch& batch, bool with_targets) {
       if (p.targets[o].defined()) load(p.targets[o], batch.ys[o]);
 }
 
+namespace {
+
+// True when the arrays have exactly these shapes and dtypes (no allocation: the per-batch checks
+// run only when a batch's arrays differ from the last batch's).
+bool same_arrays(const std::vector<HostArray>& arrays, const std::vector<Shape>& shapes,
+                 const std::vector<DType>& dtypes) {
+  if (arrays.size() != shapes.size()) return false;
+  for (size_t i = 0; i < arrays.size(); ++i)
+    if (arrays[i].shape != shapes[i] || arrays[i].dtype != dtypes[i]) return false;
+  return true;
+}
+
+void remember_arrays(const std::vector<HostArray>& arrays, std::vector<Shape>& shapes,
+                     std::vector<DType>& dtypes) {
+  shapes.resize(arrays.size());
+  dtypes.resize(arrays.size());
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    shapes[i] = arrays[i].shape;
+    dtypes[i] = arrays[i].dtype;
+  }
+}
+
+}  // namespace
+
 Model::Plan* Model::next_batch(BatchSource& batches, LoopMode mode, Batch& batch) {
-  // An empty batch (a dataset may make one) is skipped.
+  // An empty batch (a dataset may make one) is skipped. Sources overwrite every field, so the
+  // batch's vectors keep their capacity from batch to batch.
   do {
-    batch = Batch();
     if (!batches.next(batch)) return nullptr;
   } while (batch.count == 0);
-  check_inputs(shapes_of(batch.xs));
-  for (const auto& x : batch.xs)
-    if (!is_numeric_dtype(x.dtype))
-      throw TypeError("model inputs must be numeric; received an array of dtype " +
-                      dtype_name(x.dtype));
+  if (!last_layout_valid_ || !same_arrays(batch.xs, last_input_shapes_, last_input_dtypes_)) {
+    last_layout_valid_ = false;
+    check_inputs(shapes_of(batch.xs));
+    for (const auto& x : batch.xs)
+      if (!is_numeric_dtype(x.dtype))
+        throw TypeError("model inputs must be numeric; received an array of dtype " +
+                        dtype_name(x.dtype));
+    remember_arrays(batch.xs, last_input_shapes_, last_input_dtypes_);
+  }
   const bool training = mode == LoopMode::Train;
   if (mode == LoopMode::Predict) {
+    last_layout_valid_ = true;
     Plan& p = plan_for(batch.count, false, nullptr);
     load_batch(p, batch, false);
     return &p;
   }
-  // The target layout is checked again only when the targets' shapes or dtypes change.
-  const std::vector<Shape> shapes = shapes_of(batch.ys);
-  std::vector<DType> dtypes;
-  for (const auto& y : batch.ys) dtypes.push_back(y.dtype);
-  const int64_t rows = batch.xs.empty() ? 0 : batch.xs[0].rows();
-  if (!last_layout_valid_ || rows != last_rows_ || shapes != last_target_shapes_ ||
-      dtypes != last_target_dtypes_) {
+  // The targets are checked again only when their shapes or dtypes (or the inputs') change.
+  if (!last_layout_valid_ || !same_arrays(batch.ys, last_target_shapes_, last_target_dtypes_)) {
+    const int64_t rows = batch.xs.empty() ? 0 : batch.xs[0].rows();
     last_layout_ = target_layout(rows, batch.ys);
-    last_rows_ = rows;
-    last_target_shapes_ = shapes;
-    last_target_dtypes_ = dtypes;
+    remember_arrays(batch.ys, last_target_shapes_, last_target_dtypes_);
     last_layout_valid_ = true;
   }
   Plan& p = plan_for(batch.count, training, &last_layout_);
@@ -198,41 +221,43 @@ StepState* Model::state_block() {
   return static_cast<StepState*>(block.raw());
 }
 
-void Model::upload_state(StepState* state, bool fresh) {
-  Device& device = backend_->device();
-  if (fresh) {
-    // A new loop: the whole block, counters and sums cleared.
-    std::vector<char> bytes(step_state_bytes(num_sums()), 0);
-    StepState host{};
-    host.num_sums = num_sums();
-    host.loss_scale = 1.0f;
-    std::memcpy(bytes.data(), &host, sizeof host);
-    device.copy_from_host(state, bytes.data(), bytes.size());
-  }
-  // The persistent values, one small write each.
-  auto put = [&](auto* field, auto value) { device.copy_from_host(field, &value, sizeof value); };
-  put(&state->step, static_cast<int64_t>(train_steps_));
-  put(&state->iterations, optimizer_ ? optimizer_->iterations() : int64_t{0});
-  put(&state->base_learning_rate, optimizer_ ? optimizer_->base_learning_rate() : 0.0f);
-  if (loss_scale_) {
-    put(&state->loss_scale, loss_scale_->scale());
-    put(&state->loss_scaling, int32_t{1});
-    put(&state->loss_scale_counter, loss_scale_->step_counter());
-    put(&state->skipped_steps, loss_scale_->skipped_steps());
-  } else {
-    put(&state->loss_scale, 1.0f);
-    put(&state->loss_scaling, int32_t{0});
-  }
+void Model::fill_persistent(StepState& h) const {
+  h.step = static_cast<int64_t>(train_steps_);
+  h.iterations = optimizer_ ? optimizer_->iterations() : 0;
+  h.base_learning_rate = optimizer_ ? optimizer_->base_learning_rate() : 0.0f;
+  h.loss_scaling = loss_scale_ ? 1 : 0;
+  h.loss_scale = loss_scale_ ? loss_scale_->scale() : 1.0f;
+  h.loss_scale_counter = loss_scale_ ? loss_scale_->step_counter() : 0;
+  h.skipped_steps = loss_scale_ ? loss_scale_->skipped_steps() : 0;
 }
 
-Model::StateView Model::read_state(StepState* state) {
+void Model::upload_state(StepState* state) {
+  // A new loop: the whole block (one write), counters, sums and error cleared.
   const int32_t n = num_sums();
-  std::vector<char> bytes(step_state_bytes(n) - sizeof(double) * static_cast<size_t>(n));
-  backend_->device().copy_to_host(bytes.data(), state, bytes.size());
+  host_state_.assign(step_state_bytes(n), 0);
+  StepState h{};
+  h.num_sums = n;
+  fill_persistent(h);
+  std::memcpy(host_state_.data(), &h, sizeof h);
+  backend_->device().copy_from_host(state, host_state_.data(), host_state_.size());
+}
+
+void Model::upload_after_hook(StepState* state, const StepState& synced) {
+  // The header as read at the hook's sync point (the device has not moved since), with the
+  // persistent values a callback may have changed (the learning rate, a nested loop's steps).
+  StepState h = synced;
+  fill_persistent(h);
+  backend_->device().copy_from_host(state, &h, sizeof h);
+}
+
+Model::StateView Model::read_state(StepState* state, bool with_sums) {
+  const int32_t n = with_sums ? num_sums() : 0;
+  host_state_.resize(sizeof(StepState) + sizeof(double) * static_cast<size_t>(n));
+  backend_->device().copy_to_host(host_state_.data(), state, host_state_.size());
   StateView view;
-  std::memcpy(&view.header, bytes.data(), sizeof(StepState));
+  std::memcpy(&view.header, host_state_.data(), sizeof(StepState));
   view.sums.resize(static_cast<size_t>(n));
-  if (n) std::memcpy(view.sums.data(), bytes.data() + sizeof(StepState), sizeof(double) * n);
+  if (n) std::memcpy(view.sums.data(), host_state_.data() + sizeof(StepState), sizeof(double) * n);
   // The host mirrors follow the block.
   train_steps_ = static_cast<uint64_t>(view.header.step);
   if (optimizer_ && optimizer_->iterations() != view.header.iterations)
@@ -571,7 +596,7 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   if (training) active_ = active_segments();  // frozen layers are left out
   last_layout_valid_ = false;
   StepState* state = state_block();
-  upload_state(state, true);
+  upload_state(state);
 
   HookTimer timer(opts);
   std::vector<int64_t> batch_starts;  // each batch's first sample in this pass
@@ -591,7 +616,7 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     const StateView view = sync();
     const Logs logs = mode == LoopMode::Predict ? Logs{} : make_logs(view);
     const bool stop = opts.hook(begin, step, logs);
-    upload_state(state, false);
+    upload_after_hook(state, view.header);
     return stop;
   };
   int64_t s = 0;
@@ -678,7 +703,7 @@ void Model::call(const std::vector<HostArray>& xs, bool training, const std::vec
   Plan& p = plan_for(n, training, nullptr);
   load_batch(p, batch, false);
   StepState* state = state_block();
-  upload_state(state, true);
+  upload_state(state);
   // Training-mode calls use streams with the top bit set, so they never repeat a fit step's
   // dropout mask, and each call gets a new one (as Keras draws a new mask per call).
   constexpr uint64_t kCallStreams = uint64_t{1} << 63;
@@ -691,7 +716,7 @@ void Model::call(const std::vector<HostArray>& xs, bool training, const std::vec
     const Tensor& out = p.values[outputs_[o]];
     backend_->device().copy_to_host(outs[o], out.raw(), out.nbytes());
   }
-  StateView view = read_state(state);
+  StateView view = read_state(state, false);
   if (view.header.halted) raise_recorded_error(view, nullptr, {}, &p, ctx, LoopMode::Predict);
 }
 
