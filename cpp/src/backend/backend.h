@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "backend/category_encode.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -31,9 +32,6 @@ enum class Activation { Linear, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Ge
 // wrap (a b c d | a b c d | a b c d), constant (k k k k | a b c d | k k k k), nearest).
 enum class Interpolation { Bilinear, Nearest };
 enum class FillMode { Reflect, Wrap, Constant, Nearest };
-
-// CategoryEncoding's output modes.
-enum class CategoryMode { OneHot, MultiHot, Count };
 
 class Backend {
  public:

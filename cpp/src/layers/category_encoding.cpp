@@ -44,24 +44,13 @@ Shape category_output_shape(const Shape& in, int64_t num_tokens, CategoryMode mo
 
 void encode_categories(const float* x, const Shape& in, int64_t num_tokens, CategoryMode mode,
                        bool skip_negative, float* y, const std::string& layer) {
-  int64_t numel = 1;
-  for (int64_t d : in) numel *= d;
-  const int64_t last = in.empty() ? 1 : in.back();
-  // one_hot: one output row per value; multi_hot/count: one per row of the last axis.
-  const int64_t per_row = mode == CategoryMode::OneHot ? 1 : last;
-  const int64_t rows = per_row == 0 ? 0 : numel / per_row;
-  std::memset(y, 0, static_cast<size_t>(rows * num_tokens) * sizeof(float));
-  for (int64_t i = 0; i < numel; ++i) {
-    const float v = x[i];
-    if (skip_negative && v < 0) continue;
-    if (!(v >= 0 && v < static_cast<float>(num_tokens)) || v != std::floor(v)) {
-      const int64_t per_sample = !in.empty() && in[0] > 0 ? numel / in[0] : 1;
-      const int64_t sample = i / (per_sample > 0 ? per_sample : 1);
-      throw ValueError(category_error_message(layer, "CategoryEncoding", num_tokens, v, sample));
-    }
-    const int64_t row = i / per_row, k = static_cast<int64_t>(v);
-    float& out = y[row * num_tokens + k];
-    out = mode == CategoryMode::Count ? out + 1.0f : 1.0f;
+  const int64_t numel = shape_numel(in);
+  const int64_t bad = encode_category_values(x, numel, in.empty() ? 1 : in.back(), num_tokens,
+                                             mode, skip_negative, y);
+  if (bad >= 0) {
+    const int64_t per_sample = !in.empty() && in[0] > 0 ? numel / in[0] : 1;
+    const int64_t sample = bad / (per_sample > 0 ? per_sample : 1);
+    throw ValueError(category_error_message(layer, "CategoryEncoding", num_tokens, x[bad], sample));
   }
 }
 

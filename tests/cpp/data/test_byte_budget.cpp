@@ -99,11 +99,15 @@ TEST_CASE("ByteBudget: waiters are served in arrival order", "[data][budget]") {
     std::lock_guard<std::mutex> lock(mu);
     CHECK(order.empty());
   }
-  a.release();
+  // Free just enough for the first waiter (50 beside 50): the second (5) no longer fits until
+  // the first has recorded itself and released, so the recorded order is the service order.
+  a.release_part(40);
   first.join();
   second.join();
   REQUIRE(order.size() == 2);
   CHECK(order[0] == 1);
+  CHECK(order[1] == 2);
+  CHECK(budget.in_use() == 50);
 }
 
 TEST_CASE("ByteBudget: try_grow never waits and grows alone past the capacity", "[data][budget]") {

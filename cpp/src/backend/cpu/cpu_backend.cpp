@@ -709,20 +709,9 @@ class CpuBackend final : public Backend {
   void category_encode(const float* x, int64_t numel, int64_t last, int64_t num_tokens,
                        CategoryMode mode, bool skip_negative, float* y, StepState* state,
                        int32_t node) override {
-    // one_hot: one output row per value; multi_hot/count: one per row of the last axis.
-    const int64_t per_row = mode == CategoryMode::OneHot ? 1 : last;
-    const int64_t rows = per_row == 0 ? 0 : numel / per_row;
-    std::memset(y, 0, static_cast<size_t>(rows * num_tokens) * sizeof(float));
-    for (int64_t i = 0; i < numel; ++i) {
-      const float v = x[i];
-      if (skip_negative && v < 0) continue;
-      if (!(v >= 0 && v < static_cast<float>(num_tokens)) || v != std::floor(v)) {
-        record_step_error(state, StepError::BadCategory, node, 0, i, static_cast<double>(v));
-        return;
-      }
-      float& out = y[(i / per_row) * num_tokens + static_cast<int64_t>(v)];
-      out = mode == CategoryMode::Count ? out + 1.0f : 1.0f;
-    }
+    const int64_t bad = encode_category_values(x, numel, last, num_tokens, mode, skip_negative, y);
+    if (bad >= 0)
+      record_step_error(state, StepError::BadCategory, node, 0, bad, static_cast<double>(x[bad]));
   }
 
  private:
