@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cuda_loader.h"
 #include "core/errors.h"
 
 namespace ff {
@@ -12,12 +13,16 @@ std::string device_type_name(DeviceType type) {
   return type == DeviceType::CUDA ? "cuda" : "cpu";
 }
 
-std::vector<DeviceType> available_device_types() { return {DeviceType::CPU}; }
+std::vector<DeviceType> available_device_types() {
+  if (load_cuda().device_count > 0) return {DeviceType::CUDA, DeviceType::CPU};
+  return {DeviceType::CPU};
+}
 
 Backend& backend_for(DeviceType type) {
   if (type == DeviceType::CPU) return cpu_backend();
-  throw ValueError("no " + device_type_name(type) + " backend in this build of forgeflow (it "
-                   "was built without CUDA); use the CPU");
+  if (load_cuda().device_count == 0)
+    throw ValueError("no cuda device: " + load_cuda().why_none + "; use the CPU");
+  return cuda_backend(0);
 }
 
 Backend& default_backend() {

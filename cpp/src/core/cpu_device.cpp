@@ -38,18 +38,8 @@ class CpuDevice final : public Device {
   std::string name() const override { return "cpu"; }
 
   int64_t memory_capacity() const override { return host_memory_capacity(); }
-  void* allocate(size_t bytes) override {
-    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires (a size
-    // that the rounding would wrap is no allocation at all).
-    if (bytes > std::numeric_limits<size_t>::max() - 63) throw std::bad_alloc();
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (!p) throw std::bad_alloc();
-    return p;
-  }
-  void deallocate(void* ptr, size_t) override { std::free(ptr); }
-  void* allocate_pinned(size_t bytes) override { return allocate(bytes); }
-  void deallocate_pinned(void* ptr, size_t bytes) override { deallocate(ptr, bytes); }
+  void* allocate_pinned(size_t bytes) override { return allocate_bytes(bytes); }
+  void deallocate_pinned(void* ptr, size_t bytes) override { deallocate_bytes(ptr, bytes); }
 
   void copy_from_host(void* dst, const void* src, size_t bytes, StreamId) override {
     if (bytes) std::memcpy(dst, src, bytes);
@@ -69,6 +59,16 @@ class CpuDevice final : public Device {
   void wait_event(EventId) override {}
 
  protected:
+  void* allocate_bytes(size_t bytes) override {
+    // 64-byte alignment for vector loads; size rounded up as aligned_alloc requires (a size
+    // that the rounding would wrap is no allocation at all).
+    if (bytes > std::numeric_limits<size_t>::max() - 63) throw std::bad_alloc();
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  void deallocate_bytes(void* ptr, size_t) override { std::free(ptr); }
   void read_to_host(void* dst, const void* src, size_t bytes, StreamId) override {
     if (bytes) std::memcpy(dst, src, bytes);
   }

@@ -8,10 +8,14 @@
 //   wait_event() from the host, and the blocking copy_to_host().
 // - copy_to_host() and synchronize() are the only host reads of computed values. The device
 //   counts them (host_reads(), synchronizations()), so tests can check a loop's budget of reads.
+// - Every virtual function is defined in this header (no key function): a device built into a
+//   separately loaded library (the CUDA backend, libforgeflow_cuda.so) needs no symbol of the
+//   core library.
 #pragma once
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace ff {
@@ -22,6 +26,8 @@ enum class DeviceType { CPU, CUDA };
 using StreamId = int;
 // A point in a stream's work that other streams or the host can wait for; 0 on the CPU.
 using EventId = int;
+// A captured, replayable piece of stream work (a CUDA graph); see can_capture().
+using GraphId = int;
 
 class Device {
  public:
@@ -36,8 +42,25 @@ class Device {
   // this with a clear error before allocating anything, instead of failing (or being killed)
   // halfway through.
   virtual int64_t memory_capacity() const = 0;
-  virtual void* allocate(size_t bytes) = 0;
-  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  // Device memory (stream-ordered on a GPU: usable by work enqueued after the call). Counted:
+  // bytes_in_use() and peak_bytes() (ff.config.experimental.get_memory_info). A failed
+  // allocation throws ResourceExhaustedError (std::bad_alloc on the CPU) and counts nothing.
+  void* allocate(size_t bytes) {
+    void* p = allocate_bytes(bytes);
+    const int64_t now = in_use_.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
+    int64_t peak = peak_.load(std::memory_order_relaxed);
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {}
+    return p;
+  }
+  void deallocate(void* ptr, size_t bytes) {
+    if (!ptr) return;
+    deallocate_bytes(ptr, bytes);
+    in_use_.fetch_sub(static_cast<int64_t>(bytes));
+  }
+  int64_t bytes_in_use() const { return in_use_.load(std::memory_order_relaxed); }
+  int64_t peak_bytes() const { return peak_.load(std::memory_order_relaxed); }
+  // The peak starts again from what is in use now (tf.config.experimental.reset_memory_stats).
+  void reset_peak_bytes() { peak_.store(in_use_.load()); }
   // Host memory the device copies from and to asynchronously (cudaHostAlloc on a GPU).
   virtual void* allocate_pinned(size_t bytes) = 0;
   virtual void deallocate_pinned(void* ptr, size_t bytes) = 0;
@@ -79,11 +102,26 @@ class Device {
     synchronize_all();
   }
 
+  // ---- graphs: a stream's work recorded once and replayed (CUDA graphs). A device that cannot
+  // capture (the CPU) runs every step eagerly; the model keeps its signature bookkeeping the
+  // same on both. Between begin_capture and end_capture nothing on `stream` may allocate from
+  // the host, synchronise or read to the host. ----
+  virtual bool can_capture() const { return false; }
+  virtual void begin_capture(StreamId /*stream*/) { throw std::logic_error(name() + ": no graphs"); }
+  // The captured work as a replayable graph (an id > 0).
+  virtual GraphId end_capture(StreamId /*stream*/) { throw std::logic_error(name() + ": no graphs"); }
+  virtual void launch_graph(GraphId /*graph*/, StreamId /*stream*/ = 0) {
+    throw std::logic_error(name() + ": no graphs");
+  }
+  virtual void destroy_graph(GraphId /*graph*/) {}
+
   // ---- counters (tests check the budget of host reads in a loop) ----
   int64_t host_reads() const { return host_reads_.load(std::memory_order_relaxed); }
   int64_t synchronizations() const { return synchronizations_.load(std::memory_order_relaxed); }
 
  protected:
+  virtual void* allocate_bytes(size_t bytes) = 0;
+  virtual void deallocate_bytes(void* ptr, size_t bytes) = 0;
   virtual void read_to_host(void* host_dst, const void* src, size_t bytes, StreamId stream) = 0;
   virtual void read_to_host_async(void* pinned_dst, const void* src, size_t bytes,
                                   StreamId stream) = 0;
@@ -92,6 +130,8 @@ class Device {
  private:
   std::atomic<int64_t> host_reads_{0};
   std::atomic<int64_t> synchronizations_{0};
+  std::atomic<int64_t> in_use_{0};
+  std::atomic<int64_t> peak_{0};
 };
 
 // The host CPU as a device (always available).

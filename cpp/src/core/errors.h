@@ -1,5 +1,6 @@
 // Error types of the C++ core. Each maps to the Python exception a Keras user expects
-// (see cpp/bindings/module.cpp): ValueError, TypeError, FloatingPointError, RuntimeError.
+// (see cpp/bindings/module.cpp): ValueError, TypeError, FloatingPointError, RuntimeError,
+// ff.errors.ResourceExhaustedError.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,13 @@ struct TypeError : std::runtime_error {
 
 // NaN or Inf found by check-numerics: Python FloatingPointError.
 struct NumericsError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A device ran out of memory (a GPU allocation failed): Python ff.errors.ResourceExhaustedError.
+// The message names what was being allocated (the layer, the batch size); nothing is left
+// half-allocated, so the model stays usable with a smaller batch.
+struct ResourceExhaustedError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 

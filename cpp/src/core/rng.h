@@ -2,15 +2,27 @@
 // (key, counter), never on call order, so initializers, dropout masks and shuffles are
 // reproducible and a GPU kernel can later draw exactly the same numbers as the CPU.
 #pragma once
-#include <array>
 #include <cmath>
 #include <cstdint>
 
+#include "core/host_device.h"
+
 namespace ff {
 
+// Four 32-bit random words.
+struct PhiloxWords {
+  uint32_t w[4];
+  FF_HD uint32_t operator[](int64_t i) const { return w[i]; }
+  FF_HD bool operator==(const PhiloxWords& o) const {
+    return w[0] == o.w[0] && w[1] == o.w[1] && w[2] == o.w[2] && w[3] == o.w[3];
+  }
+  FF_HD bool operator!=(const PhiloxWords& o) const { return !(*this == o); }
+};
+
+// Every function is FF_HD: CUDA kernels draw exactly the CPU's numbers from this one source.
 struct Philox {
   // Four 32-bit random words for a 64-bit key and a 128-bit counter (hi, lo).
-  static std::array<uint32_t, 4> block(uint64_t key, uint64_t counter_hi, uint64_t counter_lo) {
+  FF_HD static PhiloxWords block(uint64_t key, uint64_t counter_hi, uint64_t counter_lo) {
     uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
     uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
     uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
@@ -25,19 +37,19 @@ struct Philox {
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
-    return {c0, c1, c2, c3};
+    return PhiloxWords{{c0, c1, c2, c3}};
   }
 
   // Uniform float in [0, 1) from 24 random bits.
-  static float to_unit(uint32_t bits) { return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f); }
+  FF_HD static float to_unit(uint32_t bits) { return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f); }
 
   // Element i of the uniform [0,1) stream (key, stream).
-  static float uniform(uint64_t key, uint64_t stream, uint64_t i) {
+  FF_HD static float uniform(uint64_t key, uint64_t stream, uint64_t i) {
     return to_unit(block(key, stream, i / 4)[i % 4]);
   }
 
   // Element i of the standard normal stream (key, stream), by Box-Muller on one block.
-  static float normal(uint64_t key, uint64_t stream, uint64_t i) {
+  FF_HD static float normal(uint64_t key, uint64_t stream, uint64_t i) {
     auto b = block(key, stream, i / 2);
     int pair = static_cast<int>(i % 2) * 2;
     double u1 = (static_cast<double>(b[pair] >> 8) + 1.0) / 16777217.0;  // (0, 1]

@@ -9,7 +9,7 @@
 #include "core/rng.h"
 
 TEST_CASE("Philox-4x32-10 matches the Random123 known-answer vectors", "[core][rng]") {
-  using A = std::array<uint32_t, 4>;
+  using A = ff::PhiloxWords;
   CHECK(ff::Philox::block(0, 0, 0) == A{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u});
   CHECK(ff::Philox::block(~0ull, ~0ull, ~0ull) ==
         A{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu});

@@ -1,0 +1,73 @@
+// The CUDA backend library's only exported entry points (libforgeflow_cuda.so is built with
+// hidden visibility and loaded on first use by backend/cuda_loader.cpp, so that the core and
+// `import forgeflow` never link the CUDA libraries). C linkage; errors come back as a message,
+// never as an exception across the library boundary.
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_check.h"
+
+namespace {
+
+void put_message(char* message, size_t size, const char* text) {
+  if (message && size) std::snprintf(message, size, "%s", text);
+}
+
+struct Gpu {
+  std::unique_ptr<ff::cuda::CudaDevice> device;
+  std::unique_ptr<ff::cuda::CudaBackend> backend;
+};
+
+// One device and backend per GPU for the life of the process (never destroyed: kernels may
+// still be queued when static destructors run).
+std::mutex gpus_mu;
+std::vector<Gpu*>& gpus() {
+  static auto* list = new std::vector<Gpu*>();
+  return *list;
+}
+
+}  // namespace
+
+extern "C" {
+
+// The number of GPUs this process sees (CUDA_VISIBLE_DEVICES applies), or -1 with the reason in
+// `message` (no driver, driver too old for this runtime, no device).
+__attribute__((visibility("default"))) int forgeflow_cuda_device_count(char* message,
+                                                                       size_t size) {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    put_message(message, size, cudaGetErrorString(status));
+    return -1;
+  }
+  return count;
+}
+
+// The backend of GPU `index`, created on first call; null with the reason in `message`.
+__attribute__((visibility("default"))) ff::Backend* forgeflow_cuda_backend(int index,
+                                                                           char* message,
+                                                                           size_t size) {
+  try {
+    std::lock_guard<std::mutex> lock(gpus_mu);
+    auto& list = gpus();
+    if (index < 0) throw std::runtime_error("GPU index must be >= 0");
+    if (list.size() <= static_cast<size_t>(index)) list.resize(static_cast<size_t>(index) + 1);
+    if (!list[static_cast<size_t>(index)]) {
+      auto gpu = std::make_unique<Gpu>();
+      gpu->device = std::make_unique<ff::cuda::CudaDevice>(index);
+      gpu->backend = std::make_unique<ff::cuda::CudaBackend>(*gpu->device);
+      list[static_cast<size_t>(index)] = gpu.release();
+    }
+    return list[static_cast<size_t>(index)]->backend.get();
+  } catch (const std::exception& e) {
+    put_message(message, size, e.what());
+    return nullptr;
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,21 @@
+// Loads the CUDA backend library (libforgeflow_cuda.so) on first use, so that the core, the
+// Python module and `import forgeflow` never link the CUDA libraries: a machine without a GPU or
+// without the CUDA runtime still runs everything on the CPU. Used by backend/registry.cpp only.
+#pragma once
+#include <string>
+
+#include "backend/backend.h"
+
+namespace ff {
+
+struct CudaLoadResult {
+  int device_count = 0;  // GPUs seen (0 when none or when the library could not load)
+  std::string why_none;  // why there is no GPU: not built, library or driver missing, no device
+};
+
+// Tries once per process: this build has the library, it loads, and the driver reports GPUs.
+const CudaLoadResult& load_cuda();
+// The backend of GPU `index` (load_cuda() found at least index + 1 GPUs); ValueError otherwise.
+Backend& cuda_backend(int index);
+
+}  // namespace ff
