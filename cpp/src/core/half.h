@@ -2,19 +2,21 @@
 // (round to nearest, ties to even; overflow to +-Inf; float16 subnormals kept), returned as
 // float32. Mixed precision on the CPU computes with float32 arithmetic on values rounded to the
 // layer's 16-bit compute dtype at every layer boundary, the numerics of 16-bit storage with
-// float32 accumulation (what tensor cores do).
+// float32 accumulation (what tensor cores do). The two rounding functions are FF_HD: the CUDA
+// backend's round_to_precision runs them too, so both backends round to the same bits.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "core/dtype.h"
+#include "core/host_device.h"
 
 namespace ff {
 
 // Nearest bfloat16 (8 exponent bits, 7 mantissa bits): the float32 bit pattern with its low 16
 // bits rounded away. NaN stays NaN (quietened so rounding cannot turn it into Inf).
-inline float round_to_bfloat16(float x) {
+FF_HD inline float round_to_bfloat16(float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
   if ((bits & 0x7fffffffu) > 0x7f800000u) {
@@ -34,7 +36,7 @@ inline float round_to_bfloat16(float x) {
 // portable baseline). The bits equal those of the conversion through _Float16 (F16C's
 // vcvtps2ph / vcvtph2ps, or libgcc's) for every float32, NaN payloads included (checked over all
 // 2^32 inputs): a NaN is quietened and keeps the top 10 bits of its payload.
-inline float round_to_float16(float x) {
+FF_HD inline float round_to_float16(float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
   const uint32_t mag = bits & 0x7fffffffu;

@@ -22,7 +22,9 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xview.hpp>
 
+#include "backend/activation_rules.h"
 #include "backend/backend.h"
+#include "backend/loss_rules.h"
 #include "backend/cpu/conv.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/gemm.h"
@@ -44,8 +46,6 @@ using cpu::kReduceChunk;
 using cpu::parallel_for;
 using cpu::parallel_rows;
 
-constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used by probability clipping
-
 // A 1-D xtensor view over n floats (no copy, no ownership).
 inline auto vec(float* x, int64_t n) {
   return xt::adapt(x, static_cast<size_t>(n), xt::no_ownership(),
@@ -56,38 +56,10 @@ inline auto vec(const float* x, int64_t n) {
                    std::array<size_t, 1>{static_cast<size_t>(n)});
 }
 
-inline float sigmoid(float x) {
-  // Stable for large |x|; NaN stays NaN.
-  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
-  return e / (1.0f + e);
-}
-
-// softplus(x) = log(1 + e^x), stable.
-inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
-
-inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
-inline float gelu_grad(float x) {
-  float cdf = 0.5f * (1.0f + std::erf(x * 0.70710678118654752f));
-  float pdf = 0.3989422804014327f * std::exp(-0.5f * x * x);
-  return cdf + x * pdf;
-}
-
-// Elementwise activation for everything but softmax. NaN in gives NaN out.
-inline float activate(Activation act, float alpha, float x) {
-  switch (act) {
-    case Activation::Linear: return x;
-    case Activation::Relu: return x < 0.0f ? 0.0f : x;  // NaN < 0 is false: NaN propagates
-    case Activation::Sigmoid: return sigmoid(x);
-    case Activation::Tanh: return std::tanh(x);
-    case Activation::LeakyRelu: return x < 0.0f ? alpha * x : x;
-    case Activation::Elu: return x < 0.0f ? alpha * std::expm1(x) : x;
-    case Activation::Gelu: return gelu(x);
-    case Activation::Swish: return x * sigmoid(x);
-    case Activation::Softmax: break;
-  }
-  return x;
-}
+// The per-element rules (activations, losses, metrics) are shared with the CUDA backend:
+// backend/activation_rules.h and backend/loss_rules.h.
+inline float sigmoid(float x) { return sigmoid_rule(x); }
+inline float activate(Activation act, float alpha, float x) { return activate_rule(act, alpha, x); }
 
 // Row-wise softmax, max-subtracted. A NaN anywhere in the row makes the whole row NaN.
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
@@ -280,6 +252,7 @@ class CpuBackend final : public Backend {
       case Activation::Linear:
         if (dx != dy) std::memcpy(dx, dy, sizeof(float) * n);
         return;
+      // Relu, Sigmoid and Tanh: activation_grad_rule's expressions, in vectorisable loops.
       case Activation::Relu:
         parallel_for(n, [&](int64_t b, int64_t e) { relu_backward_range(y, dy, dx, b, e); });
         return;
@@ -290,19 +263,13 @@ class CpuBackend final : public Backend {
         vec(dx, n) = vec(dy, n) * (1.0f - vec(y, n) * vec(y, n));
         return;
       case Activation::LeakyRelu:
-        for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : alpha * dy[i];
-        return;
       case Activation::Elu:
-        for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + alpha);
+        for (int64_t i = 0; i < n; ++i)
+          dx[i] = activation_grad_rule(act, alpha, 0.0f, y[i], dy[i]);
         return;
       case Activation::Gelu:
-        for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * gelu_grad(x[i]);
-        return;
       case Activation::Swish:
-        for (int64_t i = 0; i < n; ++i) {
-          float s = sigmoid(x[i]);
-          dx[i] = dy[i] * (s + x[i] * s * (1.0f - s));
-        }
+        for (int64_t i = 0; i < n; ++i) dx[i] = activation_grad_rule(act, alpha, x[i], 0.0f, dy[i]);
         return;
       case Activation::Softmax:
         // dx = y * (dy - sum(dy * y)) per row
@@ -440,7 +407,7 @@ class CpuBackend final : public Backend {
     const float g = 2.0f * grad_scale / static_cast<float>(cols);
     for (int64_t i = 0; i < rows * cols; ++i) {
       float d = pred[i] - target[i];
-      total += static_cast<double>(d) * d;
+      total += mse_term(d);
       if (grad) grad[i] = g * d;
     }
     *loss_sum += total / static_cast<double>(cols);
@@ -453,7 +420,7 @@ class CpuBackend final : public Backend {
     for (int64_t i = 0; i < rows * cols; ++i) {
       float d = pred[i] - target[i];
       total += std::fabs(d);
-      if (grad) grad[i] = d > 0.0f ? g : (d < 0.0f ? -g : (std::isnan(d) ? d : 0.0f));
+      if (grad) grad[i] = mae_grad(d, g);
     }
     *loss_sum += total / static_cast<double>(cols);
   }
@@ -464,11 +431,8 @@ class CpuBackend final : public Backend {
     const float g = grad_scale / static_cast<float>(cols);
     for (int64_t i = 0; i < rows * cols; ++i) {
       float d = pred[i] - target[i];
-      float a = std::fabs(d);
-      float quad = std::min(a, delta);
-      float lin = a - quad;
-      total += 0.5 * static_cast<double>(quad) * quad + static_cast<double>(delta) * lin;
-      if (grad) grad[i] = g * (a <= delta ? d : (d > 0.0f ? delta : -delta));
+      total += huber_term(d, delta);
+      if (grad) grad[i] = huber_grad(d, delta, g);
     }
     *loss_sum += total / static_cast<double>(cols);
   }
@@ -480,20 +444,8 @@ class CpuBackend final : public Backend {
     const float g = grad_scale / static_cast<float>(cols);
     for (int64_t i = 0; i < rows * cols; ++i) {
       const float x = pred[i], t = target[i];
-      if (from_logits) {
-        // max(x,0) - x t + log(1 + e^-|x|); gradient sigmoid(x) - t
-        total += softplus(x) - x * t;
-        if (grad) grad[i] = g * (sigmoid(x) - t);
-      } else {
-        float o = std::min(std::max(x, kEpsilon), 1.0f - kEpsilon);
-        if (std::isnan(x)) o = x;
-        total -= t * std::log(o) + (1.0f - t) * std::log(1.0f - o);
-        if (grad) {
-          bool clipped = x < kEpsilon || x > 1.0f - kEpsilon;
-          grad[i] = clipped ? 0.0f : g * (-t / o + (1.0f - t) / (1.0f - o));
-          if (std::isnan(x)) grad[i] = x;
-        }
-      }
+      total += bce_term(x, t, from_logits);
+      if (grad) grad[i] = bce_grad(x, t, from_logits, g);
     }
     *loss_sum += total / static_cast<double>(cols);
   }
@@ -529,12 +481,9 @@ class CpuBackend final : public Backend {
         float dot = 0.0f;  // sum_i g_i q_i for the normalisation's gradient
         for (int64_t c = 0; c < cols; ++c) {
           float q = x[c] / s;
-          float p = std::min(std::max(q, kEpsilon), 1.0f - kEpsilon);
-          if (std::isnan(q)) p = q;
+          float p = clip_probability(q);
           total -= t[c] * std::log(p);
-          bool clipped = q < kEpsilon || q > 1.0f - kEpsilon;
-          tmp[c] = clipped ? 0.0f : -t[c] / p;  // dL/dq
-          if (std::isnan(q)) tmp[c] = q;
+          tmp[c] = crossentropy_dq(q, p, t[c]);  // dL/dq
           dot += tmp[c] * q;
         }
         if (gr)
@@ -584,13 +533,10 @@ class CpuBackend final : public Backend {
         float s = 0.0f;
         for (int64_t c = 0; c < cols; ++c) s += x[c];
         const float q = x[label] / s;
-        float p = std::min(std::max(q, kEpsilon), 1.0f - kEpsilon);
-        if (std::isnan(q)) p = q;
+        const float p = clip_probability(q);
         total -= std::log(p);
         if (gr) {
-          bool clipped = q < kEpsilon || q > 1.0f - kEpsilon;
-          float gq = clipped ? 0.0f : -1.0f / p;  // dL/dq_label
-          if (std::isnan(q)) gq = q;
+          const float gq = crossentropy_dq(q, p, 1.0f);  // dL/dq_label
           // dq_label/dx_c = (delta_{c,label} - q) / s
           for (int64_t c = 0; c < cols; ++c) gr[c] = grad_scale * gq * (-q) / s;
           gr[label] += grad_scale * gq / s;
@@ -607,8 +553,7 @@ class CpuBackend final : public Backend {
     for (int64_t r = 0; r < rows; ++r) {
       int64_t hits = 0;
       for (int64_t c = 0; c < cols; ++c) {
-        float p = pred[r * cols + c] > threshold ? 1.0f : 0.0f;
-        hits += p == target[r * cols + c];
+        hits += binary_hit(pred[r * cols + c], target[r * cols + c], threshold);
       }
       total += static_cast<double>(hits) / cols;
     }
@@ -631,8 +576,7 @@ class CpuBackend final : public Backend {
                          int power, double* sum) override {
     double total = 0.0;
     for (int64_t i = 0; i < rows * cols; ++i) {
-      double d = static_cast<double>(pred[i]) - target[i];
-      total += power == 2 ? d * d : std::fabs(d);
+      total += mean_error_term(pred[i], target[i], power);
     }
     *sum += total / static_cast<double>(cols);
   }
@@ -719,13 +663,13 @@ class CpuBackend final : public Backend {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += bias[c];
   }
-  // Index of the largest value; NaN counts as the largest (as numpy.argmax does), so a NaN
-  // prediction is never silently scored as some ordinary class.
+  // Index of the largest value in argmax_beats's order (backend/loss_rules.h): the first NaN,
+  // else the first largest value.
   static int64_t argmax(const float* x, int64_t n) {
     int64_t best = 0;
     for (int64_t i = 1; i < n; ++i) {
       if (std::isnan(x[best])) return best;
-      if (x[i] > x[best] || std::isnan(x[i])) best = i;
+      if (argmax_beats(x[i], i, x[best], best)) best = i;
     }
     return best;
   }
