@@ -58,8 +58,6 @@ inline auto vec(const float* x, int64_t n) {
 
 // The per-element rules (activations, losses, metrics) are shared with the CUDA backend:
 // backend/activation_rules.h and backend/loss_rules.h.
-inline float sigmoid(float x) { return sigmoid_rule(x); }
-inline float activate(Activation act, float alpha, float x) { return activate_rule(act, alpha, x); }
 
 // Row-wise softmax, max-subtracted. A NaN anywhere in the row makes the whole row NaN.
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
@@ -228,7 +226,7 @@ class CpuBackend final : public Backend {
         for (int64_t c = 0; c < cols; ++c) {
           float v = bias ? yr[c] + bias[c] : yr[c];
           if (pr) pr[c] = v;
-          yr[c] = activate(act, alpha, v);
+          yr[c] = activate_rule(act, alpha, v);
         }
       }
     });
@@ -241,7 +239,7 @@ class CpuBackend final : public Backend {
       return;
     }
     parallel_for(rows * cols, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) y[i] = activate(act, alpha, x[i]);
+      for (int64_t i = b; i < e; ++i) y[i] = activate_rule(act, alpha, x[i]);
     });
   }
 
@@ -262,14 +260,22 @@ class CpuBackend final : public Backend {
       case Activation::Tanh:
         vec(dx, n) = vec(dy, n) * (1.0f - vec(y, n) * vec(y, n));
         return;
+      // The rest: one loop each, the activation a constant so that the rule's switch folds away.
       case Activation::LeakyRelu:
+        for (int64_t i = 0; i < n; ++i)
+          dx[i] = activation_grad_rule(Activation::LeakyRelu, alpha, 0.0f, y[i], dy[i]);
+        return;
       case Activation::Elu:
         for (int64_t i = 0; i < n; ++i)
-          dx[i] = activation_grad_rule(act, alpha, 0.0f, y[i], dy[i]);
+          dx[i] = activation_grad_rule(Activation::Elu, alpha, 0.0f, y[i], dy[i]);
         return;
       case Activation::Gelu:
+        for (int64_t i = 0; i < n; ++i)
+          dx[i] = activation_grad_rule(Activation::Gelu, alpha, x[i], 0.0f, dy[i]);
+        return;
       case Activation::Swish:
-        for (int64_t i = 0; i < n; ++i) dx[i] = activation_grad_rule(act, alpha, x[i], 0.0f, dy[i]);
+        for (int64_t i = 0; i < n; ++i)
+          dx[i] = activation_grad_rule(Activation::Swish, alpha, x[i], 0.0f, dy[i]);
         return;
       case Activation::Softmax:
         // dx = y * (dy - sum(dy * y)) per row
