@@ -12,12 +12,23 @@ With --threads 1,2,4,8 it reports the scaling curve instead: training and predic
 each thread count, forgeflow (ff.config.threading.set_intra_op_parallelism_threads) next to
 PyTorch (torch.set_num_threads), in the same run.
 
+With --device cuda it measures the GPU instead (FORGEFLOW_DEVICE=cuda; float32, no TF32):
+forgeflow's model.fit on NumPy arrays next to PyTorch eager, PyTorch with the training step
+hand-captured in a CUDA graph (torch_mlp_cuda_peer.py) and Keras 3 on JAX with
+steps_per_execution 1 and 32 where installed (keras_mlp_peer.py), in the same run: samples/s of
+the second of two epochs (best of --repeats) and the time from building the model to its first
+finished training step. It exits with status 2 and says why when forgeflow sees no GPU.
+
     python3 benchmarks/bench_mlp.py [--epochs 1] [--repeats 3] [--torch-python /usr/bin/python3]
     python3 benchmarks/bench_mlp.py --threads 1,2,4,8,16
+    python3 benchmarks/bench_mlp.py --device cuda [--repeats 3] [--keras-python python3]
 """
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -133,6 +144,107 @@ def scaling_curve(x, y, counts, args):
           f"automatic (ff default) uses up to {usable}")
 
 
+class EpochEnds(ff.callbacks.Callback):
+    """The time at the end of each epoch (forgeflow's epoch end reads its logs from the device,
+    so the epoch's last step has finished)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+def forgeflow_gpu_problem():
+    """None when forgeflow trains on a GPU here (FORGEFLOW_DEVICE=cuda), else why not."""
+    lister = getattr(getattr(ff, "config", None), "list_physical_devices", None)
+    try:
+        if lister is not None and not lister("GPU"):
+            return "ff.config.list_physical_devices('GPU') lists no GPU"
+        probe = ff.Sequential([ff.layers.Dense(2, input_shape=(3,))])
+        probe.compile(optimizer="sgd", loss="mse")
+        probe.fit(np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32), verbose=0)
+    except Exception as e:  # noqa: BLE001 - any failure means no usable GPU; say which
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def forgeflow_cuda_figures(x, y, repeats):
+    """forgeflow on the GPU: second-epoch samples/s (best of `repeats`) and time to the first
+    finished step (building the model, then a fit of one batch)."""
+    t0 = time.perf_counter()
+    model = build_model()
+    model.fit(x[:128], y[:128], batch_size=128, epochs=1, verbose=0)
+    first = time.perf_counter() - t0
+    best = 0.0
+    for _ in range(repeats):
+        clock = EpochEnds()
+        model.fit(x, y, batch_size=128, epochs=2, verbose=0, callbacks=[clock])
+        best = max(best, len(x) / (clock.ends[1] - clock.ends[0]))
+    return {"samples_per_s": best, "first_step_s": first}
+
+
+def run_json_peer(python, script, args, timeout, env=None):
+    """Runs a peer script next to this file; returns (its JSON line, None) or (None, why not)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), script)
+    try:
+        proc = subprocess.run([python, path, *map(str, args)], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"{type(e).__name__}: {e}"
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        return None, lines[-1] if lines else f"exit status {proc.returncode}"
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1]), None
+    except (IndexError, ValueError):
+        return None, "no JSON result line"
+
+
+def cuda_benchmark(args):
+    os.environ["FORGEFLOW_DEVICE"] = "cuda"
+    problem = forgeflow_gpu_problem()
+    if problem:
+        print(f"bench_mlp.py --device cuda: forgeflow has no GPU here ({problem}); run it on a "
+              "GPU machine (scripts/gpu-check.sh)", file=sys.stderr)
+        return 2
+    x, y = load()
+    print(machine_line())
+    rows = [(f"forgeflow {ff.__version__} model.fit (NumPy arrays)",
+             forgeflow_cuda_figures(x, y, args.repeats))]
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "data.npz")
+        np.savez(data_path, x=x, y=y)
+        torch_result, why = run_json_peer(args.torch_python, "torch_mlp_cuda_peer.py",
+                                          (data_path, args.repeats), args.peer_timeout)
+        if torch_result:
+            print(f"GPU: {torch_result['gpu']}")
+            rows.append((f"PyTorch {torch_result['torch']} eager", torch_result["eager"]))
+            rows.append((f"PyTorch {torch_result['torch']} CUDA graph (hand-captured)",
+                         torch_result["graph"]))
+        else:
+            print(f"PyTorch on the GPU unavailable: {why}")
+        env = dict(os.environ, KERAS_BACKEND="jax")
+        keras_result, why = run_json_peer(args.keras_python or args.torch_python,
+                                          "keras_mlp_peer.py", (data_path, args.repeats),
+                                          args.peer_timeout, env)
+        if keras_result:
+            for spe in (1, 32):
+                rows.append((f"Keras {keras_result['keras']} on JAX {keras_result['jax']}, "
+                             f"steps_per_execution={spe}", keras_result[f"spe{spe}"]))
+        else:
+            print(f"Keras 3 on JAX unavailable: {why}")
+    print("MLP 784-512-512-10, batch 128, Adam, float32 (no TF32), second epoch of two")
+    print(f"{'framework':58s} {'samples/s':>12s} {'first step':>11s}")
+    for name, r in rows:
+        print(f"{name:58s} {r['samples_per_s']:12,.0f} {r['first_step_s']:9.2f} s")
+    ours = rows[0][1]["samples_per_s"]
+    for name, r in rows[1:]:
+        print(f"ratio forgeflow / {name}: {ours / r['samples_per_s']:.2f}x")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=1)
@@ -140,7 +252,21 @@ def main():
     ap.add_argument("--torch-python", default="/usr/bin/python3")
     ap.add_argument("--threads", type=thread_counts, default=None,
                     help="comma-separated thread counts: report the scaling curve")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="cuda: the GPU figures (forgeflow, PyTorch eager and CUDA graph, Keras "
+                         "on JAX)")
+    ap.add_argument("--keras-python", default=None,
+                    help="the Python with Keras 3 and JAX (--device cuda; default: "
+                         "--torch-python)")
+    ap.add_argument("--peer-timeout", type=float, default=600.0,
+                    help="seconds each peer script may take (--device cuda)")
     args = ap.parse_args()
+    if args.device == "cuda":
+        if args.repeats < 1:
+            ap.error(f"--repeats must be at least 1, received {args.repeats}")
+        if args.threads:
+            ap.error("--threads measures the CPU; it does not combine with --device cuda")
+        return cuda_benchmark(args)
 
     x, y = load()
     cores = os.cpu_count()

@@ -64,6 +64,17 @@ class Backend {
   // value before the activation is stored there (needed by activations whose gradient uses x).
   virtual void bias_activation(float* y, const float* bias, int64_t rows, int64_t cols,
                                Activation act, float alpha, float* preact) = 0;
+  // The Dense step: y (rows x units) = act(x (rows x in) · w (in x units) + bias), contiguous
+  // row-major; bias may be null; preact as in bias_activation. Defined here as gemm then
+  // bias_activation (so the CPU's bits are exactly those of the two calls); a GPU backend fuses
+  // the bias (and an activation that keeps NaN) into the GEMM's epilogue.
+  virtual void dense_forward(const float* x, const float* w, const float* bias, int64_t rows,
+                             int64_t in, int64_t units, Activation act, float alpha, float* y,
+                             float* preact) {
+    gemm(false, false, rows, units, in, 1.0f, x, in, w, units, 0.0f, y, units);
+    if (bias || act != Activation::Linear || preact)
+      bias_activation(y, bias, rows, units, act, alpha, preact);
+  }
   // y = act(x) over rows x cols (softmax is taken along each row).
   virtual void activation_forward(Activation act, float alpha, const float* x, float* y,
                                   int64_t rows, int64_t cols) = 0;

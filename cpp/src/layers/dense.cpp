@@ -1,5 +1,6 @@
-// Dense layer: forward GEMM + fused bias/activation; backward activation gradient, then
-// dW = x^T dz, db = column sums of dz, dx = dz W^T (skipped for the first layer).
+// Dense layer: forward through the backend's dense_forward (GEMM, bias and activation in one
+// step; under mixed_bfloat16 the bfloat16 product, then bias_activation); backward activation
+// gradient, then dW = x^T dz, db = column sums of dz, dx = dz W^T (skipped for the first layer).
 #include "layers/dense.h"
 
 #include "core/errors.h"
@@ -59,12 +60,18 @@ void Dense::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
                     const StepContext& ctx) {
   Backend& be = *ctx.backend;
   const int64_t rows = x.numel() / fan_in_;
+  const float* bias = use_bias_ ? params_[1].data<float>() : nullptr;
+  float* preact = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
+  if (compute_dtype() != DType::BFloat16) {  // one fused step (cuBLASLt epilogues on a GPU)
+    be.dense_forward(x.data<float>(), params_[0].data<float>(), bias, rows, fan_in_, units_,
+                     activation_.kind, activation_.alpha, y.data<float>(), preact);
+    return;
+  }
   product(be, false, false, rows, units_, fan_in_, x.data<float>(), fan_in_,
           params_[0].data<float>(), units_, y.data<float>(), units_);
-  float* preact = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
   if (use_bias_ || activation_.kind != Activation::Linear)
-    be.bias_activation(y.data<float>(), use_bias_ ? params_[1].data<float>() : nullptr, rows,
-                       units_, activation_.kind, activation_.alpha, preact);
+    be.bias_activation(y.data<float>(), bias, rows, units_, activation_.kind, activation_.alpha,
+                       preact);
 }
 
 void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,

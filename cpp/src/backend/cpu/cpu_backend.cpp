@@ -215,7 +215,7 @@ class CpuBackend final : public Backend {
       for (int64_t r = r0; r < r1; ++r) {
         float* yr = y + r * cols;
         float* pr = preact ? preact + r * cols : nullptr;
-        if (act == Activation::Relu) {  // the hot case, kept branch-free for the vectoriser
+        if (act == Activation::Relu && !pr) {  // the hot case, kept branch-free for the vectoriser
           if (bias) {
             bias_relu_row(yr, bias, cols);
           } else {

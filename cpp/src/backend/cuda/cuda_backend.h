@@ -36,6 +36,10 @@ class CudaBackend final : public Backend {
             int64_t ldc) override;
   void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                  int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) override;
+  // cuda-gemm: the Dense step with the bias (and ReLU) fused as cuBLASLt epilogues.
+  void dense_forward(const float* x, const float* w, const float* bias, int64_t rows, int64_t in,
+                     int64_t units, Activation act, float alpha, float* y,
+                     float* preact) override;
 
   // ---- cuda_elementwise.cu ----
   void fill(float* x, int64_t n, float value) override;

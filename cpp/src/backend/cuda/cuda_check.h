@@ -28,7 +28,7 @@ namespace ff::cuda {
   if (status == CUBLAS_STATUS_ALLOC_FAILED)
     throw ResourceExhaustedError("out of GPU memory in " + where);
   throw std::runtime_error("cuBLAS error " + std::to_string(static_cast<int>(status)) + " (" +
-                           cublasGetStatusString(status) + ") in " + where);
+                           cublasLtGetStatusString(status) + ") in " + where);
 }
 
 }  // namespace ff::cuda

@@ -1,23 +1,71 @@
 // GemmEngine: the CUDA backend's matrix products through cuBLASLt: one handle, a fixed workspace
-// allocated once (so that GEMMs can be captured in a CUDA graph), and the algorithm chosen once
-// per shape and kept (the same algorithm on the same stream gives the same bits). Float32 with
-// CUBLAS_COMPUTE_32F: no TF32.
+// allocated once (so that GEMMs can be captured in a CUDA graph: no allocation and no
+// synchronisation per call), and the algorithm chosen once per shape and kept (the same algorithm
+// on the same stream gives the same bits). Float32 with CUBLAS_COMPUTE_32F: no TF32.
+//
+// Row-major products are computed as their column-major transposes with the operands swapped
+// (C = op(A) op(B) is Cᵀ = op(B)ᵀ op(A)ᵀ), so a bias per column of the row-major C is cuBLASLt's
+// bias per row of D and fuses as the BIAS epilogue.
 #pragma once
 #include <cublasLt.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
 
 #include "backend/cuda/cuda_device.h"
 
 namespace ff::cuda {
 
+// What cuBLASLt applies to the product before storing it (CUBLASLT_EPILOGUE_DEFAULT, _BIAS,
+// _RELU_BIAS).
+enum class GemmEpilogue : int { None, Bias, ReluBias };
+
 class GemmEngine {
  public:
+  // Creates the handle and the workspace on the device current for the calling thread (the
+  // CudaDevice's), then probes once whether the RELU_BIAS epilogue keeps NaN (a sync at
+  // construction only).
   explicit GemmEngine(CudaDevice& device);
   ~GemmEngine();
   GemmEngine(const GemmEngine&) = delete;
   GemmEngine& operator=(const GemmEngine&) = delete;
 
+  // c (m x n, ldc) = epilogue(alpha * op(a) op(b) + beta * c [+ bias per column]), row-major
+  // float32, enqueued on `stream`. m, n or k = 0 behave as the CPU's gemm: nothing to do, or
+  // c = beta * c (beta 0 writes zeros without reading c). beta = 0 never reads c. Thread-safe.
+  void matmul(cudaStream_t stream, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+              float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+              float* c, int64_t ldc, GemmEpilogue epilogue = GemmEpilogue::None,
+              const float* bias = nullptr);
+
+  // Whether cuBLASLt's RELU_BIAS epilogue was seen to propagate NaN (ReLU(NaN) = NaN, as the CPU
+  // computes it). NVIDIA documents its ReLU as max(x, 0) and says nothing of NaN; where it drops
+  // NaN, the backend applies the bias in the GEMM and ReLU with its own NaN-propagating kernel.
+  bool relu_epilogue_keeps_nan() const { return relu_keeps_nan_; }
+
+  // Plans created so far (one per distinct shape, transposes, leading dimensions, alignment and
+  // epilogue).
+  size_t plan_count() const;
+
  private:
+  // (trans_a, trans_b, m, n, k, lda, ldb, ldc, epilogue, alignment of a, b, c, bias)
+  using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int,
+                         uint32_t, uint32_t, uint32_t, uint32_t>;
+  struct Plan;
+  Plan& plan_for(const Key& key, const float* bias);  // with mu_ held
+  bool probe_relu_nan();
+
   CudaDevice* device_;
+  cublasLtHandle_t handle_ = nullptr;
+  void* workspace_ = nullptr;
+  static constexpr size_t kWorkspaceBytes = size_t{32} << 20;
+  mutable std::mutex mu_;  // guards plans_ and each plan's descriptor during a call
+  std::map<Key, std::unique_ptr<Plan>> plans_;
+  bool relu_keeps_nan_ = false;
 };
 
 }  // namespace ff::cuda
