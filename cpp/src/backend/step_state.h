@@ -78,17 +78,24 @@ inline size_t step_state_bytes(int32_t num_sums) {
   return sizeof(StepState) + 2 * sizeof(double) * static_cast<size_t>(num_sums);
 }
 
-// Records the first error of the loop and halts it.
-FF_HD inline void record_step_error(StepState* s, StepError error, int32_t where, int32_t pass,
-                                    int64_t index, double value) {
-  if (s->halted) return;
-  s->halted = 1;
+// The fields of an error, written by whoever took `halted` (record_step_error; a CUDA kernel
+// takes it with an atomic compare-and-swap first, then writes these).
+FF_HD inline void write_step_error(StepState* s, StepError error, int32_t where, int32_t pass,
+                                   int64_t index, double value) {
   s->error = static_cast<int32_t>(error);
   s->error_where = where;
   s->error_pass = pass;
   s->error_batch = s->loop_batch;
   s->error_index = index;
   s->error_value = value;
+}
+
+// Records the first error of the loop and halts it.
+FF_HD inline void record_step_error(StepState* s, StepError error, int32_t where, int32_t pass,
+                                    int64_t index, double value) {
+  if (s->halted) return;
+  s->halted = 1;
+  write_step_error(s, error, where, pass, index, value);
 }
 
 // Before a step: partial sums cleared, gradients presumed finite; a training step draws its
@@ -152,8 +159,11 @@ FF_HD inline void state_loss_scale_update(StepState* s, int64_t growth_steps) {
 
 // Check-numerics found a non-finite value at `node` in `pass`: an error, except for gradients
 // that carry a loss scale above 1 (an overflow the loss scale handles by skipping the step).
+FF_HD inline bool nonfinite_is_error(const StepState* s, StepPass pass) {
+  return !(pass == StepPass::Backward && s->loss_scaling && s->loss_scale > 1.0f);
+}
 FF_HD inline void state_nonfinite(StepState* s, int32_t node, StepPass pass) {
-  if (pass == StepPass::Backward && s->loss_scaling && s->loss_scale > 1.0f) return;
+  if (!nonfinite_is_error(s, pass)) return;
   record_step_error(s, StepError::NonFinite, node, static_cast<int32_t>(pass), -1, 0.0);
 }
 

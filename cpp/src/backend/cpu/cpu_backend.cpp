@@ -32,6 +32,7 @@
 #include "backend/cpu/image.h"
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/normalization.h"
+#include "backend/optimizer_rules.h"
 #include "core/errors.h"
 #include "core/half.h"
 #include "backend/cpu/parallel.h"
@@ -85,7 +86,9 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
 }
 
 // Range kernels of the hot loops, on __restrict pointers so that they vectorise (a lambda that
-// captures pointers by reference makes the compiler reload them after every store).
+// captures pointers by reference makes the compiler reload them after every store). The
+// optimizer loops apply the per-element rules of backend/optimizer_rules.h, which the CUDA
+// kernels share.
 void relu_backward_range(const float* __restrict y, const float* __restrict dy,
                          float* __restrict dx, int64_t b, int64_t e) {
 #pragma omp simd
@@ -105,73 +108,46 @@ void adam_range(float* __restrict p, const float* __restrict g, float* __restric
                 float one_minus_b1, float one_minus_b2, float epsilon) {
   if (vhat) {
 #pragma omp simd
-    for (int64_t i = b; i < e; ++i) {
-      m[i] += (g[i] - m[i]) * one_minus_b1;
-      v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-      vhat[i] = std::max(vhat[i], v[i]);
-      p[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + epsilon);
-    }
+    for (int64_t i = b; i < e; ++i)
+      amsgrad_element(p, g, m, v, vhat, i, alpha, one_minus_b1, one_minus_b2, epsilon);
     return;
   }
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    m[i] += (g[i] - m[i]) * one_minus_b1;
-    v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-    p[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon);
-  }
+  for (int64_t i = b; i < e; ++i)
+    adam_element(p, g, m, v, i, alpha, one_minus_b1, one_minus_b2, epsilon);
 }
 
 void sgd_range(float* __restrict p, const float* __restrict g, float* __restrict m, int64_t b,
                int64_t e, float lr, float momentum, bool nesterov) {
   if (!m) {
 #pragma omp simd
-    for (int64_t i = b; i < e; ++i) p[i] -= lr * g[i];
+    for (int64_t i = b; i < e; ++i) sgd_element(p, g, i, lr);
     return;
   }
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    m[i] = momentum * m[i] - lr * g[i];
-    p[i] += nesterov ? momentum * m[i] - lr * g[i] : m[i];
-  }
+  for (int64_t i = b; i < e; ++i) sgd_momentum_element(p, g, m, i, lr, momentum, nesterov);
 }
 
 void rmsprop_range(float* __restrict p, const float* __restrict g, float* __restrict v,
                    float* __restrict mg, float* __restrict mom, int64_t b, int64_t e, float lr,
                    float rho, float momentum, float epsilon) {
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-    float denom = v[i];
-    if (mg) {
-      mg[i] = rho * mg[i] + (1.0f - rho) * g[i];
-      denom = v[i] - mg[i] * mg[i];
-    }
-    float inc = lr * g[i] / std::sqrt(denom + epsilon);
-    if (mom) {
-      mom[i] = momentum * mom[i] + inc;
-      p[i] -= mom[i];
-    } else {
-      p[i] -= inc;
-    }
-  }
+  for (int64_t i = b; i < e; ++i) rmsprop_element(p, g, v, mg, mom, i, lr, rho, momentum, epsilon);
 }
 
 void adagrad_range(float* __restrict p, const float* __restrict g, float* __restrict acc,
                    int64_t b, int64_t e, float lr, float epsilon) {
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    acc[i] += g[i] * g[i];
-    p[i] -= lr * g[i] / std::sqrt(acc[i] + epsilon);
-  }
+  for (int64_t i = b; i < e; ++i) adagrad_element(p, g, acc, i, lr, epsilon);
 }
 
-// True when some element is NaN or +-Inf: x - x is 0 for finite x and NaN otherwise, one sum
-// per chunk finds any of them.
+// True when some element is NaN or +-Inf: finite_residue (x - x) is 0 for finite x and NaN
+// otherwise, one sum per chunk finds any of them.
 bool any_nonfinite(const float* x, int64_t n) {
   std::vector<char> found(static_cast<size_t>((n + kReduceChunk - 1) / kReduceChunk), 0);
   for_each_chunk(n, [&](int64_t c, int64_t b, int64_t e) {
     float acc = 0.0f;
-    for (int64_t i = b; i < e; ++i) acc += x[i] - x[i];
+    for (int64_t i = b; i < e; ++i) acc += finite_residue(x[i]);
     found[c] = acc != 0.0f;
   });
   return std::any_of(found.begin(), found.end(), [](char f) { return f != 0; });
@@ -358,15 +334,15 @@ class CpuBackend final : public Backend {
     });
   }
   void clip_by_norm(float* x, int64_t n, float max_norm) override {
-    const double norm = std::sqrt(sum_of_squares(x, n));
-    if (norm > max_norm) scale(x, n, static_cast<float>(max_norm / norm));
+    float factor;
+    if (norm_clip_factor(sum_of_squares(x, n), max_norm, &factor)) scale(x, n, factor);
   }
   void add_sum_squares(const float* x, int64_t n, StepState* state) override {
     state->norm_squares += sum_of_squares(x, n);
   }
   void clip_by_global_norm(float* x, int64_t n, float max_norm, const StepState* state) override {
-    const double norm = std::sqrt(state->norm_squares);
-    if (norm > max_norm) scale(x, n, static_cast<float>(max_norm / norm));
+    float factor;
+    if (norm_clip_factor(state->norm_squares, max_norm, &factor)) scale(x, n, factor);
   }
 
   // ---- the step-state block ----
@@ -386,11 +362,8 @@ class CpuBackend final : public Backend {
     if (state->grads_finite && any_nonfinite(x, n)) state->grads_finite = 0;
   }
   void apply_loss_scale(float* x, int64_t n, const StepState* state, bool unscale) override {
-    if (!unscale) {
-      scale(x, n, state->loss_scale);
-    } else if (state->grads_finite) {
-      scale(x, n, 1.0f / state->loss_scale);  // scales are powers of two times the initial one
-    }
+    float factor;
+    if (loss_scale_factor(state, unscale, &factor)) scale(x, n, factor);
   }
   void check_numerics(const float* x, int64_t n, StepState* state, int32_t node,
                       StepPass pass) override {
@@ -597,9 +570,7 @@ class CpuBackend final : public Backend {
   void adam_update(float* p, const float* g, float* m, float* v, float* vhat, int64_t n,
                    float beta1, float beta2, float epsilon, const StepState* state) override {
     if (!state->apply_update) return;
-    const float alpha = static_cast<float>(state->learning_rate *
-                                           std::sqrt(state->bias_correction2) /
-                                           state->bias_correction1);
+    const float alpha = adam_step_size(state);
     parallel_for(n, [&](int64_t b, int64_t e) {
       adam_range(p, g, m, v, vhat, b, e, alpha, 1.0f - beta1, 1.0f - beta2, epsilon);
     });
@@ -620,7 +591,7 @@ class CpuBackend final : public Backend {
   }
   void decay_weights(float* p, int64_t n, float weight_decay, const StepState* state) override {
     if (!state->apply_update) return;
-    scale(p, n, 1.0f - weight_decay * state->learning_rate);
+    scale(p, n, weight_decay_factor(weight_decay, state->learning_rate));
   }
 
   // ---- convolution, pooling, padding (cpu/conv.cpp, cpu/pooling.cpp) ----
