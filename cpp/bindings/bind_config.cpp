@@ -80,7 +80,8 @@ void init_config(py::module_& m) {
         },
         py::arg("device"),
         "(current, peak) bytes the named device ('GPU:0', 'CPU:0') holds for forgeflow.");
-  m.def("reset_memory_stats", [](const std::string& name) { device_by_name(name).reset_peak_bytes(); },
+  m.def("reset_memory_stats",
+        [](const std::string& name) { device_by_name(name).reset_peak_bytes(); },
         py::arg("device"), "The named device's peak starts again from what is in use now.");
   m.def("device_name", [](const std::string& name) { return device_by_name(name).name(); },
         py::arg("device"), "The forgeflow name ('cpu', 'cuda:0') of a TensorFlow device name.");

@@ -1,4 +1,5 @@
-"""Shared pytest fixtures for the Python tests, and the `gpu` marker's skip where no GPU is visible.
+"""Shared pytest fixtures for the Python tests, and the `gpu` marker's skip where no GPU is
+visible.
 
 Every test records its fits in a fresh temporary tracking database, never in
 ~/.forgeflow/runs.db: FORGEFLOW_TRACKING points into the test's tmp_path, and any

@@ -70,7 +70,8 @@ void Placement::set_visible_devices(const std::vector<DeviceId>& devices,
   for (const auto& d : devices) {
     const bool known = std::find(physical.begin(), physical.end(), d) != physical.end();
     if (!known || (!device_type.empty() && d.device_type != device_type))
-      throw ValueError("Unrecognized device: " + device_id_str(d) + (known ? " is not a " + device_type + " device" : "") +
+      throw ValueError("Unrecognized device: " + device_id_str(d) +
+                       (known ? " is not a " + device_type + " device" : "") +
                        "; the physical devices are " + list_str(physical));
   }
   // The devices of other types stay as they are; the new list keeps the physical order.
