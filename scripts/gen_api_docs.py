@@ -47,7 +47,9 @@ MODULES = [
     ("forgeflow.tracking", "ff.tracking", False),
     ("forgeflow.debugging", "ff.debugging", False),
     ("forgeflow.config", "ff.config", False),
+    ("forgeflow.config.experimental", "ff.config.experimental", False),
     ("forgeflow.config.threading", "ff.config.threading", False),
+    ("forgeflow.errors", "ff.errors", False),
     ("forgeflow.mixed_precision", "ff.mixed_precision", True),
 ]
 

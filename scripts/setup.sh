@@ -6,6 +6,10 @@
 #   FORGEFLOW_NATIVE=ON builds for this machine's CPU alone (-march=native); the default, OFF, is
 #   a portable build (x86-64-v2 with AVX2 / AVX-512 clones of the hot loops), also when an
 #   earlier build/wheel was configured otherwise.
+#   The CUDA backend (libforgeflow_cuda.so, installed beside forgeflow/_core) is built wherever the
+#   CUDA toolkit is: nvcc on the PATH or in /usr/local/cuda/bin gives FORGEFLOW_CUDA=ON, so that a
+#   compile error in the CUDA code fails here (and in CI) even without a GPU; without a toolkit
+#   the build is CPU-only. FORGEFLOW_CUDA=OFF|AUTO|ON overrides.
 # Prints the path of the Python to use on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +37,14 @@ py=$PWD/.venv/bin/python
   nbclient nbformat ipykernel matplotlib scikit-learn pandas >&2
 
 defines=(-C "cmake.define.FORGEFLOW_NATIVE=${FORGEFLOW_NATIVE:-OFF}")
+if ! command -v nvcc > /dev/null && [ -x /usr/local/cuda/bin/nvcc ] && [ -z "${CUDACXX:-}" ]; then
+  export CUDACXX=/usr/local/cuda/bin/nvcc
+fi
+cuda=${FORGEFLOW_CUDA:-}
+if [ -z "$cuda" ]; then
+  if command -v nvcc > /dev/null || [ -n "${CUDACXX:-}" ]; then cuda=ON; else cuda=AUTO; fi
+fi
+defines+=(-C "cmake.define.FORGEFLOW_CUDA=$cuda")
 if [ "${FORGEFLOW_TESTS:-0}" = 1 ]; then
   defines+=(-C cmake.define.FORGEFLOW_BUILD_TESTS=ON)
 fi

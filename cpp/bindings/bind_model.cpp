@@ -143,6 +143,8 @@ class OutputSink final : public PredictSink {
 void init_model(py::module_& m) {
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
       .def(py::init([]() { return std::make_shared<Model>(default_backend()); }))
+      .def_property_readonly("device", [](const Model& g) { return g.backend().device().name(); },
+                             "The device the model computes on: \"cpu\", \"cuda:0\".")
       .def("add_input", [](Model& g, py::handle shape) { return g.add_input(shape_from_py(shape)); })
       .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
         return g.add_node(std::move(layer), inputs);

@@ -32,7 +32,7 @@ finally:
     if _spin_default:
         _os.environ.pop("GOMP_SPINCOUNT", None)
 del _spin_default
-from . import activations, callbacks, config, datasets, debugging, layers, losses, metrics, optimizers, utils
+from . import activations, callbacks, config, datasets, debugging, errors, layers, losses, metrics, optimizers, utils
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
@@ -42,5 +42,5 @@ from . import tracking
 from . import data
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
-           "callbacks", "config", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
+           "callbacks", "config", "errors", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import forgeflow as ff
+from forgeflow import _core
 
 L = ff.layers
 
@@ -448,3 +449,64 @@ def test_probability_targets_outside_0_1_are_refused(loss, y):
         np.testing.assert_array_equal(a, b)  # nothing trained
     soft = np.clip(y, 0.0, 1.0) * 0.9  # soft labels in [0, 1] are fine
     model.fit(np.ones((4, 3), np.float32), soft, verbose=0)
+
+
+# ---------------------------------------------------------------- out of memory (ff.errors)
+
+
+@pytest.fixture
+def memory_limit():
+    """Sets a test-only limit on a device's memory (_core.set_memory_limit_for_testing:
+    allocations past it fail as if the memory were full, below the capacity the model checks
+    before allocating), removed afterwards."""
+    names = []
+
+    def set_limit(device, nbytes):
+        names.append(device)
+        _core.set_memory_limit_for_testing(device, nbytes)
+    yield set_limit
+    for device in names:
+        _core.set_memory_limit_for_testing(device, 0)
+
+
+def test_out_of_memory_names_the_layer_and_the_batch_and_a_smaller_batch_trains(memory_limit):
+    model = ff.Sequential([ff.Input(shape=(32,)), L.Dense(256, activation="relu"), L.Dense(10)])
+    model.compile("adam", ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+    # The device the model was placed on: the CPU here, the GPU on a GPU machine.
+    device = "CPU:0" if model._core.device == "cpu" else "GPU:0"
+    x, y = _data(n=4096, d=32)
+    before = _snapshot(model)
+    in_use = ff.config.experimental.get_memory_info(device)["current"]
+    # Room for the buffers of a batch of 32 (about 200 KiB), not for one of 4096 (the first
+    # Dense output alone is 4 MiB).
+    memory_limit(device, in_use + 1024 * 1024)
+    with pytest.raises(ff.errors.ResourceExhaustedError) as info:
+        model.fit(x, y, batch_size=4096, epochs=1, verbose=0)
+    msg = str(info.value)
+    assert msg.startswith('OOM when allocating the output of layer "dense" (Dense) for a batch '
+                          f'of 4096 samples (shape=(4096, 256), 4.0 MiB) on {model._core.device}')
+    assert msg.endswith("use a smaller batch_size.")
+    assert isinstance(info.value, ff.errors.OpError)
+    assert info.value.error_code == ff.errors.RESOURCE_EXHAUSTED
+    # Nothing of the failed batch's buffers was kept (the loop's small state block may remain).
+    assert ff.config.experimental.get_memory_info(device)["current"] - in_use < 4096
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    # predict and evaluate fail the same way and work with a smaller batch
+    with pytest.raises(ff.errors.ResourceExhaustedError, match="for a batch of 4096 samples"):
+        model.predict(x, batch_size=4096, verbose=0)
+    assert model.predict(x, batch_size=64, verbose=0).shape == (4096, 10)
+
+
+def test_errors_have_tensorflows_signature_and_pickle():
+    import pickle
+    e = ff.errors.ResourceExhaustedError(None, None, "OOM when allocating ...")
+    assert str(e) == e.message == "OOM when allocating ..."
+    assert e.op is None and e.node_def is None
+    assert e.error_code == ff.errors.RESOURCE_EXHAUSTED == 8
+    again = pickle.loads(pickle.dumps(e))
+    assert type(again) is ff.errors.ResourceExhaustedError and again.message == e.message
+    base = ff.errors.OpError(None, None, "failed", 2)
+    assert pickle.loads(pickle.dumps(base)).error_code == 2

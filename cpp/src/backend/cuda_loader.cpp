@@ -29,7 +29,7 @@ std::string directory_of(const std::string& path) {
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
 
-std::vector<std::string> candidate_paths() {
+[[maybe_unused]] std::vector<std::string> candidate_paths() {  // unused without CUDA
   std::vector<std::string> paths;
   const char* env = std::getenv("FORGEFLOW_CUDA_LIBRARY");
   if (env && *env) paths.emplace_back(env);

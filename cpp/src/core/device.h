@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,10 @@ class Device {
   // bytes_in_use() and peak_bytes() (ff.config.experimental.get_memory_info). A failed
   // allocation throws ResourceExhaustedError (std::bad_alloc on the CPU) and counts nothing.
   void* allocate(size_t bytes) {
+    const int64_t limit = test_limit_.load(std::memory_order_relaxed);
+    if (limit > 0 && (bytes > static_cast<uint64_t>(limit) ||
+                      bytes_in_use() > limit - static_cast<int64_t>(bytes)))
+      throw std::bad_alloc();  // as if the allocator ran out (set_memory_limit_for_testing)
     void* p = allocate_bytes(bytes);
     const int64_t now = in_use_.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
     int64_t peak = peak_.load(std::memory_order_relaxed);
@@ -61,6 +66,11 @@ class Device {
   int64_t peak_bytes() const { return peak_.load(std::memory_order_relaxed); }
   // The peak starts again from what is in use now (tf.config.experimental.reset_memory_stats).
   void reset_peak_bytes() { peak_.store(in_use_.load()); }
+  // Tests only: allocations that would take bytes_in_use() past `bytes` fail (std::bad_alloc)
+  // as a full device would, below memory_capacity() so that the model's checks before
+  // allocating pass; 0 removes the limit. How the out-of-memory path (ResourceExhaustedError
+  // naming the layer and the batch) is tested on any device.
+  void set_memory_limit_for_testing(int64_t bytes) { test_limit_.store(bytes > 0 ? bytes : 0); }
   // Host memory the device copies from and to asynchronously (cudaHostAlloc on a GPU).
   virtual void* allocate_pinned(size_t bytes) = 0;
   virtual void deallocate_pinned(void* ptr, size_t bytes) = 0;
@@ -132,6 +142,7 @@ class Device {
   std::atomic<int64_t> synchronizations_{0};
   std::atomic<int64_t> in_use_{0};
   std::atomic<int64_t> peak_{0};
+  std::atomic<int64_t> test_limit_{0};
 };
 
 // The host CPU as a device (always available).

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 
 #include "core/errors.h"
@@ -555,12 +556,49 @@ void Model::check_output_size(int64_t rows) const {
 
 Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLayout* targets) {
   check_plan_size(capacity, training, targets);
+  Device& device = backend_->device();
+  auto layer_str = [](const Layer& l) {
+    return "layer \"" + l.name() + "\" (" + l.class_name() + ")";
+  };
+  // What value v is, for a message: a model input or the output of the layer that makes it.
+  auto value_str = [&](size_t v) {
+    for (const Node& node : nodes_)
+      if (static_cast<size_t>(node.output) == v) return "the output of " + layer_str(*node.layer);
+    return "model input " + std::to_string(v);
+  };
+  // The device running out of memory (std::bad_alloc on the CPU, ResourceExhaustedError from a
+  // GPU) becomes one ResourceExhaustedError naming the buffer, its layer and the batch size. The
+  // buffers allocated so far are freed as the error leaves (they live in `p`), and plan_for only
+  // ever installs a complete plan: the model is as it was, and a smaller batch then runs.
+  auto oom = [&](const std::string& what, const Shape& shape, DType dtype,
+                 const std::string& detail) {
+    int64_t bytes = 0;
+    const bool sized = checked_product(shape, 0, &bytes) &&
+                       !__builtin_mul_overflow(bytes, static_cast<int64_t>(dtype_size(dtype)), &bytes);
+    return ResourceExhaustedError(
+        "OOM when allocating " + what + " for a batch of " + std::to_string(capacity) +
+        " samples (shape=" + shape_str(shape) +
+        (sized ? ", " + bytes_str(static_cast<double>(bytes)) : std::string()) + ") on " +
+        device.name() + (detail.empty() ? std::string() : " (" + detail + ")") + ", with " +
+        bytes_str(static_cast<double>(device.bytes_in_use())) + " in use. Nothing of this "
+        "batch's buffers was kept and the model is unchanged: use a smaller batch_size.");
+  };
+  auto alloc = [&](const Shape& shape, DType dtype, const auto& what) {
+    try {
+      return Tensor::empty(device, shape, dtype);
+    } catch (const std::bad_alloc&) {
+      throw oom(what(), shape, dtype, "");
+    } catch (const ResourceExhaustedError& e) {
+      throw oom(what(), shape, dtype, e.what());
+    }
+  };
   Plan p;
   p.capacity = capacity;
   const size_t nv = value_shapes_.size();
   p.values.resize(nv);
   for (int i = 0; i < num_inputs_; ++i)
-    p.values[i] = Tensor::empty(backend_->device(), with_batch(value_shapes_[i], capacity));
+    p.values[i] = alloc(with_batch(value_shapes_[i], capacity), DType::Float32,
+                        [&] { return "model input " + std::to_string(i); });
   p.node_inputs.resize(nodes_.size());
   p.scratch.resize(nodes_.size());
   for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -571,13 +609,22 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int v = node.inputs[i];
       p.node_inputs[n].push_back(
-          input_cast_.at(n)[i] ? Tensor::empty(backend_->device(), with_batch(value_shapes_[v], capacity))
-                               : p.values[v]);
+          input_cast_.at(n)[i]
+              ? alloc(with_batch(value_shapes_[v], capacity), DType::Float32,
+                      [&] {
+                        return "the 16-bit copy of input " + std::to_string(i) + " of " +
+                               layer_str(*node.layer);
+                      })
+              : p.values[v]);
     }
-    p.values[node.output] = value_aliases(n, training) ? p.node_inputs[n][0].reshape(out)
-                                                       : Tensor::empty(backend_->device(), out);
+    p.values[node.output] =
+        value_aliases(n, training)
+            ? p.node_inputs[n][0].reshape(out)
+            : alloc(out, DType::Float32, [&] { return "the output of " + layer_str(*node.layer); });
     for (const Shape& s : node.layer->scratch_shapes(capacity))
-      p.scratch[n].push_back(Tensor::empty(backend_->device(), s));
+      p.scratch[n].push_back(alloc(s, DType::Float32, [&] {
+        return "the scratch buffer of " + layer_str(*node.layer);
+      }));
   }
   if (training) {
     p.grads.resize(nv);
@@ -588,11 +635,12 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       if (!value_needs_grad_[v]) continue;
       Shape shape = with_batch(value_shapes_[v], capacity);
       const int consumer = grad_alias_consumer(v, writers);
+      auto what = [&] { return "the gradient of " + value_str(v); };
       if (consumer >= 0)
         p.grads[v] = p.grads[nodes_[consumer].output].reshape(shape);
       else
-        p.grads[v] = Tensor::empty(backend_->device(), shape);
-      if (writers[v] > 1) p.spare_grads[v] = Tensor::empty(backend_->device(), shape);
+        p.grads[v] = alloc(shape, DType::Float32, what);
+      if (writers[v] > 1) p.spare_grads[v] = alloc(shape, DType::Float32, what);
     }
     p.spare_param_grads.resize(layers_.size());
     for (size_t l = 0; l < layers_.size(); ++l) {
@@ -600,8 +648,12 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       for (const Node& node : nodes_) uses += node.layer_index == l;
       if (uses < 2) continue;
       for (const auto& spec : layers_[l]->param_specs())
-        p.spare_param_grads[l].push_back(spec.trainable ? Tensor::empty(backend_->device(), spec.shape)
-                                                        : Tensor());
+        p.spare_param_grads[l].push_back(
+            spec.trainable ? alloc(spec.shape, DType::Float32,
+                                   [&] {
+                                     return "a weight gradient of " + layer_str(*layers_[l]);
+                                   })
+                           : Tensor());
     }
   }
   if (targets) {
@@ -612,7 +664,9 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       }
       Shape ts{capacity};
       ts.insert(ts.end(), targets->row_shapes[o].begin(), targets->row_shapes[o].end());
-      p.targets.push_back(Tensor::empty(backend_->device(), ts, targets->dtypes[o]));
+      p.targets.push_back(alloc(ts, targets->dtypes[o], [&] {
+        return "the targets of output " + std::to_string(o);
+      }));
     }
   }
   return p;

@@ -123,6 +123,8 @@ class Model {
   // Forgets the graph of a model not yet finalized (a failed build leaves nothing behind).
   void clear_graph();
   bool built() const { return built_; }
+  // The backend (and so the device) the model was placed on when created.
+  Backend& backend() const { return *backend_; }
 
   int num_inputs() const { return num_inputs_; }
   int num_outputs() const { return static_cast<int>(outputs_.size()); }

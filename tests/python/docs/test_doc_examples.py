@@ -54,8 +54,8 @@ def test_the_guides_exist_and_have_examples():
 
 
 def files_with_examples():
-    """The documents holding at least one runnable ```python block (the GPU guide and the file
-    format page have none, so they are not test cases at all rather than skipped ones)."""
+    """The documents holding at least one runnable ```python block (the file format page has
+    none, so it is not a test case at all rather than a skipped one)."""
     out = []
     for path in doc_files():
         with open(path, encoding="utf-8") as f:

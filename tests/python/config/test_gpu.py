@@ -1,0 +1,67 @@
+"""On a GPU (pytest -m gpu; skipped where none is visible, see tests/python/conftest.py): new
+models are placed on the first GPU, the GPU's memory counters grow with a model's weights and
+batch buffers, and a model there trains and predicts. scripts/gpu-check.sh runs these."""
+import numpy as np
+import pytest
+
+import forgeflow as ff
+
+pytestmark = pytest.mark.gpu
+exp = ff.config.experimental
+
+
+def test_new_models_go_to_the_first_gpu():
+    model = ff.Sequential([ff.Input(shape=(4,)), ff.layers.Dense(3)])
+    assert model._core.device == "cuda:0"
+    assert ff.config.list_logical_devices("GPU")[0].name == "/device:GPU:0"
+
+
+def test_gpu_memory_info_grows_with_a_model_and_its_batches():
+    before = exp.get_memory_info("GPU:0")
+    model = ff.Sequential([ff.Input(shape=(2048,)), ff.layers.Dense(4096)])
+    weights = exp.get_memory_info("GPU:0")
+    assert weights["current"] - before["current"] >= 2048 * 4096 * 4
+    model.predict(np.zeros((512, 2048), np.float32), batch_size=512, verbose=0)
+    buffers = exp.get_memory_info("GPU:0")
+    assert buffers["current"] - weights["current"] >= 512 * (2048 + 4096) * 4
+    assert buffers["peak"] >= buffers["current"]
+    exp.reset_memory_stats("GPU:0")
+    info = exp.get_memory_info("GPU:0")
+    assert info["peak"] == info["current"]
+
+
+def test_a_small_mlp_trains_on_the_gpu():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(512, 8)).astype(np.float32)
+    y = (x[:, :1] * 2.0 - x[:, 1:2]).astype(np.float32)
+    model = ff.Sequential([ff.Input(shape=(8,)), ff.layers.Dense(32, activation="relu"),
+                           ff.layers.Dense(1)])
+    model.compile("adam", "mse")
+    history = model.fit(x, y, batch_size=64, epochs=5, verbose=0)
+    losses = history.history["loss"]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert model.predict(x[:10], verbose=0).shape == (10, 1)
+
+
+def test_out_of_gpu_memory_raises_resource_exhausted_and_a_smaller_batch_trains():
+    from forgeflow import _core
+    ff.utils.clear_session()
+    model = ff.Sequential([ff.Input(shape=(32,)), ff.layers.Dense(256, activation="relu"),
+                           ff.layers.Dense(10)])
+    model.compile("adam", ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4096, 32)).astype(np.float32)
+    y = rng.integers(0, 10, size=4096).astype(np.int64)
+    in_use = exp.get_memory_info("GPU:0")["current"]
+    # A test-only limit: the GPU's allocations fail past it as if the card were full.
+    _core.set_memory_limit_for_testing("GPU:0", in_use + 1024 * 1024)
+    try:
+        with pytest.raises(ff.errors.ResourceExhaustedError,
+                           match=r'OOM when allocating the output of layer "dense" \(Dense\) for '
+                                 r'a batch of 4096 samples .* on cuda:0'):
+            model.fit(x, y, batch_size=4096, verbose=0)
+        assert exp.get_memory_info("GPU:0")["current"] - in_use < 4096
+        history = model.fit(x, y, batch_size=32, verbose=0)
+    finally:
+        _core.set_memory_limit_for_testing("GPU:0", 0)
+    assert np.isfinite(history.history["loss"][0])
