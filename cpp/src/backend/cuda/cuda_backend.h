@@ -3,7 +3,7 @@
 // the GPU or reads its memory to the host (the whole training step can be captured as one CUDA
 // graph). The kernels are split by family across the files named below; each family follows the
 // CPU backend's rules (shared FF_HD functions where there are any) and is checked against it in
-// tests/cpp/backend/test_cuda_parity.cpp. Reductions are deterministic: fixed-size blocks, then
+// tests/cpp/backend/test_cuda_parity_*.cpp. Reductions are deterministic: fixed-size blocks, then
 // one pass in a fixed order, no floating-point atomics.
 #pragma once
 #include <cuda_runtime.h>
