@@ -265,13 +265,14 @@ void init_model(py::module_& m) {
         const Model::GraphStats& s = g.graph_stats();
         py::dict d;
         d["captures"] = s.captures;
+        d["train_captures"] = s.train_captures;
         d["launches"] = s.launches;
         d["eager_steps"] = s.eager_steps;
         d["fallbacks"] = s.fallbacks;
         d["last_error"] = s.last_error;
         d["signatures"] = s.signatures;
         return d;
-      }, "Captured-step bookkeeping: captures, launches (replayed steps), eager_steps, "
+      }, "Captured-step bookkeeping: captures, train_captures, launches (replayed steps), eager_steps, "
          "fallbacks (failed captures), last_error, signatures (of the last 32 captures)")
       .def("call", [](Model& g, const py::list& xs, bool training) {
         // The small-input fast path: no loop machinery, no hook, and no GIL release for small

@@ -16,9 +16,10 @@ __all__ = ["fit", "evaluate", "predict", "train_on_batch", "test_on_batch", "SIG
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress-bar redraws (Keras's default)
 SIGNAL_INTERVAL = 0.1     # seconds between Ctrl-C checks when nothing else calls back
-# fit warns once per model when its steps were captured more often than this (TensorFlow's
-# retracing warning): each capture is a new signature (batch size, dtypes, mode) or a recapture
-# after the model's buffers changed.
+# fit warns once per model when its training steps were captured more often than this
+# (TensorFlow's retracing warning): each capture is a new signature (batch size, target shape or
+# dtype) or a recapture after the model's buffers changed. A plain fit makes two (the full
+# batches and the last partial one).
 RECAPTURE_WARNING_AFTER = 5
 
 
@@ -98,17 +99,18 @@ def _run(model, source, mode, epoch, max_steps, cbs, phase):
 
 
 def _warn_recaptures(model):
-    """Warns once per model when its loop steps were captured more than a few times."""
-    captures = model._core.graph_captures
+    """Warns once per model when its training steps were captured more than a few times."""
+    stats = model._core.graph_stats
+    captures = stats["train_captures"]
     if captures <= RECAPTURE_WARNING_AFTER or model.__dict__.get("_recapture_warned"):
         return
     model.__dict__["_recapture_warned"] = True
-    signatures = list(dict.fromkeys(model._core.graph_stats["signatures"]))[-8:]
+    signatures = [s for s in dict.fromkeys(stats["signatures"]) if s.startswith("train")][-8:]
     warnings.warn(
-        f"{captures} captures of this model's loop steps so far (the first {RECAPTURE_WARNING_AFTER}"
-        " are expected: one per signature). Each batch size, target shape or dtype, mode and "
-        "check-numerics setting is a signature of its own, and the captures are redone when the "
-        "model's buffers change (a larger batch, compile, frozen layers). Signatures captured: " +
+        f"{captures} captures of this model's training step so far (a few are expected: one "
+        "per signature). Each batch size, target shape or dtype and check-numerics setting is a "
+        "signature of its own, and the captures are redone when the model's buffers change (a "
+        "larger batch, compile, frozen layers). Signatures captured: " +
         "; ".join(signatures) + ". Use one batch size (drop_remainder=True for a dataset) to "
         "avoid this.", UserWarning, stacklevel=user_stacklevel())
 

@@ -33,7 +33,7 @@ def _data(n=70):
 
 
 def _recapture_warnings(record):
-    return [w for w in record if "captures of this model's loop steps" in str(w.message)]
+    return [w for w in record if "captures of this model's training step" in str(w.message)]
 
 
 def test_one_capture_per_signature_and_no_warning_for_a_plain_fit():
@@ -43,14 +43,27 @@ def test_one_capture_per_signature_and_no_warning_for_a_plain_fit():
         warnings.simplefilter("always")
         # Batches 16, 16, 16, 16, 6: the 16 is captured in the first epoch, the 6 in the second.
         model.fit(x, y, batch_size=16, epochs=3, verbose=0)
-    assert model._core.graph_captures == 2
+        assert model._core.graph_captures == 2
+        stats = model._core.graph_stats
+        assert stats["eager_steps"] + stats["launches"] == 15
+        # evaluate and predict have signatures of their own, captured once each however often
+        # they run; fit's warning is about training steps only.
+        for _ in range(3):
+            model.evaluate(x, y, batch_size=10, verbose=0)
+            model.evaluate(x, y, batch_size=7, verbose=0)
+            model.predict(x, batch_size=5, verbose=0)
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     stats = model._core.graph_stats
+    assert model._core.graph_captures == 5
+    assert stats["train_captures"] == 2
     assert stats["signatures"] == [
         "train (batch of 16: input (16, 4) float32, target (16,) int64)",
         "train (batch of 6: input (6, 4) float32, target (6,) int64)",
+        "evaluate (batch of 10: input (10, 4) float32, target (10,) int64)",
+        "evaluate (batch of 7: input (7, 4) float32, target (7,) int64)",
+        "predict (batch of 5: input (5, 4) float32)",
     ]
     assert stats["fallbacks"] == 0 and stats["last_error"] == ""
-    assert stats["eager_steps"] + stats["launches"] == 15
     assert not _recapture_warnings(record)
 
 
@@ -64,6 +77,7 @@ def test_fit_warns_once_naming_the_signatures_when_it_recaptures_often():
         for batch_size in (2, 3, 4, 5, 6, 10, 12):
             model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
     assert model._core.graph_captures == 7
+    assert model._core.graph_stats["train_captures"] == 7
     found = _recapture_warnings(record)
     assert len(found) == 1
     message = str(found[0].message)

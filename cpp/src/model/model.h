@@ -218,6 +218,7 @@ class Model {
   // `captures` counts the signatures that reached their capture on both. ----
   struct GraphStats {
     int64_t captures = 0;   // signatures captured (or that would be, on the CPU); recaptures count
+    int64_t train_captures = 0;  // of those, training steps (fit's recapture warning)
     int64_t launches = 0;   // steps replayed from a graph
     int64_t eager_steps = 0;
     int64_t fallbacks = 0;  // captures that failed: that signature then runs eagerly

@@ -691,6 +691,7 @@ void Model::run_step(GraphEntry& e, const Enqueue& enqueue) {
   if (++e.uses == 2 && !e.failed) {
     // The first step of the signature ran eagerly (lazy set-up happened there): capture now.
     ++graph_stats_.captures;
+    if (e.mode == LoopMode::Train) ++graph_stats_.train_captures;
     graph_stats_.signatures.push_back(e.signature);
     if (graph_stats_.signatures.size() > 32)
       graph_stats_.signatures.erase(graph_stats_.signatures.begin());

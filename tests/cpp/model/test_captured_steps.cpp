@@ -269,6 +269,7 @@ TEST_CASE("captures: one per signature, the first step eager, the partial batch 
     m->layers().at(0)->trainable = false;
     m->train_epoch({d.xs()}, {d.ys(c.loss)}, ff::Model::shuffled_order(kRows, 3, 4), 4, loop);
     CHECK(m->graph_stats().captures == 5);
+    CHECK(m->graph_stats().train_captures == 4);
     const bool gpu_run = be == &gpu();
     CHECK((m->graph_stats().launches > 0) == gpu_run);
     CHECK(m->graph_stats().eager_steps + m->graph_stats().launches == 5 + 5 + 5 + 5 + 2 + 2);
