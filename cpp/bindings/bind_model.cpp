@@ -257,6 +257,25 @@ void init_model(py::module_& m) {
          py::arg("hook"), py::arg("every_batch"), py::arg("batch_begin"), py::arg("interval"),
          "The model's loop over a batch source (ArraySource or data.Feed): mode \"train\" (one "
          "epoch of fit), \"evaluate\" or \"predict\". Returns (logs, steps) or (outputs, steps).")
+      .def_property_readonly("graph_captures", [](const Model& g) {
+        ModelLock lock(g.mutex());
+        return g.graph_stats().captures;
+      }, "Loop steps captured as a graph so far (one per signature; on a device that cannot "
+         "capture, the captures it would have made)")
+      .def_property_readonly("graph_stats", [](const Model& g) {
+        ModelLock lock(g.mutex());
+        const Model::GraphStats& s = g.graph_stats();
+        py::dict d;
+        d["captures"] = s.captures;
+        d["train_captures"] = s.train_captures;
+        d["launches"] = s.launches;
+        d["eager_steps"] = s.eager_steps;
+        d["fallbacks"] = s.fallbacks;
+        d["last_error"] = s.last_error;
+        d["signatures"] = s.signatures;
+        return d;
+      }, "Captured-step bookkeeping: captures, train_captures, launches (replayed steps), eager_steps, "
+         "fallbacks (failed captures), last_error, signatures (of the last 32 captures)")
       .def("call", [](Model& g, const py::list& xs, bool training) {
         // The small-input fast path: no loop machinery, no hook, and no GIL release for small
         // batches (a release and re-acquire costs more than a one-sample forward pass).

@@ -6,14 +6,21 @@ overrides a batch hook, else for the progress bar at most every 0.05 s (and a Ct
 Depends on callbacks, data adapters and the model's own methods only (no import of models.py).
 """
 import numbers
+import warnings
 
 from . import _checks, _data_adapters as adapters
+from ._user_frame import user_stacklevel
 from .callbacks import CallbackList
 
 __all__ = ["fit", "evaluate", "predict", "train_on_batch", "test_on_batch", "SIGNAL_INTERVAL"]
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress-bar redraws (Keras's default)
 SIGNAL_INTERVAL = 0.1     # seconds between Ctrl-C checks when nothing else calls back
+# fit warns once per model when its training steps were captured more often than this
+# (TensorFlow's retracing warning): each capture is a new signature (batch size, target shape or
+# dtype) or a recapture after the model's buffers changed. A plain fit makes two (the full
+# batches and the last partial one).
+RECAPTURE_WARNING_AFTER = 5
 
 
 # ---------------------------------------------------------------------------------- arguments
@@ -89,6 +96,23 @@ def _run(model, source, mode, epoch, max_steps, cbs, phase):
     if cbs is not None:
         _count_steps(cbs, done)
     return out, done
+
+
+def _warn_recaptures(model):
+    """Warns once per model when its training steps were captured more than a few times."""
+    stats = model._core.graph_stats
+    captures = stats["train_captures"]
+    if captures <= RECAPTURE_WARNING_AFTER or model.__dict__.get("_recapture_warned"):
+        return
+    model.__dict__["_recapture_warned"] = True
+    signatures = [s for s in dict.fromkeys(stats["signatures"]) if s.startswith("train")][-8:]
+    warnings.warn(
+        f"{captures} captures of this model's training step so far (a few are expected: one "
+        "per signature). Each batch size, target shape or dtype and check-numerics setting is a "
+        "signature of its own, and the captures are redone when the model's buffers change (a "
+        "larger batch, compile, frozen layers). Signatures captured: " +
+        "; ".join(signatures) + ". Use one batch size (drop_remainder=True for a dataset) to "
+        "avoid this.", UserWarning, stacklevel=user_stacklevel())
 
 
 # ---------------------------------------------------------------------------------- adapters
@@ -213,6 +237,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         source, max_steps = train.epoch_source(epoch, skip_steps)
         skip_steps = 0
         raw, done = _run(model, source, "train", epoch, max_steps, cbs, "train")
+        _warn_recaptures(model)
         logs = dict(raw)
         ran_out = False
         if isinstance(train, adapters.DatasetAdapter):

@@ -23,15 +23,19 @@ GradCheckResult check_gradient(const std::string& what, float* x, int64_t n,
   }
   std::ostringstream log;
   int logged = 0;
+  // x is backend memory: read and written through the device (the host may not address it).
+  ff::Device& device = fftest::device();
+  auto set = [&](int64_t i, float v) { device.copy_from_host(x + i, &v, sizeof v); };
   for (int64_t i = 0; i < n; ++i) {
-    const float saved = x[i];
+    float saved;
+    device.copy_to_host(&saved, x + i, sizeof saved);
     const float xp = static_cast<float>(saved + opts.step);
     const float xm = static_cast<float>(saved - opts.step);
-    x[i] = xp;
+    set(i, xp);
     const double fp = f();
-    x[i] = xm;
+    set(i, xm);
     const double fm = f();
-    x[i] = saved;
+    set(i, saved);
     // Divide by the step the float32 values actually took.
     const double numeric = (fp - fm) / (static_cast<double>(xp) - static_cast<double>(xm));
     const double a = analytic[i];
@@ -57,14 +61,14 @@ namespace {
 void run_forward(ff::Layer& layer, const ff::Tensor& x, ff::Tensor& y,
                  std::vector<ff::Tensor>& scratch, const ff::StepContext& ctx) {
   if (layer.aliases_input(ctx.training)) {
-    std::memcpy(y.data<float>(), x.data<float>(), x.nbytes());
+    ctx.backend->copy(y.raw(), x.raw(), x.nbytes());
     return;
   }
   layer.forward(x, y, scratch, ctx);
 }
 
 double weighted_sum(const ff::Tensor& y, const std::vector<float>& r) {
-  const float* p = y.data<float>();
+  const std::vector<float> p = to_vector(y);
   double s = 0.0;
   for (int64_t i = 0; i < y.numel(); ++i) s += static_cast<double>(p[i]) * r[i];
   return s;
@@ -110,7 +114,7 @@ LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& s
   ff::Tensor dx = ff::Tensor::zeros(be.device(), spec.input_shape);
   for (auto& g : grads) be.fill(g.data<float>(), g.numel(), std::nanf(""));  // must be overwritten
   if (layer.aliases_input(spec.training))
-    std::memcpy(dx.data<float>(), dy.data<float>(), dy.nbytes());
+    be.copy(dx.raw(), dy.raw(), dy.nbytes());
   else
     layer.backward(x, y, dy, &dx, scratch, ctx);
 

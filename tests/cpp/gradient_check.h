@@ -36,7 +36,7 @@ struct GradCheckResult {
 };
 
 // Compares analytic[i] with (f(x_i + h) - f(x_i - h)) / (2h) for each of the n floats at x
-// (host-accessible memory that f reads). x is restored afterwards.
+// (backend memory of fftest::device() that f reads). x is restored afterwards.
 GradCheckResult check_gradient(const std::string& what, float* x, int64_t n,
                                const std::vector<float>& analytic,
                                const std::function<double()>& f, const GradCheckOptions& opts);

@@ -17,13 +17,32 @@
 #include "core/tensor.h"
 #include "layers/layer.h"
 #include "losses/loss.h"
+#include "metrics/metric.h"
 #include "optimizers/optimizer.h"
 
 namespace fftest {
 
 // The backend under test: the default one (FORGEFLOW_DEVICE chooses it), so the same tests can
 // run against any backend. Every helper below moves data through its device's copy functions.
-inline ff::Backend& backend() { return ff::default_backend(); }
+// UseBackend (or FORGEFLOW_TEST_DEVICE=emulated-gpu, see emulated_gpu.h) overrides it.
+inline ff::Backend*& backend_override() {
+  static ff::Backend* override_backend = nullptr;
+  return override_backend;
+}
+inline ff::Backend& backend() {
+  return backend_override() ? *backend_override() : ff::default_backend();
+}
+// Makes fftest::backend() return `b` for a scope.
+class UseBackend {
+ public:
+  explicit UseBackend(ff::Backend& b) : saved_(backend_override()) { backend_override() = &b; }
+  ~UseBackend() { backend_override() = saved_; }
+  UseBackend(const UseBackend&) = delete;
+  UseBackend& operator=(const UseBackend&) = delete;
+
+ private:
+  ff::Backend* saved_;
+};
 inline ff::Device& device() { return backend().device(); }
 
 // Fixes the CPU kernels' thread count for a scope (whatever the machine's load), then restores
@@ -142,6 +161,16 @@ inline double loss_sum(ff::Loss& loss, const ff::Tensor& pred, const ff::Tensor&
   if (h.halted)
     throw std::logic_error("loss_sum: compute recorded a bad label at row " +
                            std::to_string(h.error_index));
+  return block.read_step_sum(0);
+}
+
+// Metric::update over a batch: the per-sample values summed onto `start` (a sum in backend
+// memory, as the model's step-state block holds it).
+inline double metric_sum(ff::Metric& metric, const ff::Tensor& pred, const ff::Tensor& target,
+                         double start = 0.0) {
+  StateBlock block(1);
+  block.write_step_sum(0, start);
+  metric.update(backend(), pred, target, block.step_sum(0));
   return block.read_step_sum(0);
 }
 

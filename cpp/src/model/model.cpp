@@ -16,6 +16,13 @@ namespace ff {
 
 Model::Model(Backend& backend) : backend_(&backend) {}
 
+Model::~Model() { drop_graphs(); }
+
+void Model::set_loss_scale(std::shared_ptr<DynamicLossScale> scale) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  loss_scale_ = std::move(scale);
+}
+
 int Model::add_input(const Shape& shape) {
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!nodes_.empty()) throw ValueError("model inputs must be added before any layer call");
@@ -257,6 +264,7 @@ void Model::clear_graph() {
 }
 
 void Model::invalidate_plans() {
+  drop_graphs();
   train_plan_ = Plan();
   infer_plan_ = Plan();
   train_view_batch_ = infer_view_batch_ = -1;
@@ -303,6 +311,7 @@ void Model::compile(std::vector<OutputSpec> outputs, std::shared_ptr<Optimizer> 
   }
   if (!any_loss) throw ValueError("compile() needs a loss for at least one output");
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  drop_graphs();  // other losses, metrics and optimizer: other steps
   specs_ = std::move(outputs);
   // Sum slots of the step-state block: each trained output's loss, then every metric.
   loss_slot_.assign(specs_.size(), -1);
@@ -701,6 +710,8 @@ Model::Plan& Model::plan_for(int64_t batch, bool training, const TargetLayout* t
   const bool targets_ok = !targets || (!full.targets.empty() && layout == *targets);
   if (full.capacity < batch || !targets_ok) {
     // Grow (never shrink): repeated calls with any batch up to the largest seen allocate nothing.
+    // The graphs captured on the old buffers go with them.
+    drop_graphs(training ? 1 : 0);
     full = allocate_plan(std::max(batch, full.capacity), training, targets);
     layout = targets ? *targets : TargetLayout();
     view_batch = -1;

@@ -109,7 +109,9 @@ struct OutputSpec {
 class Model {
  public:
   explicit Model(Backend& backend);
-  virtual ~Model() = default;
+  virtual ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   // ---- graph construction (shape errors are raised here, naming the layer) ----
   // Adds a model input of `shape` (batch dimension ignored); returns its value id.
@@ -149,7 +151,7 @@ class Model {
   Optimizer* optimizer() const { return optimizer_.get(); }
   // Dynamic loss scaling (ff.mixed_precision.LossScaleOptimizer); null: none. Training steps
   // then scale the loss gradient and skip the update when a gradient overflows.
-  void set_loss_scale(std::shared_ptr<DynamicLossScale> scale) { loss_scale_ = std::move(scale); }
+  void set_loss_scale(std::shared_ptr<DynamicLossScale> scale);
   const std::shared_ptr<DynamicLossScale>& loss_scale() const { return loss_scale_; }
   // The compute dtype of every value (a model input is float32; a layer's output is its
   // compute dtype, or float32 for a softmax output). Valid once built.
@@ -210,6 +212,23 @@ class Model {
   // Deterministic permutation of [0, n) for epoch `epoch` of a fit seeded with `seed`.
   static std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, int64_t epoch);
 
+  // ---- captured steps (docs/backend-contract.md, "Captured steps"): a loop step is keyed by
+  // its signature (mode, batch rows, target layout, check-numerics, nesting depth). The first
+  // step of a signature runs eagerly (a warm-up: lazy allocations, library set-up), the second
+  // is captured as a graph on a device that can capture and every later one replays it. A
+  // device that cannot capture (the CPU) runs every step eagerly, with the same bookkeeping:
+  // `captures` counts the signatures that reached their capture on both. ----
+  struct GraphStats {
+    int64_t captures = 0;   // signatures captured (or that would be, on the CPU); recaptures count
+    int64_t train_captures = 0;  // of those, training steps (fit's recapture warning)
+    int64_t launches = 0;   // steps replayed from a graph
+    int64_t eager_steps = 0;
+    int64_t fallbacks = 0;  // captures that failed: that signature then runs eagerly
+    std::string last_error; // why the last capture failed
+    std::vector<std::string> signatures;  // of the captures, oldest first (the last 32)
+  };
+  const GraphStats& graph_stats() const { return graph_stats_; }
+
  private:
   // Per-batch buffers for one capacity and mode; smaller batches use views of the first rows.
   struct Plan {
@@ -248,6 +267,37 @@ class Model {
   // value in the step state, or eagerly with host reads (re-running a step that tripped, to
   // name the layer and count the values).
   enum class Numerics { Off, Kernels, Eager };
+
+  // ---- captured steps ----
+  struct GraphEntry {
+    LoopMode mode;
+    int64_t count;
+    Numerics numerics;
+    const StepState* state;
+    TargetLayout layout;     // empty for predict
+    std::string signature;   // for messages
+    int64_t uses = 0;        // steps run with this signature since it was made
+    GraphId graph = 0;       // > 0 once captured
+    bool failed = false;     // the capture failed: eager from now on
+  };
+  // What a captured step froze besides the plan's buffers: checked at every loop start, and the
+  // graphs dropped when any of it changed.
+  struct GraphEnv {
+    const Optimizer* optimizer = nullptr;
+    ScheduleSpec schedule;
+    const DynamicLossScale* loss_scale = nullptr;
+    std::vector<Segment> active;
+    std::vector<const void*> buffers;  // parameters, gradients, 16-bit copies, optimizer slots
+    bool operator==(const GraphEnv& o) const;
+  };
+  GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state);
+  // Runs one step (`enqueue` enqueues its kernels) for signature `e`: eagerly, captured, or
+  // replayed (see GraphStats).
+  template <class Enqueue>
+  void run_step(GraphEntry& e, const Enqueue& enqueue);
+  // Destroys the graphs of training steps (which = 1), of inference steps (0) or all (-1).
+  void drop_graphs(int which = -1);
+  void check_graph_env(bool training);
   // The next batch of `batches`, shape-checked and loaded into its plan (with its targets unless
   // predict); null at the end.
   Plan* next_batch(BatchSource& batches, LoopMode mode, Batch& batch);
@@ -368,6 +418,12 @@ class Model {
   uint64_t train_steps_ = 0;
   // model(x, training=True) calls: each draws a fresh dropout mask from its own stream range.
   uint64_t training_calls_ = 0;
+
+  // ---- captured steps ----
+  std::vector<GraphEntry> graph_entries_;
+  size_t last_entry_ = 0;
+  GraphEnv graph_env_;
+  GraphStats graph_stats_;
 
   std::shared_ptr<std::recursive_mutex> mutex_ = std::make_shared<std::recursive_mutex>();
 };

@@ -9,6 +9,7 @@
 // Backward walks the nodes in reverse: a value read by several nodes (or also a model output)
 // sums its gradients, the first writer writing and later ones adding through a spare buffer; a
 // layer used by several nodes sums its parameter gradients the same way.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -216,8 +217,10 @@ StepState* Model::state_block() {
   if (state_blocks_.size() <= depth) state_blocks_.resize(depth + 1);
   Tensor& block = state_blocks_[depth];
   const int64_t bytes = static_cast<int64_t>(step_state_bytes(num_sums()));
-  if (!block.defined() || block.numel() != bytes)
+  if (!block.defined() || block.numel() != bytes) {
+    drop_graphs();  // they point into the old block
     block = Tensor::zeros(backend_->device(), {bytes}, DType::UInt8);
+  }
   return static_cast<StepState*>(block.raw());
 }
 
@@ -581,6 +584,151 @@ void Model::train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics 
   backend_->step_end(ctx.state, true, static_cast<double>(count));
 }
 
+// ---- captured steps ----
+
+bool Model::GraphEnv::operator==(const GraphEnv& o) const {
+  const ScheduleSpec& a = schedule;
+  const ScheduleSpec& b = o.schedule;
+  const bool same_schedule =
+      a.kind == b.kind && a.initial == b.initial && a.decay_steps == b.decay_steps &&
+      a.rate == b.rate && a.warmup_target == b.warmup_target && a.warmup_steps == b.warmup_steps &&
+      a.staircase == b.staircase && a.warmup == b.warmup && a.pieces == b.pieces &&
+      a.boundaries == b.boundaries && a.values == b.values;
+  return optimizer == o.optimizer && same_schedule && loss_scale == o.loss_scale &&
+         active == o.active && buffers == o.buffers;
+}
+
+void Model::drop_graphs(int which) {
+  Device& device = backend_->device();
+  size_t kept = 0;
+  for (size_t i = 0; i < graph_entries_.size(); ++i) {
+    GraphEntry& e = graph_entries_[i];
+    const bool training = e.mode == LoopMode::Train;
+    if (which < 0 || training == (which == 1)) {
+      if (e.graph > 0) device.destroy_graph(e.graph);
+      continue;
+    }
+    if (kept != i) graph_entries_[kept] = std::move(e);
+    ++kept;
+  }
+  graph_entries_.resize(kept);
+  last_entry_ = 0;
+}
+
+void Model::check_graph_env(bool training) {
+  // What the steps froze besides the plans: the optimizer (its schedule as the kernels read it,
+  // allocated here before any capture, and its slots), the loss scale, the trainable segments
+  // and the weight buffers.
+  GraphEnv env;
+  env.optimizer = optimizer_.get();
+  if (optimizer_) {
+    env.schedule = optimizer_->kernel_schedule(*backend_);
+    for (const Tensor& t : optimizer_->slots()) env.buffers.push_back(t.defined() ? t.raw() : nullptr);
+  }
+  env.loss_scale = loss_scale_.get();
+  env.active = training ? active_ : graph_env_.active;
+  env.buffers.push_back(params_.defined() ? params_.raw() : nullptr);
+  env.buffers.push_back(grads_.defined() ? grads_.raw() : nullptr);
+  env.buffers.push_back(compute_params_.defined() ? compute_params_.raw() : nullptr);
+  if (!(env == graph_env_)) {
+    drop_graphs();
+    graph_env_ = std::move(env);
+  }
+}
+
+namespace {
+
+const char* mode_name(LoopMode mode) {
+  return mode == LoopMode::Train ? "train" : mode == LoopMode::Evaluate ? "evaluate" : "predict";
+}
+
+}  // namespace
+
+Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics numerics,
+                                      const StepState* state) {
+  const bool targets = mode != LoopMode::Predict;
+  auto matches = [&](const GraphEntry& e) {
+    return e.mode == mode && e.count == count && e.numerics == numerics && e.state == state &&
+           (!targets || e.layout == last_layout_);
+  };
+  if (last_entry_ < graph_entries_.size() && matches(graph_entries_[last_entry_]))
+    return graph_entries_[last_entry_];
+  for (size_t i = 0; i < graph_entries_.size(); ++i)
+    if (matches(graph_entries_[i])) {
+      last_entry_ = i;
+      return graph_entries_[i];
+    }
+  // A new signature. At most kMaxGraphs are kept: the oldest one goes first.
+  constexpr size_t kMaxGraphs = 32;
+  if (graph_entries_.size() >= kMaxGraphs) {
+    if (graph_entries_.front().graph > 0) backend_->device().destroy_graph(graph_entries_.front().graph);
+    graph_entries_.erase(graph_entries_.begin());
+  }
+  GraphEntry e{mode, count, numerics, state, targets ? last_layout_ : TargetLayout(), "", 0, 0,
+               false};
+  std::string sig = std::string(mode_name(mode)) + " (batch of " + std::to_string(count);
+  for (int i = 0; i < num_inputs_; ++i)
+    sig += std::string(i ? ", " : ": ") + "input " + shape_str(with_batch(value_shapes_[i], count)) +
+           " float32";
+  if (targets)
+    for (size_t o = 0; o < e.layout.present.size(); ++o)
+      if (e.layout.present[o]) {
+        Shape ts{count};
+        ts.insert(ts.end(), e.layout.row_shapes[o].begin(), e.layout.row_shapes[o].end());
+        sig += ", target " + shape_str(ts) + " " + dtype_name(e.layout.dtypes[o]);
+      }
+  if (numerics != Numerics::Off) sig += ", check-numerics";
+  if (depth_ > 1) sig += ", nested loop " + std::to_string(depth_);
+  e.signature = sig + ")";
+  graph_entries_.push_back(std::move(e));
+  last_entry_ = graph_entries_.size() - 1;
+  return graph_entries_.back();
+}
+
+template <class Enqueue>
+void Model::run_step(GraphEntry& e, const Enqueue& enqueue) {
+  Device& device = backend_->device();
+  if (++e.uses == 2 && !e.failed) {
+    // The first step of the signature ran eagerly (lazy set-up happened there): capture now.
+    ++graph_stats_.captures;
+    if (e.mode == LoopMode::Train) ++graph_stats_.train_captures;
+    graph_stats_.signatures.push_back(e.signature);
+    if (graph_stats_.signatures.size() > 32)
+      graph_stats_.signatures.erase(graph_stats_.signatures.begin());
+    if (device.can_capture()) {
+      bool capturing = false;
+      try {
+        device.begin_capture(0);
+        capturing = true;
+        enqueue();
+        capturing = false;
+        e.graph = device.end_capture(0);
+      } catch (const std::exception& ex) {
+        // The capture ends here whatever happened (no stream is left capturing); nothing of the
+        // step ran, and it runs eagerly below, as every later step of this signature does. An
+        // error that is not the capture's own is raised again by the eager step.
+        if (capturing) {
+          try {
+            device.end_capture(0);
+          } catch (...) {
+          }
+        }
+        e.graph = 0;
+        e.failed = true;
+        ++graph_stats_.fallbacks;
+        graph_stats_.last_error = std::string(ex.what()) + " (capturing " + e.signature + ")";
+      }
+    }
+  }
+  if (e.graph > 0) {
+    device.launch_graph(e.graph, 0);
+    ++graph_stats_.launches;
+  } else {
+    enqueue();
+    ++graph_stats_.eager_steps;
+  }
+}
+
 // ---- the loop ----
 
 Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t max_steps,
@@ -596,7 +744,9 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   if (training) active_ = active_segments();  // frozen layers are left out
   last_layout_valid_ = false;
   StepState* state = state_block();
+  check_graph_env(training);
   upload_state(state);
+  Device& device = backend_->device();
 
   HookTimer timer(opts);
   std::vector<int64_t> batch_starts;  // each batch's first sample in this pass
@@ -604,6 +754,35 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   Batch batch;
   Plan* plan = nullptr;
   StepContext ctx{backend_, training, state, epoch, -1, -1};
+  // Predict on a device the host cannot address gathers the outputs in device memory and
+  // copies them to the host once, at the end (one read per output); on the host they are
+  // copied batch by batch.
+  const bool gather = mode == LoopMode::Predict && num_outputs() > 0 &&
+                      !device.host_address(state);
+  std::vector<Tensor> gathered(gather ? static_cast<size_t>(num_outputs()) : 0);
+  auto gather_outputs = [&](const Plan& p, int64_t first, int64_t count) {
+    for (int o = 0; o < num_outputs(); ++o) {
+      const Tensor& out = p.values[outputs_[o]];
+      Tensor& g = gathered[static_cast<size_t>(o)];
+      const int64_t row = out.row_size();
+      if (!g.defined() || g.rows() < first + count) {
+        // Grows geometrically; the rows so far move along on the device.
+        const int64_t rows = std::max<int64_t>(first + count, g.defined() ? 2 * g.rows() : count);
+        Tensor grown = Tensor::empty(device, {rows, row});
+        if (first > 0) device.copy(grown.raw(), g.raw(), static_cast<size_t>(first * row) * sizeof(float));
+        g = grown;
+      }
+      device.copy(static_cast<float*>(g.raw()) + first * row, out.raw(), out.nbytes());
+    }
+  };
+  auto flush_outputs = [&]() {
+    if (!gather || samples == 0) return;
+    for (int o = 0; o < num_outputs(); ++o) {
+      const Tensor& g = gathered[static_cast<size_t>(o)];
+      device.copy_to_host(sink->rows(o, 0, samples), g.raw(),
+                          static_cast<size_t>(samples * g.row_size()) * sizeof(float));
+    }
+  };
   // A sync point: reads the block (refreshing the host mirrors), raises a recorded error.
   auto sync = [&]() {
     StateView view = read_state(state);
@@ -629,23 +808,32 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
       Plan& p = *plan;
       batch_starts.push_back(samples);
       ctx.batch = s;
+      const int64_t count = batch.count;
+      // 16-bit weight copies are refreshed outside the step (a host flag decides it), so every
+      // replay of a step sees them current.
+      sync_compute_params();
+      GraphEntry& entry = graph_entry(mode, count, numerics, state);
       if (training) {
-        train_step(p, batch.count, ctx, numerics);
+        run_step(entry, [&] { train_step(p, count, ctx, numerics); });
       } else {
-        backend_->step_begin(state, false);
-        forward(p, ctx, numerics);
-        if (mode == LoopMode::Evaluate) {
-          losses_and_metrics(p, batch.count, false, ctx, numerics);
-        } else {
-          for (int o = 0; o < num_outputs(); ++o) {
-            const Tensor& out = p.values[outputs_[o]];
-            backend_->device().copy_to_host(sink->rows(o, samples, batch.count), out.raw(),
-                                            out.nbytes());
+        run_step(entry, [&] {
+          backend_->step_begin(state, false);
+          forward(p, ctx, numerics);
+          if (mode == LoopMode::Evaluate) losses_and_metrics(p, count, false, ctx, numerics);
+          backend_->step_end(state, false, static_cast<double>(count));
+        });
+        if (mode == LoopMode::Predict) {
+          if (gather) {
+            gather_outputs(p, samples, count);
+          } else {
+            for (int o = 0; o < num_outputs(); ++o) {
+              const Tensor& out = p.values[outputs_[o]];
+              device.copy_to_host(sink->rows(o, samples, count), out.raw(), out.nbytes());
+            }
           }
         }
-        backend_->step_end(state, false, static_cast<double>(batch.count));
       }
-      samples += batch.count;
+      samples += count;
       if (numerics != Numerics::Off) sync();  // check-numerics: one read per step
       if (timer.due() && call_hook(false, s + 1)) {
         ++s;
@@ -662,6 +850,7 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     throw;
   }
   if (steps_done) *steps_done = s;
+  flush_outputs();
   StateView view = sync();
   return mode == LoopMode::Predict ? Logs{} : make_logs(view);
 }

@@ -12,9 +12,7 @@ using namespace fftest;
 
 namespace {
 double update(ff::Metric& m, const ff::Tensor& pred, const ff::Tensor& target, double start = 0) {
-  double s = start;
-  m.update(fftest::backend(), pred, target, &s);
-  return s;
+  return fftest::metric_sum(m, pred, target, start);
 }
 }  // namespace
 

@@ -12,13 +12,13 @@ namespace {
 
 ff::Tensor filled(const std::vector<float>& v) {
   ff::Tensor t = ff::Tensor::empty(fftest::device(), {static_cast<int64_t>(v.size())});
-  std::memcpy(t.data<float>(), v.data(), t.nbytes());
+  fftest::fill(t, v);
   return t;
 }
 
 std::vector<float> read(const ff::Tensor& t) {
   std::vector<float> v(static_cast<size_t>(t.numel()));
-  std::memcpy(v.data(), t.data<float>(), t.nbytes());
+  t.device().copy_to_host(v.data(), t.raw(), t.nbytes());
   return v;
 }
 
