@@ -76,7 +76,7 @@ TEST_CASE("Model: a batch plan larger than memory fails before allocating", "[mo
                                       "output of layer \"category_encoding\" (CategoryEncoding), "
                                       "shape=(None, 2147483647), 8.0 GiB per sample), more than "
                                       "the ") &&
-                        Catch::Contains("of memory of the cpu backend"));
+                        Catch::Contains("of memory of the " + fftest::backend().name() + " backend"));
   // batch * per-sample bytes past 2^63: the shape of the plan itself wrapped before.
   CHECK_THROWS_WITH(call(int64_t{1} << 40),
                     Catch::Contains("A batch of 1099511627776 samples needs more than 2^63 - 1 "
@@ -124,7 +124,8 @@ TEST_CASE("Model: weights larger than memory fail before allocating", "[model][l
   m.set_outputs({v});
   CHECK_THROWS_WITH(m.finalize(),
                     Catch::StartsWith("The model's weights need ") &&
-                        Catch::Contains("of memory of the cpu backend; the largest weight is "
+                        Catch::Contains("of memory of the " + fftest::backend().name() +
+                                        " backend; the largest weight is "
                                         "\"kernel\" of layer \"wide_0\" (Dense), "
                                         "shape=(1, 2147483647)"));
   CHECK_FALSE(m.built());
