@@ -182,7 +182,8 @@ step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]"
 mapfile -t gpu_test_files < <(grep -rlE 'pytest\.mark\.gpu|mark\.gpu\b' tests/python --include='test_*.py' | sort)
 step pytest-gpu 120 1 pytest_figures -- "$py" -m pytest -m gpu -q -p no:cacheprovider "${gpu_test_files[@]}"
 if [ "$dry" = 1 ] || "$py" benchmarks/bench_mlp.py --help 2>/dev/null | grep -q -- '--device'; then
-  step bench-mlp 150 0 bench_figures -- "$py" benchmarks/bench_mlp.py --device cuda
+  step bench-mlp 150 0 bench_figures -- "$py" benchmarks/bench_mlp.py --device cuda \
+    --torch-python "$py"
 else
   echo "benchmarks/bench_mlp.py has no --device option yet" > "$outdir/bench-mlp.log"
   rows+=("bench-mlp|SKIPPED|no --device option|$outdir/bench-mlp.log")
