@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -125,6 +127,11 @@ class Device {
   }
   virtual void destroy_graph(GraphId /*graph*/) {}
 
+  // One lock shared by every model on a device that captures: a capture takes all the work
+  // enqueued on the compute stream, from any thread, and a host read during a capture breaks it,
+  // so models on such a device take turns (Model uses this as its own mutex there).
+  const std::shared_ptr<std::recursive_mutex>& models_mutex() const { return models_mutex_; }
+
   // ---- counters (tests check the budget of host reads in a loop) ----
   int64_t host_reads() const { return host_reads_.load(std::memory_order_relaxed); }
   int64_t synchronizations() const { return synchronizations_.load(std::memory_order_relaxed); }
@@ -140,6 +147,7 @@ class Device {
  private:
   std::atomic<int64_t> host_reads_{0};
   std::atomic<int64_t> synchronizations_{0};
+  std::shared_ptr<std::recursive_mutex> models_mutex_ = std::make_shared<std::recursive_mutex>();
   std::atomic<int64_t> in_use_{0};
   std::atomic<int64_t> peak_{0};
   std::atomic<int64_t> test_limit_{0};

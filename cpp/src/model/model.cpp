@@ -14,7 +14,11 @@
 
 namespace ff {
 
-Model::Model(Backend& backend) : backend_(&backend) {}
+Model::Model(Backend& backend) : backend_(&backend) {
+  // On a device that captures graphs every model takes the device's lock (see
+  // Device::models_mutex): two models in two threads must not enqueue into one capture.
+  if (backend.device().can_capture()) mutex_ = backend.device().models_mutex();
+}
 
 Model::~Model() { drop_graphs(); }
 

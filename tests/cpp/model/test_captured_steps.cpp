@@ -8,7 +8,9 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/errors.h"
@@ -416,4 +418,21 @@ TEST_CASE("an epoch on the emulated GPU reads the host only at its sync points",
   m->predict({d.xs()}, {out.data()}, loop);
   CHECK(device.host_reads() - reads == 1 + 1);
   CHECK(device.synchronizations() - syncs == 0);
+}
+
+TEST_CASE("models on a device that captures share one lock; on the CPU each has its own",
+          "[captured_steps]") {
+  // A capture takes every piece of work on the compute stream, whichever thread enqueued it: two
+  // models on one GPU in two threads must take turns, or one's kernels land in the other's graph.
+  ff::Sequential a(gpu()), b(gpu());
+  CHECK(&a.mutex() == &b.mutex());
+  CHECK(&a.mutex() == gpu().device().models_mutex().get());
+  ff::Sequential c(cpu()), d(cpu());
+  CHECK(&c.mutex() != &d.mutex());
+  // While one thread holds a GPU model's lock, another cannot enter a second GPU model.
+  std::unique_lock<std::recursive_mutex> held(a.mutex());
+  bool entered = true;
+  std::thread other([&] { entered = b.mutex().try_lock(); if (entered) b.mutex().unlock(); });
+  other.join();
+  CHECK_FALSE(entered);
 }
