@@ -17,20 +17,16 @@
 #include <vector>
 
 #include "backend/cpu/parallel.h"
+#include "backend/pool_rules.h"
 
 namespace ff::cpu {
 namespace {
 
-// The window of output (oh, ow) clipped to the input: rows [h0, h1), columns [w0, w1).
-struct Window {
-  int64_t h0, h1, w0, w1;
-};
-// Written so that no sum overflows for any pool size (a pool may be far larger than the input
-// with "same" padding): hs + KH is formed only when it stays below H.
+// The window of output (oh, ow) clipped to the input (backend/pool_rules.h, shared with the
+// CUDA kernels).
+using Window = PoolWindow;
 inline Window window(const Pool2DGeometry& g, int64_t oh, int64_t ow) {
-  const int64_t hs = oh * g.stride_h - g.pad_top, ws = ow * g.stride_w - g.pad_left;
-  return {std::max<int64_t>(hs, 0), g.KH >= g.H - hs ? g.H : hs + g.KH, std::max<int64_t>(ws, 0),
-          g.KW >= g.W - ws ? g.W : ws + g.KW};
+  return pool_window(g, oh, ow);
 }
 
 // Positions of a window clipped to the input: at most min(KH, H) x min(KW, W), whatever the
@@ -57,8 +53,8 @@ inline int64_t window_offsets(const Pool2DGeometry& g, int64_t oh, int64_t ow, i
 }
 
 // A value v beats the running maximum b when it is larger, or when it is NaN and b is not (so
-// the first NaN wins for good and later values never replace it).
-inline bool beats(float v, float b) { return v > b || (v != v && b == b); }
+// the first NaN wins for good and later values never replace it): pool_rules.h's rule.
+inline bool beats(float v, float b) { return pool_beats(v, b); }
 
 // Max pooling's kernels (max_pool_lanes.inc) are written with GCC vector values, which GCC lowers
 // to scalar code, before any inlining or cloning, in a function compiled for a target whose

@@ -122,14 +122,15 @@ class CudaBackend final : public Backend {
                       const StepState* state) override;
   void decay_weights(float* p, int64_t n, float weight_decay, const StepState* state) override;
 
-  // ---- cuda_unimplemented.cpp (convolution, pooling, normalization and image kernels: issue 15;
-  // each raises NotImplemented naming itself) ----
+  // ---- cuda_unimplemented.cpp (convolution: issue 15; each raises an error naming itself) ----
   void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel,
                       float* y) override;
   void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel,
                             float* dx) override;
   void conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy,
                               float* dkernel, float* dbias) override;
+
+  // ---- cuda_pooling.cu (max/average pooling, zero padding; gathers, no atomics) ----
   void max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) override;
   void max_pool2d_backward(const Pool2DGeometry& g, const float* x, const float* dy,
                            float* dx) override;
@@ -137,6 +138,8 @@ class CudaBackend final : public Backend {
   void avg_pool2d_backward(const Pool2DGeometry& g, const float* dy, float* dx) override;
   void zero_pad2d_forward(const Pad2DGeometry& g, const float* x, float* y) override;
   void zero_pad2d_backward(const Pad2DGeometry& g, const float* dy, float* dx) override;
+
+  // ---- cuda_normalization.cu (BatchNormalization; the CPU's chunked double sums) ----
   void batch_norm_forward_training(const float* x, float* y, int64_t rows, int64_t channels,
                                    const float* gamma, const float* beta, float epsilon,
                                    float momentum, float* moving_mean, float* moving_var,
@@ -149,6 +152,8 @@ class CudaBackend final : public Backend {
   void batch_norm_backward(const float* x, const float* dy, int64_t rows, int64_t channels,
                            const float* gamma, const float* saved_mean, const float* saved_inv_std,
                            bool batch_stats, float* dx, float* dgamma, float* dbeta) override;
+
+  // ---- cuda_image.cu (affine resampling and its adjoint, flips, the random draws) ----
   void affine_transform_images(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c,
                                const float* transforms, Interpolation interpolation,
                                FillMode fill_mode, float fill_value) override;
