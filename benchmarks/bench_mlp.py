@@ -24,9 +24,7 @@ finished training step. It exits with status 2 and says why when forgeflow sees 
     python3 benchmarks/bench_mlp.py --device cuda [--repeats 3] [--keras-python python3]
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,8 @@ import numpy as np
 
 import forgeflow as ff
 from _common import machine_line, peer_figures
+from _cuda_common import forgeflow_cuda_figures as cuda_figures, require_forgeflow_gpu, \
+    run_json_peer
 
 
 def load():
@@ -144,70 +144,14 @@ def scaling_curve(x, y, counts, args):
           f"automatic (ff default) uses up to {usable}")
 
 
-class EpochEnds(ff.callbacks.Callback):
-    """The time at the end of each epoch (forgeflow's epoch end reads its logs from the device,
-    so the epoch's last step has finished)."""
-
-    def __init__(self):
-        super().__init__()
-        self.ends = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(time.perf_counter())
-
-
-def forgeflow_gpu_problem():
-    """None when forgeflow trains on a GPU here (FORGEFLOW_DEVICE=cuda), else why not."""
-    lister = getattr(getattr(ff, "config", None), "list_physical_devices", None)
-    try:
-        if lister is not None and not lister("GPU"):
-            return "ff.config.list_physical_devices('GPU') lists no GPU"
-        probe = ff.Sequential([ff.layers.Dense(2, input_shape=(3,))])
-        probe.compile(optimizer="sgd", loss="mse")
-        probe.fit(np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32), verbose=0)
-    except Exception as e:  # noqa: BLE001 - any failure means no usable GPU; say which
-        return f"{type(e).__name__}: {e}"
-    return None
-
-
 def forgeflow_cuda_figures(x, y, repeats):
     """forgeflow on the GPU: second-epoch samples/s (best of `repeats`) and time to the first
     finished step (building the model, then a fit of one batch)."""
-    t0 = time.perf_counter()
-    model = build_model()
-    model.fit(x[:128], y[:128], batch_size=128, epochs=1, verbose=0)
-    first = time.perf_counter() - t0
-    best = 0.0
-    for _ in range(repeats):
-        clock = EpochEnds()
-        model.fit(x, y, batch_size=128, epochs=2, verbose=0, callbacks=[clock])
-        best = max(best, len(x) / (clock.ends[1] - clock.ends[0]))
-    return {"samples_per_s": best, "first_step_s": first}
-
-
-def run_json_peer(python, script, args, timeout, env=None):
-    """Runs a peer script next to this file; returns (its JSON line, None) or (None, why not)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), script)
-    try:
-        proc = subprocess.run([python, path, *map(str, args)], capture_output=True, text=True,
-                              timeout=timeout, env=env)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, f"{type(e).__name__}: {e}"
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        return None, lines[-1] if lines else f"exit status {proc.returncode}"
-    try:
-        return json.loads(proc.stdout.strip().splitlines()[-1]), None
-    except (IndexError, ValueError):
-        return None, "no JSON result line"
+    return cuda_figures(build_model, x, y, 128, repeats)
 
 
 def cuda_benchmark(args):
-    os.environ["FORGEFLOW_DEVICE"] = "cuda"
-    problem = forgeflow_gpu_problem()
-    if problem:
-        print(f"bench_mlp.py --device cuda: forgeflow has no GPU here ({problem}); run it on a "
-              "GPU machine (scripts/gpu-check.sh)", file=sys.stderr)
+    if require_forgeflow_gpu("bench_mlp.py"):
         return 2
     x, y = load()
     print(machine_line())

@@ -12,8 +12,12 @@ For each: samples/s of the second of two epochs (best of REPEATS), and the time 
 the model to the end of its first finished training step (warm-up and capture included).
 Prints one JSON line. Exits 2 with the reason on stderr when PyTorch sees no GPU.
 
+`eager` and `graphed` also serve torch_conv_cuda_peer.py (another model, batch size, autocast,
+channels_last); their defaults are this MLP's.
+
 Usage: python3 torch_mlp_cuda_peer.py DATA.npz REPEATS
 """
+import contextlib
 import json
 import sys
 import time
@@ -45,48 +49,65 @@ def second_epoch_rate(run_epoch, samples, repeats):
     return best
 
 
-def eager(x, y, repeats):
+def _layout(model, channels_last):
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
+def eager(x, y, repeats, build=build, batch=BATCH, autocast=contextlib.nullcontext,
+          channels_last=False):
+    """`autocast`: a factory of the context the forward pass and loss run in (e.g. a bfloat16
+    torch.autocast); `channels_last`: the model and each batch in that memory format."""
     n = x.shape[0]
     t0 = time.perf_counter()
-    model = build()
+    model = _layout(build(), channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     correct = torch.zeros((), dtype=torch.int64, device="cuda")
 
     def step(xb, yb):
+        if channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
         opt.zero_grad(set_to_none=True)
-        out = model(xb)
-        loss_fn(out, yb).backward()
+        with autocast():
+            out = model(xb)
+            loss = loss_fn(out, yb)
+        loss.backward()
         opt.step()
         correct.add_((out.argmax(1) == yb).sum())
 
-    step(x[:BATCH], y[:BATCH])
+    step(x[:batch], y[:batch])
     torch.cuda.synchronize()
     first = time.perf_counter() - t0
 
     def run_epoch():
         perm = torch.randperm(n, device="cuda")
-        for start in range(0, n, BATCH):
-            idx = perm[start:start + BATCH]
+        for start in range(0, n, batch):
+            idx = perm[start:start + batch]
             step(x[idx], y[idx])
 
     return {"samples_per_s": second_epoch_rate(run_epoch, n, repeats), "first_step_s": first}
 
 
-def graphed(x, y, repeats):
+def graphed(x, y, repeats, build=build, batch=BATCH, autocast=contextlib.nullcontext,
+            channels_last=False):
+    """As `eager`; an autocast captured in a graph must be made with cache_enabled=False."""
     n = x.shape[0]
-    full = n // BATCH
+    full = n // batch
     t0 = time.perf_counter()
-    model = build()
+    model = _layout(build(), channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, capturable=True)
     loss_fn = torch.nn.CrossEntropyLoss()
-    static_x = x[:BATCH].clone()
-    static_y = y[:BATCH].clone()
+    static_x = x[:batch].clone()
+    if channels_last:
+        static_x = static_x.contiguous(memory_format=torch.channels_last)
+    static_y = y[:batch].clone()
     correct = torch.zeros((), dtype=torch.int64, device="cuda")
 
     def step():
-        out = model(static_x)
-        loss_fn(out, static_y).backward()
+        with autocast():
+            out = model(static_x)
+            loss = loss_fn(out, static_y)
+        loss.backward()
         opt.step()
         correct.add_((out.argmax(1) == static_y).sum())
 
@@ -108,13 +129,13 @@ def graphed(x, y, repeats):
     def run_epoch():
         perm = torch.randperm(n, device="cuda")
         for i in range(full):
-            idx = perm[i * BATCH:(i + 1) * BATCH]
+            idx = perm[i * batch:(i + 1) * batch]
             static_x.copy_(x[idx])
             static_y.copy_(y[idx])
             graph.replay()
 
-    return {"samples_per_s": second_epoch_rate(run_epoch, full * BATCH, repeats),
-            "first_step_s": first, "samples_per_epoch": full * BATCH}
+    return {"samples_per_s": second_epoch_rate(run_epoch, full * batch, repeats),
+            "first_step_s": first, "samples_per_epoch": full * batch}
 
 
 def main():

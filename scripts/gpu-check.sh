@@ -11,8 +11,14 @@
 #                    the GPU as default backend: counted, reported apart, never failing the check,
 #                    since layers the CUDA backend lacks yet, e.g. convolutions, raise there)
 #   memcheck         compute-sanitizer --tool memcheck on the [cuda] tests (or --sanitize SPEC)
+#   bench-cnn        benchmarks/bench_cnn.py --device cuda --repeats 1 (small CNN, with peers)
+#   bench-resnet18   benchmarks/bench_resnet18.py --device cuda: short epochs (5,120 images),
+#                    --repeats 1, Keras with steps_per_execution 1 only (its compiles are slow)
+# (the two benchmarks last, with what is left of the budget, so they never starve a required
+# step; each prints its rows as it measures them, so a run cut short still shows figures)
 # and prints a short pass/fail and figures table last (also OUTDIR/summary.txt). Exit status 0
-# when the build, cuda-tests, pytest-gpu and memcheck passed.
+# when the build, cuda-tests, pytest-gpu and memcheck passed; the benchmarks and suite-on-gpu
+# are informational.
 #
 #   scripts/gpu-check.sh OUTDIR [--dry-run] [--build-dir DIR] [--budget SECONDS]
 #                               [--sanitize CATCH_SPEC] [--skip-build]
@@ -44,7 +50,7 @@ while [ $# -gt 0 ]; do
         --sanitize) sanitize=$2 ;;
       esac
       shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     -*) echo "gpu-check: unknown option $1" >&2; usage ;;
     *) [ -z "$outdir" ] || { echo "gpu-check: one OUTDIR only (received $outdir and $1)" >&2; usage; }
        outdir=$1 ;;
@@ -118,6 +124,15 @@ memcheck_figures() { grep -m1 -E 'ERROR SUMMARY' "$1" | sed 's/^=* *//' || echo 
 bench_figures() {
   grep -iE '^forgeflow.*(cuda|gpu)|samples/s|first step' "$1" | head -n 3 | tr -s ' ' | paste -sd ';' -
 }
+# bench_cnn.py / bench_resnet18.py: their "summary:" line, or (a run cut short) forgeflow's rows
+# as measured, or why there are none (the last line: e.g. "forgeflow has no GPU here").
+bench_rows_figures() {
+  local s
+  s=$(grep -m1 '^summary: ' "$1" | cut -c10-)
+  [ -z "$s" ] && s=$(grep -E '^measured: forgeflow' "$1" | cut -c11- | paste -sd ';' -)
+  [ -z "$s" ] && s=$(tail -n 1 "$1")
+  echo "$s"
+}
 
 # step NAME MAX_SECONDS REQUIRED FIGURES_FN -- command...: runs the command under timeout (at most
 # what is left of the budget), its output into OUTDIR/NAME.log, and adds a row to the table.
@@ -129,7 +144,7 @@ step() {
   left=$((deadline - now - 5))
   limit=$((max < left ? max : left))
   if [ "$dry" = 1 ]; then
-    printf '%-13s timeout %4ss: %s\n' "$name" "$max" "$*"
+    printf '%-14s timeout %4ss: %s\n' "$name" "$max" "$*"
     rows+=("$name|dry-run|timeout ${max}s|$log")
     return 0
   fi
@@ -191,19 +206,23 @@ fi
 step suite-on-gpu 150 0 catch_figures -- env FORGEFLOW_DEVICE=cuda "$tests_bin" "~[cuda]"
 step memcheck 150 1 memcheck_figures -- compute-sanitizer --tool memcheck --error-exitcode 1 \
   --leak-check no "$tests_bin" "$sanitize"
+step bench-cnn 120 0 bench_rows_figures -- "$py" benchmarks/bench_cnn.py --device cuda \
+  --repeats 1 --torch-python "$py" --peer-timeout 60
+step bench-resnet18 150 0 bench_rows_figures -- "$py" benchmarks/bench_resnet18.py --device cuda \
+  --repeats 1 --samples 5120 --keras-spe 1 --torch-python "$py" --peer-timeout 60
 
 # ---- the table, last ----
 {
   echo
   echo "gpu-check $(date -u +%Y-%m-%dT%H:%MZ) $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)" \
        "$( [ "$dry" = 1 ] && echo '(dry run: nothing was run)')"
-  printf '%-13s %-10s %s\n' step result figures
+  printf '%-14s %-10s %s\n' step result figures
   for row in "${rows[@]}"; do
     IFS='|' read -r name result figures _ <<< "$row"
-    printf '%-13s %-10s %s\n' "$name" "$result" "$figures"
+    printf '%-14s %-10s %s\n' "$name" "$result" "$figures"
   done
   echo "logs: $outdir; total $(( $(date +%s) - start ))s of ${budget}s;" \
        "$( [ $failed = 0 ] && echo PASSED || echo FAILED)" \
-       "(suite-on-gpu and bench-mlp are informational)"
+       "(suite-on-gpu and the bench-* steps are informational)"
 } | tee "$outdir/summary.txt"
 exit $failed

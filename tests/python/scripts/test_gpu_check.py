@@ -26,8 +26,9 @@ def test_dry_run_lists_every_step_and_prints_the_table_last(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     plan = {line.split()[0]: line for line in lines if "timeout" in line and ": " in line}
+    # The informational benchmarks of issue 15 come last: they never starve a required step.
     assert list(plan) == ["configure", "build", "cuda-tests", "pytest-gpu", "bench-mlp",
-                          "suite-on-gpu", "memcheck"]
+                          "suite-on-gpu", "memcheck", "bench-cnn", "bench-resnet18"]
     assert "-DFORGEFLOW_CUDA=ON" in plan["configure"]
     assert "-DCMAKE_CUDA_ARCHITECTURES=90" in plan["configure"]
     assert f"-B {tmp_path / 'b'}" in plan["configure"]
@@ -36,6 +37,10 @@ def test_dry_run_lists_every_step_and_prints_the_table_last(tmp_path):
     assert "-m gpu" in plan["pytest-gpu"] and "tests/python/config/test_gpu.py" in plan["pytest-gpu"]
     assert "bench_mlp.py --device cuda" in plan["bench-mlp"]
     assert "compute-sanitizer --tool memcheck" in plan["memcheck"]
+    # Short runs within the budget: one repeat, ResNet-18 on short epochs, peers time-limited.
+    assert "bench_cnn.py --device cuda --repeats 1" in plan["bench-cnn"]
+    assert "bench_resnet18.py --device cuda --repeats 1 --samples 5120" in plan["bench-resnet18"]
+    assert all("--peer-timeout 60" in plan[s] for s in ("bench-cnn", "bench-resnet18"))
     assert plan["memcheck"].endswith("[cuda][gemm]")
     # The table comes last: a header, one row per step, the closing line.
     table = lines[lines.index(next(l for l in lines if l.startswith("step "))):]
