@@ -3,7 +3,7 @@
 // primitives for layers computing in bfloat16), im2col + the backend's GEMM otherwise.
 //
 // Why (measured 2026-11-23 on the project's 2-core AMD EPYC VM, AVX-512, oneDNN 2.6.3; the small
-// CNN of benchmarks/bench_cnn_cpu.py, batch 128, one thread, ms per call, im2col + oneDNN sgemm
+// CNN of benchmarks/bench_cnn.py, batch 128, one thread, ms per call, im2col + oneDNN sgemm
 // vs oneDNN primitive; filter gradient without the bias sum):
 //   conv 28x28x1 -> 32 3x3     forward 1.15 vs 0.47-0.53   filter gradient 1.19 vs 0.35
 //   conv 13x13x32 -> 64 3x3    forward 2.88 vs 2.45-2.52   filter gradient 3.12 vs 2.46
