@@ -1,4 +1,4 @@
-"""PyTorch peer for bench_cnn_cpu.py: the same small CNN (conv 3x3 32 relu, max-pool 2, conv 3x3
+"""PyTorch peer for bench_cnn.py: the same small CNN (conv 3x3 32 relu, max-pool 2, conv 3x3
 64 relu, max-pool 2, flatten, dense 128 relu, dense 10; softmax cross-entropy from logits, Adam
 1e-3, batch 128, float32) trained eagerly on the same data, as a PyTorch user writes it. Runs
 under whichever Python has torch (Debian's python3-torch lives in the system Python), reads the
