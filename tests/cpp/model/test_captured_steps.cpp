@@ -420,7 +420,7 @@ TEST_CASE("an epoch on the emulated GPU reads the host only at its sync points",
   CHECK(device.synchronizations() - syncs == 0);
 }
 
-TEST_CASE("models on a device that captures share one lock; on the CPU each has its own",
+TEST_CASE("models on a device that captures share one lock, on the CPU each has its own",
           "[captured_steps]") {
   // A capture takes every piece of work on the compute stream, whichever thread enqueued it: two
   // models on one GPU in two threads must take turns, or one's kernels land in the other's graph.
