@@ -16,19 +16,6 @@ void not_on_cuda(const char* kernel) {
                    "ff.config.set_visible_devices([], \"GPU\")");
 }
 
-void CudaBackend::conv2d_forward(const Conv2DGeometry&, const float*, const float*, float*) {
-  not_on_cuda("conv2d_forward");
-}
-
-void CudaBackend::conv2d_backward_data(const Conv2DGeometry&, const float*, const float*, float*) {
-  not_on_cuda("conv2d_backward_data");
-}
-
-void CudaBackend::conv2d_backward_filter(const Conv2DGeometry&, const float*, const float*, float*,
-                                         float*) {
-  not_on_cuda("conv2d_backward_filter");
-}
-
 void CudaBackend::max_pool2d_forward(const Pool2DGeometry&, const float*, float*) {
   not_on_cuda("max_pool2d_forward");
 }
