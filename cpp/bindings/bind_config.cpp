@@ -4,6 +4,7 @@
 
 #include "backend/cpu/threading.h"
 #include "backend/cuda_loader.h"
+#include "backend/math_mode.h"
 #include "backend/registry.h"
 #include "bindings.h"
 
@@ -47,6 +48,14 @@ void init_config(py::module_& m) {
         "The CPUs this process may use: its affinity mask, lowered to a cgroup CPU quota.");
   m.def("max_threads_now", &cpu::max_threads_now,
         "The threads a large CPU kernel would use now.");
+
+  // GPU math settings (backend/math_mode.h; ff.config.experimental, cuda-conv).
+  m.def("set_tensor_float_32_execution", [](bool on) { math_mode().tf32 = on; }, py::arg("enabled"),
+        "Allows (True) or forbids TF32 tensor cores in float32 GEMMs and convolutions on a GPU.");
+  m.def("tensor_float_32_execution_enabled", []() { return math_mode().tf32.load(); });
+  m.def("set_op_determinism", [](bool on) { math_mode().deterministic = on; }, py::arg("enabled"),
+        "Restricts GPU algorithms to deterministic ones (True) or allows faster others (False).");
+  m.def("op_determinism_enabled", []() { return math_mode().deterministic.load(); });
 
   set_notice_sink(&notice_to_python_stderr);
   m.def("physical_devices", []() { return ids_to_py(physical_devices()); },

@@ -1,7 +1,8 @@
 """The GPU trains like the CPU (marked `gpu`; scripts/gpu-check.sh runs it on a GPU machine):
 three epochs of the MLP 784-512-512-10 (Adam, batch 128, float32, the same seed) on
-Fashion-MNIST end with weights within 1e-4 of the CPU run's. Each run is its own process
-(FORGEFLOW_DEVICE=cpu / cuda), since a process places every model on one device."""
+Fashion-MNIST end with weights within 1e-4 of the CPU run's, with TF32 off (its default is on).
+Each run is its own process (FORGEFLOW_DEVICE=cpu / cuda), since a process places every model
+on one device."""
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ _TRAIN = r"""
 import sys
 import numpy as np
 import forgeflow as ff
+ff.config.experimental.enable_tensor_float_32_execution(False)  # float32 exactly, as the CPU
 (x, y), _ = ff.datasets.fashion_mnist.load_data()
 x = (x.reshape(-1, 784) / 255.0).astype(np.float32)
 ff.utils.set_random_seed(7)

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "backend/math_mode.h"
 #include "core/errors.h"
 
 namespace ff {
@@ -18,6 +19,7 @@ namespace {
 
 using DeviceCountFn = int (*)(char*, size_t);
 using BackendFn = Backend* (*)(int, char*, size_t);
+using BindMathModeFn = void (*)(const MathMode*);
 
 struct Library {
   CudaLoadResult result;
@@ -65,11 +67,14 @@ Library load_library() {
   }
   auto count = reinterpret_cast<DeviceCountFn>(dlsym(handle, "forgeflow_cuda_device_count"));
   lib.backend = reinterpret_cast<BackendFn>(dlsym(handle, "forgeflow_cuda_backend"));
-  if (!count || !lib.backend) {
+  auto bind_math =
+      reinterpret_cast<BindMathModeFn>(dlsym(handle, "forgeflow_cuda_bind_math_mode"));
+  if (!count || !lib.backend || !bind_math) {
     lib.result.why_none = "the CUDA backend library lacks its entry points (a mismatched build)";
     lib.backend = nullptr;
     return lib;
   }
+  bind_math(&math_mode());  // the library reads ff.config's TF32 and determinism settings
   char message[512] = {0};
   const int n = count(message, sizeof message);
   if (n < 0) {

@@ -1,12 +1,19 @@
 """``ff.config.experimental``, as ``tf.config.experimental``: the devices' memory counters
-(``get_memory_info``, ``reset_memory_stats``) and the device functions under their older names.
+(``get_memory_info``, ``reset_memory_stats``), the device functions under their older names, and
+the GPU math settings (TF32: ``enable_tensor_float_32_execution``,
+``tensor_float_32_execution_enabled``; determinism: ``enable_op_determinism``,
+``op_determinism_enabled``).
 """
+import numpy as np
+
 from .. import _core
 from .devices import get_visible_devices, list_logical_devices, list_physical_devices, \
     set_visible_devices
 
 __all__ = ["get_memory_info", "reset_memory_stats", "list_physical_devices",
-           "get_visible_devices", "set_visible_devices", "list_logical_devices"]
+           "get_visible_devices", "set_visible_devices", "list_logical_devices",
+           "enable_tensor_float_32_execution", "tensor_float_32_execution_enabled",
+           "enable_op_determinism", "op_determinism_enabled"]
 
 
 def _name(device, what):
@@ -43,3 +50,60 @@ def reset_memory_stats(device):
         device: a device name, as for ``get_memory_info``.
     """
     _core.reset_memory_stats(_name(device, "reset_memory_stats"))
+
+
+def _flag(value, what):
+    # bool or numpy.bool_ only: 0/1, None or "False" would be silent coercions.
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{what}: enabled must be True or False; received "
+                    f"{type(value).__name__} {value!r}")
+
+
+def enable_tensor_float_32_execution(enabled):
+    """Allows or forbids TensorFloat-32 on the GPU, as
+    ``tf.config.experimental.enable_tensor_float_32_execution``.
+
+    With TF32 allowed (the default, as in TensorFlow), float32 matrix products and convolutions on
+    an Ampere or later GPU may round their inputs to TF32 (10 bits of mantissa) on tensor cores,
+    accumulating in float32: much faster, about 1e-3 relative error. Forbidden, they compute in
+    full float32 (the CUDA-versus-CPU parity tests run so). The CPU backend never uses TF32.
+
+    The setting is read when a GPU kernel is enqueued; a training step already captured as a
+    CUDA graph keeps the choice it was captured with, so set it at the start of the program.
+
+    Args:
+        enabled: ``True`` or ``False``.
+    """
+    _core.set_tensor_float_32_execution(_flag(enabled, "enable_tensor_float_32_execution"))
+
+
+def tensor_float_32_execution_enabled():
+    """Whether TF32 is allowed on the GPU (``True`` unless turned off), as
+    ``tf.config.experimental.tensor_float_32_execution_enabled``."""
+    return _core.tensor_float_32_execution_enabled()
+
+
+def enable_op_determinism(enabled=True):
+    """Makes GPU kernels deterministic, as ``tf.config.experimental.enable_op_determinism()``.
+
+    Unlike TensorFlow, forgeflow is deterministic by default: every CPU kernel and every GPU
+    kernel gives the same bits for the same inputs, and the convolutions choose only cuDNN
+    algorithms marked deterministic. So ``enable_op_determinism()`` (TensorFlow's spelling, no
+    argument) keeps the default. forgeflow's own addition is the argument:
+    ``enable_op_determinism(False)`` lets the GPU convolutions choose faster non-deterministic
+    cuDNN algorithms (the data and filter gradients may then differ in their last bits from run
+    to run). It changes nothing on the CPU. As for TF32, a step already captured as a CUDA graph
+    keeps its choice.
+
+    Args:
+        enabled: ``True`` (the default) for deterministic algorithms only, ``False`` to allow
+            non-deterministic ones (forgeflow-specific).
+    """
+    _core.set_op_determinism(_flag(enabled, "enable_op_determinism"))
+
+
+def op_determinism_enabled():
+    """Whether GPU kernels are restricted to deterministic algorithms (``True`` unless
+    ``enable_op_determinism(False)`` was called; forgeflow-specific)."""
+    return _core.op_determinism_enabled()

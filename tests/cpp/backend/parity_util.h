@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/cuda_loader.h"
+#include "backend/math_mode.h"
 #include "backend/registry.h"
 #include "core/tensor.h"
 
@@ -20,8 +21,11 @@ namespace fftest::parity {
 inline ff::Backend& cpu() { return ff::backend_for(ff::DeviceType::CPU); }
 
 // The CUDA backend. A [cuda] test run where no GPU is visible fails here, loudly: these tests
-// are only ever selected on a GPU machine.
+// are only ever selected on a GPU machine. The parity suite runs without TF32 (its default is on,
+// as in TensorFlow): a test that turns it on restores it with MathScope.
 inline ff::Backend& gpu() {
+  static const bool tf32_off = (ff::math_mode().tf32 = false, true);  // once per process
+  (void)tf32_off;
   const auto& loaded = ff::load_cuda();
   if (loaded.device_count == 0) FAIL("the [cuda] tests need a GPU: " << loaded.why_none);
   return ff::backend_for(ff::DeviceType::CUDA);
@@ -68,5 +72,20 @@ inline std::string compare(const std::vector<float>& cpu_values,
   }
   return "";
 }
+
+// Sets the GPU math settings (backend/math_mode.h) for a scope, then restores TF32 off and
+// determinism on (the parity suite's settings).
+struct MathScope {
+  MathScope(bool tf32, bool deterministic) {
+    ff::math_mode().tf32 = tf32;
+    ff::math_mode().deterministic = deterministic;
+  }
+  ~MathScope() {
+    ff::math_mode().tf32 = false;
+    ff::math_mode().deterministic = true;
+  }
+  MathScope(const MathScope&) = delete;
+  MathScope& operator=(const MathScope&) = delete;
+};
 
 }  // namespace fftest::parity

@@ -20,6 +20,7 @@ using fftest::parity::compare;
 using fftest::parity::cpu;
 using fftest::parity::get;
 using fftest::parity::gpu;
+using fftest::parity::MathScope;
 using fftest::parity::put;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -179,6 +180,21 @@ TEST_CASE("CUDA gemm gives the same bits on every run and from a captured graph"
   const auto replayed = get(c);
   dev.destroy_graph(graph);
   CHECK(same_bits(replayed, run_gemm(be, h, e)));
+}
+
+TEST_CASE("CUDA gemm runs on TF32 only while it is enabled", "[cuda]") {
+  ff::Backend& be = gpu();
+  const GemmCase g{false, false, 512, 512, 512, 0, 1.0f, 0.0f};
+  const GemmData d = make_data(g, 120);
+  const auto exact = run_gemm(be, g, d);
+  std::vector<float> fast;
+  {
+    MathScope tf32(true, true);
+    fast = run_gemm(be, g, d);
+  }
+  CHECK(compare(run_gemm(cpu(), g, d), fast, 1e-2, 1e-2 * std::sqrt(512.0)) == "");
+  CHECK_FALSE(same_bits(exact, fast));           // TF32's rounding shows in the bits
+  CHECK(same_bits(exact, run_gemm(be, g, d)));   // off again: the float32 plan
 }
 
 TEST_CASE("CUDA gemm_bf16 agrees with the CPU's", "[cuda]") {

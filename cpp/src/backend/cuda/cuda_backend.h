@@ -17,6 +17,7 @@
 namespace ff::cuda {
 
 class GemmEngine;  // cuda_gemm.h: cuBLASLt handle, workspace, per-shape algorithm cache
+class ConvEngine;  // cuda_conv.h: cuDNN handle, workspace, per-geometry algorithm cache
 
 // Raises the error for a backend function the CUDA backend lacks, naming it (no silent fallback
 // to the CPU).
@@ -122,7 +123,7 @@ class CudaBackend final : public Backend {
                       const StepState* state) override;
   void decay_weights(float* p, int64_t n, float weight_decay, const StepState* state) override;
 
-  // ---- cuda_unimplemented.cpp (convolution: issue 15; each raises an error naming itself) ----
+  // ---- cuda_conv.cu (cuDNN; without cuDNN each raises an error naming itself) ----
   void conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel,
                       float* y) override;
   void conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel,
@@ -169,6 +170,7 @@ class CudaBackend final : public Backend {
  private:
   CudaDevice* cuda_device_;
   std::unique_ptr<GemmEngine> gemm_;
+  std::unique_ptr<ConvEngine> conv_;  // cuda-conv
 };
 
 }  // namespace ff::cuda

@@ -12,6 +12,7 @@
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_gemm.h"
+#include "backend/cuda/cuda_math_mode.h"
 
 namespace ff::cuda {
 
@@ -136,11 +137,13 @@ size_t GemmEngine::plan_count() const {
 GemmEngine::Plan& GemmEngine::plan_for(const Key& key, const float* bias) {
   auto found = plans_.find(key);
   if (found != plans_.end()) return *found->second;
-  const auto [ta, tb, m, n, k, lda, ldb, ldc, epilogue, align_a, align_b, align_c, align_bias] =
-      key;
+  const auto [ta, tb, m, n, k, lda, ldb, ldc, epilogue, align_a, align_b, align_c, align_bias,
+              tf32] = key;
   (void)align_bias;  // the heuristic reads it from the bias pointer itself
   auto plan = std::make_unique<Plan>();
-  FF_CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  // TF32 tensor cores only when ff.config.experimental.enable_tensor_float_32_execution allows.
+  FF_CUBLAS_CHECK(cublasLtMatmulDescCreate(
+      &plan->desc, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
   // Cᵀ (n x m) = op(B)ᵀ (n x k) · op(A)ᵀ (k x m): B read column-major is Bᵀ, so cuBLASLt's
   // first operand is transposed exactly when ours is (and likewise for A).
   const cublasOperation_t op_first = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -224,7 +227,7 @@ void GemmEngine::matmul(cudaStream_t stream, bool ta, bool tb, int64_t m, int64_
   if ((epilogue != GemmEpilogue::None) != (bias != nullptr))
     throw std::logic_error("GemmEngine::matmul: the bias epilogues need a bias, and only they");
   const Key key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(epilogue), alignment(a),
-                alignment(b), alignment(c), alignment(bias)};
+                alignment(b), alignment(c), alignment(bias), current_math().tf32};
   std::lock_guard<std::mutex> lock(mu_);
   Plan& plan = plan_for(key, bias);
   if (bias)

@@ -1,7 +1,9 @@
 // GemmEngine: the CUDA backend's matrix products through cuBLASLt: one handle, a fixed workspace
 // allocated once (so that GEMMs can be captured in a CUDA graph: no allocation and no
 // synchronisation per call), and the algorithm chosen once per shape and kept (the same algorithm
-// on the same stream gives the same bits). Float32 with CUBLAS_COMPUTE_32F: no TF32.
+// on the same stream gives the same bits). Float32 with CUBLAS_COMPUTE_32F, or
+// CUBLAS_COMPUTE_32F_FAST_TF32 while TF32 is enabled (backend/math_mode.h, read at each call and
+// part of the plan's key).
 //
 // Row-major products are computed as their column-major transposes with the operands swapped
 // (C = op(A) op(B) is Cᵀ = op(B)ᵀ op(A)ᵀ), so a bias per column of the row-major C is cuBLASLt's
@@ -52,9 +54,9 @@ class GemmEngine {
   size_t plan_count() const;
 
  private:
-  // (trans_a, trans_b, m, n, k, lda, ldb, ldc, epilogue, alignment of a, b, c, bias)
+  // (trans_a, trans_b, m, n, k, lda, ldb, ldc, epilogue, alignment of a, b, c, bias, TF32)
   using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int,
-                         uint32_t, uint32_t, uint32_t, uint32_t>;
+                         uint32_t, uint32_t, uint32_t, uint32_t, bool>;
   struct Plan;
   Plan& plan_for(const Key& key, const float* bias);  // with mu_ held
   bool probe_relu_nan();

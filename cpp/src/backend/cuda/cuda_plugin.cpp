@@ -2,6 +2,7 @@
 // hidden visibility and loaded on first use by backend/cuda_loader.cpp, so that the core and
 // `import forgeflow` never link the CUDA libraries). C linkage; errors come back as a message,
 // never as an exception across the library boundary.
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_math_mode.h"
 
 namespace {
 
@@ -30,9 +32,32 @@ std::vector<Gpu*>& gpus() {
   return *list;
 }
 
+// The core's math settings, bound by the loader (backend/math_mode.h).
+std::atomic<const ff::MathMode*> bound_math_mode{nullptr};
+
 }  // namespace
 
+namespace ff::cuda {
+
+MathChoice current_math() {
+  static const MathMode defaults;
+  const MathMode* mode = bound_math_mode.load(std::memory_order_acquire);
+  return read_math_mode(mode ? *mode : defaults);
+}
+
+void bind_math_mode(const MathMode* mode) {
+  bound_math_mode.store(mode, std::memory_order_release);
+}
+
+}  // namespace ff::cuda
+
 extern "C" {
+
+// The core's GPU math settings (TF32, op determinism), which the engines read at call time.
+__attribute__((visibility("default"))) void forgeflow_cuda_bind_math_mode(
+    const ff::MathMode* mode) {
+  ff::cuda::bind_math_mode(mode);
+}
 
 // The number of GPUs this process sees (CUDA_VISIBLE_DEVICES applies), or -1 with the reason in
 // `message` (no driver, driver too old for this runtime, no device).
