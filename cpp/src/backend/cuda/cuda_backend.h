@@ -19,9 +19,8 @@ namespace ff::cuda {
 class GemmEngine;  // cuda_gemm.h: cuBLASLt handle, workspace, per-shape algorithm cache
 class ConvEngine;  // cuda_conv.h: cuDNN handle, workspace, per-geometry algorithm cache
 
-// Raises the error for a backend function the CUDA backend lacks, naming it (no silent fallback
-// to the CPU).
-[[noreturn]] void not_on_cuda(const char* kernel);
+// Every backend function has a CUDA implementation; in a build without cuDNN the convolutions
+// raise an error naming themselves (cuda_conv.cu). Nothing falls back to the CPU silently.
 
 class CudaBackend final : public Backend {
  public:
