@@ -6,11 +6,11 @@
 # budget (8 minutes by default), every log into OUTDIR:
 #   cuda-tests       forgeflow_tests "[cuda]"             (the CUDA-versus-CPU parity suite)
 #   pytest-gpu       pytest -m gpu                         (Python tests that need a GPU)
+#   memcheck         compute-sanitizer --tool memcheck on the [cuda] tests (or --sanitize SPEC)
 #   bench-mlp        benchmarks/bench_mlp.py --device cuda (skipped if it has no --device yet)
 #   suite-on-gpu     FORGEFLOW_DEVICE=cuda forgeflow_tests "~[cuda]" (the whole C++ suite with
 #                    the GPU as default backend: counted, reported apart, never failing the check,
-#                    since layers the CUDA backend lacks yet, e.g. convolutions, raise there)
-#   memcheck         compute-sanitizer --tool memcheck on the [cuda] tests (or --sanitize SPEC)
+#                    since a few CPU-kernel tests hand host memory straight to kernels)
 #   bench-cnn        benchmarks/bench_cnn.py --device cuda --repeats 1 (small CNN, with peers)
 #   bench-resnet18   benchmarks/bench_resnet18.py --device cuda: short epochs (5,120 images),
 #                    --repeats 1, Keras with steps_per_execution 1 only (its compiles are slow)
@@ -195,7 +195,9 @@ fi
 step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]"
 # Only the files with gpu-marked tests: the others may import what the GPU machine lacks.
 mapfile -t gpu_test_files < <(grep -rlE 'pytest\.mark\.gpu|mark\.gpu\b' tests/python --include='test_*.py' | sort)
-step pytest-gpu 120 1 pytest_figures -- "$py" -m pytest -m gpu -q -p no:cacheprovider "${gpu_test_files[@]}"
+step pytest-gpu 200 1 pytest_figures -- "$py" -m pytest -m gpu -q -p no:cacheprovider "${gpu_test_files[@]}"
+step memcheck 150 1 memcheck_figures -- compute-sanitizer --tool memcheck --error-exitcode 1 \
+  --leak-check no "$tests_bin" "$sanitize"
 if [ "$dry" = 1 ] || "$py" benchmarks/bench_mlp.py --help 2>/dev/null | grep -q -- '--device'; then
   step bench-mlp 150 0 bench_figures -- "$py" benchmarks/bench_mlp.py --device cuda \
     --torch-python "$py"
@@ -204,8 +206,6 @@ else
   rows+=("bench-mlp|SKIPPED|no --device option|$outdir/bench-mlp.log")
 fi
 step suite-on-gpu 150 0 catch_figures -- env FORGEFLOW_DEVICE=cuda "$tests_bin" "~[cuda]"
-step memcheck 150 1 memcheck_figures -- compute-sanitizer --tool memcheck --error-exitcode 1 \
-  --leak-check no "$tests_bin" "$sanitize"
 step bench-cnn 120 0 bench_rows_figures -- "$py" benchmarks/bench_cnn.py --device cuda \
   --repeats 1 --torch-python "$py" --peer-timeout 60
 step bench-resnet18 150 0 bench_rows_figures -- "$py" benchmarks/bench_resnet18.py --device cuda \
