@@ -32,6 +32,9 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 TEST_CASE("dispatched elementwise kernels round every product before adding", "[backend][dispatch]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const int64_t n = 100003;
   const auto x = uniform_values(n, 81, -3, 3);
   const float scale = 0.3712891f, offset = -1.2345678f;
@@ -54,6 +57,9 @@ TEST_CASE("dispatched elementwise kernels round every product before adding", "[
 }
 
 TEST_CASE("dispatched column sums add the rows in order", "[backend][dispatch]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const int64_t rows = 3001, cols = 37;
   const auto x = uniform_values(rows * cols, 85, -1, 1);
   std::vector<float> got(cols), want(cols, 0.0f);
@@ -64,6 +70,9 @@ TEST_CASE("dispatched column sums add the rows in order", "[backend][dispatch]")
 }
 
 TEST_CASE("dispatched float16 rounding has the bits of the _Float16 conversion", "[backend][dispatch]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const int64_t n = 100003;
   auto x = uniform_values(n, 86, -70000, 70000);
   for (int64_t i = 0; i < n; i += 3) x[i] *= 1e-9f;  // float16 subnormals and underflow

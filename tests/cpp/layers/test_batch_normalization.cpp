@@ -220,6 +220,9 @@ TEST_CASE("BatchNormalization: axis and shape errors", "[layers][batch_normaliza
 
 TEST_CASE("BatchNormalization kernels: the same bits for any thread count",
           "[layers][batch_normalization][backend]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   ff::Backend& be = fftest::backend();
   const int64_t rows = 5000, C = 13;  // 65,000 values: above the parallel threshold
   const auto x = signed_values(rows * C, 21, 0.1f, 3.0f);

@@ -196,6 +196,9 @@ TEST_CASE("Conv2D: NaN in the input gives NaN exactly in the outputs whose windo
 
 TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the reference",
           "[backend][conv2d]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   // 5 samples of 40x40x24 with a 3x3 kernel: 1.4 MB of columns per sample, so the im2col path's
   // 4 MB column budget splits the batch into chunks (3 + 2), and the filter gradient (1 MB per
   // group) sums 5 one-sample groups.
@@ -239,6 +242,9 @@ TEST_CASE("Conv2D kernels: a batch processed in several chunks matches the refer
 
 TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
           "[backend][conv2d]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const auto impl = GENERATE_COPY(from_range(conv_impls()));
   CAPTURE(static_cast<int>(impl));
   UseConvImpl use(impl);
@@ -285,6 +291,9 @@ TEST_CASE("Conv2D kernels: the same bits on every run and for 1 or 2 threads",
 
 TEST_CASE("Conv2D bfloat16 kernels: float32 results of bfloat16 values, the same bits for 1 or 2 threads",
           "[backend][conv2d][mixed]") {
+  // A property of the CPU kernels themselves (oneDNN bfloat16, threads): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   // A layer under mixed_bfloat16 hands the backend bfloat16 values with compute = BFloat16;
   // oneDNN then runs its bfloat16 primitives (float32 accumulation), which must agree with the
   // float32 kernels on the same values up to the order of the sums.

@@ -188,9 +188,16 @@ TEST_CASE("affine_transform_images_backward is the adjoint, for every fill mode 
                     ff::FillMode::Nearest})
     for (auto interp : {ff::Interpolation::Bilinear, ff::Interpolation::Nearest}) {
       CAPTURE(static_cast<int>(mode), static_cast<int>(interp));
-      std::vector<float> y(size), dx(size, 123.0f);  // dx must be overwritten
-      be.affine_transform_images(x.data(), y.data(), n, h, w, c, m.data(), interp, mode, 0.0f);
-      be.affine_transform_images_backward(dy.data(), dx.data(), n, h, w, c, m.data(), interp, mode);
+      // Through device memory, so the test runs on any backend.
+      ff::Tensor xt = make_tensor({size}, x), dyt = make_tensor({size}, dy);
+      ff::Tensor mt = make_tensor({static_cast<int64_t>(m.size())}, m);
+      ff::Tensor yt = ff::Tensor::zeros(fftest::device(), {size});
+      ff::Tensor dxt = make_tensor({size}, std::vector<float>(size, 123.0f));  // overwritten
+      be.affine_transform_images(xt.data<float>(), yt.data<float>(), n, h, w, c,
+                                 mt.data<float>(), interp, mode, 0.0f);
+      be.affine_transform_images_backward(dyt.data<float>(), dxt.data<float>(), n, h, w, c,
+                                          mt.data<float>(), interp, mode);
+      const std::vector<float> y = to_vector(yt), dx = to_vector(dxt);
       double lhs = 0.0, rhs = 0.0;  // <A x, dy> == <x, A^T dy>
       for (int64_t i = 0; i < size; ++i) {
         lhs += static_cast<double>(y[i]) * dy[i];

@@ -47,6 +47,9 @@ TEST_CASE("gemm matches a naive triple loop for every transpose combination", "[
 }
 
 TEST_CASE("large kernels split over threads agree with serial references", "[backend][cpu]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   ff::Backend& be = ff::backend_for(ff::DeviceType::CPU);
   const int64_t rows = 300, cols = 700;  // 210,000 elements: above the parallel threshold
   const int64_t n = rows * cols;

@@ -32,6 +32,9 @@ std::vector<float> run_gemm(const Product& p, const std::vector<float>& a,
 }  // namespace
 
 TEST_CASE("gemm gives the same bits for any thread count", "[backend][cpu][gemm]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const Product p = GENERATE(Product{false, false, 128, 512, 784},  // the MLP's first layer
                              Product{false, false, 1, 512, 784},    // one sample through it
                              Product{true, false, 784, 512, 128},   // its weight gradient
@@ -49,6 +52,9 @@ TEST_CASE("gemm gives the same bits for any thread count", "[backend][cpu][gemm]
 }
 
 TEST_CASE("tiled and k-cut gemm match a double-precision product", "[backend][cpu][gemm]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const bool ta = GENERATE(false, true), tb = GENERATE(false, true);
   const Product shape = GENERATE(Product{false, false, 300, 260, 64},   // several tiles each way
                                  Product{false, false, 40, 30, 20000},  // k cut into chunks
@@ -77,6 +83,9 @@ TEST_CASE("tiled and k-cut gemm match a double-precision product", "[backend][cp
 }
 
 TEST_CASE("gemm with beta 0 ignores NaN in C, and k = 0 scales C by beta", "[backend][cpu][gemm]") {
+  // A property of the CPU kernels themselves: on the CPU backend whatever backend the suite
+  // runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const Product p{false, false, 200, 300, 50};
   const auto a = uniform_values(p.m * p.k, 91, -1, 1), b = uniform_values(p.k * p.n, 92, -1, 1);
   const auto got = run_gemm(p, a, b, 1.0f, 0.0f,

@@ -29,6 +29,9 @@ std::vector<float> rounded(std::vector<float> v) {
 }  // namespace
 
 TEST_CASE("gemm_bf16 equals float32 GEMM of the bfloat16-rounded operands", "[backend][mixed]") {
+  // A property of the CPU kernels themselves (threads, chunks, dispatch): on the CPU backend
+  // whatever backend the suite runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   const bool ta = GENERATE(false, true), tb = GENERATE(false, true);
   const int64_t m = GENERATE(1, 37, 200), n = 19, k = 70;
   CAPTURE(ta, tb, m);
@@ -61,6 +64,9 @@ TEST_CASE("gemm_bf16 equals float32 GEMM of the bfloat16-rounded operands", "[ba
 
 TEST_CASE("gemm_bf16 gives exact bits where every sum is exact, with or without bf16 kernels",
           "[backend][mixed]") {
+  // A property of the CPU kernels themselves: on the CPU backend whatever backend the suite
+  // runs on (FORGEFLOW_DEVICE, FORGEFLOW_TEST_DEVICE).
+  fftest::UseBackend cpu_kernels(ff::backend_for(ff::DeviceType::CPU));
   // Operands that round to small integers (4 significant bits) from both sides of them, by less
   // than half a bfloat16 spacing or by exactly half of one (a tie, which goes to the even
   // neighbour: the integer itself). Every product and partial sum is then an integer below 2^24,
