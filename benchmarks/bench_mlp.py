@@ -33,8 +33,8 @@ import numpy as np
 
 import forgeflow as ff
 from _common import machine_line, peer_figures
-from _cuda_common import forgeflow_cuda_figures as cuda_figures, require_forgeflow_gpu, \
-    run_json_peer
+from _cuda_common import forgeflow_cuda_figures as cuda_figures, forgeflow_tf32, \
+    require_forgeflow_gpu, run_json_peer
 
 
 def load():
@@ -155,6 +155,8 @@ def cuda_benchmark(args):
         return 2
     x, y = load()
     print(machine_line())
+    # float32 exactly: TF32 off (TensorFlow's and forgeflow's default is on), as the peers.
+    print(f"forgeflow TF32 after turning it off: {forgeflow_tf32(False)}")
     rows = [(f"forgeflow {ff.__version__} model.fit (NumPy arrays)",
              forgeflow_cuda_figures(x, y, args.repeats))]
     # The same with check-numerics on (issue 14: at most 10% slower than without).
