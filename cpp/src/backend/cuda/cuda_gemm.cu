@@ -12,6 +12,7 @@
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_gemm.h"
+#include "backend/cuda/cuda_launch.cuh"
 #include "backend/cuda/cuda_math_mode.h"
 
 namespace ff::cuda {
@@ -66,28 +67,6 @@ void scale_matrix(cudaStream_t stream, float* c, int64_t m, int64_t n, int64_t l
 int64_t operand_span(int64_t rows, int64_t cols, int64_t ld) {
   return rows <= 0 || cols <= 0 ? 0 : (rows - 1) * ld + cols;
 }
-
-// Stream-ordered scratch memory from the device's pool, given back on every path.
-class Scratch {
- public:
-  Scratch(Device& device, int64_t floats)
-      : device_(&device), bytes_(static_cast<size_t>(floats) * sizeof(float)),
-        data_(static_cast<float*>(device.allocate(bytes_))) {}
-  ~Scratch() {
-    try {
-      device_->deallocate(data_, bytes_);
-    } catch (...) {  // a destructor must not throw; the pool reports the error at its next use
-    }
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* data() const { return data_; }
-
- private:
-  Device* device_;
-  size_t bytes_;
-  float* data_;
-};
 
 }  // namespace
 
@@ -311,11 +290,12 @@ void CudaBackend::gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, in
   }
   const int64_t a_span = operand_span(trans_a ? k : m, trans_a ? m : k, lda);
   const int64_t b_span = operand_span(trans_b ? n : k, trans_b ? k : n, ldb);
-  Scratch a16(device(), a_span), b16(device(), b_span);
-  round_to_precision(a16.data(), a, a_span, DType::BFloat16);
-  round_to_precision(b16.data(), b, b_span, DType::BFloat16);
-  gemm_->matmul(stream(), trans_a, trans_b, m, n, k, 1.0f, a16.data(), lda, b16.data(), ldb, 0.0f,
-                c, ldc);
+  DeviceScratch a16(device(), static_cast<size_t>(a_span) * sizeof(float));
+  DeviceScratch b16(device(), static_cast<size_t>(b_span) * sizeof(float));
+  round_to_precision(a16.as<float>(), a, a_span, DType::BFloat16);
+  round_to_precision(b16.as<float>(), b, b_span, DType::BFloat16);
+  gemm_->matmul(stream(), trans_a, trans_b, m, n, k, 1.0f, a16.as<float>(), lda, b16.as<float>(),
+                ldb, 0.0f, c, ldc);
 }
 
 // One cuBLASLt call with the bias fused as its epilogue (and the ReLU too where cuBLASLt keeps

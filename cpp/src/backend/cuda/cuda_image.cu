@@ -15,26 +15,12 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_launch.cuh"
 #include "backend/image_taps.h"
 #include "backend/random_transforms.h"
 
 namespace ff::cuda {
 namespace {
-
-constexpr int kImageThreads = 256;
-constexpr int64_t kImageMaxBlocks = 4096;  // grid-stride loops cover the rest
-
-unsigned int image_blocks(int64_t n) {
-  int64_t b = (n + kImageThreads - 1) / kImageThreads;
-  if (b < 1) b = 1;
-  if (b > kImageMaxBlocks) b = kImageMaxBlocks;
-  return static_cast<unsigned int>(b);
-}
-
-__device__ inline int64_t first_index() {
-  return static_cast<int64_t>(blockIdx.x) * kImageThreads + threadIdx.x;
-}
-__device__ inline int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * kImageThreads; }
 
 // y[s, row, col, ch] = sum over the taps of output pixel (row, col), in order from 0, of weight
 // * (x at the tap, or fill_value): the CPU's sum.
@@ -119,7 +105,7 @@ void CudaBackend::affine_transform_images(const float* x, float* y, int64_t n, i
                                           Interpolation interpolation, FillMode fill_mode,
                                           float fill_value) {
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
-  affine_forward_kernel<<<image_blocks(n * h * w * c), kImageThreads, 0, stream()>>>(
+  affine_forward_kernel<<<grid_blocks(n * h * w * c), kLaunchThreads, 0, stream()>>>(
       x, y, n, h, w, c, transforms, interpolation, fill_mode, fill_value);
   FF_CUDA_LAUNCH_CHECK("affine_forward_kernel");
 }
@@ -130,7 +116,7 @@ void CudaBackend::affine_transform_images_backward(const float* dy, float* dx, i
                                                    Interpolation interpolation,
                                                    FillMode fill_mode) {
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
-  affine_backward_kernel<<<image_blocks(n * c), kImageThreads, 0, stream()>>>(
+  affine_backward_kernel<<<grid_blocks(n * c), kLaunchThreads, 0, stream()>>>(
       dy, dx, n, h, w, c, transforms, interpolation, fill_mode);
   FF_CUDA_LAUNCH_CHECK("affine_backward_kernel");
 }
@@ -138,7 +124,7 @@ void CudaBackend::affine_transform_images_backward(const float* dy, float* dx, i
 void CudaBackend::flip_images(const float* x, float* y, int64_t n, int64_t h, int64_t w,
                               int64_t c, const float* flips) {
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
-  flip_kernel<<<image_blocks(n * h * w * c), kImageThreads, 0, stream()>>>(x, y, n, h, w, c,
+  flip_kernel<<<grid_blocks(n * h * w * c), kLaunchThreads, 0, stream()>>>(x, y, n, h, w, c,
                                                                           flips);
   FF_CUDA_LAUNCH_CHECK("flip_kernel");
 }
@@ -146,14 +132,14 @@ void CudaBackend::flip_images(const float* x, float* y, int64_t n, int64_t h, in
 void CudaBackend::random_flips(const FlipSpec& spec, int64_t n, float* flags,
                                const StepState* state) {
   if (n <= 0) return;
-  random_flips_kernel<<<image_blocks(n), kImageThreads, 0, stream()>>>(spec, n, flags, state);
+  random_flips_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(spec, n, flags, state);
   FF_CUDA_LAUNCH_CHECK("random_flips_kernel");
 }
 
 void CudaBackend::random_affine_matrices(const AffineSpec& spec, int64_t n, int64_t h, int64_t w,
                                          float* matrices, const StepState* state) {
   if (n <= 0) return;
-  random_affine_kernel<<<image_blocks(n), kImageThreads, 0, stream()>>>(spec, n, h, w, matrices,
+  random_affine_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(spec, n, h, w, matrices,
                                                                         state);
   FF_CUDA_LAUNCH_CHECK("random_affine_kernel");
 }

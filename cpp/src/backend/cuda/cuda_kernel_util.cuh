@@ -142,12 +142,7 @@ __device__ void reduce_grid(double sum, long long first, Finish finish) {
 __device__ inline void record_step_error_atomic(StepState* s, StepError error, int32_t where,
                                                 int32_t pass, int64_t index, double value) {
   if (atomicCAS(reinterpret_cast<int*>(&s->halted), 0, 1) != 0) return;
-  s->error = static_cast<int32_t>(error);
-  s->error_where = where;
-  s->error_pass = pass;
-  s->error_batch = s->loop_batch;
-  s->error_index = index;
-  s->error_value = value;
+  write_step_error(s, error, where, pass, index, value);
 }
 
 }  // namespace

@@ -16,48 +16,14 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_launch.cuh"
 
 namespace ff::cuda {
 namespace {
 
-constexpr int kNormThreads = 256;
-constexpr int64_t kNormMaxBlocks = 4096;  // grid-stride loops cover the rest
 // Values per reduction chunk: cpu/parallel.h's kReduceChunk (mirrored: that header is the CPU's
 // threading code). The chunks fix the order of the sums, hence the CPU's bits.
 constexpr int64_t kReduceChunk = int64_t{1} << 14;
-
-unsigned int norm_blocks(int64_t n) {
-  int64_t b = (n + kNormThreads - 1) / kNormThreads;
-  if (b < 1) b = 1;
-  if (b > kNormMaxBlocks) b = kNormMaxBlocks;
-  return static_cast<unsigned int>(b);
-}
-
-__device__ inline int64_t first_index() {
-  return static_cast<int64_t>(blockIdx.x) * kNormThreads + threadIdx.x;
-}
-__device__ inline int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * kNormThreads; }
-
-// Stream-ordered scratch memory from the device's pool, given back on every path.
-class NormScratch {
- public:
-  NormScratch(Device& device, size_t bytes)
-      : device_(&device), bytes_(bytes < 8 ? 8 : bytes), data_(device.allocate(bytes_)) {}
-  ~NormScratch() {
-    try {
-      device_->deallocate(data_, bytes_);
-    } catch (...) {  // a destructor must not throw; the pool reports the error at its next use
-    }
-  }
-  NormScratch(const NormScratch&) = delete;
-  NormScratch& operator=(const NormScratch&) = delete;
-  void* data() const { return data_; }
-
- private:
-  Device* device_;
-  size_t bytes_;
-  void* data_;
-};
 
 // The CPU's chunking of chunked_row_sums for `width` accumulators per row.
 struct Chunks {
@@ -228,30 +194,30 @@ void CudaBackend::batch_norm_forward_training(const float* x, float* y, int64_t 
   // doubles: partials (count x channels), mean, var; then floats a, b.
   const size_t partial_n = static_cast<size_t>(chunks.count * channels);
   const size_t ch = static_cast<size_t>(channels);
-  NormScratch scratch(device(), sizeof(double) * (partial_n + 2 * ch) + sizeof(float) * 2 * ch);
+  DeviceScratch scratch(device(), sizeof(double) * (partial_n + 2 * ch) + sizeof(float) * 2 * ch);
   double* partial = static_cast<double*>(scratch.data());
   double* mean = partial + partial_n;
   double* var = mean + ch;
   float* a = reinterpret_cast<float*>(var + ch);
   float* b = a + ch;
-  const unsigned int pblocks = norm_blocks(chunks.count * channels), cblocks = norm_blocks(channels);
-  channel_partials_kernel<<<pblocks, kNormThreads, 0, stream()>>>(x, rows, channels, chunks,
+  const unsigned int pblocks = grid_blocks(chunks.count * channels), cblocks = grid_blocks(channels);
+  channel_partials_kernel<<<pblocks, kLaunchThreads, 0, stream()>>>(x, rows, channels, chunks,
                                                                   nullptr, partial);
   FF_CUDA_LAUNCH_CHECK("channel_partials_kernel (mean)");
-  channel_finish_kernel<<<cblocks, kNormThreads, 0, stream()>>>(partial, chunks.count, channels,
+  channel_finish_kernel<<<cblocks, kLaunchThreads, 0, stream()>>>(partial, chunks.count, channels,
                                                                 rows, mean);
   FF_CUDA_LAUNCH_CHECK("channel_finish_kernel (mean)");
-  channel_partials_kernel<<<pblocks, kNormThreads, 0, stream()>>>(x, rows, channels, chunks, mean,
+  channel_partials_kernel<<<pblocks, kLaunchThreads, 0, stream()>>>(x, rows, channels, chunks, mean,
                                                                   partial);
   FF_CUDA_LAUNCH_CHECK("channel_partials_kernel (variance)");
-  channel_finish_kernel<<<cblocks, kNormThreads, 0, stream()>>>(partial, chunks.count, channels,
+  channel_finish_kernel<<<cblocks, kLaunchThreads, 0, stream()>>>(partial, chunks.count, channels,
                                                                 rows, var);
   FF_CUDA_LAUNCH_CHECK("channel_finish_kernel (variance)");
-  channel_coefficients_kernel<<<cblocks, kNormThreads, 0, stream()>>>(
+  channel_coefficients_kernel<<<cblocks, kLaunchThreads, 0, stream()>>>(
       channels, mean, var, nullptr, nullptr, gamma, beta, epsilon, momentum, moving_mean,
       moving_var, saved_mean, saved_inv_std, state, a, b);
   FF_CUDA_LAUNCH_CHECK("channel_coefficients_kernel (batch)");
-  channel_affine_kernel<<<norm_blocks(rows * channels), kNormThreads, 0, stream()>>>(
+  channel_affine_kernel<<<grid_blocks(rows * channels), kLaunchThreads, 0, stream()>>>(
       x, y, rows * channels, channels, a, b);
   FF_CUDA_LAUNCH_CHECK("channel_affine_kernel");
 }
@@ -263,15 +229,15 @@ void CudaBackend::batch_norm_forward_inference(const float* x, float* y, int64_t
                                                float* saved_mean, float* saved_inv_std) {
   if (channels <= 0) return;
   const size_t ch = static_cast<size_t>(channels);
-  NormScratch scratch(device(), sizeof(float) * 2 * ch);
+  DeviceScratch scratch(device(), sizeof(float) * 2 * ch);
   float* a = static_cast<float*>(scratch.data());
   float* b = a + ch;
-  channel_coefficients_kernel<<<norm_blocks(channels), kNormThreads, 0, stream()>>>(
+  channel_coefficients_kernel<<<grid_blocks(channels), kLaunchThreads, 0, stream()>>>(
       channels, nullptr, nullptr, moving_mean, moving_var, gamma, beta, epsilon, 0.0f, nullptr,
       nullptr, saved_mean, saved_inv_std, nullptr, a, b);
   FF_CUDA_LAUNCH_CHECK("channel_coefficients_kernel (moving)");
   if (rows <= 0) return;
-  channel_affine_kernel<<<norm_blocks(rows * channels), kNormThreads, 0, stream()>>>(
+  channel_affine_kernel<<<grid_blocks(rows * channels), kLaunchThreads, 0, stream()>>>(
       x, y, rows * channels, channels, a, b);
   FF_CUDA_LAUNCH_CHECK("channel_affine_kernel");
 }
@@ -285,21 +251,21 @@ void CudaBackend::batch_norm_backward(const float* x, const float* dy, int64_t r
   const Chunks chunks = chunks_for(rows, 2 * channels);
   const size_t partial_n = static_cast<size_t>(chunks.count * 2 * channels);
   const size_t ch = static_cast<size_t>(channels);
-  NormScratch scratch(device(), sizeof(double) * partial_n + sizeof(float) * 3 * ch);
+  DeviceScratch scratch(device(), sizeof(double) * partial_n + sizeof(float) * 3 * ch);
   double* partial = static_cast<double*>(scratch.data());
   float* coef = reinterpret_cast<float*>(partial + partial_n);
   if (chunks.count > 0) {
-    bn_backward_partials_kernel<<<norm_blocks(chunks.count * channels), kNormThreads, 0,
+    bn_backward_partials_kernel<<<grid_blocks(chunks.count * channels), kLaunchThreads, 0,
                                   stream()>>>(x, dy, rows, channels, chunks, saved_mean,
                                               saved_inv_std, partial);
     FF_CUDA_LAUNCH_CHECK("bn_backward_partials_kernel");
   }
-  bn_backward_finish_kernel<<<norm_blocks(channels), kNormThreads, 0, stream()>>>(
+  bn_backward_finish_kernel<<<grid_blocks(channels), kLaunchThreads, 0, stream()>>>(
       partial, chunks.count, rows, channels, gamma, saved_inv_std, batch_stats, dgamma, dbeta,
       want_dx ? coef : nullptr);
   FF_CUDA_LAUNCH_CHECK("bn_backward_finish_kernel");
   if (!want_dx) return;
-  bn_backward_dx_kernel<<<norm_blocks(rows * channels), kNormThreads, 0, stream()>>>(
+  bn_backward_dx_kernel<<<grid_blocks(rows * channels), kLaunchThreads, 0, stream()>>>(
       x, dy, rows * channels, channels, saved_mean, saved_inv_std, coef, dx);
   FF_CUDA_LAUNCH_CHECK("bn_backward_dx_kernel");
 }

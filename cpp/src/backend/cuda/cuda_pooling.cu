@@ -16,50 +16,11 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_launch.cuh"
 #include "backend/pool_rules.h"
 
 namespace ff::cuda {
 namespace {
-
-constexpr int kPoolThreads = 256;
-constexpr int64_t kPoolMaxBlocks = 4096;  // grid-stride loops cover the rest
-
-unsigned int pool_blocks(int64_t n) {
-  int64_t b = (n + kPoolThreads - 1) / kPoolThreads;
-  if (b < 1) b = 1;
-  if (b > kPoolMaxBlocks) b = kPoolMaxBlocks;
-  return static_cast<unsigned int>(b);
-}
-
-__device__ inline int64_t first_index() {
-  return static_cast<int64_t>(blockIdx.x) * kPoolThreads + threadIdx.x;
-}
-__device__ inline int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * kPoolThreads; }
-
-// Stream-ordered scratch memory from the device's pool (legal inside graph capture), given back
-// on every path.
-class PoolScratch {
- public:
-  PoolScratch(Device& device, size_t bytes)
-      : device_(&device), bytes_(bytes < 8 ? 8 : bytes), data_(device.allocate(bytes_)) {}
-  ~PoolScratch() {
-    try {
-      device_->deallocate(data_, bytes_);
-    } catch (...) {  // a destructor must not throw; the pool reports the error at its next use
-    }
-  }
-  PoolScratch(const PoolScratch&) = delete;
-  PoolScratch& operator=(const PoolScratch&) = delete;
-  template <class T>
-  T* as() const {
-    return static_cast<T*>(data_);
-  }
-
- private:
-  Device* device_;
-  size_t bytes_;
-  void* data_;
-};
 
 // Index i of an (N, OH, OW, C) tensor as (n, oh, ow, c).
 struct Pos4 {
@@ -220,7 +181,7 @@ bool pool_empty(const Pool2DGeometry& g) {
 void CudaBackend::max_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {
   if (pool_empty(g)) return;
   const int64_t n = g.N * g.OH * g.OW * g.C;
-  max_pool_forward_kernel<<<pool_blocks(n), kPoolThreads, 0, stream()>>>(g, x, y);
+  max_pool_forward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(g, x, y);
   FF_CUDA_LAUNCH_CHECK("max_pool_forward_kernel");
 }
 
@@ -233,11 +194,11 @@ void CudaBackend::max_pool2d_backward(const Pool2DGeometry& g, const float* x, c
     return;
   }
   const int64_t out = g.N * g.OH * g.OW * g.C;
-  PoolScratch at(device(), sizeof(int64_t) * static_cast<size_t>(out));
-  max_pool_argmax_kernel<<<pool_blocks(out), kPoolThreads, 0, stream()>>>(g, x,
+  DeviceScratch at(device(), sizeof(int64_t) * static_cast<size_t>(out));
+  max_pool_argmax_kernel<<<grid_blocks(out), kLaunchThreads, 0, stream()>>>(g, x,
                                                                          at.as<int64_t>());
   FF_CUDA_LAUNCH_CHECK("max_pool_argmax_kernel");
-  max_pool_backward_kernel<<<pool_blocks(in), kPoolThreads, 0, stream()>>>(g, at.as<int64_t>(),
+  max_pool_backward_kernel<<<grid_blocks(in), kLaunchThreads, 0, stream()>>>(g, at.as<int64_t>(),
                                                                           dy, dx);
   FF_CUDA_LAUNCH_CHECK("max_pool_backward_kernel");
 }
@@ -245,7 +206,7 @@ void CudaBackend::max_pool2d_backward(const Pool2DGeometry& g, const float* x, c
 void CudaBackend::avg_pool2d_forward(const Pool2DGeometry& g, const float* x, float* y) {
   if (pool_empty(g)) return;
   const int64_t n = g.N * g.OH * g.OW * g.C;
-  avg_pool_forward_kernel<<<pool_blocks(n), kPoolThreads, 0, stream()>>>(g, x, y);
+  avg_pool_forward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(g, x, y);
   FF_CUDA_LAUNCH_CHECK("avg_pool_forward_kernel");
 }
 
@@ -256,7 +217,7 @@ void CudaBackend::avg_pool2d_backward(const Pool2DGeometry& g, const float* dy, 
     FF_CUDA_CHECK(cudaMemsetAsync(dx, 0, sizeof(float) * static_cast<size_t>(in), stream()));
     return;
   }
-  avg_pool_backward_kernel<<<pool_blocks(in), kPoolThreads, 0, stream()>>>(g, dy, dx);
+  avg_pool_backward_kernel<<<grid_blocks(in), kLaunchThreads, 0, stream()>>>(g, dy, dx);
   FF_CUDA_LAUNCH_CHECK("avg_pool_backward_kernel");
 }
 
@@ -264,14 +225,14 @@ void CudaBackend::zero_pad2d_forward(const Pad2DGeometry& g, const float* x, flo
   const int64_t OH = g.H + g.top + g.bottom, OW = g.W + g.left + g.right;
   if (g.N <= 0 || g.C <= 0 || OH <= 0 || OW <= 0) return;
   const int64_t n = g.N * OH * OW * g.C;
-  zero_pad_forward_kernel<<<pool_blocks(n), kPoolThreads, 0, stream()>>>(g, x, y);
+  zero_pad_forward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(g, x, y);
   FF_CUDA_LAUNCH_CHECK("zero_pad_forward_kernel");
 }
 
 void CudaBackend::zero_pad2d_backward(const Pad2DGeometry& g, const float* dy, float* dx) {
   if (g.N <= 0 || g.C <= 0 || g.H <= 0 || g.W <= 0) return;
   const int64_t n = g.N * g.H * g.W * g.C;
-  zero_pad_backward_kernel<<<pool_blocks(n), kPoolThreads, 0, stream()>>>(g, dy, dx);
+  zero_pad_backward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(g, dy, dx);
   FF_CUDA_LAUNCH_CHECK("zero_pad_backward_kernel");
 }
 
