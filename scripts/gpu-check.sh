@@ -196,7 +196,10 @@ step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]"
 # Only the files with gpu-marked tests: the others may import what the GPU machine lacks.
 mapfile -t gpu_test_files < <(grep -rlE 'pytest\.mark\.gpu|mark\.gpu\b' tests/python --include='test_*.py' | sort)
 step pytest-gpu 200 1 pytest_figures -- "$py" -m pytest -m gpu -q -p no:cacheprovider "${gpu_test_files[@]}"
-step memcheck 150 1 memcheck_figures -- compute-sanitizer --tool memcheck --error-exitcode 1 \
+# compute-sanitizer from PATH, else from the toolkit's usual places (PATH may lack the toolkit).
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
+            /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null | head -n 1)
+step memcheck 150 1 memcheck_figures -- "${sanitizer:-compute-sanitizer}" --tool memcheck --error-exitcode 1 \
   --leak-check no "$tests_bin" "$sanitize"
 if [ "$dry" = 1 ] || "$py" benchmarks/bench_mlp.py --help 2>/dev/null | grep -q -- '--device'; then
   step bench-mlp 150 0 bench_figures -- "$py" benchmarks/bench_mlp.py --device cuda \
