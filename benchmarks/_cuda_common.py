@@ -238,8 +238,10 @@ def peer_list(text):
     return parts
 
 
-def add_cuda_arguments(ap):
-    """The --device cuda options bench_cnn.py and bench_resnet18.py share."""
+def add_cuda_arguments(ap, conv_peers=True):
+    """The --device cuda options of the benchmarks: --device, --keras-python and --peer-timeout
+    (bench_mlp.py too); with conv_peers, also those bench_cnn.py and bench_resnet18.py add for
+    their peers (--peers, --keras-spe, --tf32)."""
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                     help="cuda: the GPU figures (forgeflow next to PyTorch eager and CUDA graph "
                          "and Keras 3 on JAX, in the same run)")
@@ -248,6 +250,8 @@ def add_cuda_arguments(ap):
                          "--torch-python)")
     ap.add_argument("--peer-timeout", type=float, default=600.0,
                     help="seconds each peer script may take (--device cuda)")
+    if not conv_peers:
+        return
     ap.add_argument("--peers", type=peer_list, default=["torch", "keras"],
                     help="the peers to run (--device cuda): a comma-separated subset of "
                          "torch,keras, or none (default: both)")

@@ -33,8 +33,8 @@ import numpy as np
 
 import forgeflow as ff
 from _common import machine_line, peer_figures
-from _cuda_common import forgeflow_cuda_figures as cuda_figures, forgeflow_tf32, \
-    require_forgeflow_gpu, run_json_peer
+from _cuda_common import add_cuda_arguments, forgeflow_cuda_figures as cuda_figures, \
+    forgeflow_tf32, require_forgeflow_gpu, run_json_peer
 
 
 def load():
@@ -206,14 +206,7 @@ def main():
     ap.add_argument("--torch-python", default="/usr/bin/python3")
     ap.add_argument("--threads", type=thread_counts, default=None,
                     help="comma-separated thread counts: report the scaling curve")
-    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                    help="cuda: the GPU figures (forgeflow, PyTorch eager and CUDA graph, Keras "
-                         "on JAX)")
-    ap.add_argument("--keras-python", default=None,
-                    help="the Python with Keras 3 and JAX (--device cuda; default: "
-                         "--torch-python)")
-    ap.add_argument("--peer-timeout", type=float, default=600.0,
-                    help="seconds each peer script may take (--device cuda)")
+    add_cuda_arguments(ap, conv_peers=False)
     args = ap.parse_args()
     if args.device == "cuda":
         if args.repeats < 1:

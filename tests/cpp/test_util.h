@@ -17,6 +17,7 @@
 #include "core/tensor.h"
 #include "layers/layer.h"
 #include "losses/loss.h"
+#include "model/model.h"
 #include "metrics/metric.h"
 #include "optimizers/optimizer.h"
 
@@ -65,6 +66,17 @@ template <class Fn>
 auto with_threads(int n, Fn&& fn) {
   ScopedThreads fixed(n);
   return fn();
+}
+
+// Every parameter of a model, in layer order, as one host vector (read through the device).
+inline std::vector<float> all_params(const ff::Model& m) {
+  std::vector<float> out;
+  for (size_t i = 0; i < m.parameters().size(); ++i) {
+    std::vector<float> p(static_cast<size_t>(m.parameters()[i].value.numel()));
+    m.get_parameter(i, p.data());
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
 }
 
 // A float32 tensor holding `values` (row-major).

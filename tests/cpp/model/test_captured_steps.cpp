@@ -112,16 +112,6 @@ std::shared_ptr<ff::Sequential> make_model(ff::Backend& be, const Config& c) {
   return m;
 }
 
-std::vector<float> weights(const ff::Model& m) {
-  std::vector<float> out;
-  for (size_t i = 0; i < m.parameters().size(); ++i) {
-    std::vector<float> p(static_cast<size_t>(m.parameters()[i].value.numel()));
-    m.get_parameter(i, p.data());
-    out.insert(out.end(), p.begin(), p.end());
-  }
-  return out;
-}
-
 struct Run {
   std::vector<float> weights;
   std::vector<ff::Logs> logs;
@@ -151,7 +141,7 @@ Run train(ff::Backend& be, const Config& c) {
   r.eval = m->evaluate({d.xs()}, {d.ys(c.loss)}, loop);
   r.predictions.resize(static_cast<size_t>(kRows * kClasses));
   m->predict({d.xs()}, {r.predictions.data()}, loop);
-  r.weights = weights(*m);
+  r.weights = fftest::all_params(*m);
   r.stats = m->graph_stats();
   r.iterations = m->optimizer()->iterations();
   return r;
@@ -333,7 +323,7 @@ TEST_CASE("a step that cannot be captured ends the capture and runs eagerly", "[
                                Catch::Contains("train (batch of 14"));
   CHECK_FALSE(fftest::emulated_gpu_device().capturing());
   // Every step ran once, eagerly: the same weights as the CPU.
-  CHECK(weights(*on_gpu) == weights(*on_cpu));
+  CHECK(fftest::all_params(*on_gpu) == fftest::all_params(*on_cpu));
   CHECK(on_gpu->optimizer()->iterations() == 5);
 }
 
@@ -348,14 +338,14 @@ TEST_CASE("errors recorded in a replayed step are raised exactly", "[captured_st
     m->train_epoch({d.xs()}, {d.ys(c.loss)}, {}, 0, loop);  // captured from step 2
     REQUIRE(m->graph_stats().launches == 6);
     d.yi[43] = 7;  // batch 4, row 3
-    const std::vector<float> w0 = weights(*m);
+    const std::vector<float> w0 = fftest::all_params(*m);
     REQUIRE_THROWS_WITH(m->train_epoch({d.xs()}, {d.ys(c.loss)}, {}, 1, loop),
                         Catch::Contains("label value of 7") &&
                             Catch::Contains("sample index 43"));
     // Batches 0..3 applied, none after.
     CHECK(m->optimizer()->iterations() == 7 + 4);
     CHECK(m->train_steps() == 7 + 4);
-    CHECK(weights(*m) != w0);
+    CHECK(fftest::all_params(*m) != w0);
   }
   SECTION("check-numerics names the layer from a replayed step") {
     NumericsOn numerics;

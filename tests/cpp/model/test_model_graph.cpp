@@ -32,16 +32,6 @@ ff::HostArray host(const std::vector<float>& v, ff::Shape shape) {
   return ff::HostArray{v.data(), std::move(shape), ff::DType::Float32};
 }
 
-std::vector<float> all_params(const ff::Model& m) {
-  std::vector<float> out;
-  for (size_t i = 0; i < m.parameters().size(); ++i) {
-    std::vector<float> p(static_cast<size_t>(m.parameters()[i].value.numel()));
-    m.get_parameter(i, p.data());
-    out.insert(out.end(), p.begin(), p.end());
-  }
-  return out;
-}
-
 void set_all_params(ff::Model& m, const std::vector<float>& flat) {
   size_t offset = 0;
   for (size_t i = 0; i < m.parameters().size(); ++i) {
@@ -72,14 +62,14 @@ void check_model_gradient(ff::Model& m, const std::vector<ff::HostArray>& xs,
     set_all_params(m, p);
     return m.evaluate(xs, ys, loop)[0].second;
   };
-  const std::vector<float> p0 = all_params(m);
+  const std::vector<float> p0 = fftest::all_params(m);
   const double base = loss_at(p0);
   std::vector<int64_t> order(static_cast<size_t>(xs[0].rows()));
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
   set_all_params(m, p0);
   auto logs = m.train_epoch(xs, ys, order, 0, loop);
   CHECK(logs[0].second == Approx(base).epsilon(1e-6));  // the step's loss is the loss at p0
-  const std::vector<float> p1 = all_params(m);
+  const std::vector<float> p1 = fftest::all_params(m);
   int nonzero = 0;
   for (size_t i = 0; i < p0.size(); ++i) {
     const double analytic = (static_cast<double>(p0[i]) - p1[i]) / lr;

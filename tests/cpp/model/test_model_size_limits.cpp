@@ -76,7 +76,8 @@ TEST_CASE("Model: a batch plan larger than memory fails before allocating", "[mo
                                       "output of layer \"category_encoding\" (CategoryEncoding), "
                                       "shape=(None, 2147483647), 8.0 GiB per sample), more than "
                                       "the ") &&
-                        Catch::Contains("of memory of the " + fftest::backend().name() + " backend"));
+                        Catch::Contains("of memory of the " + fftest::backend().name() +
+                                        " backend"));
   // batch * per-sample bytes past 2^63: the shape of the plan itself wrapped before.
   CHECK_THROWS_WITH(call(int64_t{1} << 40),
                     Catch::Contains("A batch of 1099511627776 samples needs more than 2^63 - 1 "

@@ -51,17 +51,6 @@ std::vector<int64_t> iota(int64_t n) {
   return v;
 }
 
-// All parameters, in layer order, as one host vector.
-std::vector<float> all_params(const ff::Sequential& m) {
-  std::vector<float> out;
-  for (size_t i = 0; i < m.parameters().size(); ++i) {
-    std::vector<float> p(static_cast<size_t>(m.parameters()[i].value.numel()));
-    m.get_parameter(i, p.data());
-    out.insert(out.end(), p.begin(), p.end());
-  }
-  return out;
-}
-
 bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }

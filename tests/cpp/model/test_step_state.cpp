@@ -61,16 +61,6 @@ std::vector<int64_t> iota(int64_t n) {
   return v;
 }
 
-std::vector<float> weights(const ff::Model& m) {
-  std::vector<float> out;
-  for (size_t i = 0; i < m.parameters().size(); ++i) {
-    std::vector<float> p(static_cast<size_t>(m.parameters()[i].value.numel()));
-    m.get_parameter(i, p.data());
-    out.insert(out.end(), p.begin(), p.end());
-  }
-  return out;
-}
-
 struct NumericsOn {
   NumericsOn() { ff::CheckNumerics::set(true); }
   ~NumericsOn() { ff::CheckNumerics::set(false); }
@@ -153,9 +143,9 @@ TEST_CASE("a learning-rate schedule is evaluated from the block's iteration coun
     const Data d = make_data(12);
     ff::LoopOptions loop;
     loop.batch_size = 4;  // 3 steps: rates 0.1 (step 0), 0.1 (step 1), 0.05 (step 2)
-    const std::vector<float> w0 = weights(*m);
+    const std::vector<float> w0 = fftest::all_params(*m);
     m->train_epoch({d.xs()}, {d.ys()}, iota(d.rows), 0, loop);
-    std::vector<float> w1 = weights(*m);
+    std::vector<float> w1 = fftest::all_params(*m);
     for (size_t i = 0; i < w1.size(); ++i) w1[i] -= w0[i];
     return std::make_pair(w1, m->optimizer()->learning_rate());
   };
@@ -181,7 +171,7 @@ TEST_CASE("dropout draws its mask from the block's step: a resumed count gives t
     m->set_train_steps(start_step);
     m->train_epoch({d.xs()}, {d.ys()}, iota(d.rows), 0, loop);
     CHECK(m->train_steps() == start_step + 2);
-    return weights(*m);
+    return fftest::all_params(*m);
   };
   CHECK(train(5) == train(5));  // the same stream: bit-identical
   CHECK(train(5) != train(6));  // another stream: other masks
@@ -197,24 +187,24 @@ TEST_CASE("a bad label halts the epoch: the error names the sample and no later 
   loop.batch_size = 8;
   std::vector<int64_t> order = iota(d.rows);
   std::swap(order[10], order[13]);  // sample 13 sits at position 10: batch 1, row 2
-  const std::vector<float> w0 = weights(*m);
+  const std::vector<float> w0 = fftest::all_params(*m);
   REQUIRE_THROWS_WITH(m->train_epoch({d.xs()}, {d.ys()}, order, 0, loop),
                       Catch::Contains("label value of 3") &&
                           Catch::Contains("sample index 13") && Catch::Contains("[0, 3)"));
   // Only the first batch was applied: one iteration, one training step.
   CHECK(m->optimizer()->iterations() == 1);
   CHECK(m->train_steps() == 1);
-  CHECK(weights(*m) != w0);
+  CHECK(fftest::all_params(*m) != w0);
 
   // The same from the start: nothing applied at all.
   auto fresh = small_model();
   compile(*fresh, ff::make_adam({}, {}));
   std::swap(order[0], order[10]);
-  const std::vector<float> f0 = weights(*fresh);
+  const std::vector<float> f0 = fftest::all_params(*fresh);
   REQUIRE_THROWS_WITH(fresh->train_epoch({d.xs()}, {d.ys()}, order, 0, loop),
                       Catch::Contains("sample index 13"));
   CHECK(fresh->optimizer()->iterations() == 0);
-  CHECK(weights(*fresh) == f0);
+  CHECK(fftest::all_params(*fresh) == f0);
 }
 
 TEST_CASE("check-numerics trips in a kernel, re-runs the step eagerly and names the layer",
@@ -228,13 +218,13 @@ TEST_CASE("check-numerics trips in a kernel, re-runs the step eagerly and names 
   const Data d = make_data(16);
   ff::LoopOptions loop;
   loop.batch_size = 8;
-  const std::vector<float> w0 = weights(*m);
+  const std::vector<float> w0 = fftest::all_params(*m);
   NumericsOn numerics;
   REQUIRE_THROWS_WITH(m->train_epoch({d.xs()}, {d.ys()}, iota(d.rows), 4, loop),
                       Catch::Contains("layer \"out\" (Dense)") && Catch::Contains("forward") &&
                           Catch::Contains("epoch 5, step 1") && Catch::Contains("NaN"));
   CHECK(m->optimizer()->iterations() == 0);
-  std::vector<float> w1 = weights(*m);
+  std::vector<float> w1 = fftest::all_params(*m);
   for (size_t i = 0; i < w0.size(); ++i)
     CHECK((w1[i] == w0[i] || (std::isnan(w1[i]) && std::isnan(w0[i]))));
 }
