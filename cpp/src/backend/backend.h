@@ -1,7 +1,8 @@
 // The backend: the kernel table that layers, losses, optimizers, metrics and the model's step are
 // written against, over one Device (core/device.h: memory, copies, streams). Layers never include
 // xtensor, BLAS or CUDA headers; they call these functions only, so a second backend (CUDA) slots
-// in without touching them. Matrices are row-major; float32 everywhere, labels int64.
+// in without touching them. Matrices are row-major; float32 everywhere, labels int64, and 16-bit
+// buffers for mixed precision where the backend keeps them (the 16-bit storage section).
 //
 // The contract (docs/backend-contract.md): kernels enqueue work and never return a computed
 // value to the host. What the host needs (loss and metric sums, a non-finite flag, a bad label, a
@@ -266,8 +267,93 @@ class Backend {
                                CategoryMode mode, bool skip_negative, float* y, StepState* state,
                                int32_t node) = 0;
 
+  // ---- 16-bit storage (mixed precision with real 16-bit buffers) ----
+  // When half_storage() is true, a layer computing in bfloat16 or float16 whose layer supports it
+  // keeps its inputs, outputs and their gradients in 16-bit buffers (2 bytes per value, the bits
+  // of core/half.h's encode_half) and runs the functions below; its weights' float32 originals,
+  // their gradients and the optimizer state stay float32. `half` names the 16-bit type of every
+  // void* buffer of a call (DType::BFloat16 or DType::Float16). Each function computes in float32
+  // from the decoded values and rounds its 16-bit outputs once (to nearest even), so a backend
+  // agrees with the float32 function of the same name applied to the decoded inputs, then
+  // rounded: exactly for elementwise functions, up to summation order for reductions, GEMMs and
+  // convolutions (float32 accumulation: tensor cores on a GPU). The CPU backend implements them by
+  // decoding into float32 buffers and calling its float32 kernels (the reference the CUDA parity
+  // suite compares with); it reports half_storage() false (its mixed precision keeps float32
+  // buffers holding 16-bit values, which its kernels read faster) unless set_half_storage(true)
+  // (tests).
+  bool half_storage() const { return half_storage_; }
+  void set_half_storage(bool on) { half_storage_ = on; }
+  // dst (dst_type) = src (src_type) converted, n values: Float32, BFloat16 or Float16 each; a
+  // narrowing conversion rounds to nearest even, NaN stays NaN, overflow gives +-Inf.
+  virtual void cast(void* dst, DType dst_type, const void* src, DType src_type, int64_t n) = 0;
+  // y += x over 16-bit buffers (gradients of a value read twice).
+  virtual void add_half(void* y, const void* x, int64_t n, DType half) = 0;
+  // C (m x n, row-major, ldc) = op(A) op(B), A and B 16-bit, float32 accumulation; C is
+  // overwritten, in c_type (Float32, or `half`).
+  virtual void gemm_half(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                         const void* a, int64_t lda, const void* b, int64_t ldb, void* c,
+                         int64_t ldc, DType c_type, DType half) = 0;
+  // dense_forward with 16-bit x, w, bias (nullable), y and preact (nullable).
+  virtual void dense_forward_half(const void* x, const void* w, const void* bias, int64_t rows,
+                                  int64_t in, int64_t units, Activation act, float alpha, void* y,
+                                  void* preact, DType half) = 0;
+  // bias_activation over a 16-bit y (in place), 16-bit bias (nullable) and preact (nullable).
+  virtual void bias_activation_half(void* y, const void* bias, int64_t rows, int64_t cols,
+                                    Activation act, float alpha, void* preact, DType half) = 0;
+  virtual void activation_forward_half(Activation act, float alpha, const void* x, void* y,
+                                       int64_t rows, int64_t cols, DType half) = 0;
+  virtual void activation_backward_half(Activation act, float alpha, const void* x,
+                                        const void* y, const void* dy, void* dx, int64_t rows,
+                                        int64_t cols, DType half) = 0;
+  // out (float32, cols) = sum over rows of the 16-bit x (bias gradients).
+  virtual void column_sum_half(const void* x, int64_t rows, int64_t cols, float* out,
+                               DType half) = 0;
+  virtual void dropout_half(const void* x, void* y, int64_t n, float rate, uint64_t seed,
+                            const StepState* state, DType half) = 0;
+  // Convolutions with 16-bit x, kernel, y, dy, dx; the filter gradient dkernel and dbias
+  // (nullable) are float32 (dkernel holds 16-bit values: it is rounded once, as the float32
+  // path rounds a 16-bit layer's weight gradients).
+  virtual void conv2d_forward_half(const Conv2DGeometry& g, const void* x, const void* kernel,
+                                   void* y, DType half) = 0;
+  virtual void conv2d_backward_data_half(const Conv2DGeometry& g, const void* dy,
+                                         const void* kernel, void* dx, DType half) = 0;
+  virtual void conv2d_backward_filter_half(const Conv2DGeometry& g, const void* x,
+                                           const void* dy, float* dkernel, float* dbias,
+                                           DType half) = 0;
+  virtual void max_pool2d_forward_half(const Pool2DGeometry& g, const void* x, void* y,
+                                       DType half) = 0;
+  virtual void max_pool2d_backward_half(const Pool2DGeometry& g, const void* x, const void* dy,
+                                        void* dx, DType half) = 0;
+  virtual void avg_pool2d_forward_half(const Pool2DGeometry& g, const void* x, void* y,
+                                       DType half) = 0;
+  virtual void avg_pool2d_backward_half(const Pool2DGeometry& g, const void* dy, void* dx,
+                                        DType half) = 0;
+  // BatchNormalization with 16-bit x, y, dy, dx; gamma, beta, the moving and saved statistics
+  // and dgamma/dbeta float32 (the layer keeps its weights float32 under mixed precision).
+  virtual void batch_norm_forward_training_half(const void* x, void* y, int64_t rows,
+                                                int64_t channels, const float* gamma,
+                                                const float* beta, float epsilon, float momentum,
+                                                float* moving_mean, float* moving_var,
+                                                float* saved_mean, float* saved_inv_std,
+                                                const StepState* state, DType half) = 0;
+  virtual void batch_norm_forward_inference_half(const void* x, void* y, int64_t rows,
+                                                 int64_t channels, const float* gamma,
+                                                 const float* beta, const float* moving_mean,
+                                                 const float* moving_var, float epsilon,
+                                                 float* saved_mean, float* saved_inv_std,
+                                                 DType half) = 0;
+  virtual void batch_norm_backward_half(const void* x, const void* dy, int64_t rows,
+                                        int64_t channels, const float* gamma,
+                                        const float* saved_mean, const float* saved_inv_std,
+                                        bool batch_stats, void* dx, float* dgamma, float* dbeta,
+                                        DType half) = 0;
+  // check_numerics over a 16-bit buffer.
+  virtual void check_numerics_half(const void* x, int64_t n, StepState* state, int32_t node,
+                                   StepPass pass, DType half) = 0;
+
  private:
   Device* device_;
+  bool half_storage_ = false;
 };
 
 }  // namespace ff

@@ -1,6 +1,6 @@
 // 16-bit floating point: rounding float32 values to the nearest bfloat16 or IEEE float16 value
 // (round to nearest, ties to even; overflow to +-Inf; float16 subnormals kept), returned as
-// float32. Mixed precision on the CPU computes with float32 arithmetic on values rounded to the
+// float32, and the bits of 16-bit buffers (encode/decode). Mixed precision on the CPU computes with float32 arithmetic on values rounded to the
 // layer's 16-bit compute dtype at every layer boundary, the numerics of 16-bit storage with
 // float32 accumulation (what tensor cores do). The two rounding functions are FF_HD: the CUDA
 // backend's round_to_precision runs them too, so both backends round to the same bits.
@@ -55,6 +55,69 @@ FF_HD inline float round_to_float16(float x) {
   float out;
   std::memcpy(&out, &bits, sizeof out);
   return out;
+}
+
+// ---- 16-bit storage: the bits of a bfloat16 or float16 buffer (2 bytes per value) ----
+
+// The bfloat16 bits of round_to_bfloat16(x): its high half.
+FF_HD inline uint16_t bfloat16_bits(float x) {
+  const float r = round_to_bfloat16(x);
+  uint32_t bits;
+  std::memcpy(&bits, &r, sizeof bits);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+FF_HD inline float bfloat16_value(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+// The IEEE binary16 bits of round_to_float16(x) (sign, 5 exponent bits biased by 15, 10
+// mantissa bits; a NaN keeps the top 10 bits of its payload, quietened).
+FF_HD inline uint16_t float16_bits(float x) {
+  const float r = round_to_float16(x);
+  uint32_t bits;
+  std::memcpy(&bits, &r, sizeof bits);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  const uint32_t mag = bits & 0x7fffffffu;
+  if (mag >= 0x7f800000u)  // Inf, or NaN with its payload's top bits
+    return static_cast<uint16_t>(sign | 0x7c00u | (mag > 0x7f800000u ? ((mag >> 13) & 0x3ffu) | 0x200u : 0u));
+  if (mag >= 0x38800000u)  // normal: exponent rebiased from 127 to 15, low 13 bits already zero
+    return static_cast<uint16_t>(sign | ((mag - 0x38000000u) >> 13));
+  // subnormal (or zero): a whole multiple of 2^-24 below 2^-14, exact in float32
+  float a;
+  std::memcpy(&a, &mag, sizeof a);
+  return static_cast<uint16_t>(sign | static_cast<uint16_t>(a * 16777216.0f));
+}
+
+FF_HD inline float float16_value(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1fu;
+  const uint32_t mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0x1fu) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent == 0) {
+    const float a = static_cast<float>(mantissa) * 5.9604644775390625e-8f;  // m * 2^-24, exact
+    std::memcpy(&bits, &a, sizeof bits);
+    bits |= sign;
+  } else {
+    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+  }
+  float out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+// Encode/decode for a 16-bit storage dtype (BFloat16 or Float16; any other is treated as
+// Float16 here: callers check the dtype once, outside their loops).
+FF_HD inline uint16_t encode_half(bool bfloat16, float x) {
+  return bfloat16 ? bfloat16_bits(x) : float16_bits(x);
+}
+FF_HD inline float decode_half(bool bfloat16, uint16_t h) {
+  return bfloat16 ? bfloat16_value(h) : float16_value(h);
 }
 
 // The largest finite value of a 16-bit compute dtype (for error messages).
