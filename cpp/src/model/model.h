@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/math_mode.h"
 #include "layers/layer.h"
 #include "losses/loss.h"
 #include "metrics/metric.h"
@@ -294,6 +295,7 @@ class Model {
     const DynamicLossScale* loss_scale = nullptr;
     std::vector<Segment> active;
     std::vector<const void*> buffers;  // parameters, gradients, 16-bit copies, optimizer slots
+    MathChoice math;  // TF32 and op determinism (cached GPU plans are chosen under them)
     bool operator==(const GraphEnv& o) const;
   };
   GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state);

@@ -642,7 +642,7 @@ bool Model::GraphEnv::operator==(const GraphEnv& o) const {
       a.staircase == b.staircase && a.warmup == b.warmup && a.pieces == b.pieces &&
       a.boundaries == b.boundaries && a.values == b.values;
   return optimizer == o.optimizer && same_schedule && loss_scale == o.loss_scale &&
-         active == o.active && buffers == o.buffers;
+         active == o.active && buffers == o.buffers && math == o.math;
 }
 
 void Model::drop_graphs(int which) {
@@ -678,6 +678,7 @@ void Model::check_graph_env(bool training) {
   env.buffers.push_back(grads_.defined() ? grads_.raw() : nullptr);
   env.buffers.push_back(compute_params_.defined() ? compute_params_.raw() : nullptr);
   env.buffers.push_back(compute_params_half_.defined() ? compute_params_half_.raw() : nullptr);
+  env.math = read_math_mode(math_mode());
   if (!(env == graph_env_)) {
     drop_graphs();
     graph_env_ = std::move(env);
@@ -695,6 +696,14 @@ const char* mode_name(LoopMode mode) {
 Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics numerics,
                                       const StepState* state) {
   const bool targets = mode != LoopMode::Predict;
+  // ff.config.experimental's TF32 or determinism switched (between steps, by a callback): the
+  // graphs froze GEMM and convolution plans chosen under the old setting, so they are dropped
+  // and the steps captured again.
+  const MathChoice math = read_math_mode(math_mode());
+  if (!(math == graph_env_.math)) {
+    drop_graphs();
+    graph_env_.math = math;
+  }
   auto matches = [&](const GraphEntry& e) {
     return e.mode == mode && e.count == count && e.numerics == numerics && e.state == state &&
            (!targets || e.layout == last_layout_);
