@@ -34,7 +34,7 @@ fi
 py=$PWD/.venv/bin/python
 "$py" -m pip install -q --upgrade pip >&2
 "$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow \
-  nbclient nbformat ipykernel matplotlib scikit-learn pandas >&2
+  nbclient nbformat ipykernel matplotlib scikit-learn pandas pydot >&2
 
 defines=(-C "cmake.define.FORGEFLOW_NATIVE=${FORGEFLOW_NATIVE:-OFF}")
 if ! command -v nvcc > /dev/null && [ -x /usr/local/cuda/bin/nvcc ] && [ -z "${CUDACXX:-}" ]; then
