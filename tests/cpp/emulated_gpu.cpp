@@ -558,6 +558,50 @@ class EmulatedGpuBackend final : public ff::Backend {
       cp->category_encode(x, numel, last, num_tokens, mode, skip_negative, y, state, node);
     });
   }
+  void relu_forward(const float* x, float* y, int64_t n, float max_value, float negative_slope,
+                    float threshold) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] {
+      cp->relu_forward(x, y, n, max_value, negative_slope, threshold);
+    });
+  }
+  void relu_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value,
+                     float negative_slope, float threshold) override {
+    run([=, cp = cpu_, x = r(x), dy = r(dy), dx = r(dx)] {
+      cp->relu_backward(x, dy, dx, n, max_value, negative_slope, threshold);
+    });
+  }
+  void prelu_forward(const ff::PReluGeometry& g, const float* x, const float* alpha,
+                     float* y) override {
+    run([=, cp = cpu_, x = r(x), alpha = r(alpha), y = r(y)] { cp->prelu_forward(g, x, alpha, y); });
+  }
+  void prelu_backward(const ff::PReluGeometry& g, const float* x, const float* alpha,
+                      const float* dy, float* dx, float* dalpha) override {
+    run([=, cp = cpu_, x = r(x), alpha = r(alpha), dy = r(dy), dx = r(dx), da = r(dalpha)] {
+      cp->prelu_backward(g, x, alpha, dy, dx, da);
+    });
+  }
+  void upsample2d_forward(const ff::Upsample2DGeometry& g, const float* x, float* y) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->upsample2d_forward(g, x, y); });
+  }
+  void upsample2d_backward(const ff::Upsample2DGeometry& g, const float* dy, float* dx) override {
+    run([=, cp = cpu_, dy = r(dy), dx = r(dx)] { cp->upsample2d_backward(g, dy, dx); });
+  }
+  void layer_norm_forward(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
+                          const float* beta, float epsilon, float* saved_mean,
+                          float* saved_inv_std) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), gamma = r(gamma), beta = r(beta), sm = r(saved_mean),
+         si = r(saved_inv_std)] {
+      cp->layer_norm_forward(x, y, rows, cols, gamma, beta, epsilon, sm, si);
+    });
+  }
+  void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t cols,
+                           const float* gamma, const float* saved_mean, const float* saved_inv_std,
+                           float* dx, float* dgamma, float* dbeta) override {
+    run([=, cp = cpu_, x = r(x), dy = r(dy), gamma = r(gamma), sm = r(saved_mean),
+         si = r(saved_inv_std), dx = r(dx), dg = r(dgamma), db = r(dbeta)] {
+      cp->layer_norm_backward(x, dy, rows, cols, gamma, sm, si, dx, dg, db);
+    });
+  }
 
   // ---- 16-bit storage: the CPU's reference implementations (decode, float32, encode) ----
   void cast(void* dst, ff::DType dt, const void* src, ff::DType st, int64_t n) override {

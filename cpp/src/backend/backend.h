@@ -16,6 +16,7 @@
 #include <string>
 
 #include "backend/category_encode.h"
+#include "backend/layer_rules.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -266,6 +267,44 @@ class Backend {
   virtual void category_encode(const float* x, int64_t numel, int64_t last, int64_t num_tokens,
                                CategoryMode mode, bool skip_negative, float* y, StepState* state,
                                int32_t node) = 0;
+
+  // ---- activation layers with options, resizing, layer normalisation (the rules and the
+  // geometry structs are in backend/layer_rules.h) ----
+  // ReLU(max_value, negative_slope, threshold) over n values: y = relu_rule(x, ...); max_value
+  // +Inf for none. dx = relu_grad_rule(x, ..., dy). x != y, dy may equal dx.
+  virtual void relu_forward(const float* x, float* y, int64_t n, float max_value,
+                            float negative_slope, float threshold) = 0;
+  virtual void relu_backward(const float* x, const float* dy, float* dx, int64_t n,
+                             float max_value, float negative_slope, float threshold) = 0;
+  // PReLU: y = prelu_rule(x, alpha[prelu_alpha_index]) over g.rows * g.sample values.
+  virtual void prelu_forward(const PReluGeometry& g, const float* x, const float* alpha,
+                             float* y) = 0;
+  // dx (nullable) = prelu_grad_rule(x, alpha, dy); dalpha (nullable, overwritten) = the sum over
+  // each alpha value's members of dy * min(x, 0), in double: members in order within chunks of
+  // kPReluChunk, then the chunks in order.
+  virtual void prelu_backward(const PReluGeometry& g, const float* x, const float* alpha,
+                              const float* dy, float* dx, float* dalpha) = 0;
+  // UpSampling2D (layer_rules.h): y overwritten.
+  virtual void upsample2d_forward(const Upsample2DGeometry& g, const float* x, float* y) = 0;
+  // The adjoint, gathered: each dx element adds the weighted dy of the outputs that read it, in
+  // output raster order (nearest: its size_h x size_w block of dy, in order, in float).
+  virtual void upsample2d_backward(const Upsample2DGeometry& g, const float* dy, float* dx) = 0;
+  // LayerNormalization of each row of x (rows x cols): mean and biased variance of the row in
+  // double (the 32-lane order: lane l sums columns l, l + 32, ... in order, then the lanes
+  // combine by the butterfly m = 16, 8, 4, 2, 1), m = float(mean), s = float(1 / sqrt(var +
+  // epsilon)), y = (x - m) * s * gamma[c] + beta[c] in float (gamma/beta nullable: 1 and 0);
+  // saved_mean/saved_inv_std (rows each, nullable) receive m and s.
+  virtual void layer_norm_forward(const float* x, float* y, int64_t rows, int64_t cols,
+                                  const float* gamma, const float* beta, float epsilon,
+                                  float* saved_mean, float* saved_inv_std) = 0;
+  // With xhat = (x - m) * s and g = dy * gamma (float): dx (nullable) = s * (g - mean(g) - xhat *
+  // mean(g * xhat)), the row means in double in the 32-lane order; dgamma = sum over rows of
+  // dy * xhat, dbeta = sum over rows of dy (each nullable, overwritten; double, over fixed row
+  // chunks of 2^14 / (2 cols) rows, then the chunks in order).
+  virtual void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t cols,
+                                   const float* gamma, const float* saved_mean,
+                                   const float* saved_inv_std, float* dx, float* dgamma,
+                                   float* dbeta) = 0;
 
   // ---- 16-bit storage (mixed precision with real 16-bit buffers) ----
   // When half_storage() is true, a layer computing in bfloat16 or float16 whose layer supports it

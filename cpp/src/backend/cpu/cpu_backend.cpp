@@ -31,6 +31,7 @@
 #include "backend/cpu/half_by_float32.h"
 #include "backend/cpu/pooling.h"
 #include "backend/cpu/image.h"
+#include "backend/cpu/layer_kernels.h"
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/normalization.h"
 #include "backend/optimizer_rules.h"
@@ -636,6 +637,16 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
     if (bad >= 0)
       record_step_error(state, StepError::BadCategory, node, 0, bad, static_cast<double>(x[bad]));
   }
+
+  // ---- ReLU, PReLU, UpSampling2D, LayerNormalization (cpu/layer_kernels.cpp) ----
+  void relu_forward(const float* x, float* y, int64_t n, float max_value, float negative_slope, float threshold) override { cpu::relu_forward(x, y, n, max_value, negative_slope, threshold); }
+  void relu_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value, float negative_slope, float threshold) override { cpu::relu_backward(x, dy, dx, n, max_value, negative_slope, threshold); }
+  void prelu_forward(const PReluGeometry& g, const float* x, const float* alpha, float* y) override { cpu::prelu_forward(g, x, alpha, y); }
+  void prelu_backward(const PReluGeometry& g, const float* x, const float* alpha, const float* dy, float* dx, float* dalpha) override { cpu::prelu_backward(g, x, alpha, dy, dx, dalpha); }
+  void upsample2d_forward(const Upsample2DGeometry& g, const float* x, float* y) override { cpu::upsample2d_forward(g, x, y); }
+  void upsample2d_backward(const Upsample2DGeometry& g, const float* dy, float* dx) override { cpu::upsample2d_backward(g, dy, dx); }
+  void layer_norm_forward(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma, const float* beta, float epsilon, float* saved_mean, float* saved_inv_std) override { cpu::layer_norm_forward(x, y, rows, cols, gamma, beta, epsilon, saved_mean, saved_inv_std); }
+  void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t cols, const float* gamma, const float* saved_mean, const float* saved_inv_std, float* dx, float* dgamma, float* dbeta) override { cpu::layer_norm_backward(x, dy, rows, cols, gamma, saved_mean, saved_inv_std, dx, dgamma, dbeta); }
 
  private:
   static void add_bias(float* y, const float* bias, int64_t rows, int64_t cols) {

@@ -166,6 +166,24 @@ class CudaBackend final : public Backend {
   void random_affine_matrices(const AffineSpec& spec, int64_t n, int64_t h, int64_t w,
                               float* matrices, const StepState* state) override;
 
+  // ---- cuda_layer_kernels.cu (ReLU, PReLU, UpSampling2D, LayerNormalization; the CPU's orders)
+  void relu_forward(const float* x, float* y, int64_t n, float max_value, float negative_slope,
+                    float threshold) override;
+  void relu_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value,
+                     float negative_slope, float threshold) override;
+  void prelu_forward(const PReluGeometry& g, const float* x, const float* alpha,
+                     float* y) override;
+  void prelu_backward(const PReluGeometry& g, const float* x, const float* alpha, const float* dy,
+                      float* dx, float* dalpha) override;
+  void upsample2d_forward(const Upsample2DGeometry& g, const float* x, float* y) override;
+  void upsample2d_backward(const Upsample2DGeometry& g, const float* dy, float* dx) override;
+  void layer_norm_forward(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma,
+                          const float* beta, float epsilon, float* saved_mean,
+                          float* saved_inv_std) override;
+  void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t cols,
+                           const float* gamma, const float* saved_mean, const float* saved_inv_std,
+                           float* dx, float* dgamma, float* dbeta) override;
+
  private:
   CudaDevice* cuda_device_;
   std::unique_ptr<GemmEngine> gemm_;
