@@ -58,6 +58,8 @@ void init_config(py::module_& m);
 void init_layers(py::module_& m);
 void init_conv_layers(py::module_& m);
 void init_preprocessing_layers(py::module_& m);
+// Softmax, ReLU, LeakyReLU, ELU, PReLU (bind_activation_layers.cpp).
+void init_activation_layers(py::module_& m);
 void init_losses(py::module_& m);
 void init_optimizers(py::module_& m);
 void init_metrics(py::module_& m);

@@ -16,6 +16,8 @@ _CROSSENTROPY = ("binary_crossentropy", "categorical_crossentropy", "sparse_cate
 # Layers that pass values through without changing what they mean (an activation before them
 # is still the model's output activation).
 _PASS_THROUGH = ("Dropout", "Flatten", "Reshape")
+# Layers that are an activation without an `activation` argument.
+_ACTIVATION_LAYERS = {"Softmax": "softmax"}
 # Layers that scale raw inputs inside the model: unnormalised data is expected before them.
 SCALING_LAYERS = ("Rescaling", "Normalization", "BatchNormalization")
 # Augmentation layers keep the input's scale: the check looks through them to the layer after.
@@ -29,10 +31,16 @@ def _warn(model, key, message):
     warnings.warn(message, LikelyMistakeWarning, stacklevel=user_stacklevel())
 
 
+def _activation_of(layer):
+    """The activation name a layer applies last, or None when it has none."""
+    act = getattr(layer, "activation", None)
+    return act if isinstance(act, str) else _ACTIVATION_LAYERS.get(type(layer).__name__)
+
+
 def stack_activation(layers):
     """The activation a stack of layers ends with ('linear' if none)."""
     for layer in reversed(layers):
-        act = getattr(layer, "activation", None)
+        act = _activation_of(layer)
         if isinstance(act, str):
             return act
         if type(layer).__name__ not in _PASS_THROUGH:
@@ -44,7 +52,7 @@ def tensor_activation(tensor):
     """The activation that produced a functional model's output tensor ('linear' if none)."""
     while tensor._history is not None:
         layer, parents, _ = tensor._history
-        act = getattr(layer, "activation", None)
+        act = _activation_of(layer)
         if isinstance(act, str):
             return act
         if type(layer).__name__ not in _PASS_THROUGH or len(parents) != 1:

@@ -148,6 +148,13 @@ LAYER_MODELS = {
     "StringLookup": lambda: _lookup_model(),
     "IntegerLookup": lambda: _integer_lookup_model(),
     "CategoryEncoding": lambda: _category_encoding_model(),
+    "Softmax": lambda: _seq([L.Dense(4), L.Softmax()], (6,)),
+    "ReLU": lambda: _seq([L.Dense(5), L.ReLU(max_value=1.0, negative_slope=0.1, threshold=0.2),
+                          L.Dense(2)], (6,)),
+    "LeakyReLU": lambda: _seq([L.Dense(5), L.LeakyReLU(0.2), L.Dense(2)], (6,)),
+    "ELU": lambda: _seq([L.Dense(5), L.ELU(0.5), L.Dense(2)], (6,)),
+    "PReLU": lambda: _seq([L.Conv2D(3, 3), L.PReLU(alpha_initializer="ones", shared_axes=[1, 2]),
+                           L.Flatten(), L.Dense(2)], (6, 6, 1)),
 }
 
 
