@@ -60,6 +60,8 @@ void init_conv_layers(py::module_& m);
 void init_preprocessing_layers(py::module_& m);
 // Softmax, ReLU, LeakyReLU, ELU, PReLU (bind_activation_layers.cpp).
 void init_activation_layers(py::module_& m);
+// UpSampling2D, Cropping2D (bind_reshaping_layers.cpp).
+void init_reshaping_layers(py::module_& m);
 void init_losses(py::module_& m);
 void init_optimizers(py::module_& m);
 void init_metrics(py::module_& m);

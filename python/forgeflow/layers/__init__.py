@@ -13,6 +13,7 @@ from .pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling
 from .lookup import IntegerLookup, StringLookup
 from .category_encoding import CategoryEncoding
 from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .reshaping import Cropping2D, UpSampling2D
 
 __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Flatten",
            "Reshape", "Dropout", "Add", "Average", "Concatenate", "Multiply",
@@ -20,6 +21,6 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "GlobalMaxPooling2D", "ZeroPadding2D",
            "BatchNormalization", "Normalization", "Rescaling", "RandomFlip", "RandomTranslation",
            "RandomZoom", "RandomRotation"]
-__all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"]
+__all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "UpSampling2D", "Cropping2D"]
 __all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "add", "multiply", "average",
             "concatenate"]

@@ -155,6 +155,10 @@ LAYER_MODELS = {
     "ELU": lambda: _seq([L.Dense(5), L.ELU(0.5), L.Dense(2)], (6,)),
     "PReLU": lambda: _seq([L.Conv2D(3, 3), L.PReLU(alpha_initializer="ones", shared_axes=[1, 2]),
                            L.Flatten(), L.Dense(2)], (6, 6, 1)),
+    "UpSampling2D": lambda: _seq([L.UpSampling2D((2, 3), interpolation="bilinear"),
+                                  L.Conv2D(2, 3), L.Flatten(), L.Dense(2)], (4, 4, 1)),
+    "Cropping2D": lambda: _seq([L.Cropping2D(((1, 0), (2, 1))), L.Conv2D(2, 2), L.Flatten(),
+                                L.Dense(2)], (6, 6, 1)),
 }
 
 
