@@ -62,6 +62,9 @@ void init_preprocessing_layers(py::module_& m);
 void init_activation_layers(py::module_& m);
 // UpSampling2D, Cropping2D (bind_reshaping_layers.cpp).
 void init_reshaping_layers(py::module_& m);
+// MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D
+// (bind_pooling1d_layers.cpp).
+void init_pooling1d_layers(py::module_& m);
 void init_losses(py::module_& m);
 void init_optimizers(py::module_& m);
 void init_metrics(py::module_& m);

@@ -119,6 +119,7 @@ PYBIND11_MODULE(_core, m) {
   ff::bindings::init_preprocessing_layers(m);
   ff::bindings::init_activation_layers(m);
   ff::bindings::init_reshaping_layers(m);
+  ff::bindings::init_pooling1d_layers(m);
   ff::bindings::init_losses(m);
   ff::bindings::init_optimizers(m);
   ff::bindings::init_metrics(m);

@@ -14,6 +14,8 @@ from .lookup import IntegerLookup, StringLookup
 from .category_encoding import CategoryEncoding
 from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .reshaping import Cropping2D, UpSampling2D
+from .pooling1d import (AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+                        MaxPooling1D)
 
 __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Flatten",
            "Reshape", "Dropout", "Add", "Average", "Concatenate", "Multiply",
@@ -21,6 +23,7 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "GlobalMaxPooling2D", "ZeroPadding2D",
            "BatchNormalization", "Normalization", "Rescaling", "RandomFlip", "RandomTranslation",
            "RandomZoom", "RandomRotation"]
-__all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "UpSampling2D", "Cropping2D"]
+__all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "UpSampling2D", "Cropping2D",
+            "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"]
 __all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "add", "multiply", "average",
             "concatenate"]

@@ -159,6 +159,14 @@ LAYER_MODELS = {
                                   L.Conv2D(2, 3), L.Flatten(), L.Dense(2)], (4, 4, 1)),
     "Cropping2D": lambda: _seq([L.Cropping2D(((1, 0), (2, 1))), L.Conv2D(2, 2), L.Flatten(),
                                 L.Dense(2)], (6, 6, 1)),
+    "MaxPooling1D": lambda: _seq([L.Conv1D(2, 3), L.MaxPooling1D(3, 2, "same"), L.Flatten(),
+                                  L.Dense(2)], (9, 2)),
+    "AveragePooling1D": lambda: _seq([L.Conv1D(2, 3), L.AveragePooling1D(padding="same"),
+                                      L.Flatten(), L.Dense(2)], (9, 2)),
+    "GlobalAveragePooling1D": lambda: _seq([L.Conv1D(3, 3), L.GlobalAveragePooling1D(),
+                                            L.Dense(2)], (9, 2)),
+    "GlobalMaxPooling1D": lambda: _seq([L.Conv1D(3, 3), L.GlobalMaxPooling1D(keepdims=True),
+                                        L.Flatten(), L.Dense(2)], (9, 2)),
 }
 
 

@@ -1,0 +1,18 @@
+// MaxPooling1D: max_pool2d_forward/backward on the height-1 geometry.
+#include "layers/max_pooling1d.h"
+
+namespace ff {
+
+void MaxPooling1D::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&,
+                           const StepContext& ctx) {
+  ctx.backend->max_pool2d_forward(geometry(x.shape()[0]), x.data<float>(), y.data<float>());
+}
+
+void MaxPooling1D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                            std::vector<Tensor>&, const StepContext& ctx) {
+  if (dx)
+    ctx.backend->max_pool2d_backward(geometry(x.shape()[0]), x.data<float>(), dy.data<float>(),
+                                     dx->data<float>());
+}
+
+}  // namespace ff

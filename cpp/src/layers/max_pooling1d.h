@@ -1,0 +1,20 @@
+// MaxPooling1D (Keras's layers.MaxPooling1D(pool_size=2, strides=None, padding="valid")): the
+// largest value of each window of (N, steps, C), padded positions never winning; a NaN in a
+// window gives NaN. The 2-D max pooling kernels on a geometry of height 1 (layers/pooling1d.h).
+#pragma once
+#include "layers/pooling1d.h"
+
+namespace ff {
+
+class MaxPooling1D final : public Pooling1D {
+ public:
+  MaxPooling1D(std::string name, uint64_t seed, int64_t pool_size, int64_t strides,
+               const std::string& padding)
+      : Pooling1D(std::move(name), "MaxPooling1D", seed, pool_size, strides, padding) {}
+  void forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
+               const StepContext& ctx) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                std::vector<Tensor>& scratch, const StepContext& ctx) override;
+};
+
+}  // namespace ff
