@@ -134,6 +134,10 @@ class Layer {
   // model converts at the boundary to layers that do not (they see float32 buffers holding
   // 16-bit values, as on a backend without 16-bit storage).
   virtual bool supports_half_io() const { return false; }
+  // True when the scratch buffers hold values of the layer's io dtype (16-bit on 16-bit
+  // buffers, like the pre-activations of Dense and the convolutions); false when they hold
+  // float32 whatever the io dtype (BatchNormalization's statistics).
+  virtual bool scratch_follows_io() const { return false; }
 
  protected:
   // Validates the input shape and returns the output shape; raise through incompatible().

@@ -555,8 +555,9 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
       size.add(with_batch(value_shapes_[node.output], capacity), node_io_.at(n),
                "the output of " + layer_str(*node.layer) + ", shape=" +
                    shape_str(value_shapes_[node.output]));
+    const DType scratch = node.layer->scratch_follows_io() ? node_io_.at(n) : DType::Float32;
     for (const Shape& s : node.layer->scratch_shapes(capacity))
-      size.add(s, DType::Float32, "the scratch buffer of " + layer_str(*node.layer));
+      size.add(s, scratch, "the scratch buffer of " + layer_str(*node.layer));
   }
   if (training) {
     std::vector<int> writers = consumers_;
@@ -709,8 +710,9 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
             ? p.node_inputs[n][0].reshape(out)
             : alloc(out, node_io_.at(n),
                     [&] { return "the output of " + layer_str(*node.layer); });
+    const DType scratch = node.layer->scratch_follows_io() ? node_io_.at(n) : DType::Float32;
     for (const Shape& s : node.layer->scratch_shapes(capacity))
-      p.scratch[n].push_back(alloc(s, DType::Float32, [&] {
+      p.scratch[n].push_back(alloc(s, scratch, [&] {
         return "the scratch buffer of " + layer_str(*node.layer);
       }));
   }
