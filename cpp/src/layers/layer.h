@@ -103,6 +103,12 @@ class Layer {
   // that a layer holding values for its weights before it is built (an adapted Normalization)
   // can write them once they exist; overrides call Layer::bind first.
   virtual void bind(std::vector<Tensor> params, std::vector<Tensor> grads);
+  // Weights of a built layer outside any model (Keras's layer.build(shape)): one tensor per
+  // param_specs() entry on `device`, initialised as a model would (same seeds), without
+  // gradients. A model the layer is added to later starts from these values (Model::finalize
+  // copies a layer's current weights), so weights set here carry over. No-op when the layer
+  // already has weights.
+  void create_weights(Device& device);
   std::vector<Tensor>& params() { return params_; }
   std::vector<Tensor>& grads() { return grads_; }
   // The float32 weights themselves (get_weights/set_weights). The same as params() except under
