@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(g++ cmake ninja-build pkg-config python3 python3-venv python3-dev
               libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev libdnnl-dev catch2
-              dataset-fashion-mnist libjpeg62-turbo-dev libpng-dev libgif-dev libstb-dev)
+              dataset-fashion-mnist libjpeg62-turbo-dev libpng-dev libgif-dev libstb-dev
+              graphviz)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,7 +35,7 @@ fi
 py=$PWD/.venv/bin/python
 "$py" -m pip install -q --upgrade pip >&2
 "$py" -m pip install -q numpy pytest scikit-build-core pybind11 tensorboard pillow \
-  nbclient nbformat ipykernel matplotlib scikit-learn pandas >&2
+  nbclient nbformat ipykernel matplotlib scikit-learn pandas pydot >&2
 
 defines=(-C "cmake.define.FORGEFLOW_NATIVE=${FORGEFLOW_NATIVE:-OFF}")
 if ! command -v nvcc > /dev/null && [ -x /usr/local/cuda/bin/nvcc ] && [ -z "${CUDACXX:-}" ]; then

@@ -41,6 +41,12 @@ from . import mixed_precision
 from . import tracking
 from . import data
 
-__all__ = ["Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
+
+def version():
+    """The forgeflow version string, ``ff.__version__`` (as ``keras.version()``)."""
+    return __version__
+
+
+__all__ = ["version", "Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
            "callbacks", "config", "errors", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

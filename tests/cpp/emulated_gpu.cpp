@@ -219,7 +219,9 @@ namespace {
 class EmulatedGpuBackend final : public ff::Backend {
  public:
   explicit EmulatedGpuBackend(EmulatedGpuDevice& d)
-      : Backend(d), dev_(&d), cpu_(&ff::backend_for(ff::DeviceType::CPU)) {}
+      : Backend(d), dev_(&d), cpu_(&ff::backend_for(ff::DeviceType::CPU)) {
+    set_half_storage(true);  // as the CUDA backend: mixed precision keeps 16-bit buffers
+  }
   std::string name() const override { return "emulated-gpu"; }
 
  private:
@@ -554,6 +556,131 @@ class EmulatedGpuBackend final : public ff::Backend {
                        int32_t node) override {
     run([=, cp = cpu_, x = r(x), y = r(y), state = r(state)] {
       cp->category_encode(x, numel, last, num_tokens, mode, skip_negative, y, state, node);
+    });
+  }
+
+  // ---- 16-bit storage: the CPU's reference implementations (decode, float32, encode) ----
+  void cast(void* dst, ff::DType dt, const void* src, ff::DType st, int64_t n) override {
+    run([=, cp = cpu_, dst = r(dst), src = r(src)] { cp->cast(dst, dt, src, st, n); });
+  }
+  void add_half(void* y, const void* x, int64_t n, ff::DType h) override {
+    run([=, cp = cpu_, y = r(y), x = r(x)] { cp->add_half(y, x, n, h); });
+  }
+  void gemm_half(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                 const void* b, int64_t ldb, void* c, int64_t ldc, ff::DType ct,
+                 ff::DType h) override {
+    run([=, cp = cpu_, a = r(a), b = r(b), c = r(c)] {
+      cp->gemm_half(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, ct, h);
+    });
+  }
+  void dense_forward_half(const void* x, const void* w, const void* bias, int64_t rows,
+                          int64_t in, int64_t units, ff::Activation act, float alpha, void* y,
+                          void* preact, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), w = r(w), bias = r(bias), y = r(y), preact = r(preact)] {
+      cp->dense_forward_half(x, w, bias, rows, in, units, act, alpha, y, preact, h);
+    });
+  }
+  void bias_activation_half(void* y, const void* bias, int64_t rows, int64_t cols,
+                            ff::Activation act, float alpha, void* preact, ff::DType h) override {
+    run([=, cp = cpu_, y = r(y), bias = r(bias), preact = r(preact)] {
+      cp->bias_activation_half(y, bias, rows, cols, act, alpha, preact, h);
+    });
+  }
+  void activation_forward_half(ff::Activation act, float alpha, const void* x, void* y,
+                               int64_t rows, int64_t cols, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] {
+      cp->activation_forward_half(act, alpha, x, y, rows, cols, h);
+    });
+  }
+  void activation_backward_half(ff::Activation act, float alpha, const void* x, const void* y,
+                                const void* dy, void* dx, int64_t rows, int64_t cols,
+                                ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), dy = r(dy), dx = r(dx)] {
+      cp->activation_backward_half(act, alpha, x, y, dy, dx, rows, cols, h);
+    });
+  }
+  void column_sum_half(const void* x, int64_t rows, int64_t cols, float* out,
+                       ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), out = r(out)] { cp->column_sum_half(x, rows, cols, out, h); });
+  }
+  void dropout_half(const void* x, void* y, int64_t n, float rate, uint64_t seed,
+                    const ff::StepState* state, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), state = r(state)] {
+      cp->dropout_half(x, y, n, rate, seed, state, h);
+    });
+  }
+  void conv2d_forward_half(const ff::Conv2DGeometry& g, const void* x, const void* kernel,
+                           void* y, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), kernel = r(kernel), y = r(y)] {
+      cp->conv2d_forward_half(g, x, kernel, y, h);
+    });
+  }
+  void conv2d_backward_data_half(const ff::Conv2DGeometry& g, const void* dy, const void* kernel,
+                                 void* dx, ff::DType h) override {
+    run([=, cp = cpu_, dy = r(dy), kernel = r(kernel), dx = r(dx)] {
+      cp->conv2d_backward_data_half(g, dy, kernel, dx, h);
+    });
+  }
+  void conv2d_backward_filter_half(const ff::Conv2DGeometry& g, const void* x, const void* dy,
+                                   float* dkernel, float* dbias, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), dy = r(dy), dk = r(dkernel), db = r(dbias)] {
+      cp->conv2d_backward_filter_half(g, x, dy, dk, db, h);
+    });
+  }
+  void max_pool2d_forward_half(const ff::Pool2DGeometry& g, const void* x, void* y,
+                               ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->max_pool2d_forward_half(g, x, y, h); });
+  }
+  void max_pool2d_backward_half(const ff::Pool2DGeometry& g, const void* x, const void* dy,
+                                void* dx, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), dy = r(dy), dx = r(dx)] {
+      cp->max_pool2d_backward_half(g, x, dy, dx, h);
+    });
+  }
+  void avg_pool2d_forward_half(const ff::Pool2DGeometry& g, const void* x, void* y,
+                               ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->avg_pool2d_forward_half(g, x, y, h); });
+  }
+  void avg_pool2d_backward_half(const ff::Pool2DGeometry& g, const void* dy, void* dx,
+                                ff::DType h) override {
+    run([=, cp = cpu_, dy = r(dy), dx = r(dx)] { cp->avg_pool2d_backward_half(g, dy, dx, h); });
+  }
+  void batch_norm_forward_training_half(const void* x, void* y, int64_t rows, int64_t channels,
+                                        const float* gamma, const float* beta, float epsilon,
+                                        float momentum, float* moving_mean, float* moving_var,
+                                        float* saved_mean, float* saved_inv_std,
+                                        const ff::StepState* state, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), gamma = r(gamma), beta = r(beta), mm = r(moving_mean),
+         mv = r(moving_var), sm = r(saved_mean), si = r(saved_inv_std), state = r(state)] {
+      cp->batch_norm_forward_training_half(x, y, rows, channels, gamma, beta, epsilon, momentum,
+                                           mm, mv, sm, si, state, h);
+    });
+  }
+  void batch_norm_forward_inference_half(const void* x, void* y, int64_t rows, int64_t channels,
+                                         const float* gamma, const float* beta,
+                                         const float* moving_mean, const float* moving_var,
+                                         float epsilon, float* saved_mean, float* saved_inv_std,
+                                         ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), gamma = r(gamma), beta = r(beta), mm = r(moving_mean),
+         mv = r(moving_var), sm = r(saved_mean), si = r(saved_inv_std)] {
+      cp->batch_norm_forward_inference_half(x, y, rows, channels, gamma, beta, mm, mv, epsilon,
+                                            sm, si, h);
+    });
+  }
+  void batch_norm_backward_half(const void* x, const void* dy, int64_t rows, int64_t channels,
+                                const float* gamma, const float* saved_mean,
+                                const float* saved_inv_std, bool batch_stats, void* dx,
+                                float* dgamma, float* dbeta, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), dy = r(dy), gamma = r(gamma), sm = r(saved_mean),
+         si = r(saved_inv_std), dx = r(dx), dg = r(dgamma), db = r(dbeta)] {
+      cp->batch_norm_backward_half(x, dy, rows, channels, gamma, sm, si, batch_stats, dx, dg, db,
+                                   h);
+    });
+  }
+  void check_numerics_half(const void* x, int64_t n, ff::StepState* state, int32_t node,
+                           ff::StepPass pass, ff::DType h) override {
+    run([=, cp = cpu_, x = r(x), state = r(state)] {
+      cp->check_numerics_half(x, n, state, node, pass, h);
     });
   }
 

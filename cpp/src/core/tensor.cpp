@@ -57,4 +57,21 @@ Tensor Tensor::reshape(const Shape& shape) const {
 
 Tensor Tensor::first_rows(int64_t n) const { return view(0, with_batch(shape_, n)); }
 
+Tensor Tensor::reinterpret(DType dtype, const Shape& shape) const {
+  const int64_t old_size = static_cast<int64_t>(dtype_size(dtype_));
+  const int64_t new_size = static_cast<int64_t>(dtype_size(dtype));
+  const int64_t start = offset_ * old_size;  // bytes into the storage
+  Tensor t;
+  t.storage_ = storage_;
+  t.shape_ = shape;
+  t.numel_ = shape_numel(shape);
+  t.dtype_ = dtype;
+  t.offset_ = start / new_size;
+  if (start % new_size != 0 || t.numel_ * new_size > numel_ * old_size)
+    throw ValueError("reinterpret: " + shape_str(shape) + " of " + dtype_name(dtype) +
+                     " does not fit (aligned) in a tensor of " + std::to_string(numel_) + " " +
+                     dtype_name(dtype_) + " values");
+  return t;
+}
+
 }  // namespace ff

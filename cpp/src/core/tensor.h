@@ -49,6 +49,9 @@ class Tensor {
   Tensor reshape(const Shape& shape) const;
   // The first `n` rows (a smaller batch inside a buffer sized for a bigger one).
   Tensor first_rows(int64_t n) const;
+  // The same bytes read as `shape` values of `dtype` (e.g. a float32 scratch buffer used for
+  // 16-bit values); they must fit inside this tensor's bytes, aligned to the new dtype.
+  Tensor reinterpret(DType dtype, const Shape& shape) const;
 
   template <typename T>
   T* data() const {

@@ -7,6 +7,7 @@ namespace ff {
 
 class ActivationLayer final : public Layer {
  public:
+  bool supports_half_io() const override { return true; }
   ActivationLayer(std::string name, uint64_t seed, const std::string& activation);
   const ActivationSpec& activation() const { return activation_; }
   bool float32_output() const override { return activation_.kind == Activation::Softmax; }

@@ -8,6 +8,7 @@ namespace ff {
 
 class AveragePooling2D final : public Pooling2D {
  public:
+  bool supports_half_io() const override { return true; }
   AveragePooling2D(std::string name, uint64_t seed, std::vector<int64_t> pool_size,
                    std::vector<int64_t> strides, const std::string& padding)
       : Pooling2D(std::move(name), "AveragePooling2D", seed, std::move(pool_size),

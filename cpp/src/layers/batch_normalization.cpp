@@ -70,6 +70,17 @@ void BatchNormalization::forward(const Tensor& x, Tensor& y, std::vector<Tensor>
   float* mean = saved(scratch);
   float* inv_std = mean + channels_;
   // A frozen layer (trainable = false) normalises with its moving statistics, as in Keras 3.
+  if (is_half_precision(x.dtype())) {  // 16-bit x and y, float32 statistics and weights
+    if (ctx.training && trainable)
+      be.batch_norm_forward_training_half(x.raw(), y.raw(), rows, channels_, gamma(), beta(),
+                                          epsilon_, momentum_, moving_mean, moving_var, mean,
+                                          inv_std, ctx.state, x.dtype());
+    else
+      be.batch_norm_forward_inference_half(x.raw(), y.raw(), rows, channels_, gamma(), beta(),
+                                           moving_mean, moving_var, epsilon_, mean, inv_std,
+                                           x.dtype());
+    return;
+  }
   if (ctx.training && trainable) {
     be.batch_norm_forward_training(x.data<float>(), y.data<float>(), rows, channels_, gamma(),
                                    beta(), epsilon_, momentum_, moving_mean, moving_var, mean,
@@ -86,6 +97,12 @@ void BatchNormalization::backward(const Tensor& x, const Tensor&, const Tensor& 
   float* dgamma = scale_ ? grads_[0].data<float>() : nullptr;
   float* dbeta = center_ ? grads_[scale_ ? 1 : 0].data<float>() : nullptr;
   const float* mean = saved(scratch);
+  if (is_half_precision(x.dtype())) {
+    ctx.backend->batch_norm_backward_half(x.raw(), dy.raw(), rows, channels_, gamma(), mean,
+                                          mean + channels_, ctx.training && trainable,
+                                          dx ? dx->raw() : nullptr, dgamma, dbeta, x.dtype());
+    return;
+  }
   ctx.backend->batch_norm_backward(x.data<float>(), dy.data<float>(), rows, channels_, gamma(),
                                    mean, mean + channels_, ctx.training && trainable,
                                    dx ? dx->data<float>() : nullptr, dgamma, dbeta);

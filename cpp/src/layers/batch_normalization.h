@@ -9,6 +9,7 @@ namespace ff {
 
 class BatchNormalization final : public Layer {
  public:
+  bool supports_half_io() const override { return true; }
   BatchNormalization(std::string name, uint64_t seed, int64_t axis, float momentum, float epsilon,
                      bool center, bool scale, std::string beta_initializer,
                      std::string gamma_initializer, std::string moving_mean_initializer,

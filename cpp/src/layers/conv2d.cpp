@@ -1,7 +1,7 @@
 // Conv2D and the shared convolution base: forward conv2d_forward + fused bias/activation;
 // backward activation gradient dz, then dkernel and dbias (the sums of dz over N*OH*OW rows) from
 // conv2d_backward_filter(x, dz), dx = conv2d_backward_data(dz, kernel) (skipped for the first
-// layer).
+// layer). On 16-bit buffers (Backend::half_storage) the same steps through the *_half functions.
 #include "layers/conv2d.h"
 
 #include <utility>
@@ -82,6 +82,18 @@ void ConvolutionBase::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& s
                               const StepContext& ctx) {
   Backend& be = *ctx.backend;
   const Conv2DGeometry g = geometry(x.shape()[0]);
+  if (is_half_precision(x.dtype())) {  // 16-bit buffers: tensor cores on a GPU
+    const DType h = x.dtype();
+    be.conv2d_forward_half(g, x.raw(), params_[0].raw(), y.raw(), h);
+    void* preact = activation_needs_input(activation_.kind)
+                       ? scratch[1].reinterpret(h, y.shape()).raw()
+                       : nullptr;
+    if (use_bias_ || activation_.kind != Activation::Linear)
+      be.bias_activation_half(y.raw(), use_bias_ ? params_[1].raw() : nullptr,
+                              g.N * g.OH * g.OW, filters_, activation_.kind, activation_.alpha,
+                              preact, h);
+    return;
+  }
   be.conv2d_forward(g, x.data<float>(), params_[0].data<float>(), y.data<float>());
   float* preact = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
   if (use_bias_ || activation_.kind != Activation::Linear)
@@ -94,6 +106,23 @@ void ConvolutionBase::backward(const Tensor& x, const Tensor& y, const Tensor& d
   Backend& be = *ctx.backend;
   const Conv2DGeometry g = geometry(x.shape()[0]);
   const int64_t rows = g.N * g.OH * g.OW;
+  if (is_half_precision(x.dtype())) {
+    const DType h = x.dtype();
+    const void* dz = dy.raw();
+    if (activation_.kind != Activation::Linear) {
+      const void* pre = activation_needs_input(activation_.kind)
+                            ? scratch[1].reinterpret(h, y.shape()).raw()
+                            : nullptr;
+      void* buf = scratch[0].reinterpret(h, y.shape()).raw();
+      be.activation_backward_half(activation_.kind, activation_.alpha, pre, y.raw(), dy.raw(),
+                                  buf, rows, filters_, h);
+      dz = buf;
+    }
+    be.conv2d_backward_filter_half(g, x.raw(), dz, grads_[0].data<float>(),
+                                   use_bias_ ? grads_[1].data<float>() : nullptr, h);
+    if (dx) be.conv2d_backward_data_half(g, dz, params_[0].raw(), dx->raw(), h);
+    return;
+  }
   const float* dz = dy.data<float>();
   if (activation_.kind != Activation::Linear) {
     const float* pre = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;

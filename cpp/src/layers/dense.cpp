@@ -1,6 +1,7 @@
 // Dense layer: forward through the backend's dense_forward (GEMM, bias and activation in one
 // step; under mixed_bfloat16 the bfloat16 product, then bias_activation); backward activation
 // gradient, then dW = x^T dz, db = column sums of dz, dx = dz W^T (skipped for the first layer).
+// On 16-bit buffers (Backend::half_storage) the same steps through the *_half functions.
 #include "layers/dense.h"
 
 #include "core/errors.h"
@@ -60,6 +61,16 @@ void Dense::forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,
                     const StepContext& ctx) {
   Backend& be = *ctx.backend;
   const int64_t rows = x.numel() / fan_in_;
+  if (is_half_precision(x.dtype())) {  // 16-bit buffers: tensor cores on a GPU
+    const DType h = x.dtype();
+    void* preact = activation_needs_input(activation_.kind)
+                       ? scratch[1].reinterpret(h, y.shape()).raw()
+                       : nullptr;
+    be.dense_forward_half(x.raw(), params_[0].raw(), use_bias_ ? params_[1].raw() : nullptr,
+                          rows, fan_in_, units_, activation_.kind, activation_.alpha, y.raw(),
+                          preact, h);
+    return;
+  }
   const float* bias = use_bias_ ? params_[1].data<float>() : nullptr;
   float* preact = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;
   if (compute_dtype() != DType::BFloat16) {  // one fused step (cuBLASLt epilogues on a GPU)
@@ -78,6 +89,26 @@ void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor*
                      std::vector<Tensor>& scratch, const StepContext& ctx) {
   Backend& be = *ctx.backend;
   const int64_t rows = x.numel() / fan_in_;
+  if (is_half_precision(x.dtype())) {
+    const DType h = x.dtype();
+    const void* dz = dy.raw();
+    if (activation_.kind != Activation::Linear) {
+      const void* pre = activation_needs_input(activation_.kind)
+                            ? scratch[1].reinterpret(h, y.shape()).raw()
+                            : nullptr;
+      void* buf = scratch[0].reinterpret(h, y.shape()).raw();
+      be.activation_backward_half(activation_.kind, activation_.alpha, pre, y.raw(), dy.raw(),
+                                  buf, rows, units_, h);
+      dz = buf;
+    }
+    be.gemm_half(true, false, fan_in_, units_, rows, x.raw(), fan_in_, dz, units_,
+                 grads_[0].raw(), units_, DType::Float32, h);
+    if (use_bias_) be.column_sum_half(dz, rows, units_, grads_[1].data<float>(), h);
+    if (dx)
+      be.gemm_half(false, true, rows, fan_in_, units_, dz, units_, params_[0].raw(), units_,
+                   dx->raw(), fan_in_, h, h);
+    return;
+  }
   const float* dz = dy.data<float>();
   if (activation_.kind != Activation::Linear) {
     const float* pre = activation_needs_input(activation_.kind) ? scratch[1].data<float>() : nullptr;

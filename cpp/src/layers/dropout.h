@@ -9,6 +9,7 @@ namespace ff {
 
 class Dropout final : public Layer {
  public:
+  bool supports_half_io() const override { return true; }
   Dropout(std::string name, uint64_t seed, float rate);
   float rate() const { return rate_; }
   bool aliases_input(bool training) const override { return !training || rate_ == 0.0f; }

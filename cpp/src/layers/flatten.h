@@ -8,6 +8,7 @@ class Flatten final : public Layer {
  public:
   Flatten(std::string name, uint64_t seed) : Layer(std::move(name), "Flatten", seed) {}
   bool aliases_input(bool) const override { return true; }
+  bool supports_half_io() const override { return true; }  // a view: any dtype
   void forward(const Tensor&, Tensor&, std::vector<Tensor>&, const StepContext&) override {}
   void backward(const Tensor&, const Tensor&, const Tensor&, Tensor*, std::vector<Tensor>&,
                 const StepContext&) override {}

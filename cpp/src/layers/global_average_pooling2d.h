@@ -7,6 +7,7 @@ namespace ff {
 
 class GlobalAveragePooling2D final : public GlobalPooling2D {
  public:
+  bool supports_half_io() const override { return true; }
   GlobalAveragePooling2D(std::string name, uint64_t seed, bool keepdims)
       : GlobalPooling2D(std::move(name), "GlobalAveragePooling2D", seed, keepdims) {}
   void forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,

@@ -8,6 +8,7 @@ namespace ff {
 
 class GlobalMaxPooling2D final : public GlobalPooling2D {
  public:
+  bool supports_half_io() const override { return true; }
   GlobalMaxPooling2D(std::string name, uint64_t seed, bool keepdims)
       : GlobalPooling2D(std::move(name), "GlobalMaxPooling2D", seed, keepdims) {}
   void forward(const Tensor& x, Tensor& y, std::vector<Tensor>& scratch,

@@ -128,6 +128,12 @@ class Layer {
   // True when the output stays float32 under a 16-bit policy: a softmax output (probabilities
   // feeding a loss) is computed and kept in float32, as the issue and Keras's guide require.
   virtual bool float32_output() const { return false; }
+  // True when the layer also runs on 16-bit buffers (Backend::half_storage()): a 16-bit layer's
+  // forward/backward then receive x, y, dy and dx as BFloat16/Float16 tensors (dispatching on
+  // x.dtype()), its autocast weights as 16-bit views, its weight gradients still float32. The
+  // model converts at the boundary to layers that do not (they see float32 buffers holding
+  // 16-bit values, as on a backend without 16-bit storage).
+  virtual bool supports_half_io() const { return false; }
 
  protected:
   // Validates the input shape and returns the output shape; raise through incompatible().

@@ -9,6 +9,7 @@ namespace ff {
 
 class MaxPooling2D final : public Pooling2D {
  public:
+  bool supports_half_io() const override { return true; }
   MaxPooling2D(std::string name, uint64_t seed, std::vector<int64_t> pool_size,
                std::vector<int64_t> strides, const std::string& padding)
       : Pooling2D(std::move(name), "MaxPooling2D", seed, std::move(pool_size), std::move(strides),

@@ -45,7 +45,12 @@ void Add::forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vector<Te
                         const StepContext& ctx) {
   Backend& be = *ctx.backend;
   be.copy(y.raw(), xs[0].raw(), y.nbytes());
-  for (size_t i = 1; i < xs.size(); ++i) be.add(y.data<float>(), xs[i].data<float>(), y.numel());
+  for (size_t i = 1; i < xs.size(); ++i) {
+    if (is_half_precision(y.dtype()))  // 16-bit buffers: each partial sum rounded
+      be.add_half(y.raw(), xs[i].raw(), y.numel(), y.dtype());
+    else
+      be.add(y.data<float>(), xs[i].data<float>(), y.numel());
+  }
 }
 
 void Add::backward_multi(const std::vector<Tensor>&, const Tensor&, const Tensor& dy,

@@ -23,6 +23,7 @@ class ElementwiseMerge : public Layer {
 
 class Add final : public ElementwiseMerge {
  public:
+  bool supports_half_io() const override { return true; }
   Add(std::string name, uint64_t seed) : ElementwiseMerge(std::move(name), "Add", seed) {}
   void forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vector<Tensor>& scratch,
                      const StepContext& ctx) override;

@@ -10,6 +10,7 @@ class Reshape final : public Layer {
   Reshape(std::string name, uint64_t seed, Shape target_shape);
   const Shape& target_shape() const { return target_; }
   bool aliases_input(bool) const override { return true; }
+  bool supports_half_io() const override { return true; }  // a view: any dtype
   void forward(const Tensor&, Tensor&, std::vector<Tensor>&, const StepContext&) override {}
   void backward(const Tensor&, const Tensor&, const Tensor&, Tensor*, std::vector<Tensor>&,
                 const StepContext&) override {}

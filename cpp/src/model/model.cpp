@@ -202,24 +202,55 @@ void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
   mixed_ = false;
   for (const auto& layer : layers_) mixed_ = mixed_ || is_half_precision(layer->compute_dtype());
   value_dtype_.assign(value_shapes_.size(), DType::Float32);
+  value_storage_.assign(value_shapes_.size(), DType::Float32);
   input_cast_.assign(nodes_.size(), {});
+  node_io_.assign(nodes_.size(), DType::Float32);
+  // Layers on 16-bit buffers: where the backend keeps them and the layer supports it, except a
+  // layer making a model output (losses, metrics and predict read float32).
+  half_layer_.assign(layers_.size(), false);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = *layers_[l];
+    half_layer_[l] = backend_->half_storage() && is_half_precision(layer.compute_dtype()) &&
+                     layer.supports_half_io() && !layer.float32_output();
+  }
+  for (const Node& node : nodes_)
+    if (std::find(outputs_.begin(), outputs_.end(), node.output) != outputs_.end())
+      half_layer_[node.layer_index] = false;
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     const DType dtype = node.layer->compute_dtype();
     const bool half = is_half_precision(dtype);
+    node_io_[n] = half_layer_[node.layer_index] ? dtype : DType::Float32;
     // Keras's autocast: a 16-bit layer reads its floating inputs in its compute dtype.
-    for (int v : node.inputs) input_cast_[n].push_back(half && value_dtype_[v] != dtype);
+    for (int v : node.inputs) {
+      InputCast cast = InputCast::None;
+      if (value_storage_[v] != node_io_[n])
+        cast = InputCast::Convert;
+      else if (node_io_[n] == DType::Float32 && half && value_dtype_[v] != dtype)
+        cast = InputCast::Round;
+      input_cast_[n].push_back(cast);
+    }
     value_dtype_[node.output] = half && !node.layer->float32_output() ? dtype : DType::Float32;
+    value_storage_[node.output] = node_io_[n];
   }
   cast_segments_.clear();
   compute_params_ = Tensor();
+  compute_params_half_ = Tensor();
   synced_weight_versions_.assign(layers_.size(), 0);
   for (size_t i = 0; i < layers_.size(); ++i)
     layers_[i]->set_weight_views(mixed_ ? layer_params[i] : std::vector<Tensor>{});
   if (!mixed_) return;
   // 16-bit layers compute with rounded copies of their trainable weights (same offsets in a
   // second buffer); the optimizer updates the float32 originals.
-  compute_params_ = Tensor::zeros(backend_->device(), {params_.numel()});
+  // (16-bit-storage layers read 16-bit copies instead, from a buffer of 2-byte values.)
+  bool rounded = false, stored = false;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    rounded = rounded || (is_half_precision(layers_[l]->compute_dtype()) && !half_layer_[l]);
+    stored = stored || half_layer_[l];
+  }
+  if (rounded) compute_params_ = Tensor::zeros(backend_->device(), {params_.numel()});
+  if (stored)
+    compute_params_half_ = Tensor::zeros(backend_->device(), {params_.numel()}, DType::BFloat16);
   std::vector<size_t> next(layers_.size(), 0);
   autocast_params_.assign(layers_.size(), {});
   for (const auto& ref : param_refs_) {
@@ -230,8 +261,11 @@ void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
     const int64_t offset =
         (static_cast<const char*>(ref.value.raw()) - static_cast<const char*>(params_.raw())) /
         static_cast<int64_t>(sizeof(float));
-    layer_params[ref.layer][k] = compute_params_.view(offset, ref.spec.shape);
-    cast_segments_.push_back({offset, ref.value.numel(), dtype});
+    const bool storage = half_layer_[ref.layer];
+    layer_params[ref.layer][k] =
+        storage ? compute_params_half_.view(offset, ref.spec.shape).reinterpret(dtype, ref.spec.shape)
+                : compute_params_.view(offset, ref.spec.shape);
+    cast_segments_.push_back({offset, ref.value.numel(), dtype, storage});
   }
 }
 
@@ -242,17 +276,47 @@ void Model::sync_compute_params() {
     stale = layers_[l]->weights_version() != synced_weight_versions_[l];
   if (!stale) return;
   const float* src = params_.data<float>();
-  float* dst = compute_params_.data<float>();
-  for (const auto& seg : cast_segments_)
-    backend_->round_to_precision(dst + seg.offset, src + seg.offset, seg.size, seg.dtype);
+  float* dst = compute_params_.defined() ? compute_params_.data<float>() : nullptr;
+  for (const auto& seg : cast_segments_) {
+    if (seg.storage)
+      backend_->cast(static_cast<char*>(compute_params_half_.raw()) + seg.offset * 2, seg.dtype,
+                     src + seg.offset, DType::Float32, seg.size);
+    else
+      backend_->round_to_precision(dst + seg.offset, src + seg.offset, seg.size, seg.dtype);
+  }
   for (size_t l = 0; l < layers_.size(); ++l)
     synced_weight_versions_[l] = layers_[l]->weights_version();
   compute_params_stale_ = false;
 }
 
 void Model::round_value(Tensor& t, DType dtype) {
-  if (is_half_precision(dtype))
+  // A 16-bit buffer holds 16-bit values already.
+  if (is_half_precision(dtype) && t.dtype() == DType::Float32)
     backend_->round_to_precision(t.data<float>(), t.data<float>(), t.numel(), dtype);
+}
+
+void Model::add_into(Tensor& y, const Tensor& x) {
+  if (y.dtype() != x.dtype())
+    throw ValueError("internal: adding a " + dtype_name(x.dtype()) + " gradient into a " +
+                     dtype_name(y.dtype()) + " one");
+  if (is_half_precision(y.dtype()))
+    backend_->add_half(y.raw(), x.raw(), y.numel(), y.dtype());
+  else
+    backend_->add(y.data<float>(), x.data<float>(), y.numel());
+}
+
+void Model::convert_into(Tensor& dst, const Tensor& src) {
+  if (dst.dtype() == src.dtype())
+    backend_->copy(dst.raw(), src.raw(), src.nbytes());
+  else
+    backend_->cast(dst.raw(), dst.dtype(), src.raw(), src.dtype(), src.numel());
+}
+
+void Model::check_numerics_of(const Tensor& t, const StepContext& ctx, StepPass pass) {
+  if (is_half_precision(t.dtype()))
+    backend_->check_numerics_half(t.raw(), t.numel(), ctx.state, ctx.node, pass, t.dtype());
+  else
+    backend_->check_numerics(t.data<float>(), t.numel(), ctx.state, ctx.node, pass);
 }
 
 void Model::clear_graph() {
@@ -434,7 +498,8 @@ int Model::grad_alias_consumer(size_t v, const std::vector<int>& writers) const 
         nodes_[n].inputs.end())
       consumer = static_cast<int>(n);
   if (consumer < 0 || !value_aliases(static_cast<size_t>(consumer), true) ||
-      !value_needs_grad_[nodes_[consumer].output])
+      !value_needs_grad_[nodes_[consumer].output] ||
+      input_cast_.at(static_cast<size_t>(consumer))[0] == InputCast::Convert)
     return -1;
   return consumer;
 }
@@ -475,12 +540,19 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
              "model input " + std::to_string(i) + ", shape=" + shape_str(value_shapes_[i]));
   for (size_t n = 0; n < nodes_.size() && !size.overflow; ++n) {
     const Node& node = nodes_[n];
-    for (size_t i = 0; i < node.inputs.size(); ++i)
-      if (input_cast_.at(n)[i])
-        size.add(with_batch(value_shapes_[node.inputs[i]], capacity), DType::Float32,
-                 "the 16-bit copy of input " + std::to_string(i) + " of " + layer_str(*node.layer));
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const InputCast cast = input_cast_.at(n)[i];
+      if (cast == InputCast::None) continue;
+      const DType dtype = cast == InputCast::Convert ? node_io_.at(n) : DType::Float32;
+      const Shape shape = with_batch(value_shapes_[node.inputs[i]], capacity);
+      const std::string what = "the " + dtype_name(dtype) + " copy of input " +
+                               std::to_string(i) + " of " + layer_str(*node.layer);
+      size.add(shape, dtype, what);
+      if (training && cast == InputCast::Convert && value_needs_grad_[node.inputs[i]])
+        size.add(shape, dtype, what + " (its gradient)");
+    }
     if (!value_aliases(n, training))
-      size.add(with_batch(value_shapes_[node.output], capacity), DType::Float32,
+      size.add(with_batch(value_shapes_[node.output], capacity), node_io_.at(n),
                "the output of " + layer_str(*node.layer) + ", shape=" +
                    shape_str(value_shapes_[node.output]));
     for (const Shape& s : node.layer->scratch_shapes(capacity))
@@ -493,8 +565,8 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
       if (!value_needs_grad_[v]) continue;
       const Shape shape = with_batch(value_shapes_[v], capacity);
       const std::string what = "the gradient of a value of shape=" + shape_str(value_shapes_[v]);
-      if (grad_alias_consumer(v, writers) < 0) size.add(shape, DType::Float32, what);
-      if (writers[v] > 1) size.add(shape, DType::Float32, what);
+      if (grad_alias_consumer(v, writers) < 0) size.add(shape, value_storage_.at(v), what);
+      if (writers[v] > 1) size.add(shape, value_storage_.at(v), what);
     }
     for (size_t l = 0; l < layers_.size(); ++l) {
       int uses = 0;
@@ -617,23 +689,26 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     Shape out = with_batch(value_shapes_[node.output], capacity);
-    // An input cast to the layer's 16-bit dtype is read from a buffer of its own (the value
-    // itself stays as its producer made it for other readers).
+    // An input rounded or converted to the layer's dtype is read from a buffer of its own (the
+    // value itself stays as its producer made it for other readers).
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int v = node.inputs[i];
+      const InputCast cast = input_cast_.at(n)[i];
+      const DType dtype = cast == InputCast::Convert ? node_io_.at(n) : DType::Float32;
       p.node_inputs[n].push_back(
-          input_cast_.at(n)[i]
-              ? alloc(with_batch(value_shapes_[v], capacity), DType::Float32,
+          cast != InputCast::None
+              ? alloc(with_batch(value_shapes_[v], capacity), dtype,
                       [&] {
-                        return "the 16-bit copy of input " + std::to_string(i) + " of " +
-                               layer_str(*node.layer);
+                        return "the " + dtype_name(dtype) + " copy of input " +
+                               std::to_string(i) + " of " + layer_str(*node.layer);
                       })
               : p.values[v]);
     }
     p.values[node.output] =
         value_aliases(n, training)
             ? p.node_inputs[n][0].reshape(out)
-            : alloc(out, DType::Float32, [&] { return "the output of " + layer_str(*node.layer); });
+            : alloc(out, node_io_.at(n),
+                    [&] { return "the output of " + layer_str(*node.layer); });
     for (const Shape& s : node.layer->scratch_shapes(capacity))
       p.scratch[n].push_back(alloc(s, DType::Float32, [&] {
         return "the scratch buffer of " + layer_str(*node.layer);
@@ -652,9 +727,22 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       if (consumer >= 0)
         p.grads[v] = p.grads[nodes_[consumer].output].reshape(shape);
       else
-        p.grads[v] = alloc(shape, DType::Float32, what);
-      if (writers[v] > 1) p.spare_grads[v] = alloc(shape, DType::Float32, what);
+        p.grads[v] = alloc(shape, value_storage_.at(v), what);
+      if (writers[v] > 1) p.spare_grads[v] = alloc(shape, value_storage_.at(v), what);
     }
+    p.input_grads.resize(nodes_.size());
+    for (size_t n = 0; n < nodes_.size(); ++n)
+      for (size_t i = 0; i < nodes_[n].inputs.size(); ++i) {
+        const int v = nodes_[n].inputs[i];
+        const bool staged = input_cast_.at(n)[i] == InputCast::Convert && value_needs_grad_[v];
+        p.input_grads[n].push_back(
+            staged ? alloc(with_batch(value_shapes_[v], capacity), node_io_.at(n),
+                           [&] {
+                             return "the gradient of input " + std::to_string(i) + " of " +
+                                    layer_str(*nodes_[n].layer);
+                           })
+                   : Tensor());
+      }
     p.spare_param_grads.resize(layers_.size());
     for (size_t l = 0; l < layers_.size(); ++l) {
       int uses = 0;
@@ -697,6 +785,10 @@ Model::Plan Model::view_plan(const Plan& full, int64_t batch) const {
   for (const auto& list : full.node_inputs) {
     v.node_inputs.emplace_back();
     for (const auto& t : list) v.node_inputs.back().push_back(rows(t));
+  }
+  for (const auto& list : full.input_grads) {
+    v.input_grads.emplace_back();
+    for (const auto& t : list) v.input_grads.back().push_back(rows(t));
   }
   for (const auto& list : full.scratch) {
     v.scratch.emplace_back();

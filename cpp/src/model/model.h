@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/math_mode.h"
 #include "layers/layer.h"
 #include "losses/loss.h"
 #include "metrics/metric.h"
@@ -156,6 +157,9 @@ class Model {
   // The compute dtype of every value (a model input is float32; a layer's output is its
   // compute dtype, or float32 for a softmax output). Valid once built.
   DType value_dtype(int value) const { return value_dtype_.at(value); }
+  // The dtype of the value's buffer: its compute dtype where the backend keeps 16-bit buffers
+  // and its layer supports them (Backend::half_storage, Layer::supports_half_io), else float32.
+  DType value_storage(int value) const { return value_storage_.at(value); }
   // Weights were written from outside (set_weights): 16-bit compute copies are refreshed.
   void weights_written() { compute_params_stale_ = true; }
   const std::vector<OutputSpec>& output_specs() const { return specs_; }
@@ -239,6 +243,9 @@ class Model {
     std::vector<Tensor> targets;                   // per output (with_target only)
     std::vector<Tensor> spare_grads;               // per value: where a 2nd consumer's dx goes
     std::vector<std::vector<Tensor>> spare_param_grads;  // per layer: 2nd use of a shared layer
+    // per node input read through InputCast::Convert: where its gradient comes back (in the
+    // node's io dtype) before it is converted into the value's gradient (training only)
+    std::vector<std::vector<Tensor>> input_grads;
   };
   // Per output: whether it has targets (a loss), their row shape and dtype.
   struct TargetLayout {
@@ -288,6 +295,7 @@ class Model {
     const DynamicLossScale* loss_scale = nullptr;
     std::vector<Segment> active;
     std::vector<const void*> buffers;  // parameters, gradients, 16-bit copies, optimizer slots
+    MathChoice math;  // TF32 and op determinism (cached GPU plans are chosen under them)
     bool operator==(const GraphEnv& o) const;
   };
   GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state);
@@ -354,6 +362,12 @@ class Model {
   void sync_compute_params();
   // Rounds t in place to `dtype` when that is a 16-bit type.
   void round_value(Tensor& t, DType dtype);
+  // y += x for float32 or 16-bit tensors of one dtype.
+  void add_into(Tensor& y, const Tensor& x);
+  // dst = src converted to dst's dtype (a copy when they agree).
+  void convert_into(Tensor& dst, const Tensor& src);
+  // Kernel check-numerics over a float32 or 16-bit tensor.
+  void check_numerics_of(const Tensor& t, const StepContext& ctx, StepPass pass);
 
   Backend* backend_;
   int num_inputs_ = 0;
@@ -377,12 +391,24 @@ class Model {
 
   // ---- mixed precision ----
   bool mixed_ = false;                        // some layer computes in 16 bits
-  std::vector<DType> value_dtype_;            // per value
-  std::vector<std::vector<bool>> input_cast_; // per node input: rounded to the layer's dtype first
-  Tensor compute_params_;                     // rounded copies of 16-bit layers' weights
+  // Under Backend::half_storage(), layers that support it (Layer::supports_half_io) compute on
+  // 16-bit buffers: their values and gradients are BFloat16/Float16 tensors. The others, model
+  // outputs and backends without 16-bit storage keep float32 buffers holding 16-bit values.
+  std::vector<DType> value_dtype_;    // per value: the precision of the values it holds
+  std::vector<DType> value_storage_;  // per value: its buffer's dtype (Float32 or 16-bit)
+  std::vector<bool> half_layer_;      // per layer: runs on 16-bit buffers
+  std::vector<DType> node_io_;        // per node: the dtype of the buffers its layer reads/writes
+  // How a node reads an input: the value itself, a float32 copy rounded to the layer's 16-bit
+  // dtype (Round), or a copy converted to the node's io dtype (Convert: its input gradient then
+  // comes back through a buffer of that dtype, converted into the value's gradient).
+  enum class InputCast : uint8_t { None, Round, Convert };
+  std::vector<std::vector<InputCast>> input_cast_;  // per node input
+  Tensor compute_params_;       // float32 rounded copies of 16-bit layers' weights
+  Tensor compute_params_half_;  // 16-bit copies of 16-bit-storage layers' weights (same offsets)
   struct CastSegment {
     int64_t offset, size;
     DType dtype;
+    bool storage;  // into compute_params_half_ (else rounded into compute_params_)
   };
   std::vector<CastSegment> cast_segments_;
   std::vector<std::vector<bool>> autocast_params_;  // per layer, per weight: ParamSpec::autocast

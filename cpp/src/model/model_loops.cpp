@@ -17,6 +17,7 @@
 
 #include "core/convert.h"
 #include "core/errors.h"
+#include "core/half.h"
 #include "core/numerics.h"
 #include "model/array_source.h"
 #include "model/model.h"
@@ -361,10 +362,27 @@ void Model::raise_recorded_error(const StateView& view, BatchSource* source,
   throw ValueError("internal: the step state is halted without a recorded error");
 }
 
+namespace {
+
+// A tensor's values as float32 on the host (16-bit buffers decoded): a host read.
+std::vector<float> host_values(Device& device, const Tensor& t) {
+  std::vector<float> host(static_cast<size_t>(t.numel()));
+  if (!is_half_precision(t.dtype())) {
+    device.copy_to_host(host.data(), t.raw(), t.nbytes());
+    return host;
+  }
+  std::vector<uint16_t> bits(host.size());
+  device.copy_to_host(bits.data(), t.raw(), t.nbytes());
+  const bool bf16 = t.dtype() == DType::BFloat16;
+  for (size_t i = 0; i < bits.size(); ++i) host[i] = decode_half(bf16, bits[i]);
+  return host;
+}
+
+}  // namespace
+
 void Model::numerics_error(const std::string& what, const std::string& pass, const Tensor& t,
                            const StepContext& ctx) const {
-  std::vector<float> host(static_cast<size_t>(t.numel()));
-  backend_->device().copy_to_host(host.data(), t.raw(), t.nbytes());
+  const std::vector<float> host = host_values(backend_->device(), t);
   int64_t nans = 0, infs = 0;
   for (float v : host) {
     nans += std::isnan(v);
@@ -384,9 +402,7 @@ namespace {
 
 // Eager check-numerics: true when t holds a NaN or Inf (a host read).
 bool host_has_nonfinite(Device& device, const Tensor& t) {
-  std::vector<float> host(static_cast<size_t>(t.numel()));
-  device.copy_to_host(host.data(), t.raw(), t.nbytes());
-  for (float v : host)
+  for (float v : host_values(device, t))
     if (!std::isfinite(v)) return true;
   return false;
 }
@@ -401,20 +417,28 @@ void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     Layer& layer = *node.layer;
     if (node.inputs.size() == 1) layer.check_input(p.node_inputs[n][0].shape());
     if (mixed_)
-      for (size_t i = 0; i < node.inputs.size(); ++i)
-        if (input_cast_[n][i]) {
-          const Tensor& src = p.values[node.inputs[i]];
-          backend_->round_to_precision(p.node_inputs[n][i].data<float>(), src.data<float>(),
-                                       src.numel(), layer.compute_dtype());
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        const InputCast cast = input_cast_[n][i];
+        if (cast == InputCast::None) continue;
+        const Tensor& src = p.values[node.inputs[i]];
+        Tensor& dst = p.node_inputs[n][i];
+        if (cast == InputCast::Convert) {
+          convert_into(dst, src);
+          // a float32 copy read by a 16-bit layer holds values of its dtype
+          if (dst.dtype() == DType::Float32 && value_dtype_[node.inputs[i]] != layer.compute_dtype())
+            round_value(dst, layer.compute_dtype());
+        } else {
+          backend_->round_to_precision(dst.data<float>(), src.data<float>(), src.numel(),
+                                       layer.compute_dtype());
         }
+      }
     if (value_aliases(n, ctx.training)) continue;
     Tensor& out = p.values[node.output];
     ctx.node = static_cast<int32_t>(n);
     layer.forward_multi(p.node_inputs[n], out, p.scratch[n], ctx);
     round_value(out, value_dtype_[node.output]);
     if (numerics == Numerics::Kernels) {
-      backend_->check_numerics(out.data<float>(), out.numel(), ctx.state, ctx.node,
-                               StepPass::Forward);
+      check_numerics_of(out, ctx, StepPass::Forward);
     } else if (numerics == Numerics::Eager && host_has_nonfinite(backend_->device(), out)) {
       std::string who = "layer \"" + layer.name() + "\" (" + layer.class_name() + ")";
       if (is_half_precision(layer.compute_dtype()))
@@ -434,6 +458,7 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
 
   std::vector<Tensor*> dxs;
   std::vector<std::pair<int, Tensor*>> adds;  // (value, spare buffer) to add after the call
+  std::vector<std::pair<int, Tensor*>> converts;  // (value, io-dtype gradient) to convert after
   for (size_t n = nodes_.size(); n-- > 0;) {
     const Node& node = nodes_[n];
     const int out = node.output;
@@ -445,17 +470,31 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
       // A planned alias (the planner's single-writer case) already holds the gradient in place.
       Tensor dy = p.grads[out].reshape(p.grads[in].shape());
       if (!same_storage(p.grads[in], dy)) {
-        if (!written[in]) backend_->copy(p.grads[in].raw(), dy.raw(), dy.nbytes());
-        else backend_->add(p.grads[in].data<float>(), dy.data<float>(), dy.numel());
+        if (!written[in]) {
+          convert_into(p.grads[in], dy);
+        } else if (dy.dtype() == p.grads[in].dtype()) {
+          add_into(p.grads[in], dy);
+        } else {  // a converted input: the gradient converted back, then added
+          convert_into(p.spare_grads[in], dy);
+          add_into(p.grads[in], p.spare_grads[in]);
+        }
       }
       written[in] = true;
       continue;
     }
     dxs.assign(node.inputs.size(), nullptr);
     adds.clear();
+    converts.clear();
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int v = node.inputs[i];
       if (!value_needs_grad_[v]) continue;
+      if (input_cast_[n][i] == InputCast::Convert) {
+        // dx comes back in the node's io dtype and is converted into the value's gradient after
+        // the call (or into its spare, then added, when the value already has one).
+        dxs[i] = &p.input_grads[n][i];
+        converts.emplace_back(v, &p.input_grads[n][i]);
+        continue;
+      }
       if (!written[v]) {
         dxs[i] = &p.grads[v];
         written[v] = true;
@@ -483,10 +522,10 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     const bool half = is_half_precision(dtype);
     // A 16-bit layer's gradients are 16-bit too: the incoming one, its input gradients and its
     // weights' gradients (before they are summed into float32 ones).
-    if (half) round_value(p.grads[out], value_dtype_[out]);
+    if (half) round_value(p.grads[out], value_dtype_[out]);  // no-op on a 16-bit buffer
     ctx.node = static_cast<int32_t>(n);
     layer.backward_multi(p.node_inputs[n], p.values[out], p.grads[out], dxs, p.scratch[n], ctx);
-    if (half) {
+    if (half) {  // (round_value leaves 16-bit buffers, already rounded, alone)
       for (Tensor* dx : dxs)
         if (dx) round_value(*dx, dtype);
       const std::vector<bool>& autocast = autocast_params_[l];
@@ -501,8 +540,18 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
                         real_grads[g].numel());
     }
     layer_written[l] = true;
-    for (const auto& [v, spare] : adds)
-      backend_->add(p.grads[v].data<float>(), spare->data<float>(), spare->numel());
+    for (const auto& [v, spare] : adds) add_into(p.grads[v], *spare);
+    for (const auto& [v, staged] : converts) {
+      if (!written[v]) {
+        convert_into(p.grads[v], *staged);
+        written[v] = true;
+      } else {
+        if (!p.spare_grads[v].defined())
+          throw ValueError("internal: converted gradient of a value read twice has no spare");
+        convert_into(p.spare_grads[v], *staged);
+        add_into(p.grads[v], p.spare_grads[v]);
+      }
+    }
     if (numerics == Numerics::Off) continue;
     std::vector<const Tensor*> checked;
     for (const Tensor& g : layer.grads())
@@ -510,9 +559,7 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     for (Tensor* dx : dxs)
       if (dx) checked.push_back(dx);
     if (numerics == Numerics::Kernels) {
-      for (const Tensor* t : checked)
-        backend_->check_numerics(t->data<float>(), t->numel(), ctx.state, ctx.node,
-                                 StepPass::Backward);
+      for (const Tensor* t : checked) check_numerics_of(*t, ctx, StepPass::Backward);
       continue;
     }
     // Eager: an overflow under a loss scale above 1 is the loss scale's business.
@@ -595,7 +642,7 @@ bool Model::GraphEnv::operator==(const GraphEnv& o) const {
       a.staircase == b.staircase && a.warmup == b.warmup && a.pieces == b.pieces &&
       a.boundaries == b.boundaries && a.values == b.values;
   return optimizer == o.optimizer && same_schedule && loss_scale == o.loss_scale &&
-         active == o.active && buffers == o.buffers;
+         active == o.active && buffers == o.buffers && math == o.math;
 }
 
 void Model::drop_graphs(int which) {
@@ -630,6 +677,8 @@ void Model::check_graph_env(bool training) {
   env.buffers.push_back(params_.defined() ? params_.raw() : nullptr);
   env.buffers.push_back(grads_.defined() ? grads_.raw() : nullptr);
   env.buffers.push_back(compute_params_.defined() ? compute_params_.raw() : nullptr);
+  env.buffers.push_back(compute_params_half_.defined() ? compute_params_half_.raw() : nullptr);
+  env.math = read_math_mode(math_mode());
   if (!(env == graph_env_)) {
     drop_graphs();
     graph_env_ = std::move(env);
@@ -647,6 +696,14 @@ const char* mode_name(LoopMode mode) {
 Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics numerics,
                                       const StepState* state) {
   const bool targets = mode != LoopMode::Predict;
+  // ff.config.experimental's TF32 or determinism switched (between steps, by a callback): the
+  // graphs froze GEMM and convolution plans chosen under the old setting, so they are dropped
+  // and the steps captured again.
+  const MathChoice math = read_math_mode(math_mode());
+  if (!(math == graph_env_.math)) {
+    drop_graphs();
+    graph_env_.math = math;
+  }
   auto matches = [&](const GraphEntry& e) {
     return e.mode == mode && e.count == count && e.numerics == numerics && e.state == state &&
            (!targets || e.layout == last_layout_);

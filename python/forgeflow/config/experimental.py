@@ -69,8 +69,9 @@ def enable_tensor_float_32_execution(enabled):
     accumulating in float32: much faster, about 1e-3 relative error. Forbidden, they compute in
     full float32 (the CUDA-versus-CPU parity tests run so). The CPU backend never uses TF32.
 
-    The setting is read when a GPU kernel is enqueued; a training step already captured as a
-    CUDA graph keeps the choice it was captured with, so set it at the start of the program.
+    The setting is read when a GPU kernel is enqueued. Training steps captured as CUDA graphs
+    under the other setting are dropped at the next step and captured again (a change from a
+    callback takes effect at the next batch).
 
     Args:
         enabled: ``True`` or ``False``.
@@ -93,8 +94,8 @@ def enable_op_determinism(enabled=True):
     argument) keeps the default. forgeflow's own addition is the argument:
     ``enable_op_determinism(False)`` lets the GPU convolutions choose faster non-deterministic
     cuDNN algorithms (the data and filter gradients may then differ in their last bits from run
-    to run). It changes nothing on the CPU. As for TF32, a step already captured as a CUDA graph
-    keeps its choice.
+    to run). It changes nothing on the CPU. As for TF32, steps captured as CUDA graphs under the
+    other setting are captured again at the next step.
 
     Args:
         enabled: ``True`` (the default) for deterministic algorithms only, ``False`` to allow

@@ -9,6 +9,7 @@ allocate more than the file itself holds."""
 import collections
 import contextlib
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -19,6 +20,7 @@ from .errors import ConfigError, CorruptFileError, SavedModelError
 from .. import _core as core
 from .. import layers as layers_pkg
 from .. import tracking
+from .._user_frame import user_stacklevel
 from .._version import __version__
 from .serialization import (check_spec, construct, deserialize, deserialize_optimizer, model_class,
                             resolve_class, serialize, serialize_optimizer)
@@ -549,6 +551,33 @@ def _parse_rng(state):
 
 
 # ---------------------------------------------------------------------------------- save / load
+# Keras's suffixes: a file under one of them is still forgeflow's format
+# (docs/saved-model-format.md), which Keras cannot read, so a save under them warns (once per
+# directory, suffix and kind, so a checkpoint per epoch does not repeat it).
+_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+_keras_suffix_warned = set()
+
+
+def _warn_keras_suffix(filepath, kind):
+    path = os.fspath(filepath)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in _KERAS_SUFFIXES:
+        return
+    key = (kind, os.path.dirname(os.path.abspath(path)), suffix)
+    if key in _keras_suffix_warned:
+        return
+    _keras_suffix_warned.add(key)
+    if kind == _KIND_WEIGHTS:
+        what, native, load = "weights", ".weights.ff", "model.load_weights"
+    else:
+        what, native, load = "model", ".ff", "ff.models.load_model"
+    warnings.warn(
+        f"{path}: the {what} file is written in forgeflow's own format, not Keras's, despite the "
+        f'suffix "{suffix}": Keras cannot load it ({load} can). forgeflow\'s own suffix is '
+        f'"{native}"; use it to say what the file is (and to silence this warning).',
+        UserWarning, stacklevel=user_stacklevel())
+
+
 def _meta(kind):
     return {"kind": kind, "forgeflow_version": __version__}
 
@@ -556,7 +585,9 @@ def _meta(kind):
 def save_model(model, filepath, overwrite=True, training_position=None, track=True):
     """Writes the whole model to one file, atomically (see docs/saved-model-format.md).
     ``track=False`` keeps it out of the run-tracking record (BackupAndRestore's temporary
-    backups, deleted when the fit ends)."""
+    backups, deleted when the fit ends). A Keras suffix (``.keras``, ``.h5``) warns: the file
+    is forgeflow's format all the same."""
+    _warn_keras_suffix(filepath, _KIND_MODEL)
     sections = [json_section(b"META", _meta(_KIND_MODEL)),
                 json_section(b"ARCH", model_config(model), "the model config")]
     if model.compiled:
@@ -719,8 +750,10 @@ def restore_into(model, filepath):
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Writes the weights (and non-trainable state) alone, atomically."""
+    """Writes the weights (and non-trainable state) alone, atomically. A Keras suffix
+    (``.weights.h5``) warns: the file is forgeflow's format all the same."""
     model._require_built("save_weights")
+    _warn_keras_suffix(filepath, _KIND_WEIGHTS)
     write_file(filepath, [json_section(b"META", _meta(_KIND_WEIGHTS)),
                           tensor_section(b"WGTS", _weights_of(model))], overwrite=overwrite)
     _record_artifact(model, filepath, "weights")

@@ -1,4 +1,5 @@
-"""Utilities: seeding, the progress bar and the summary table."""
+"""Utilities: seeding, the progress bar and the summary table, ``to_categorical``, and
+``plot_model`` / ``model_to_dot`` (Graphviz drawings of a model, through pydot)."""
 import random as _random
 
 import numpy as _np
@@ -7,9 +8,12 @@ from .. import _core, _naming
 from .progbar import Progbar
 from .image_dataset import image_dataset_from_directory, set_image_decode_memory_limit
 from .plot import plot_history
+from .numerical_utils import to_categorical
+from .model_plot import model_to_dot, plot_model
 
 __all__ = ["set_random_seed", "clear_session", "Progbar", "image_dataset_from_directory"]
 __all__ += ["plot_history", "set_image_decode_memory_limit"]
+__all__ += ["to_categorical", "plot_model", "model_to_dot"]
 
 
 def set_random_seed(seed):

@@ -268,6 +268,42 @@ TEST_CASE("captures: one per signature, the first step eager, the partial batch 
   }
 }
 
+TEST_CASE("captures: switching TF32 or op determinism between epochs captures the steps again",
+          "[captured_steps]") {
+  // The GEMM and convolution plans a graph froze were chosen under the old setting.
+  struct RestoreMathMode {
+    bool tf32 = ff::math_mode().tf32, deterministic = ff::math_mode().deterministic;
+    ~RestoreMathMode() {
+      ff::math_mode().tf32 = tf32;
+      ff::math_mode().deterministic = deterministic;
+    }
+  } restore;
+  for (ff::Backend* be : {&cpu(), &gpu()}) {
+    INFO(be->name());
+    Config c;
+    auto m = make_model(*be, c);
+    const Data d = make_data(c.loss);
+    ff::LoopOptions loop;
+    loop.batch_size = 16;
+    auto epoch = [&](int e) {
+      m->train_epoch({d.xs()}, {d.ys(c.loss)}, ff::Model::shuffled_order(kRows, 3, e), e, loop);
+      return m->graph_stats().captures;
+    };
+    epoch(0);
+    const int64_t settled = epoch(1);  // both signatures (16 and the last 6) captured
+    CHECK(epoch(2) == settled);
+    ff::math_mode().tf32 = !restore.tf32;
+    const int64_t after_tf32 = epoch(3);
+    CHECK(after_tf32 == settled + 1);  // the 16 again; the 6 is seen once (eager)
+    CHECK(epoch(4) == after_tf32 + 1);  // the 6 on its second sight
+    CHECK(epoch(5) == after_tf32 + 1);
+    ff::math_mode().deterministic = !restore.deterministic;
+    CHECK(epoch(6) == after_tf32 + 2);
+    ff::math_mode().tf32 = restore.tf32;
+    ff::math_mode().deterministic = restore.deterministic;
+  }
+}
+
 namespace {
 
 // An identity layer that synchronises the device in its forward pass when asked: a step that

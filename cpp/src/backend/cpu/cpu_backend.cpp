@@ -28,6 +28,7 @@
 #include "backend/cpu/conv.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/half_by_float32.h"
 #include "backend/cpu/pooling.h"
 #include "backend/cpu/image.h"
 #include "backend/cpu/matmul_bf16.h"
@@ -166,9 +167,10 @@ double sum_of_squares(const float* x, int64_t n) {
   return total;
 }
 
-class CpuBackend final : public Backend {
+// The 16-bit storage functions come from HalfByFloat32 (decode, float32 kernel, encode).
+class CpuBackend final : public cpu::HalfByFloat32<Backend> {
  public:
-  CpuBackend() : Backend(cpu_device()) {}
+  CpuBackend() : HalfByFloat32(cpu_device()) {}
   std::string name() const override { return "cpu"; }
 
   void fill(float* x, int64_t n, float value) override { std::fill(x, x + n, value); }
