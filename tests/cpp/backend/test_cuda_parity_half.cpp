@@ -468,6 +468,26 @@ TEST_CASE("CUDA cast converts between float32 bfloat16 and float16 with the CPU'
                      r.be.cast(out, dst, r.bits(all_bits), src, n);
                    });
     }
+  // In place: float32 narrowed into the front of its own buffer, 16 bits widened over their own
+  // buffer, and one 16-bit type converted to the other in place.
+  for (DType half : kHalves)
+    for (int64_t n : {int64_t{7}, int64_t{1000003}}) {
+      const std::vector<float> f = values(2 * n, 35, -7e4f, 7e4f, true);
+      const DType other = half == DType::BFloat16 ? DType::Float16 : DType::BFloat16;
+      check_parity("cast float32 to 16 bits in place n=" + std::to_string(n), half, [&](Run& r) {
+        float* p = r.out32(f);
+        r.be.cast(p, half, p, DType::Float32, n);
+      });
+      check_parity("cast 16 bits to float32 in place n=" + std::to_string(n), half, [&](Run& r) {
+        void* p = r.out16(f);  // 2n values: the first n are the source, all 4n bytes the result
+        r.be.cast(p, DType::Float32, p, half, n);
+      });
+      check_parity("cast to " + ff::dtype_name(other) + " in place n=" + std::to_string(n), half,
+                   [&](Run& r) {
+                     void* p = r.out16(f);
+                     r.be.cast(p, other, p, half, 2 * n);
+                   });
+    }
 }
 
 TEST_CASE("CUDA add_half matches the CPU bit for bit and overflows float16 to Inf",

@@ -12,11 +12,14 @@
 // storage policy (cuda_half_io.cuh) that decodes 16-bit inputs to float and encodes outputs
 // once; the float32 instantiation reads and writes floats as before.
 #include <cmath>
+#include <cstdint>
+#include <memory>
 
 #include "backend/activation_rules.h"
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_half_io.cuh"
 #include "backend/cuda/cuda_kernel_util.cuh"
+#include "backend/cuda/cuda_launch.cuh"
 #include "core/errors.h"
 #include "core/half.h"
 #include "core/rng.h"
@@ -396,21 +399,38 @@ void CudaBackend::category_encode(const float* x, int64_t numel, int64_t last, i
 
 // ---- 16-bit storage ----
 
+// Overlapping buffers (other than the same buffer converted in place between types of one size)
+// are read from a stream-ordered copy of the source first, as the CPU's decode-then-encode
+// behaves.
 void CudaBackend::cast(void* dst, DType dst_type, const void* src, DType src_type, int64_t n) {
   dispatch_storage(src_type, "cast (source)", [&](auto in) {
     dispatch_storage(dst_type, "cast (destination)", [&](auto out) {
       using In = decltype(in);
       using Out = decltype(out);
       if (n <= 0) return;
-      if constexpr (In::kType == DType::Float32 && Out::kType == DType::Float32) {  // no rounding
-        if (dst != src)
-          FF_CUDA_CHECK(cudaMemcpyAsync(dst, src, sizeof(float) * static_cast<size_t>(n),
-                                        cudaMemcpyDeviceToDevice, stream()));
-        return;
+      constexpr bool same_size = sizeof(typename In::T) == sizeof(typename Out::T);
+      constexpr bool float_copy = In::kType == DType::Float32 && Out::kType == DType::Float32;
+      if (float_copy && dst == src) return;
+      const size_t in_bytes = sizeof(typename In::T) * static_cast<size_t>(n);
+      const size_t out_bytes = sizeof(typename Out::T) * static_cast<size_t>(n);
+      const uintptr_t s0 = reinterpret_cast<uintptr_t>(src), d0 = reinterpret_cast<uintptr_t>(dst);
+      const bool in_place = same_size && dst == src;
+      const bool overlap = !in_place && s0 < d0 + out_bytes && d0 < s0 + in_bytes;
+      std::unique_ptr<DeviceScratch> copy;
+      const void* from = src;
+      if (overlap) {
+        copy = std::make_unique<DeviceScratch>(device(), in_bytes);
+        FF_CUDA_CHECK(cudaMemcpyAsync(copy->data(), src, in_bytes, cudaMemcpyDeviceToDevice,
+                                      stream()));
+        from = copy->data();
       }
-      cast_kernel<In, Out><<<elementwise_blocks(n), kThreads, 0, stream()>>>(
-          typed<Out>(dst), typed<In>(src), n);
-      FF_CUDA_LAUNCH_CHECK("cast_kernel");
+      if constexpr (float_copy) {  // nothing to round
+        FF_CUDA_CHECK(cudaMemcpyAsync(dst, from, out_bytes, cudaMemcpyDeviceToDevice, stream()));
+      } else {
+        cast_kernel<In, Out><<<elementwise_blocks(n), kThreads, 0, stream()>>>(
+            typed<Out>(dst), typed<In>(from), n);
+        FF_CUDA_LAUNCH_CHECK("cast_kernel");
+      }
     });
   });
 }
