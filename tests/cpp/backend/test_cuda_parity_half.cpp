@@ -952,6 +952,11 @@ TEST_CASE("CUDA check_numerics_half records what the CPU records", "[cuda][half]
     }
 }
 
+TEST_CASE("the CUDA backend keeps 16-bit buffers for mixed precision", "[cuda][half]") {
+  CHECK(parity::gpu().half_storage());
+  CHECK_FALSE(parity::cpu().half_storage());
+}
+
 TEST_CASE("CUDA 16-bit functions refuse a dtype that is not 16-bit, naming themselves",
           "[cuda][half]") {
   ff::Backend& be = parity::gpu();
