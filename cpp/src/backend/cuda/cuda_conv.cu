@@ -1,8 +1,8 @@
 // The CUDA backend's convolutions through cuDNN (cuda_conv.h: ConvEngine), and the backend's
-// conv2d_forward, conv2d_backward_data and conv2d_backward_filter on it, float32 and 16-bit
-// (the *_half functions: one code path, templated on the storage policy of cuda_half_io.cuh). Nothing here waits for
-// the GPU; a plan (descriptors, algorithm, workspace layout) is made at the first call of a
-// geometry under a math setting and kept.
+// conv2d_forward, conv2d_backward_data and conv2d_backward_filter on it, float32 and 16-bit (the
+// *_half functions: one code path, templated on the storage policy of cuda_half_io.cuh). Nothing
+// here waits for the GPU; a plan (descriptors, algorithm, workspace layout) is made at the first
+// call of a geometry, storage type and math setting and kept.
 #include <algorithm>
 #include <cstdint>
 #include <map>

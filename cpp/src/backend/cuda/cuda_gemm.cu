@@ -1,7 +1,8 @@
 // The CUDA backend's matrix products (cuda_gemm.h): GemmEngine over cuBLASLt, and the backend's
-// gemm, gemm_bf16, dense_forward, gemm_half and dense_forward_half on it. Nothing here allocates per float32 call or waits for
-// the GPU; the plans (descriptors, layouts and the heuristic's algorithm) are made on first use of
-// a shape and kept, so every later call with that shape runs the same algorithm.
+// gemm, gemm_bf16, dense_forward, gemm_half and dense_forward_half on it. Nothing here allocates
+// per float32 call or waits for the GPU; the plans (descriptors, layouts and the heuristic's
+// algorithm) are made on first use of a shape and kept, so every later call with that shape runs
+// the same algorithm.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
