@@ -1,8 +1,10 @@
 // The CUDA backend's convolutions through cuDNN (cuda_conv.h: ConvEngine), and the backend's
 // conv2d_forward, conv2d_backward_data and conv2d_backward_filter on it, float32 and 16-bit (the
 // *_half functions: one code path, templated on the storage policy of cuda_half_io.cuh). Nothing
-// here waits for the GPU; a plan (descriptors, algorithm, workspace layout) is made at the first
-// call of a geometry, storage type and math setting and kept.
+// here waits for the GPU once a plan exists; a plan (descriptors, algorithm, workspace layout) is
+// made at the first call of a geometry, storage type and math setting and kept. The algorithm:
+// cuDNN's heuristic order under op determinism (the default: the same choice every run); a timed
+// search (cudnnFind*, which synchronises) when the user turned determinism off.
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -360,6 +362,54 @@ void ConvEngine::Impl::choose_algorithm(ConvOp op, const Conv2DGeometry& g, Math
   const bool half = storage != DType::Float32;
   std::vector<Candidate> found;
   int max_count = 0, returned = 0;
+  // Timed search (cudnnFind*, which runs every algorithm on buffers of its own, allocating and
+  // synchronising) only where the user gave up determinism: timings vary from run to run, so
+  // the choice, and with it the result's last bits, could too. Made eagerly (a plan is made at
+  // the first step of a signature, before capture); during a capture, or when cuDNN cannot run
+  // it (memory), the heuristic order below decides alone. Its results come first, in measured
+  // order; the heuristic candidates follow as a fallback.
+  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+  FF_CUDA_CHECK(cudaStreamIsCapturing(stream(), &capturing));
+  if (!math.deterministic && capturing == cudaStreamCaptureStatusNone) {
+    cudnnStatus_t status = CUDNN_STATUS_NOT_SUPPORTED;
+    switch (op) {
+      case ConvOp::Forward: {
+        FF_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count));
+        std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(static_cast<size_t>(std::max(max_count, 1)));
+        status = cudnnFindConvolutionForwardAlgorithm(handle, p.x, p.w, p.conv, p.y, max_count,
+                                                      &returned, perf.data());
+        for (int k = 0; status == CUDNN_STATUS_SUCCESS && k < returned; ++k)
+          found.push_back(candidate_of(perf[static_cast<size_t>(k)]));
+        break;
+      }
+      case ConvOp::BackwardData: {
+        FF_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &max_count));
+        std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(
+            static_cast<size_t>(std::max(max_count, 1)));
+        status = cudnnFindConvolutionBackwardDataAlgorithm(handle, p.w, p.y, p.conv, p.x,
+                                                           max_count, &returned, perf.data());
+        for (int k = 0; status == CUDNN_STATUS_SUCCESS && k < returned; ++k)
+          found.push_back(candidate_of(perf[static_cast<size_t>(k)]));
+        break;
+      }
+      case ConvOp::BackwardFilter: {
+        FF_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &max_count));
+        std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(
+            static_cast<size_t>(std::max(max_count, 1)));
+        status = cudnnFindConvolutionBackwardFilterAlgorithm(handle, p.x, p.y, p.conv, p.w,
+                                                             max_count, &returned, perf.data());
+        for (int k = 0; status == CUDNN_STATUS_SUCCESS && k < returned; ++k)
+          found.push_back(candidate_of(perf[static_cast<size_t>(k)]));
+        break;
+      }
+    }
+    // A failed search (e.g. no memory for its buffers) leaves the heuristic order; cuDNN's
+    // sticky error state is not involved (the status is returned, not latched), and a CUDA
+    // error it may have left is cleared so that the next checked call does not report it.
+    if (status != CUDNN_STATUS_SUCCESS) (void)cudaGetLastError();
+    max_count = 0;
+    returned = 0;
+  }
   switch (op) {
     case ConvOp::Forward: {
       FF_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max_count));
