@@ -1,5 +1,5 @@
 // Bindings for the normalization and preprocessing layers: BatchNormalization, Normalization,
-// Rescaling, RandomFlip, RandomTranslation, RandomZoom, RandomRotation. Arguments arrive parsed
+// LayerNormalization, Rescaling, RandomFlip, RandomTranslation, RandomZoom, RandomRotation. Arguments arrive parsed
 // and validated by python/forgeflow/layers/{normalization,preprocessing}.py; the C++
 // constructors check them again.
 #include <optional>
@@ -7,6 +7,7 @@
 
 #include "bindings.h"
 #include "layers/batch_normalization.h"
+#include "layers/layer_normalization.h"
 #include "layers/normalization.h"
 #include "layers/random_flip.h"
 #include "layers/random_rotation.h"
@@ -115,6 +116,15 @@ void init_preprocessing_layers(py::module_& m) {
            py::arg("name"), py::arg("seed"), py::arg("factor"), py::arg("fill_mode"),
            py::arg("interpolation"), py::arg("fill_value"))
       .def_property_readonly("factor", [](const RandomRotation& l) { return range_to_py(l.factor()); });
+  py::class_<LayerNormalization, Layer, std::shared_ptr<LayerNormalization>>(m,
+                                                                           "LayerNormalization")
+      .def(py::init<std::string, uint64_t, std::vector<int64_t>, float, bool, bool, std::string,
+                    std::string>(),
+           py::arg("name"), py::arg("seed"), py::arg("axes"), py::arg("epsilon"),
+           py::arg("center"), py::arg("scale"), py::arg("beta_initializer"),
+           py::arg("gamma_initializer"))
+      .def_property_readonly("axes", &LayerNormalization::axes)
+      .def_property_readonly("epsilon", &LayerNormalization::epsilon);
 }
 
 }  // namespace ff::bindings

@@ -3,7 +3,7 @@ Dropout, Input), and the families added by later work (convolution, pooling, nor
 preprocessing, merging), each re-exported here as ``ff.layers.<Name>``."""
 from .core import (Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Layer,
                    Reshape)
-from .normalization import BatchNormalization, Normalization
+from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .preprocessing import (RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
                             Rescaling)
 from .merging import Add, Average, Concatenate, Multiply, add, average, concatenate, multiply
@@ -24,6 +24,7 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "BatchNormalization", "Normalization", "Rescaling", "RandomFlip", "RandomTranslation",
            "RandomZoom", "RandomRotation"]
 __all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "UpSampling2D", "Cropping2D",
-            "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"]
+            "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
+            "LayerNormalization"]
 __all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "add", "multiply", "average",
             "concatenate"]

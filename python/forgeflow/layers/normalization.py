@@ -7,6 +7,11 @@ variance are updated in the forward pass, also by ``model(x, training=True)``, a
 moving statistics at inference. Weights: gamma, beta (trainable), moving_mean,
 moving_variance (non-trainable).
 
+``LayerNormalization(axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+beta_initializer="zeros", gamma_initializer="ones", ...)``: each sample normalised over its
+trailing axes with its own mean and variance (no moving statistics); gamma and beta stay
+float32 under mixed precision.
+
 ``Normalization(axis=-1, mean=None, variance=None, invert=False)`` with ``adapt(data)``:
 ``(x - mean) / max(sqrt(variance), 1e-7)`` per feature of the last axis (or one mean for all
 values with ``axis=None``). ``adapt`` streams the data in chunks with float64 accumulation and
@@ -21,7 +26,7 @@ import numpy as np
 from .. import _core
 from .core import Layer, _initializer_name, _seed
 
-__all__ = ["BatchNormalization", "Normalization"]
+__all__ = ["BatchNormalization", "Normalization", "LayerNormalization"]
 
 # Rows per adapt() chunk when no batch_size is given: about a million values each.
 _ADAPT_CHUNK_VALUES = 1 << 20
@@ -257,3 +262,59 @@ class Normalization(Layer):
                 "mean": None if self.input_mean is None else np.array(self.input_mean).tolist(),
                 "variance": (None if self.input_variance is None
                              else np.array(self.input_variance).tolist())}
+
+
+def _layer_norm_axes(axis):
+    """axis (an int, or a list/tuple of ints) -> the list given to the core; Keras keeps the
+    argument as given in its config."""
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    if not axes or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes):
+        raise TypeError("Expected an int or a list/tuple of ints for the argument 'axis', but "
+                        f"received: {axis}")
+    return [int(a) for a in axes]
+
+
+class LayerNormalization(Layer):
+    """Normalises each sample over its trailing axes (``axis=-1``: each position's features;
+    ``axis=[1, 2, 3]``: a whole image) with the sample's own mean and variance, then scales by
+    ``gamma`` and shifts by ``beta`` (weights of the normalised axes' shape). The same in
+    training and at inference. Only trailing axes are supported (Keras also takes others);
+    ``rms_scaling``, regularizers and constraints are not."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = list(axis) if isinstance(axis, tuple) else axis
+        self._axes = _layer_norm_axes(axis)
+        self.epsilon = _real(epsilon, "epsilon")
+        if self.epsilon <= 0.0:
+            raise ValueError(f"`epsilon` must be positive, received epsilon={epsilon!r}")
+        for flag, name in ((center, "center"), (scale, "scale"), (rms_scaling, "rms_scaling")):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"LayerNormalization: `{name}` must be True or False, "
+                                f"received {flag!r}")
+        if rms_scaling:
+            raise ValueError("LayerNormalization: rms_scaling=True is not supported")
+        for arg, value in (("beta_regularizer", beta_regularizer),
+                           ("gamma_regularizer", gamma_regularizer),
+                           ("beta_constraint", beta_constraint),
+                           ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise ValueError(f"LayerNormalization: {arg} is not supported; leave it None "
+                                 f"(received {arg}={value!r})")
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.rms_scaling = False
+        self.beta_initializer = _initializer_name(beta_initializer, "beta_initializer")
+        self.gamma_initializer = _initializer_name(gamma_initializer, "gamma_initializer")
+        self._core = _core.LayerNormalization(self.name, _seed(), self._axes, self.epsilon,
+                                              self.center, self.scale, self.beta_initializer,
+                                              self.gamma_initializer)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
+                "beta_initializer": self.beta_initializer,
+                "gamma_initializer": self.gamma_initializer, "beta_regularizer": None,
+                "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None}

@@ -167,6 +167,8 @@ LAYER_MODELS = {
                                             L.Dense(2)], (9, 2)),
     "GlobalMaxPooling1D": lambda: _seq([L.Conv1D(3, 3), L.GlobalMaxPooling1D(keepdims=True),
                                         L.Flatten(), L.Dense(2)], (9, 2)),
+    "LayerNormalization": lambda: _seq([L.Dense(5), L.LayerNormalization(epsilon=1e-4),
+                                        L.Dense(2)], (6,)),
 }
 
 
