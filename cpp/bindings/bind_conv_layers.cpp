@@ -1,9 +1,11 @@
-// Bindings for the convolution, pooling and padding layers (the Python wrappers in
-// forgeflow/layers/convolutional.py and pooling.py validate and normalise the arguments first).
+// Bindings for the convolution, transposed convolution, pooling and padding layers (the Python
+// wrappers in forgeflow/layers/convolutional.py, conv_transpose.py and pooling.py validate and
+// normalise the arguments first).
 #include "bindings.h"
 #include "layers/average_pooling2d.h"
 #include "layers/conv1d.h"
 #include "layers/conv2d.h"
+#include "layers/conv2d_transpose.h"
 #include "layers/global_average_pooling2d.h"
 #include "layers/global_max_pooling2d.h"
 #include "layers/max_pooling2d.h"
@@ -57,6 +59,14 @@ void init_conv_layers(py::module_& m) {
       .def(py::init<std::string, uint64_t, V>(), py::arg("name"), py::arg("seed"),
            py::arg("padding"))
       .def_property_readonly("padding", &ZeroPadding2D::padding);
+  py::class_<Conv2DTranspose, ConvolutionBase, std::shared_ptr<Conv2DTranspose>>(
+      m, "Conv2DTranspose")
+      .def(py::init<std::string, uint64_t, int64_t, V, V, const std::string&, V, V,
+                    const std::string&, bool, std::string, std::string>(),
+           py::arg("name"), py::arg("seed"), py::arg("filters"), py::arg("kernel_size"),
+           py::arg("strides"), py::arg("padding"), py::arg("output_padding"),
+           py::arg("dilation_rate"), py::arg("activation"), py::arg("use_bias"),
+           py::arg("kernel_initializer"), py::arg("bias_initializer"));
 }
 
 }  // namespace ff::bindings

@@ -14,6 +14,7 @@ from .lookup import IntegerLookup, StringLookup
 from .category_encoding import CategoryEncoding
 from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .reshaping import Cropping2D, UpSampling2D
+from .conv_transpose import Conv2DTranspose
 from .pooling1d import (AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
                         MaxPooling1D)
 
@@ -25,6 +26,6 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "RandomZoom", "RandomRotation"]
 __all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "UpSampling2D", "Cropping2D",
             "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
-            "LayerNormalization"]
+            "LayerNormalization", "Conv2DTranspose"]
 __all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "add", "multiply", "average",
             "concatenate"]

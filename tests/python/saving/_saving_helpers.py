@@ -169,6 +169,9 @@ LAYER_MODELS = {
                                         L.Flatten(), L.Dense(2)], (9, 2)),
     "LayerNormalization": lambda: _seq([L.Dense(5), L.LayerNormalization(epsilon=1e-4),
                                         L.Dense(2)], (6,)),
+    "Conv2DTranspose": lambda: _seq([L.Conv2DTranspose(3, (3, 2), strides=2, padding="same",
+                                                       output_padding=(1, 0), activation="tanh"),
+                                     L.Flatten(), L.Dense(2)], (4, 4, 2)),
 }
 
 
