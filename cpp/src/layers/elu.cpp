@@ -22,7 +22,7 @@ void ELU::forward(const Tensor& x, Tensor& y, std::vector<Tensor>&, const StepCo
 }
 
 void ELU::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                    std::vector<Tensor>&, const StepContext& ctx) {
+                   std::vector<Tensor>&, const StepContext& ctx) {
   if (!dx) return;
   const int64_t cols = x.shape().back();
   ctx.backend->activation_backward(Activation::Elu, alpha_, x.data<float>(), y.data<float>(),

@@ -69,7 +69,7 @@ std::vector<double> ref_transpose(const std::vector<float>& x, const std::vector
 
 }  // namespace
 
-TEST_CASE("Conv2DTranspose: Keras's output sizes, values and gradients",
+TEST_CASE("Conv2DTranspose: Keras's output sizes and values and gradients",
           "[layers][conv2d_transpose][gradient]") {
   struct Case {
     std::vector<int64_t> k, s, d, op;

@@ -12,7 +12,7 @@
 
 using namespace fftest;
 
-TEST_CASE("Cropping2D: the interior forward, zeros around the gradient",
+TEST_CASE("Cropping2D: the interior forward and zeros around the gradient",
           "[layers][cropping2d][gradient]") {
   ff::Cropping2D layer("cropping2d", 1, {1, 2, 0, 3});
   CHECK(layer.class_name() == "Cropping2D");

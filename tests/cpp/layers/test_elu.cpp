@@ -1,7 +1,6 @@
 // Tests for layers/elu.cpp: ELU(alpha) against alpha * (exp(x) - 1) below 0 and x above, its
 // finite-difference gradient (shared helper), and the error for a non-finite alpha.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <vector>
 
@@ -12,7 +11,7 @@
 
 using namespace fftest;
 
-TEST_CASE("ELU layer: alpha * expm1(x) below 0, and its gradient", "[layers][elu][gradient]") {
+TEST_CASE("ELU layer: alpha * expm1(x) below 0 and its gradient", "[layers][elu][gradient]") {
   const float alpha = GENERATE(1.0f, 0.5f, 2.5f);
   ff::ELU layer("elu", 1, alpha);
   CHECK(layer.class_name() == "ELU");

@@ -15,7 +15,7 @@
 
 using namespace fftest;
 
-TEST_CASE("GlobalAveragePooling1D and GlobalMaxPooling1D: values, shapes and gradients",
+TEST_CASE("GlobalAveragePooling1D and GlobalMaxPooling1D: values and shapes and gradients",
           "[layers][global_pooling1d][gradient]") {
   const bool keepdims = GENERATE(false, true);
   const bool max = GENERATE(false, true);

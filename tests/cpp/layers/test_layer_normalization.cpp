@@ -46,7 +46,7 @@ std::vector<double> ln_ref(const std::vector<float>& x, int64_t cols, const floa
 
 }  // namespace
 
-TEST_CASE("LayerNormalization: weights, values and gradients over trailing axes",
+TEST_CASE("LayerNormalization: weights and values and gradients over trailing axes",
           "[layers][layer_normalization][gradient]") {
   struct Case {
     std::vector<int64_t> axes;
@@ -88,7 +88,7 @@ TEST_CASE("LayerNormalization: weights, values and gradients over trailing axes"
   require_gradients_match(r);
 }
 
-TEST_CASE("LayerNormalization: same bits for any thread count, training or not",
+TEST_CASE("LayerNormalization: same bits for any thread count in training or not",
           "[layers][layer_normalization]") {
   // 300 rows of 700 values: several gamma/beta chunks (11 rows each) and many 32-lane rows.
   auto layer = make_ln({-1});

@@ -2,7 +2,6 @@
 // finite-difference gradient (shared helper), the same bits as Activation("leaky_relu") for the
 // same slope, and the error for a negative slope.
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 #include "core/errors.h"
@@ -12,7 +11,7 @@
 
 using namespace fftest;
 
-TEST_CASE("LeakyReLU layer: x or slope * x, and its gradient", "[layers][leaky_relu][gradient]") {
+TEST_CASE("LeakyReLU layer: x or slope * x and its gradient", "[layers][leaky_relu][gradient]") {
   const float slope = GENERATE(0.3f, 0.0f, 1.7f);
   ff::LeakyReLU layer("leaky_re_lu", 1, slope);
   CHECK(layer.class_name() == "LeakyReLU");

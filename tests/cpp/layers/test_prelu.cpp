@@ -34,7 +34,7 @@ int64_t alpha_index(const ff::Shape& shape, const ff::Shape& alpha_shape, int64_
 
 }  // namespace
 
-TEST_CASE("PReLU layer: alpha's Keras shape, forward and gradients for any shared axes",
+TEST_CASE("PReLU layer: alpha's Keras shape and forward and gradients for any shared axes",
           "[layers][prelu][gradient]") {
   struct Case {
     std::vector<int64_t> shared;
@@ -61,7 +61,7 @@ TEST_CASE("PReLU layer: alpha's Keras shape, forward and gradients for any share
   require_gradients_match(r);
 }
 
-TEST_CASE("PReLU layer: the alpha gradient over several member chunks, any thread count",
+TEST_CASE("PReLU layer: the alpha gradient over several member chunks for any thread count",
           "[layers][prelu]") {
   // One alpha per channel: 9 * 30 * 30 = 8100 members each, two chunks of kPReluChunk.
   ff::PReLU layer("p_re_lu", 1, "zeros", {1, 2});

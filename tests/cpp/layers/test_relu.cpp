@@ -76,7 +76,7 @@ TEST_CASE("ReLU layer: the defaults give Activation(\"relu\")'s bits", "[layers]
   CHECK(to_vector(y1) == to_vector(y2));
 }
 
-TEST_CASE("ReLU layer: NaN stays NaN, -Inf gives 0 or -Inf, Inf is clipped",
+TEST_CASE("ReLU layer: NaN stays NaN and -Inf gives 0 or -Inf and Inf is clipped",
           "[layers][relu][numerics]") {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   TestContext tc(false);

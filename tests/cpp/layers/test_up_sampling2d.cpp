@@ -79,7 +79,7 @@ TEST_CASE("UpSampling2D: nearest and bilinear values and gradients",
   require_gradients_match(r);
 }
 
-TEST_CASE("UpSampling2D: backward is the adjoint of forward, for any thread count",
+TEST_CASE("UpSampling2D: backward is the adjoint of forward for any thread count",
           "[layers][up_sampling2d]") {
   const bool bilinear = GENERATE(false, true);
   ff::Backend& be = backend();
