@@ -1,9 +1,12 @@
 // Bindings for layers: the Layer base (name, shapes, weights) and one constructor per layer.
+#include <cstring>
+
 #include "backend/registry.h"
 #include "bindings.h"
 #include "layers/activation_layer.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
+#include "layers/eager_call.h"
 #include "layers/flatten.h"
 #include "layers/merge.h"
 #include "layers/reshape.h"
@@ -49,6 +52,12 @@ void init_layers(py::module_& m) {
         for (const auto& s : l.param_specs()) names.push_back(s.name);
         return names;
       })
+      .def_property_readonly("param_trainable", [](const Layer& l) {
+        // Per weight: trained by the optimizer (false for moving statistics and the like).
+        std::vector<bool> flags;
+        for (const auto& s : l.param_specs()) flags.push_back(s.trainable);
+        return flags;
+      })
       .def_property_readonly("param_count", [](const Layer& l) {
         // All weights, trainable or not (Keras's count_params()).
         if (!l.built()) return int64_t{0};
@@ -63,6 +72,29 @@ void init_layers(py::module_& m) {
           if (!s.trainable) n += shape_numel(s.shape);
         return n;
       })
+      .def("call_eager", [](Layer& l, const std::vector<py::array>& xs, bool training,
+                            int64_t stream) {
+        // layer(x) on arrays (layers/eager_call.h); the arrays were checked and converted to
+        // float32 by the Python layer.
+        std::vector<py::array_t<float, py::array::c_style>> arrays;
+        std::vector<Shape> shapes;
+        std::vector<const float*> data;
+        for (const py::array& x : xs) {
+          arrays.push_back(py::array_t<float, py::array::c_style>::ensure(x));
+          if (!arrays.back()) throw TypeError("layer call: expected float32 arrays");
+          shapes.emplace_back(arrays.back().shape(), arrays.back().shape() + arrays.back().ndim());
+          data.push_back(arrays.back().data());
+        }
+        EagerOutput out;
+        {
+          py::gil_scoped_release release;
+          out = call_layer_eagerly(l, shapes, data, training, stream);
+        }
+        py::array_t<float> result(std::vector<py::ssize_t>(out.shape.begin(), out.shape.end()));
+        if (!out.values.empty())
+          std::memcpy(result.mutable_data(), out.values.data(), out.values.size() * sizeof(float));
+        return result;
+      }, py::arg("xs"), py::arg("training"), py::arg("stream"))
       .def("create_weights", [](Layer& l) {
         // A standalone layer's weights, on the device models use by default.
         ModelLock lock(l.model_mutex());

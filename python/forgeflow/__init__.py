@@ -36,6 +36,7 @@ from . import activations, callbacks, config, datasets, debugging, errors, layer
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
+from .variables import Variable
 from . import models, saving, train
 from . import mixed_precision
 from . import tracking
@@ -47,6 +48,6 @@ def version():
     return __version__
 
 
-__all__ = ["version", "Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
+__all__ = ["version", "Variable", "Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
            "callbacks", "config", "errors", "activations", "data", "mixed_precision", "models", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _checks, _core, _loops, losses as losses_mod, metrics as metrics_mod
 from . import optimizers as optimizers_mod
+from ._eager import eager
 from ._naming import unique_name
 from .saving import model_io, serialization
 from .tracking import tracked_fit
@@ -342,8 +343,18 @@ class Model:
 
     @property
     def weights(self):
-        """All weights as NumPy arrays (a copy, as ``get_weights()``)."""
-        return self.get_weights()
+        """All weights as ``ff.Variable`` objects, layer by layer (``get_weights()`` order)."""
+        return [v for layer in self._layers for v in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        """The weights the optimizer trains, layer by layer."""
+        return [v for layer in self._layers for v in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        """The other weights (moving statistics, frozen layers), layer by layer."""
+        return [v for layer in self._layers for v in layer.non_trainable_weights]
 
     def _require_built(self, what):
         if not self.built:
@@ -655,9 +666,10 @@ class Model:
 
     @_locked
     def __call__(self, x, training=False):
-        """One forward pass (``model(x)``), dropout active when training=True; no update."""
+        """One forward pass (``model(x)``), dropout active when training=True; no update. The
+        result is a NumPy array that also has TensorFlow's ``.numpy()``."""
         xs, _ = self._prepare_inputs(x)
-        return self._format_predictions(self._core.call(xs, bool(training)))
+        return eager(self._format_predictions(self._core.call(xs, bool(training))))
 
     @_locked
     def predict_on_batch(self, x):
@@ -775,7 +787,36 @@ class Sequential(Model):
     def pop(self):
         """Removes the last layer (before the model is built)."""
         self._core.pop()
+        self.__dict__.pop("_symbolic_cache", None)
         return self._layers.pop()
+
+    def _symbolic_io(self):
+        """The model as a functional graph: an ff.Input of the input shape through every layer
+        (made once, after build), so that ``inputs``, ``outputs`` and each layer's ``input`` /
+        ``output`` exist as in Keras (e.g. ``ff.Model(model.inputs, model.layers[-2].output)``)."""
+        io = self.__dict__.get("_symbolic_cache")
+        if io is None or io[2] != len(self._layers):
+            if not self.built:
+                raise AttributeError(f'Sequential model "{self.name}" has no inputs yet: start it '
+                                     "with ff.Input(shape=...) or call model.build(input_shape)")
+            from .layers import Input
+            x = Input(shape=tuple(self.input_shape[1:]), name=self._input_name)
+            inputs = [x]
+            for layer in self._layers:
+                x = layer(x)
+            io = (inputs, [x], len(self._layers))
+            self.__dict__["_symbolic_cache"] = io
+        return io
+
+    @property
+    def inputs(self):
+        """The model's symbolic inputs (a list of one KerasTensor), as Keras's Sequential."""
+        return list(self._symbolic_io()[0])
+
+    @property
+    def outputs(self):
+        """The model's symbolic outputs (a list of one KerasTensor)."""
+        return list(self._symbolic_io()[1])
 
     @property
     def layers(self):

@@ -146,9 +146,11 @@ void Model::finalize() {
   }
   param_refs_ = std::move(refs);
   plan_precision(layer_params);
+  bindings_.assign(layers_.size(), {});
   for (size_t i = 0; i < layers_.size(); ++i) {
     layers_[i]->bind(layer_params[i], layer_grads[i]);
     layers_[i]->set_model_mutex(mutex_);  // layer.set_weights takes the model's lock
+    bindings_[i] = {layers_[i]->params(), layers_[i]->grads(), layers_[i]->weights()};
   }
   if (old_count > 0)
     backend_->copy(params_.raw(), old_params.raw(), static_cast<size_t>(old_count) * sizeof(float));
@@ -294,6 +296,21 @@ void Model::sync_compute_params() {
   for (size_t l = 0; l < layers_.size(); ++l)
     synced_weight_versions_[l] = layers_[l]->weights_version();
   compute_params_stale_ = false;
+}
+
+void Model::claim_layers() {
+  // A layer used by several models is bound to the last one built or run: before this model
+  // runs, its layers read its own buffers again (each model keeps its own weights).
+  for (size_t l = 0; l < layers_.size() && l < bindings_.size(); ++l) {
+    Layer& layer = *layers_[l];
+    const Binding& b = bindings_[l];
+    const bool same = layer.params().size() == b.params.size() &&
+                      (b.params.empty() || layer.params()[0].raw() == b.params[0].raw());
+    if (same) continue;
+    layer.Layer::bind(b.params, b.grads);  // the base bind: no layer-specific side effects
+    layer.set_weight_views(mixed_ ? b.weights : std::vector<Tensor>{});
+    layer.set_model_mutex(mutex_);
+  }
 }
 
 void Model::copy_weight(Tensor& dst, const Tensor& src) {

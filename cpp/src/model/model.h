@@ -364,6 +364,12 @@ class Model {
   void round_value(Tensor& t, DType dtype);
   // dst = src (a float32 weight), across devices through the host.
   void copy_weight(Tensor& dst, const Tensor& src);
+  // Binds this model's views to its layers again where another model has bound them since.
+  void claim_layers();
+  struct Binding {
+    std::vector<Tensor> params, grads, weights;
+  };
+  std::vector<Binding> bindings_;  // per layer: the views finalize bound
   // y += x for float32 or 16-bit tensors of one dtype.
   void add_into(Tensor& y, const Tensor& x);
   // dst = src converted to dst's dtype (a copy when they agree).

@@ -827,6 +827,7 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     throw ValueError("You must call compile() before using the model for training");
   if (mode == LoopMode::Predict && !sink) throw ValueError("internal: predict needs a sink");
   DepthGuard depth(depth_);
+  claim_layers();
   const bool training = mode == LoopMode::Train;
   const Numerics numerics = CheckNumerics::enabled() ? Numerics::Kernels : Numerics::Off;
   if (training) active_ = active_segments();  // frozen layers are left out
@@ -974,6 +975,7 @@ void Model::call(const std::vector<HostArray>& xs, bool training, const std::vec
   const int64_t n = xs.empty() ? 0 : xs[0].rows();
   if (n == 0) return;
   DepthGuard depth(depth_);
+  claim_layers();
   Batch batch;
   batch.xs = xs;
   batch.count = n;

@@ -11,7 +11,9 @@ import threading
 import numpy as np
 
 from .. import _core
+from .._eager import eager, float32_inputs, is_eager_input
 from .._naming import snake_case, unique_name
+from ..variables import layer_variables
 from ..mixed_precision.policy import policy_for
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape", "Dropout"]
@@ -141,11 +143,13 @@ class Layer:
         elif (isinstance(inputs, (list, tuple)) and inputs
               and all(isinstance(t, KerasTensor) for t in inputs)):
             parents = list(inputs)
+        elif is_eager_input(inputs):
+            return self._call_eagerly(inputs, training)
         else:
             raise TypeError(
                 f'Layer "{self.name}" was called on {type(inputs).__name__}: forgeflow layers are '
                 "called on symbolic inputs (ff.Input(...) or another layer's output) to define a "
-                "model. To compute on arrays, build a model and use model(x) or model.predict(x).")
+                "model, or on arrays (NumPy arrays or numbers) to compute eagerly.")
         if self._core.num_inputs == 1:
             if len(parents) != 1:
                 raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) takes one input, '
@@ -156,8 +160,44 @@ class Layer:
             shape = self._core.build_multi([p.shape for p in parents])
         node_index = self._calls
         self._calls += 1
-        return KerasTensor(shape, f"{self.name}_{node_index}" if node_index else self.name,
-                           history=(self, parents, node_index))
+        out = KerasTensor(shape, f"{self.name}_{node_index}" if node_index else self.name,
+                          history=(self, parents, node_index))
+        self.__dict__.setdefault("_inbound", []).append((parents, out))
+        return out
+
+    def _only_node(self, what):
+        nodes = self.__dict__.get("_inbound", [])
+        if not nodes:
+            raise AttributeError(f'Layer "{self.name}" has never been called and thus has no '
+                                 f"defined {what}.")
+        if len(nodes) > 1:
+            raise AttributeError(f'Layer "{self.name}" has multiple inbound nodes (it was called '
+                                 f"{len(nodes)} times), hence the notion of \"layer {what}\" is "
+                                 "ill-defined.")
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input the layer was called on (a list for a merge layer); a layer of a
+        built Sequential model gets one when the model's ``inputs`` are first asked for."""
+        parents, _ = self._only_node("input")
+        return parents[0] if len(parents) == 1 else list(parents)
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's one call (see ``input``)."""
+        return self._only_node("output")[1]
+
+    def _call_eagerly(self, inputs, training):
+        """``layer(x)`` on arrays: builds the layer for x's shape if needed (creating its
+        weights), runs its forward pass once and returns an EagerTensor. A layer of a model uses
+        that model's weights; a 16-bit layer reads and returns float32 arrays (not rounded to 16
+        bits as between a model's layers)."""
+        who = f'Layer "{self.name}" ({type(self).__name__})'
+        xs = float32_inputs(inputs, self._core.num_inputs, who)
+        stream = self.__dict__.get("_eager_stream", 0)
+        self.__dict__["_eager_stream"] = stream + 1  # a new dropout mask per training call
+        return eager(self._core.call_eager(xs, bool(training), stream))
 
     def _check_merge_inputs(self, parents):
         """Merge layers override this to name the layers behind mismatched inputs."""
@@ -173,8 +213,19 @@ class Layer:
 
     @property
     def weights(self):
-        """The layer's weights as NumPy arrays (a copy, as ``get_weights()``)."""
-        return self.get_weights()
+        """The layer's weights as ``ff.Variable`` objects (``.numpy()``, ``.assign()``), in the
+        layer's order (kernel, bias, ...; get_weights()'s)."""
+        return layer_variables(self)
+
+    @property
+    def trainable_weights(self):
+        """The weights the optimizer trains (none while the layer is frozen)."""
+        return [v for v in layer_variables(self) if v.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        """The other weights (moving statistics; all of a frozen layer's)."""
+        return [v for v in layer_variables(self) if not v.trainable]
 
     def get_config(self):
         """The layer's constructor arguments as a JSON-serialisable dict (``from_config``'s

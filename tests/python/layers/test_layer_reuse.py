@@ -67,3 +67,20 @@ def test_build_with_a_shape_the_layer_cannot_take_raises_and_creates_nothing():
     with pytest.raises(ValueError, match="min_ndim=2"):
         layer.build((None,))
     assert layer.get_weights() == []
+
+
+def test_two_models_sharing_layers_each_train_and_predict_with_their_own_weights():
+    # Each model keeps its own copy: whichever runs reads its own buffer, never the other's.
+    ff.utils.set_random_seed(3)
+    x, y = _data(128)
+    first = ff.Sequential([ff.Input(shape=(6,)), L.Dense(8, activation="relu"), L.Dense(2)])
+    second = ff.Sequential([ff.Input(shape=(6,)), *first.layers])  # built last: layers bound here
+    first.compile(ff.optimizers.SGD(0.1), ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before_second = second.predict(x, verbose=0)
+    first.fit(x, y, epochs=3, verbose=0)
+    trained = first.get_weights()
+    # first's predictions come from first's trained weights ...
+    expected = np.maximum(x @ trained[0] + trained[1], 0) @ trained[2] + trained[3]
+    np.testing.assert_allclose(first.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5)
+    # ... and second still computes with its own, untouched copy.
+    np.testing.assert_allclose(second.predict(x, verbose=0), before_second, rtol=1e-6)
