@@ -1,11 +1,13 @@
-// Bindings for the convolution, transposed convolution, pooling and padding layers (the Python
-// wrappers in forgeflow/layers/convolutional.py, conv_transpose.py and pooling.py validate and
-// normalise the arguments first).
+// Bindings for the convolution (plain, transposed, depthwise, separable), pooling and padding
+// layers (the Python wrappers in forgeflow/layers/convolutional.py, conv_transpose.py,
+// depthwise_conv.py and pooling.py validate and normalise the arguments first).
 #include "bindings.h"
 #include "layers/average_pooling2d.h"
 #include "layers/conv1d.h"
 #include "layers/conv2d.h"
 #include "layers/conv2d_transpose.h"
+#include "layers/depthwise_conv2d.h"
+#include "layers/separable_conv2d.h"
 #include "layers/global_average_pooling2d.h"
 #include "layers/global_max_pooling2d.h"
 #include "layers/max_pooling2d.h"
@@ -67,6 +69,24 @@ void init_conv_layers(py::module_& m) {
            py::arg("strides"), py::arg("padding"), py::arg("output_padding"),
            py::arg("dilation_rate"), py::arg("activation"), py::arg("use_bias"),
            py::arg("kernel_initializer"), py::arg("bias_initializer"));
+  py::class_<DepthwiseConv2D, Layer, std::shared_ptr<DepthwiseConv2D>>(m, "DepthwiseConv2D")
+      .def(py::init<std::string, uint64_t, V, V, const std::string&, int64_t, V,
+                    const std::string&, bool, std::string, std::string>(),
+           py::arg("name"), py::arg("seed"), py::arg("kernel_size"), py::arg("strides"),
+           py::arg("padding"), py::arg("depth_multiplier"), py::arg("dilation_rate"),
+           py::arg("activation"), py::arg("use_bias"), py::arg("depthwise_initializer"),
+           py::arg("bias_initializer"))
+      .def_property_readonly("activation", [](const DepthwiseConv2D& c) { return c.activation().name; });
+  py::class_<SeparableConv2D, Layer, std::shared_ptr<SeparableConv2D>>(m, "SeparableConv2D")
+      .def(py::init<std::string, uint64_t, int64_t, V, V, const std::string&, int64_t, V,
+                    const std::string&, bool, std::string, std::string, std::string>(),
+           py::arg("name"), py::arg("seed"), py::arg("filters"), py::arg("kernel_size"),
+           py::arg("strides"), py::arg("padding"), py::arg("depth_multiplier"),
+           py::arg("dilation_rate"), py::arg("activation"), py::arg("use_bias"),
+           py::arg("depthwise_initializer"), py::arg("pointwise_initializer"),
+           py::arg("bias_initializer"))
+      .def_property_readonly("filters", &SeparableConv2D::filters)
+      .def_property_readonly("activation", [](const SeparableConv2D& c) { return c.activation().name; });
 }
 
 }  // namespace ff::bindings

@@ -602,6 +602,22 @@ class EmulatedGpuBackend final : public ff::Backend {
       cp->layer_norm_backward(x, dy, rows, cols, gamma, sm, si, dx, dg, db);
     });
   }
+  void depthwise_conv2d_forward(const ff::Conv2DGeometry& g, const float* x, const float* k,
+                                float* y) override {
+    run([=, cp = cpu_, x = r(x), k = r(k), y = r(y)] { cp->depthwise_conv2d_forward(g, x, k, y); });
+  }
+  void depthwise_conv2d_backward_data(const ff::Conv2DGeometry& g, const float* dy, const float* k,
+                                      float* dx) override {
+    run([=, cp = cpu_, dy = r(dy), k = r(k), dx = r(dx)] {
+      cp->depthwise_conv2d_backward_data(g, dy, k, dx);
+    });
+  }
+  void depthwise_conv2d_backward_filter(const ff::Conv2DGeometry& g, const float* x,
+                                        const float* dy, float* dk) override {
+    run([=, cp = cpu_, x = r(x), dy = r(dy), dk = r(dk)] {
+      cp->depthwise_conv2d_backward_filter(g, x, dy, dk);
+    });
+  }
 
   // ---- 16-bit storage: the CPU's reference implementations (decode, float32, encode) ----
   void cast(void* dst, ff::DType dt, const void* src, ff::DType st, int64_t n) override {

@@ -268,8 +268,8 @@ class Backend {
                                CategoryMode mode, bool skip_negative, float* y, StepState* state,
                                int32_t node) = 0;
 
-  // ---- activation layers with options, resizing, layer normalisation (the rules and the
-  // geometry structs are in backend/layer_rules.h) ----
+  // ---- activation layers with options, resizing, layer normalisation, depthwise convolution
+  // (the rules and the geometry structs are in backend/layer_rules.h) ----
   // ReLU(max_value, negative_slope, threshold) over n values: y = relu_rule(x, ...); max_value
   // +Inf for none. dx = relu_grad_rule(x, ..., dy). x != y, dy may equal dx.
   virtual void relu_forward(const float* x, float* y, int64_t n, float max_value,
@@ -305,6 +305,19 @@ class Backend {
                                    const float* gamma, const float* saved_mean,
                                    const float* saved_inv_std, float* dx, float* dgamma,
                                    float* dbeta) = 0;
+  // Depthwise convolution (DepthwiseConv2D, SeparableConv2D) on a Conv2DGeometry whose F is the
+  // depth multiplier M: y (N, OH, OW, C * M), channel c * M + m = the window of input channel c
+  // against kernel (KH, KW, C, M)[..., c, m], summed in (kh, kw) order in float.
+  virtual void depthwise_conv2d_forward(const Conv2DGeometry& g, const float* x,
+                                        const float* kernel, float* y) = 0;
+  // dx (N, H, W, C) gathered: each element adds dy * kernel over the outputs that read it, in
+  // (kh, kw, m) order, in float.
+  virtual void depthwise_conv2d_backward_data(const Conv2DGeometry& g, const float* dy,
+                                              const float* kernel, float* dx) = 0;
+  // dkernel (KH, KW, C, M) = the sum over (n, oh, ow) of x * dy, in double: output positions in
+  // order within chunks of kDepthwiseChunk (layer_rules.h), then the chunks in order.
+  virtual void depthwise_conv2d_backward_filter(const Conv2DGeometry& g, const float* x,
+                                                const float* dy, float* dkernel) = 0;
 
   // ---- 16-bit storage (mixed precision with real 16-bit buffers) ----
   // When half_storage() is true, a layer computing in bfloat16 or float16 whose layer supports it

@@ -1,5 +1,5 @@
-// Geometry and per-element rules of the kernels of the ReLU and PReLU layers and of UpSampling2D
-// (NHWC images resized by whole factors): plain structs resolved by the layers in build() and
+// Geometry and per-element rules of the kernels of the ReLU and PReLU layers, of UpSampling2D
+// (NHWC images resized by whole factors) and of the depthwise convolution: plain structs resolved by the layers in build() and
 // passed to the kernels as they are, and the FF_HD rules that the CPU kernels
 // (cpu/layer_kernels.cpp) and the CUDA kernels (cuda/cuda_layer_kernels.cu) share, so the two
 // compute from one source. NaN in gives NaN out.
@@ -129,5 +129,9 @@ FF_HD inline void upsample_readers(int64_t i, int64_t in, int64_t factor, int64_
   *first = lo > 0 ? lo : 0;
   *last = hi < in * factor - 1 ? hi : in * factor - 1;
 }
+
+// ---- depthwise convolution ----
+// Output positions (n, oh, ow) summed per chunk of the kernel gradient (both backends).
+constexpr int64_t kDepthwiseChunk = 4096;
 
 }  // namespace ff

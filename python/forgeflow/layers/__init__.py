@@ -15,6 +15,7 @@ from .category_encoding import CategoryEncoding
 from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .reshaping import Cropping2D, UpSampling2D
 from .conv_transpose import Conv2DTranspose
+from .depthwise_conv import DepthwiseConv2D, SeparableConv2D
 from .pooling1d import (AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
                         MaxPooling1D)
 
@@ -26,6 +27,6 @@ __all__ = ["Layer", "Input", "InputLayer", "KerasTensor", "Dense", "Activation",
            "RandomZoom", "RandomRotation"]
 __all__ += ["Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "UpSampling2D", "Cropping2D",
             "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
-            "LayerNormalization", "Conv2DTranspose"]
+            "LayerNormalization", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]
 __all__ += ["StringLookup", "IntegerLookup", "CategoryEncoding", "add", "multiply", "average",
             "concatenate"]

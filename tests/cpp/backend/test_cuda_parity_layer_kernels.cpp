@@ -1,13 +1,15 @@
 // CUDA versus CPU for the kernels of the ReLU, PReLU, UpSampling2D and LayerNormalization layers
-// (backend/cuda/cuda_layer_kernels.cu): relu_forward/backward under several option sets;
-// prelu_forward/backward with no, leading, trailing and alternating shared axes, one and several
-// member chunks, dx or dalpha alone; upsample2d_forward/backward, nearest and bilinear, factors
-// 1 to 4 and odd sizes; layer_norm_forward/backward with rows of 1 to 2049 values (inside a warp,
-// across lanes, many lanes), one and several gamma/beta chunks, gamma/beta present or not, dgamma
-// or the saved statistics left out, a NaN row. Random inputs with NaN and +-Inf where the kernel is
-// elementwise. Within 1e-5 relative (parity::compare; the kernels run the CPU's orders, so the
-// bits are expected to agree), and two CUDA runs bit-identical. Tagged [cuda]: they run on a GPU
-// machine (scripts/gpu-check.sh), never in ctest.
+// and of the depthwise convolution (backend/cuda/cuda_layer_kernels.cu): relu_forward/backward
+// under several option sets; prelu_forward/backward with no, leading, trailing and alternating
+// shared axes, one and several member chunks, dx or dalpha alone; upsample2d_forward/backward,
+// nearest and bilinear, factors 1 to 4 and odd sizes; layer_norm_forward/backward with rows of 1
+// to 2049 values (inside a warp, across lanes, many lanes), one and several gamma/beta chunks,
+// gamma/beta present or not, dgamma or the saved statistics left out, a NaN row; the depthwise
+// convolution forward, data and kernel gradients over strides, dilation, multipliers, "same"
+// padding and several kernel-gradient chunks. Random inputs, with NaN and +-Inf where a NaN
+// cannot spread through a whole reduction. Within 1e-5 relative (parity::compare; the kernels
+// run the CPU's orders, so the bits are expected to agree), and two CUDA runs bit-identical.
+// Tagged [cuda]: they run on a GPU machine (scripts/gpu-check.sh), never in ctest.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -248,4 +250,58 @@ TEST_CASE("CUDA LayerNormalization forward and backward match the CPU",
                                                nullptr, nullptr);
                    });
     }
+}
+
+TEST_CASE("CUDA depthwise convolution matches the CPU", "[cuda][backend][layer_kernels]") {
+  struct Case {
+    int64_t N, H, W, C, M, KH, KW, sh, sw, dh, dw;
+    bool same;
+  };
+  const std::vector<Case> cases = {
+      {2, 6, 6, 3, 1, 3, 3, 1, 1, 1, 1, false},    // the plain 3x3
+      {2, 7, 5, 4, 2, 3, 3, 2, 2, 1, 1, true},     // strided "same", multiplier 2
+      {1, 9, 9, 33, 1, 5, 3, 1, 2, 2, 1, true},    // dilation, channels past a warp
+      {3, 40, 40, 5, 2, 3, 3, 1, 1, 1, 1, true},   // several kernel-gradient chunks
+      {1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, false},    // a single pixel
+      {2, 8, 8, 2, 1, 2, 2, 3, 3, 1, 1, false},    // stride larger than the kernel
+  };
+  for (const Case& c : cases) {
+    ff::Conv2DGeometry g;
+    g.N = c.N;
+    g.H = c.H;
+    g.W = c.W;
+    g.C = c.C;
+    g.F = c.M;
+    g.KH = c.KH;
+    g.KW = c.KW;
+    g.stride_h = c.sh;
+    g.stride_w = c.sw;
+    g.dilation_h = c.dh;
+    g.dilation_w = c.dw;
+    const int64_t span_h = (c.KH - 1) * c.dh + 1, span_w = (c.KW - 1) * c.dw + 1;
+    if (c.same) {
+      g.OH = (c.H + c.sh - 1) / c.sh;
+      g.OW = (c.W + c.sw - 1) / c.sw;
+      const int64_t th = (g.OH - 1) * c.sh + span_h - c.H, tw = (g.OW - 1) * c.sw + span_w - c.W;
+      g.pad_top = th > 0 ? th / 2 : 0;
+      g.pad_left = tw > 0 ? tw / 2 : 0;
+    } else {
+      g.OH = (c.H - span_h) / c.sh + 1;
+      g.OW = (c.W - span_w) / c.sw + 1;
+    }
+    const int64_t nx = c.N * c.H * c.W * c.C, ny = c.N * g.OH * g.OW * c.C * c.M;
+    const int64_t nk = c.KH * c.KW * c.C * c.M;
+    check_parity("depthwise " + std::to_string(c.N) + "x" + std::to_string(c.H) + "x" +
+                     std::to_string(c.W) + "x" + std::to_string(c.C) + " M " +
+                     std::to_string(c.M) + " kernel " + std::to_string(c.KH) + "x" +
+                     std::to_string(c.KW) + (c.same ? " same" : " valid"),
+                 [&](Run& r) {
+                   const float* x = r.in(values(nx, 12, true));
+                   const float* k = r.in(values(nk, 13));
+                   r.be.depthwise_conv2d_forward(g, x, k, r.out(ny));
+                   const float* dy = r.in(values(ny, 14));
+                   r.be.depthwise_conv2d_backward_data(g, dy, k, r.out(nx));
+                   r.be.depthwise_conv2d_backward_filter(g, r.in(values(nx, 15)), dy, r.out(nk));
+                 });
+  }
 }

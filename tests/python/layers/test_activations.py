@@ -140,3 +140,13 @@ def test_softmax_layer_counts_as_the_output_activation():
     with pytest.warns(ff.LikelyMistakeWarning, match="already applies softmax"):
         model.compile(optimizer="adam",
                       loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+@pytest.mark.parametrize("make", [L.Softmax, L.ReLU, lambda: L.ReLU(1.0, 0.1, 0.2), L.LeakyReLU,
+                                  L.ELU, lambda: L.PReLU(alpha_initializer="ones")])
+def test_eager_calls_match_predict(make):
+    x = _rand((4, 3, 5))
+    layer = make()
+    eager = layer(x)
+    np.testing.assert_allclose(eager, _apply(make(), x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(eager.numpy(), eager)

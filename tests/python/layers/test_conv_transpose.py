@@ -125,3 +125,14 @@ def test_autoencoder_trains_through_the_transposed_convolution():
     before = model.evaluate(x, x, verbose=0)
     model.fit(x, x, epochs=30, batch_size=32, verbose=0)
     assert model.evaluate(x, x, verbose=0) < 0.15 * before
+
+
+def test_eager_call_creates_the_kernel_and_computes():
+    x = np.random.default_rng(2).normal(size=(2, 3, 3, 2)).astype(np.float32)
+    layer = L.Conv2DTranspose(3, 3, strides=2, padding="same")
+    y = layer(x)
+    kernel, bias = layer.get_weights()
+    assert y.shape == (2, 6, 6, 3) and kernel.shape == (3, 3, 3, 2)
+    want = np_transpose(x.astype(np.float64), kernel.astype(np.float64), bias, (2, 2), "same",
+                        None)
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-5)

@@ -99,3 +99,11 @@ def test_trains_and_keeps_float32_weights_under_mixed_precision():
                 assert (gamma.view(np.uint32) & 0xFFFF).any()
         finally:
             ff.mixed_precision.set_global_policy("float32")
+
+
+def test_eager_call_creates_the_weights_and_normalises():
+    x = np.random.default_rng(4).normal(3.0, 2.0, size=(3, 4, 5)).astype(np.float32)
+    layer = L.LayerNormalization(axis=[1, 2])
+    np.testing.assert_allclose(layer(x), _ref(x.astype(np.float64), (1, 2)), rtol=1e-4,
+                               atol=1e-5)
+    assert [w.shape for w in layer.get_weights()] == [(4, 5), (4, 5)]

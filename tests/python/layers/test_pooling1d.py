@@ -90,3 +90,10 @@ def test_sequence_classifier_trains():
                   metrics=["accuracy"])
     model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     assert model.evaluate(x, y, verbose=0)[1] > 0.95
+
+
+def test_eager_calls_match_predict():
+    x = np.random.default_rng(3).normal(size=(2, 9, 3)).astype(np.float32)
+    for make in (lambda: L.MaxPooling1D(3, 2, "same"), L.AveragePooling1D,
+                 L.GlobalAveragePooling1D, lambda: L.GlobalMaxPooling1D(keepdims=True)):
+        np.testing.assert_allclose(make()(x), _apply(make(), x), rtol=1e-6)

@@ -95,3 +95,10 @@ def test_a_decoder_trains_through_upsampling_and_cropping():
         model.fit(x, x, epochs=30, batch_size=32, verbose=0)
         after = model.evaluate(x, x, verbose=0)
         assert after < 0.2 * before, (interpolation, before, after)
+
+
+def test_eager_calls_match_predict():
+    x = _rand((2, 3, 4, 2))
+    for make in (lambda: L.UpSampling2D((2, 3), interpolation="bilinear"),
+                 lambda: L.Cropping2D(((1, 0), (1, 2)))):
+        np.testing.assert_allclose(make()(x), _apply(make(), x), rtol=1e-6)

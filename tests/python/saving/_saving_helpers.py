@@ -172,6 +172,12 @@ LAYER_MODELS = {
     "Conv2DTranspose": lambda: _seq([L.Conv2DTranspose(3, (3, 2), strides=2, padding="same",
                                                        output_padding=(1, 0), activation="tanh"),
                                      L.Flatten(), L.Dense(2)], (4, 4, 2)),
+    "DepthwiseConv2D": lambda: _seq([L.DepthwiseConv2D(3, padding="same", depth_multiplier=2,
+                                                       activation="relu"), L.Flatten(),
+                                     L.Dense(2)], (5, 5, 2)),
+    "SeparableConv2D": lambda: _seq([L.SeparableConv2D(3, (3, 2), strides=2, depth_multiplier=2,
+                                                       activation="tanh"), L.Flatten(),
+                                     L.Dense(2)], (6, 6, 2)),
 }
 
 

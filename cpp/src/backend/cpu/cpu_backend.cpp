@@ -638,7 +638,7 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
       record_step_error(state, StepError::BadCategory, node, 0, bad, static_cast<double>(x[bad]));
   }
 
-  // ---- ReLU, PReLU, UpSampling2D, LayerNormalization (cpu/layer_kernels.cpp) ----
+  // ---- ReLU, PReLU, UpSampling2D, LayerNormalization, depthwise (cpu/layer_kernels.cpp) ----
   void relu_forward(const float* x, float* y, int64_t n, float max_value, float negative_slope, float threshold) override { cpu::relu_forward(x, y, n, max_value, negative_slope, threshold); }
   void relu_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value, float negative_slope, float threshold) override { cpu::relu_backward(x, dy, dx, n, max_value, negative_slope, threshold); }
   void prelu_forward(const PReluGeometry& g, const float* x, const float* alpha, float* y) override { cpu::prelu_forward(g, x, alpha, y); }
@@ -647,6 +647,9 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
   void upsample2d_backward(const Upsample2DGeometry& g, const float* dy, float* dx) override { cpu::upsample2d_backward(g, dy, dx); }
   void layer_norm_forward(const float* x, float* y, int64_t rows, int64_t cols, const float* gamma, const float* beta, float epsilon, float* saved_mean, float* saved_inv_std) override { cpu::layer_norm_forward(x, y, rows, cols, gamma, beta, epsilon, saved_mean, saved_inv_std); }
   void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t cols, const float* gamma, const float* saved_mean, const float* saved_inv_std, float* dx, float* dgamma, float* dbeta) override { cpu::layer_norm_backward(x, dy, rows, cols, gamma, saved_mean, saved_inv_std, dx, dgamma, dbeta); }
+  void depthwise_conv2d_forward(const Conv2DGeometry& g, const float* x, const float* k, float* y) override { cpu::depthwise_conv2d_forward(g, x, k, y); }
+  void depthwise_conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* k, float* dx) override { cpu::depthwise_conv2d_backward_data(g, dy, k, dx); }
+  void depthwise_conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dk) override { cpu::depthwise_conv2d_backward_filter(g, x, dy, dk); }
 
  private:
   static void add_bias(float* y, const float* bias, int64_t rows, int64_t cols) {

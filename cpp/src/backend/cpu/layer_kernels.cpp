@@ -1,8 +1,10 @@
-// CPU kernels of the ReLU, PReLU, UpSampling2D and LayerNormalization layers (see
-// layer_kernels.h). Every sum has a fixed order, the one the CUDA kernels
-// (cuda/cuda_layer_kernels.cu) use: PReLU's alpha gradient over member chunks of kPReluChunk,
-// LayerNormalization's row statistics in the 32-lane order of a CUDA warp and its gamma/beta
-// gradients over row chunks, UpSampling2D's adjoint gathered in output raster order. So the two
+// CPU kernels of the ReLU, PReLU, UpSampling2D and LayerNormalization layers and of the
+// depthwise convolution (see layer_kernels.h). Every sum has a fixed order, the one the CUDA
+// kernels (cuda/cuda_layer_kernels.cu) use: PReLU's alpha gradient over member chunks of
+// kPReluChunk, LayerNormalization's row statistics in the 32-lane order of a CUDA warp and its
+// gamma/beta gradients over row chunks, UpSampling2D's adjoint gathered in output raster order,
+// the depthwise windows in (kh, kw) order, their data gradient gathered in (kh, kw, m) order and
+// their kernel gradient over chunks of kDepthwiseChunk output positions. So the two
 // backends give the same bits (the core is compiled with -ffp-contract=off, the CUDA files with
 // --fmad=false), and the thread count never changes a result.
 #include "backend/cpu/layer_kernels.h"
@@ -243,6 +245,89 @@ void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t 
       for (int64_t c = 0; c < cols; ++c) dxr[c] = s * (grad(c) - mg - xhat(c) * mgx);
     }
   });
+}
+
+void depthwise_conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel,
+                              float* y) {
+  const int64_t C = g.C, M = g.F;
+  parallel_for(g.N * g.OH * g.OW, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t ow = p % g.OW, oh = (p / g.OW) % g.OH, n = p / (g.OW * g.OH);
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t m = 0; m < M; ++m) {
+          float acc = 0.0f;
+          for (int64_t kh = 0; kh < g.KH; ++kh) {
+            const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+            if (ih < 0 || ih >= g.H) continue;
+            for (int64_t kw = 0; kw < g.KW; ++kw) {
+              const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+              if (iw < 0 || iw >= g.W) continue;
+              acc += x[((n * g.H + ih) * g.W + iw) * C + c] *
+                     kernel[((kh * g.KW + kw) * C + c) * M + m];
+            }
+          }
+          y[p * C * M + c * M + m] = acc;
+        }
+    }
+  }, g.N * g.OH * g.OW * C * M * g.KH * g.KW, 1);
+}
+
+void depthwise_conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel,
+                                    float* dx) {
+  const int64_t C = g.C, M = g.F;
+  parallel_for(g.N * g.H * g.W, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t iw = p % g.W, ih = (p / g.W) % g.H, n = p / (g.W * g.H);
+      for (int64_t c = 0; c < C; ++c) {
+        float acc = 0.0f;
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          const int64_t th = ih + g.pad_top - kh * g.dilation_h;
+          if (th < 0 || th % g.stride_h != 0 || th / g.stride_h >= g.OH) continue;
+          const int64_t oh = th / g.stride_h;
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t tw = iw + g.pad_left - kw * g.dilation_w;
+            if (tw < 0 || tw % g.stride_w != 0 || tw / g.stride_w >= g.OW) continue;
+            const int64_t ow = tw / g.stride_w;
+            const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C * M + c * M;
+            const float* k = kernel + ((kh * g.KW + kw) * C + c) * M;
+            for (int64_t m = 0; m < M; ++m) acc += d[m] * k[m];
+          }
+        }
+        dx[p * C + c] = acc;
+      }
+    }
+  }, g.N * g.H * g.W * C * M * g.KH * g.KW, 1);
+}
+
+void depthwise_conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy,
+                                      float* dkernel) {
+  const int64_t C = g.C, M = g.F, taps = g.KH * g.KW * C * M;
+  const int64_t positions = g.N * g.OH * g.OW;
+  const int64_t chunks = (positions + kDepthwiseChunk - 1) / kDepthwiseChunk;
+  // partial[k * taps + t]: positions [k * kDepthwiseChunk, ...) of tap t, in order.
+  std::vector<double> partial(static_cast<size_t>(chunks * taps), 0.0);
+  parallel_for(chunks * taps, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t k = i / taps, t = i % taps;
+      const int64_t m = t % M, c = (t / M) % C, kw = (t / (M * C)) % g.KW, kh = t / (M * C * g.KW);
+      const int64_t end = std::min(positions, (k + 1) * kDepthwiseChunk);
+      double acc = 0.0;
+      for (int64_t p = k * kDepthwiseChunk; p < end; ++p) {
+        const int64_t ow = p % g.OW, oh = (p / g.OW) % g.OH, n = p / (g.OW * g.OH);
+        const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+        const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        acc += static_cast<double>(x[((n * g.H + ih) * g.W + iw) * C + c]) *
+               static_cast<double>(dy[p * C * M + c * M + m]);
+      }
+      partial[i] = acc;
+    }
+  }, positions * taps, 1);
+  for (int64_t t = 0; t < taps; ++t) {
+    double s = 0.0;
+    for (int64_t k = 0; k < chunks; ++k) s += partial[k * taps + t];
+    dkernel[t] = static_cast<float>(s);
+  }
 }
 
 }  // namespace ff::cpu

@@ -166,7 +166,8 @@ class CudaBackend final : public Backend {
   void random_affine_matrices(const AffineSpec& spec, int64_t n, int64_t h, int64_t w,
                               float* matrices, const StepState* state) override;
 
-  // ---- cuda_layer_kernels.cu (ReLU, PReLU, UpSampling2D, LayerNormalization; the CPU's orders)
+  // ---- cuda_layer_kernels.cu (ReLU, PReLU, UpSampling2D, LayerNormalization, depthwise
+  // convolution; the CPU's orders) ----
   void relu_forward(const float* x, float* y, int64_t n, float max_value, float negative_slope,
                     float threshold) override;
   void relu_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value,
@@ -183,6 +184,12 @@ class CudaBackend final : public Backend {
   void layer_norm_backward(const float* x, const float* dy, int64_t rows, int64_t cols,
                            const float* gamma, const float* saved_mean, const float* saved_inv_std,
                            float* dx, float* dgamma, float* dbeta) override;
+  void depthwise_conv2d_forward(const Conv2DGeometry& g, const float* x, const float* kernel,
+                                float* y) override;
+  void depthwise_conv2d_backward_data(const Conv2DGeometry& g, const float* dy,
+                                      const float* kernel, float* dx) override;
+  void depthwise_conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy,
+                                        float* dkernel) override;
 
   // ---- 16-bit storage (backend.h): native kernels over the 16-bit bits, float32 arithmetic,
   // each 16-bit output rounded once with core/half.h's encoding (the CPU's bits) ----

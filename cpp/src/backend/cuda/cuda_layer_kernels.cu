@@ -1,4 +1,5 @@
-// The CUDA backend's kernels of the ReLU, PReLU, UpSampling2D and LayerNormalization layers.
+// The CUDA backend's kernels of the ReLU, PReLU, UpSampling2D and LayerNormalization layers and
+// of the depthwise convolution (DepthwiseConv2D, SeparableConv2D).
 // The per-element rules are the CPU's own FF_HD functions (backend/layer_rules.h) and every sum
 // runs in the CPU's order (cpu/layer_kernels.cpp), so the results have the CPU's bits (this file
 // is compiled with --fmad=false, the core with -ffp-contract=off):
@@ -8,7 +9,10 @@
 //   in raster order (no atomics);
 // - LayerNormalization: one warp per row, lane l adding columns l, l + 32, ... in double, then
 //   the butterfly (the CPU's lane_sum mirrors it); the gamma/beta gradients over the CPU's row
-//   chunks, one thread per (chunk, column), then the chunks in order.
+//   chunks, one thread per (chunk, column), then the chunks in order;
+// - the depthwise convolution: one thread per output (forward) or per dx element (the data
+//   gradient, gathered), the taps in the CPU's order in float; the kernel gradient per (chunk of
+//   output positions, tap) in double, then the chunks in order.
 // Scratch memory comes from the device's stream-ordered pool (legal inside graph capture);
 // nothing synchronises or reads to the host. Indices are int64 and loops grid-stride.
 #include <cmath>
@@ -264,6 +268,91 @@ __global__ void layer_norm_dx_kernel(const float* __restrict__ x, const float* d
   }
 }
 
+// ---- depthwise convolution ----
+__global__ void depthwise_forward_kernel(Conv2DGeometry g, const float* __restrict__ x,
+                                         const float* __restrict__ kernel,
+                                         float* __restrict__ y) {
+  const int64_t C = g.C, M = g.F;
+  const int64_t total = g.N * g.OH * g.OW * C * M;
+  for (int64_t i = first_index(); i < total; i += grid_stride()) {
+    const int64_t m = i % M, c = (i / M) % C, p = i / (M * C);
+    const int64_t ow = p % g.OW, oh = (p / g.OW) % g.OH, n = p / (g.OW * g.OH);
+    float acc = 0.0f;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+      if (ih < 0 || ih >= g.H) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+        if (iw < 0 || iw >= g.W) continue;
+        acc += x[((n * g.H + ih) * g.W + iw) * C + c] *
+               kernel[((kh * g.KW + kw) * C + c) * M + m];
+      }
+    }
+    y[i] = acc;
+  }
+}
+
+__global__ void depthwise_backward_data_kernel(Conv2DGeometry g, const float* __restrict__ dy,
+                                               const float* __restrict__ kernel,
+                                               float* __restrict__ dx) {
+  const int64_t C = g.C, M = g.F;
+  const int64_t total = g.N * g.H * g.W * C;
+  for (int64_t i = first_index(); i < total; i += grid_stride()) {
+    const int64_t c = i % C, p = i / C;
+    const int64_t iw = p % g.W, ih = (p / g.W) % g.H, n = p / (g.W * g.H);
+    float acc = 0.0f;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t th = ih + g.pad_top - kh * g.dilation_h;
+      if (th < 0 || th % g.stride_h != 0 || th / g.stride_h >= g.OH) continue;
+      const int64_t oh = th / g.stride_h;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t tw = iw + g.pad_left - kw * g.dilation_w;
+        if (tw < 0 || tw % g.stride_w != 0 || tw / g.stride_w >= g.OW) continue;
+        const int64_t ow = tw / g.stride_w;
+        const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C * M + c * M;
+        const float* k = kernel + ((kh * g.KW + kw) * C + c) * M;
+        for (int64_t m = 0; m < M; ++m) acc += d[m] * k[m];
+      }
+    }
+    dx[i] = acc;
+  }
+}
+
+// partial[k * taps + t] = sum over the output positions of chunk k, in order, of x * dy for tap
+// t = ((kh * KW + kw) * C + c) * M + m, in double (the CPU's chunk body).
+__global__ void depthwise_filter_partials_kernel(Conv2DGeometry g, const float* __restrict__ x,
+                                                 const float* __restrict__ dy, int64_t chunks,
+                                                 double* __restrict__ partial) {
+  const int64_t C = g.C, M = g.F, taps = g.KH * g.KW * C * M;
+  const int64_t positions = g.N * g.OH * g.OW;
+  const int64_t total = chunks * taps;
+  for (int64_t i = first_index(); i < total; i += grid_stride()) {
+    const int64_t k = i / taps, t = i % taps;
+    const int64_t m = t % M, c = (t / M) % C, kw = (t / (M * C)) % g.KW, kh = t / (M * C * g.KW);
+    const int64_t end =
+        (k + 1) * kDepthwiseChunk < positions ? (k + 1) * kDepthwiseChunk : positions;
+    double acc = 0.0;
+    for (int64_t p = k * kDepthwiseChunk; p < end; ++p) {
+      const int64_t ow = p % g.OW, oh = (p / g.OW) % g.OH, n = p / (g.OW * g.OH);
+      const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+      const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+      acc += static_cast<double>(x[((n * g.H + ih) * g.W + iw) * C + c]) *
+             static_cast<double>(dy[p * C * M + c * M + m]);
+    }
+    partial[i] = acc;
+  }
+}
+
+__global__ void depthwise_filter_finish_kernel(const double* __restrict__ partial, int64_t chunks,
+                                               int64_t taps, float* __restrict__ dkernel) {
+  for (int64_t t = first_index(); t < taps; t += grid_stride()) {
+    double s = 0.0;
+    for (int64_t k = 0; k < chunks; ++k) s += partial[k * taps + t];
+    dkernel[t] = static_cast<float>(s);
+  }
+}
+
 }  // namespace
 
 void CudaBackend::relu_forward(const float* x, float* y, int64_t n, float max_value,
@@ -361,6 +450,41 @@ void CudaBackend::layer_norm_backward(const float* x, const float* dy, int64_t r
   layer_norm_dx_kernel<<<warp_blocks(rows), kLaunchThreads, 0, stream()>>>(
       x, dy, rows, cols, gamma, saved_mean, saved_inv_std, dx);
   FF_CUDA_LAUNCH_CHECK("layer_norm_dx_kernel");
+}
+
+void CudaBackend::depthwise_conv2d_forward(const Conv2DGeometry& g, const float* x,
+                                           const float* kernel, float* y) {
+  const int64_t total = g.N * g.OH * g.OW * g.C * g.F;
+  if (total <= 0) return;
+  depthwise_forward_kernel<<<grid_blocks(total), kLaunchThreads, 0, stream()>>>(g, x, kernel, y);
+  FF_CUDA_LAUNCH_CHECK("depthwise_forward_kernel");
+}
+
+void CudaBackend::depthwise_conv2d_backward_data(const Conv2DGeometry& g, const float* dy,
+                                                 const float* kernel, float* dx) {
+  const int64_t total = g.N * g.H * g.W * g.C;
+  if (total <= 0) return;
+  depthwise_backward_data_kernel<<<grid_blocks(total), kLaunchThreads, 0, stream()>>>(g, dy,
+                                                                                      kernel, dx);
+  FF_CUDA_LAUNCH_CHECK("depthwise_backward_data_kernel");
+}
+
+void CudaBackend::depthwise_conv2d_backward_filter(const Conv2DGeometry& g, const float* x,
+                                                   const float* dy, float* dkernel) {
+  const int64_t taps = g.KH * g.KW * g.C * g.F;
+  if (taps <= 0) return;
+  const int64_t positions = g.N * g.OH * g.OW;
+  const int64_t chunks = positions > 0 ? (positions + kDepthwiseChunk - 1) / kDepthwiseChunk : 0;
+  DeviceScratch scratch(device(), sizeof(double) * static_cast<size_t>(chunks * taps));
+  double* partial = scratch.as<double>();
+  if (chunks > 0) {
+    depthwise_filter_partials_kernel<<<grid_blocks(chunks * taps), kLaunchThreads, 0,
+                                       stream()>>>(g, x, dy, chunks, partial);
+    FF_CUDA_LAUNCH_CHECK("depthwise_filter_partials_kernel");
+  }
+  depthwise_filter_finish_kernel<<<grid_blocks(taps), kLaunchThreads, 0, stream()>>>(
+      partial, chunks, taps, dkernel);
+  FF_CUDA_LAUNCH_CHECK("depthwise_filter_finish_kernel");
 }
 
 }  // namespace ff::cuda
