@@ -146,9 +146,10 @@ void init_model(py::module_& m) {
       .def_property_readonly("device", [](const Model& g) { return g.backend().device().name(); },
                              "The device the model computes on: \"cpu\", \"cuda:0\".")
       .def("add_input", [](Model& g, py::handle shape) { return g.add_input(shape_from_py(shape)); })
-      .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
-        return g.add_node(std::move(layer), inputs);
-      })
+      .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
+                          bool inference_only) {
+        return g.add_node(std::move(layer), inputs, inference_only);
+      }, py::arg("layer"), py::arg("inputs"), py::arg("inference_only") = false)
       .def("set_outputs", &Model::set_outputs)
       .def("finalize", &Model::finalize)
       .def_property_readonly("built", &Model::built)
@@ -199,14 +200,16 @@ void init_model(py::module_& m) {
         DType t = dtype == "int64" ? DType::Int64 : DType::Float32;
         return shape_to_py(g.check_targets(output, samples, shape_from_py(y_shape), t));
       })
-      .def("get_weights", [](const Model& g) {
+      .def("get_weights", [](Model& g) {
         ModelLock lock(g.mutex());
+        g.claim_layers();  // the values a model sharing its layers trained since
         py::list out;
         for (const auto& ref : g.parameters()) out.append(tensor_to_numpy(ref.value));
         return out;
       })
       .def("set_weights", [](Model& g, const py::list& weights) {
         ModelLock lock(g.mutex());
+        g.claim_layers();
         const auto& params = g.parameters();
         if (weights.size() != params.size())
           throw ValueError("set_weights() expects a list of " + std::to_string(params.size()) +

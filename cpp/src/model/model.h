@@ -119,7 +119,8 @@ class Model {
   int add_input(const Shape& shape);
   // Applies `layer` to values `inputs`; returns the new value's id. May be called after
   // finalize() (a Sequential growing): the weights already there keep their values.
-  int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs);
+  int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
+               bool inference_only = false);
   void set_outputs(const std::vector<int>& outputs);
   // Allocates and initialises the parameters; the model can then run.
   void finalize();
@@ -141,6 +142,10 @@ class Model {
     size_t layer_index;
     std::vector<int> inputs;
     int output;
+    // Called with training=False (Keras's `base_model(x, training=False)`): the layer runs in
+    // inference mode in every pass (BatchNormalization on its moving statistics, Dropout and
+    // random augmentation off), also while the model trains.
+    bool inference_only = false;
   };
   const std::vector<Node>& nodes() const { return nodes_; }
 
@@ -162,6 +167,10 @@ class Model {
   DType value_storage(int value) const { return value_storage_.at(value); }
   // Weights were written from outside (set_weights): 16-bit compute copies are refreshed.
   void weights_written() { compute_params_stale_ = true; }
+  // Takes the current values of layers another model has bound since (a shared, nested or reused
+  // layer) into this model's buffers and binds them here again; every run and weight read
+  // starts with it (model.cpp).
+  void claim_layers();
   const std::vector<OutputSpec>& output_specs() const { return specs_; }
   std::vector<std::string> metric_names() const;
 
@@ -364,8 +373,6 @@ class Model {
   void round_value(Tensor& t, DType dtype);
   // dst = src (a float32 weight), across devices through the host.
   void copy_weight(Tensor& dst, const Tensor& src);
-  // Binds this model's views to its layers again where another model has bound them since.
-  void claim_layers();
   struct Binding {
     std::vector<Tensor> params, grads, weights;
   };

@@ -466,6 +466,7 @@ void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     if (value_aliases(n, ctx.training)) continue;
     Tensor& out = p.values[node.output];
     ctx.node = static_cast<int32_t>(n);
+    ctx.training = ctx_in.training && !node.inference_only;
     layer.forward_multi(p.node_inputs[n], out, p.scratch[n], ctx);
     round_value(out, value_dtype_[node.output]);
     if (numerics == Numerics::Kernels) {
@@ -555,6 +556,7 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     // weights' gradients (before they are summed into float32 ones).
     if (half) round_value(p.grads[out], value_dtype_[out]);  // no-op on a 16-bit buffer
     ctx.node = static_cast<int32_t>(n);
+    ctx.training = ctx_in.training && !node.inference_only;
     layer.backward_multi(p.node_inputs[n], p.values[out], p.grads[out], dxs, p.scratch[n], ctx);
     if (half) {  // (round_value leaves 16-bit buffers, already rounded, alone)
       for (Tensor* dx : dxs)
