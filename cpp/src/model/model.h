@@ -38,6 +38,8 @@
 
 namespace ff {
 
+class InputSlots;  // model/input_slots.h
+
 // Host data handed in by the caller (e.g. a NumPy array): row-major, first dimension = samples.
 // Any numeric dtype (core/dtype.h's host types): the model converts the rows of each batch to
 // the dtype it needs as it loads them, never the whole array.
@@ -232,6 +234,9 @@ class Model {
     std::vector<std::string> signatures;  // of the captures, oldest first (the last 32)
   };
   const GraphStats& graph_stats() const { return graph_stats_; }
+  // The batches' way to a device the host cannot address (null before the first such batch, and
+  // on the CPU): its slots, events and pinned pool, for tests and benchmarks.
+  const InputSlots* input_slots() const { return input_slots_.get(); }
 
  private:
   // Per-batch buffers for one capacity and mode; smaller batches use views of the first rows.
@@ -427,9 +432,9 @@ class Model {
   std::vector<DType> last_target_dtypes_;
   TargetLayout last_layout_;
   bool last_layout_valid_ = false;
-  // Host staging for batches that need gathering or conversion (devices whose memory the host
-  // cannot address directly).
-  std::vector<char> staging_;
+  // How batches reach a device whose memory the host cannot address (pinned staging, a side
+  // stream, two device slots); made at the first such batch.
+  std::unique_ptr<InputSlots> input_slots_;
   std::vector<Segment> active_;  // active_segments() of the running training loop
 
   // ---- step state ----

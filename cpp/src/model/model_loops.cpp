@@ -20,6 +20,7 @@
 #include "core/half.h"
 #include "core/numerics.h"
 #include "model/array_source.h"
+#include "model/input_slots.h"
 #include "model/model.h"
 
 namespace ff {
@@ -122,23 +123,28 @@ Model::TargetLayout Model::target_layout(int64_t samples, const std::vector<Host
 
 void Model::load_batch(Plan& p, const Batch& batch, bool with_targets) {
   Device& device = backend_->device();
-  // Gathers and converts the batch's rows of `src` into `dst` (dtype `want`): straight into
-  // device memory the host can address, else through a host staging buffer and one copy.
+  if (num_inputs_ > 0 && !device.host_address(p.values[0].raw())) {
+    // A device the host cannot address: pinned staging, a side-stream copy into one of two
+    // device slots, then slot -> plan buffers on the compute stream (model/input_slots.h).
+    if (!input_slots_) input_slots_ = std::make_unique<InputSlots>(device);
+    std::vector<InputSlots::Item> items;
+    for (int i = 0; i < num_inputs_; ++i) items.push_back({&p.values[i], &batch.xs[i]});
+    if (with_targets)
+      for (size_t o = 0; o < batch.ys.size(); ++o)
+        if (p.targets[o].defined()) items.push_back({&p.targets[o], &batch.ys[o]});
+    input_slots_->load(items, batch.rows, batch.count);
+    return;
+  }
+  // Host-addressable memory (the CPU): the batch's rows of `src` are gathered and converted
+  // straight into the plan's buffer (dtype `want`), or copied when no conversion is needed.
   auto load = [&](Tensor& dst, const HostArray& src) {
-    const int64_t row_elems = shape_row_size(src.shape);
     const DType want = dst.dtype();
     if (!batch.rows && src.dtype == want) {
       device.copy_from_host(dst.raw(), src.data, dst.nbytes());
       return;
     }
-    void* target = device.host_address(dst.raw());
-    if (!target) {
-      staging_.resize(dst.nbytes());
-      target = staging_.data();
-    }
-    convert_rows(src.data, src.dtype, row_elems, batch.rows, batch.count, target, want);
-    if (target != dst.raw() && target == staging_.data())
-      device.copy_from_host(dst.raw(), staging_.data(), dst.nbytes());
+    convert_rows(src.data, src.dtype, shape_row_size(src.shape), batch.rows, batch.count,
+                 device.host_address(dst.raw()), want);
   };
   for (int i = 0; i < num_inputs_; ++i) load(p.values[i], batch.xs[i]);
   if (with_targets)
