@@ -490,6 +490,12 @@ class EmulatedGpuBackend final : public ff::Backend {
       cp->copy_2d(dst, dst_ld, src, src_ld, rows, cols);
     });
   }
+  void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                   const int64_t* indices, int64_t count) override {
+    run([=, cp = cpu_, dst = r(dst), src = r(src), indices = r(indices)] {
+      cp->gather_rows(dst, src, src_rows, row_bytes, indices, count);
+    });
+  }
   void clip(float* x, int64_t n, float lo, float hi) override {
     run([=, cp = cpu_, x = r(x)] { cp->clip(x, n, lo, hi); });
   }

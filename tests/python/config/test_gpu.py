@@ -65,3 +65,31 @@ def test_out_of_gpu_memory_raises_resource_exhausted_and_a_smaller_batch_trains(
     finally:
         _core.set_memory_limit_for_testing("GPU:0", 0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_fit_keeps_small_arrays_on_the_gpu_and_streams_the_rest_with_the_same_result():
+    """Arrays within the resident share are uploaded once and gathered on the GPU (no batch goes
+    through the pinned slots); with the share 0 they stream through pinned memory; both train the
+    same (the same shuffled order, the same kernels)."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 6))  # float64: converted on upload / while staged
+    y = rng.integers(0, 3, size=300).astype(np.int32)
+    results = {}
+    saved = exp.get_resident_array_fraction()
+    try:
+        for fraction in (0.25, 0.0):
+            exp.set_resident_array_fraction(fraction)
+            ff.utils.set_random_seed(7)
+            model = ff.Sequential([ff.Input(shape=(6,)), ff.layers.Dense(16, activation="relu"),
+                                   ff.layers.Dense(3)])
+            model.compile("adam", ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+            history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, validation_split=0.2)
+            results[fraction] = (history.history, model.get_weights(), model._core.input_stats)
+    finally:
+        exp.set_resident_array_fraction(saved)
+    assert results[0.25][2] is None  # nothing streamed
+    assert results[0.0][2]["batches"] > 0
+    assert results[0.0][2]["pinned_allocations"] <= 3
+    assert results[0.25][0] == results[0.0][0]
+    for a, b in zip(results[0.25][1], results[0.0][1]):
+        np.testing.assert_array_equal(a, b)
