@@ -1,6 +1,8 @@
 """On a GPU (pytest -m gpu; skipped where none is visible, see tests/python/conftest.py): new
 models are placed on the first GPU, the GPU's memory counters grow with a model's weights and
 batch buffers, and a model there trains and predicts. scripts/gpu-check.sh runs these."""
+import os
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,26 @@ def test_fit_keeps_small_arrays_on_the_gpu_and_streams_the_rest_with_the_same_re
     assert results[0.25][0] == results[0.0][0]
     for a, b in zip(results[0.25][1], results[0.0][1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_jpegs_decoded_by_nvjpeg_match_the_cpu_decoder(tmp_path):
+    """decode_device="gpu": the same dataset as the CPU's within the documented tolerance (the
+    images are smaller than twice the target, so the CPU decodes them at full size too)."""
+    PIL = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:90, 0:120]
+    for k in range(6):
+        base = np.stack([xx * 2 + k * 10, yy * 2, 255 - xx - yy], -1).astype(np.float64)
+        img = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
+        os.makedirs(tmp_path / f"c{k % 2}", exist_ok=True)
+        PIL.fromarray(img).save(tmp_path / f"c{k % 2}" / f"{k}.jpg", quality=90)
+    counts = ff._core.data.gpu_jpeg_counts()
+    args = dict(image_size=(64, 96), shuffle=False, batch_size=6, verbose=False)
+    (x_cpu, y_cpu), = list(ff.utils.image_dataset_from_directory(str(tmp_path), **args))
+    (x_gpu, y_gpu), = list(ff.utils.image_dataset_from_directory(str(tmp_path),
+                                                                  decode_device="gpu", **args))
+    assert ff._core.data.gpu_jpeg_counts()["decoded"] - counts["decoded"] == 6
+    np.testing.assert_array_equal(y_cpu, y_gpu)
+    diff = np.abs(np.asarray(x_cpu, np.float64) - np.asarray(x_gpu, np.float64))
+    assert diff.mean() <= 3.0
+    assert np.percentile(diff, 99) <= 16.0
