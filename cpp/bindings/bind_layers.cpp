@@ -1,4 +1,5 @@
 // Bindings for layers: the Layer base (name, shapes, weights) and one constructor per layer.
+#include "backend/registry.h"
 #include "bindings.h"
 #include "layers/activation_layer.h"
 #include "layers/dense.h"
@@ -61,6 +62,11 @@ void init_layers(py::module_& m) {
         for (const auto& s : l.param_specs())
           if (!s.trainable) n += shape_numel(s.shape);
         return n;
+      })
+      .def("create_weights", [](Layer& l) {
+        // A standalone layer's weights, on the device models use by default.
+        ModelLock lock(l.model_mutex());
+        l.create_weights(default_backend().device());
       })
       .def("get_weights", [](Layer& l) {
         ModelLock lock(l.model_mutex());

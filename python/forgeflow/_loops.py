@@ -89,11 +89,12 @@ def _count_steps(cbs, done):
         progbar.seen = max(progbar.seen, done)
 
 
-def _run(model, source, mode, epoch, max_steps, cbs, phase):
-    """One call of the C++ loop: (logs or outputs, batches run)."""
+def _run(model, source, mode, epoch, max_steps, cbs, phase, count_steps=True):
+    """One call of the C++ loop: (logs or outputs, batches run). count_steps=False for fit's
+    validation pass, whose batches are not the epoch's (the bar shows the training steps)."""
     hook, every, begin, interval = loop_args(model, cbs, phase)
     out, done = model._core.run(source, mode, epoch, max_steps, hook, every, begin, interval)
-    if cbs is not None:
+    if cbs is not None and count_steps:
         _count_steps(cbs, done)
     return out, done
 
@@ -144,7 +145,9 @@ def _validation(model, validation_data, validation_batch_size, default_batch_siz
     return ("arrays", adapter)
 
 
-def _validate(model, val, validation_steps):
+def _validate(model, val, validation_steps, cbs):
+    """fit's validation pass: an evaluate run that calls the callbacks' on_test_* hooks, as
+    Keras's fit does (the progress bar stays silent during it)."""
     if val[0] == "dataset":
         adapter = adapters.DatasetAdapter(model, val[1], "evaluate", validation_steps)
         source, max_steps = adapter.single_pass()
@@ -152,8 +155,11 @@ def _validate(model, val, validation_steps):
         source, _ = val[1].epoch_source(0)
         max_steps = -1 if validation_steps is None else positive_int(validation_steps,
                                                                      "validation_steps")
-    logs, _ = _run(model, source, "evaluate", -1, max_steps, None, "test")
-    return {"val_" + k: v for k, v in dict(logs).items()}
+    cbs.on_test_begin()
+    logs, _ = _run(model, source, "evaluate", -1, max_steps, cbs, "test", count_steps=False)
+    logs = dict(logs)
+    cbs.on_test_end(logs)
+    return {"val_" + k: v for k, v in logs.items()}
 
 
 # ---------------------------------------------------------------------------------- fit
@@ -248,7 +254,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         if isinstance(train, adapters.DatasetAdapter):
             ran_out = train.check_epoch(epoch, done, model.stop_training)
         if val is not None and (epoch + 1) % validation_freq == 0:
-            logs.update(_validate(model, val, validation_steps))
+            logs.update(_validate(model, val, validation_steps, cbs))
         cbs.on_epoch_end(epoch, logs)
         if ran_out:
             adapters.warn_ran_out()

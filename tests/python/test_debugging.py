@@ -97,6 +97,18 @@ def test_diverging_run_names_a_layer_and_a_pass(check_numerics):
     assert "epoch " in msg and "step " in msg
 
 
+def test_nan_in_the_input_data_names_the_batch_not_the_first_layer(check_numerics):
+    x, y = _data(64)
+    x[37, 1] = np.nan  # batch 2 (of 32 rows), row 5
+    model = _model()
+    with pytest.raises(FloatingPointError) as info:
+        model.fit(x, y, batch_size=32, shuffle=False, verbose=0)
+    msg = str(info.value)
+    assert "the input batch holds NaN before any layer ran" in msg, msg
+    assert "epoch 1, step 2" in msg and "row 5" in msg and "1 NaN and 0 Inf" in msg, msg
+    assert "dense" not in msg.split("check-numerics:")[1].split(".")[0], msg
+
+
 def test_nan_in_targets_names_the_loss(check_numerics):
     x, _ = _data(32)
     y = x[:, 0].copy()

@@ -14,6 +14,7 @@ namespace ff {
 class ConvolutionBase : public Layer {
  public:
   bool supports_half_io() const override { return true; }
+  bool scratch_follows_io() const override { return true; }
   int64_t filters() const { return filters_; }
   const ActivationSpec& activation() const { return activation_; }
   bool float32_output() const override { return activation_.kind == Activation::Softmax; }

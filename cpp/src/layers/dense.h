@@ -9,6 +9,7 @@ namespace ff {
 class Dense final : public Layer {
  public:
   bool supports_half_io() const override { return true; }
+  bool scratch_follows_io() const override { return true; }
   Dense(std::string name, uint64_t seed, int64_t units, const std::string& activation,
         bool use_bias, std::string kernel_initializer, std::string bias_initializer);
 

@@ -2,6 +2,8 @@
 #include "layers/layer.h"
 
 #include "core/errors.h"
+#include "core/rng.h"
+#include "layers/initializers.h"
 
 namespace ff {
 
@@ -108,6 +110,21 @@ void Layer::incompatible(const std::string& expected, const Shape& found) const 
 void Layer::bind(std::vector<Tensor> params, std::vector<Tensor> grads) {
   params_ = std::move(params);
   grads_ = std::move(grads);
+}
+
+void Layer::create_weights(Device& device) {
+  if (!built_)
+    throw ValueError("Layer \"" + name_ + "\" (" + class_name_ +
+                     ") has no weights before it is built: call build(input_shape) first");
+  if (!weights().empty()) return;
+  std::vector<Tensor> params, grads;
+  for (const ParamSpec& spec : param_specs()) {
+    params.push_back(Tensor::zeros(device, spec.shape));
+    // The model's initialisation: parameter k (1-based) draws from mix_seed(seed, k).
+    initialize(params.back(), spec.initializer, mix_seed(seed_, params.size()));
+    grads.emplace_back();
+  }
+  bind(std::move(params), std::move(grads));
 }
 
 }  // namespace ff

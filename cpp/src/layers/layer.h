@@ -103,6 +103,12 @@ class Layer {
   // that a layer holding values for its weights before it is built (an adapted Normalization)
   // can write them once they exist; overrides call Layer::bind first.
   virtual void bind(std::vector<Tensor> params, std::vector<Tensor> grads);
+  // Weights of a built layer outside any model (Keras's layer.build(shape)): one tensor per
+  // param_specs() entry on `device`, initialised as a model would (same seeds), without
+  // gradients. A model the layer is added to later starts from these values (Model::finalize
+  // copies a layer's current weights), so weights set here carry over. No-op when the layer
+  // already has weights.
+  void create_weights(Device& device);
   std::vector<Tensor>& params() { return params_; }
   std::vector<Tensor>& grads() { return grads_; }
   // The float32 weights themselves (get_weights/set_weights). The same as params() except under
@@ -134,6 +140,10 @@ class Layer {
   // model converts at the boundary to layers that do not (they see float32 buffers holding
   // 16-bit values, as on a backend without 16-bit storage).
   virtual bool supports_half_io() const { return false; }
+  // True when the scratch buffers hold values of the layer's io dtype (16-bit on 16-bit
+  // buffers, like the pre-activations of Dense and the convolutions); false when they hold
+  // float32 whatever the io dtype (BatchNormalization's statistics).
+  virtual bool scratch_follows_io() const { return false; }
 
  protected:
   // Validates the input shape and returns the output shape; raise through incompatible().

@@ -134,9 +134,16 @@ void Model::finalize() {
       state_offset += n;
     }
     layer_params[ref.layer].push_back(ref.value);
-    // Each parameter draws from its own stream of the layer's seed.
-    initialize(ref.value, ref.spec.initializer,
-               mix_seed(layers_[ref.layer]->seed(), layer_params[ref.layer].size()));
+    // A layer that has weights already (built standalone, or from another model: a trained
+    // layer reused in a new model) brings them along, as Keras's layers keep their variables;
+    // otherwise each parameter draws from its own stream of the layer's seed.
+    const std::vector<Tensor>& existing = layers_[ref.layer]->weights();
+    const size_t k = layer_params[ref.layer].size() - 1;
+    if (k < existing.size() && existing[k].defined() && existing[k].shape() == ref.spec.shape)
+      copy_weight(ref.value, existing[k]);
+    else
+      initialize(ref.value, ref.spec.initializer,
+                 mix_seed(layers_[ref.layer]->seed(), layer_params[ref.layer].size()));
   }
   param_refs_ = std::move(refs);
   plan_precision(layer_params);
@@ -288,6 +295,16 @@ void Model::sync_compute_params() {
   for (size_t l = 0; l < layers_.size(); ++l)
     synced_weight_versions_[l] = layers_[l]->weights_version();
   compute_params_stale_ = false;
+}
+
+void Model::copy_weight(Tensor& dst, const Tensor& src) {
+  if (&src.device() == &dst.device()) {
+    backend_->copy(dst.raw(), src.raw(), src.nbytes());
+    return;
+  }
+  std::vector<float> host(static_cast<size_t>(src.numel()));  // another device: through the host
+  src.device().copy_to_host(host.data(), src.raw(), src.nbytes());
+  dst.device().copy_from_host(dst.raw(), host.data(), dst.nbytes());
 }
 
 void Model::round_value(Tensor& t, DType dtype) {
@@ -556,8 +573,9 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
       size.add(with_batch(value_shapes_[node.output], capacity), node_io_.at(n),
                "the output of " + layer_str(*node.layer) + ", shape=" +
                    shape_str(value_shapes_[node.output]));
+    const DType scratch = node.layer->scratch_follows_io() ? node_io_.at(n) : DType::Float32;
     for (const Shape& s : node.layer->scratch_shapes(capacity))
-      size.add(s, DType::Float32, "the scratch buffer of " + layer_str(*node.layer));
+      size.add(s, scratch, "the scratch buffer of " + layer_str(*node.layer));
   }
   if (training) {
     std::vector<int> writers = consumers_;
@@ -710,8 +728,9 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
             ? p.node_inputs[n][0].reshape(out)
             : alloc(out, node_io_.at(n),
                     [&] { return "the output of " + layer_str(*node.layer); });
+    const DType scratch = node.layer->scratch_follows_io() ? node_io_.at(n) : DType::Float32;
     for (const Shape& s : node.layer->scratch_shapes(capacity))
-      p.scratch[n].push_back(alloc(s, DType::Float32, [&] {
+      p.scratch[n].push_back(alloc(s, scratch, [&] {
         return "the scratch buffer of " + layer_str(*node.layer);
       }));
   }

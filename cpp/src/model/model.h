@@ -385,6 +385,8 @@ class Model {
   void sync_compute_params();
   // Rounds t in place to `dtype` when that is a 16-bit type.
   void round_value(Tensor& t, DType dtype);
+  // dst = src (a float32 weight), across devices through the host.
+  void copy_weight(Tensor& dst, const Tensor& src);
   // y += x for float32 or 16-bit tensors of one dtype.
   void add_into(Tensor& y, const Tensor& x);
   // dst = src converted to dst's dtype (a copy when they agree).

@@ -428,6 +428,10 @@ void Model::raise_recorded_error(const StateView& view, BatchSource* source,
         throw NumericsError("check-numerics: the loss \"" + spec.loss->name() +
                             "\" produced NaN or Inf (" + where_in_fit(ctx) + ")");
       }
+      if (h.error_where < 0)  // a model input (recorded as -1 - input)
+        throw NumericsError("check-numerics: model input " + std::to_string(-1 - h.error_where) +
+                            " of the batch holds NaN or Inf (" + where_in_fit(ctx) +
+                            "): the data, not a layer, is the source");
       const Node& node = nodes_.at(static_cast<size_t>(h.error_where));
       throw NumericsError("check-numerics: layer \"" + node.layer->name() + "\" (" +
                           node.layer->class_name() + ") produced NaN or Inf in its " +
@@ -490,6 +494,33 @@ bool host_has_nonfinite(Device& device, const Tensor& t) {
 void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   sync_compute_params();
   StepContext ctx = ctx_in;
+  // A NaN or Inf in the data is the data's fault: it is named before any layer is blamed.
+  for (int i = 0; i < num_inputs_ && numerics != Numerics::Off; ++i) {
+    const Tensor& x = p.values[static_cast<size_t>(i)];
+    if (numerics == Numerics::Kernels) {
+      ctx.node = -1 - i;
+      check_numerics_of(x, ctx, StepPass::Forward);
+      continue;
+    }
+    const std::vector<float> host = host_values(backend_->device(), x);
+    int64_t nans = 0, infs = 0, first = -1;
+    for (size_t k = 0; k < host.size(); ++k) {
+      const bool nan = std::isnan(host[k]), inf = std::isinf(host[k]);
+      nans += nan;
+      infs += inf;
+      if ((nan || inf) && first < 0) first = static_cast<int64_t>(k);
+    }
+    if (first < 0) continue;
+    const int64_t row = x.row_size() > 0 ? first / x.row_size() : 0;
+    throw NumericsError(
+        "check-numerics: the input batch holds " + std::string(nans ? "NaN" : "Inf") +
+        " before any layer ran (" + where_in_fit(ctx) + "; model input " + std::to_string(i) +
+        " of shape " + shape_str(x.shape()) + ": " + std::to_string(nans) + " NaN and " +
+        std::to_string(infs) + " Inf among " + std::to_string(x.numel()) +
+        " values, the first in row " + std::to_string(row) +
+        " of the batch). The data is the source, not a layer: clean it (drop or impute the rows, "
+        "e.g. numpy.nan_to_num) before training.");
+  }
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     Layer& layer = *node.layer;

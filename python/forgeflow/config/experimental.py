@@ -101,8 +101,9 @@ def enable_op_determinism(enabled=True):
     algorithms marked deterministic. So ``enable_op_determinism()`` (TensorFlow's spelling, no
     argument) keeps the default. forgeflow's own addition is the argument:
     ``enable_op_determinism(False)`` lets the GPU convolutions choose faster non-deterministic
-    cuDNN algorithms (the data and filter gradients may then differ in their last bits from run
-    to run). It changes nothing on the CPU. As for TF32, steps captured as CUDA graphs under the
+    cuDNN algorithms, picked by timing every algorithm once per convolution shape at the first
+    step (the data and filter gradients may then differ in their last bits from run to run).
+    With determinism on, the choice is cuDNN's heuristic one, the same on every run. It changes nothing on the CPU. As for TF32, steps captured as CUDA graphs under the
     other setting are captured again at the next step.
 
     Args:

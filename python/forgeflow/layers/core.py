@@ -126,8 +126,11 @@ class Layer:
 
     def build(self, input_shape):
         """Creates the weights for ``input_shape`` (a tuple with the batch dimension, which may be
-        None); raises ValueError naming the layer when the shape does not fit it."""
+        None); raises ValueError naming the layer when the shape does not fit it. The weights
+        exist from then on (``get_weights``/``set_weights`` work on the layer alone), and a model
+        the layer is added to starts from them."""
         self._core.build(tuple(input_shape))
+        self._core.create_weights()
 
     def __call__(self, inputs, training=None):
         """Calls the layer on symbolic inputs (``ff.Input`` or another layer's output) to build a

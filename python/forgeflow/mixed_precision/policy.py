@@ -84,16 +84,24 @@ def set_global_policy(policy):
     """Sets the policy layers created from now on take (``None`` resets to ``"float32"``), as
     ``keras.mixed_precision.set_global_policy``. Layers created before keep theirs.
 
+    On a GPU, 16-bit layers keep their activations and gradients in 16-bit buffers (half the
+    memory of float32) and run their matrix products and convolutions on tensor cores with
+    float32 accumulation: Dense, Conv1D/Conv2D, Activation, BatchNormalization, pooling, Add,
+    Dropout, Flatten and Reshape; other layers and the model's outputs read and write float32
+    buffers holding 16-bit values.
+
     On the CPU backend, 16-bit compute has the numerics of the GPU's (inputs, weights, outputs
-    and gradients rounded to 16 bits at every layer boundary, float32 accumulation); under
-    ``mixed_bfloat16``, convolutions and Dense run oneDNN's bfloat16 kernels where the CPU has
-    AVX-512 BF16, the rest computes in float32 on 16-bit values. Said once per process."""
+    and gradients rounded to 16 bits at every layer boundary, float32 accumulation) in float32
+    buffers; under ``mixed_bfloat16``, convolutions and Dense run oneDNN's bfloat16 kernels where
+    the CPU has AVX-512 BF16, the rest computes in float32 on 16-bit values. Said once per
+    process, when no GPU is visible (models then run on the CPU)."""
     global _global, _warned_cpu
     new = Policy("float32" if policy is None else policy)
     with _lock:
         _global = new
         warn = new.compute_dtype != "float32" and not _warned_cpu
         _warned_cpu = _warned_cpu or warn
+    warn = warn and not _gpu_visible()
     if warn:
         if new.compute_dtype == "bfloat16":
             what = ("Conv2D, Conv1D and Dense run bfloat16 kernels where the CPU has AVX-512 BF16; "
@@ -105,6 +113,12 @@ def set_global_policy(policy):
             f"Mixed precision ({new.name}) on the CPU backend: values are rounded to "
             f"{new.compute_dtype} at every layer boundary; {what}.", UserWarning,
             stacklevel=user_stacklevel())
+
+
+def _gpu_visible():
+    """Whether models run on a GPU by default (a visible GPU)."""
+    from .. import _core  # the extension; imported here so this module loads without it
+    return any(device_type == "GPU" for device_type, _ in _core.visible_devices())
 
 
 def global_policy():

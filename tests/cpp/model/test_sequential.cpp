@@ -315,6 +315,29 @@ TEST_CASE("Sequential: check-numerics names the layer, the pass and the step", "
   CHECK(std::isnan(logs[0].second));
 }
 
+TEST_CASE("Sequential: check-numerics names the input batch when the data holds NaN",
+          "[model][numerics]") {
+  // The first layer's output would be NaN too; the data, not the layer, is the source.
+  ff::GlobalSeed::set(4);
+  ff::Sequential m(fftest::backend());
+  m.add(dense("d1", 3, "relu"));
+  m.add(dense("d2", 2));
+  m.build({ff::kNone, 4});
+  m.compile(ff::make_mean_squared_error(), ff::make_sgd({0.01f}, {}), {});
+  auto x = uniform_values(8 * 4, 5, -1.0f, 1.0f);
+  const auto y = uniform_values(8 * 2, 6, -1.0f, 1.0f);
+  x[6 * 4 + 2] = std::numeric_limits<float>::infinity();  // row 6: the second batch's row 2
+  const auto before = fftest::all_params(m);
+  CheckNumericsOn on;
+  CHECK_THROWS_WITH(m.train_epoch(host(x, {8, 4}), host(y, {8, 2}), iota(8), 0, batches(4)),
+                    Catch::Contains("the input batch holds Inf before any layer ran") &&
+                        Catch::Contains("epoch 1, step 2") && Catch::Contains("row 2") &&
+                        Catch::Contains("0 NaN and 1 Inf") &&
+                        !Catch::Contains("layer \"d1\""));
+  // The first step trained; the failing one changed nothing.
+  CHECK_FALSE(bit_identical(fftest::all_params(m), before));
+}
+
 TEST_CASE("Sequential: check-numerics reports a non-finite loss with finite outputs",
           "[model][numerics]") {
   ff::GlobalSeed::set(2);

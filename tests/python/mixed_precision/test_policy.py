@@ -32,8 +32,18 @@ def test_unknown_policy_lists_the_known_ones():
     assert ff.mixed_precision.global_policy().name == "float32"  # unchanged by the failure
 
 
+def test_the_cpu_notice_is_not_given_where_a_gpu_runs_the_models(monkeypatch):
+    monkeypatch.setattr(policy_mod, "_warned_cpu", False)
+    monkeypatch.setattr(policy_mod, "_gpu_visible", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ff.mixed_precision.set_global_policy("mixed_bfloat16")
+    ff.mixed_precision.set_global_policy(None)
+
+
 def test_layers_take_the_global_policy_when_created(monkeypatch):
     monkeypatch.setattr(policy_mod, "_warned_cpu", False)
+    monkeypatch.setattr(policy_mod, "_gpu_visible", lambda: False)
     before = ff.layers.Dense(2)
     with pytest.warns(UserWarning, match="on the CPU backend: values are rounded to bfloat16 "
                                          "at every layer boundary; Conv2D, Conv1D and Dense run "

@@ -78,15 +78,18 @@ class HalfByFloat32 : public Base {
     if (c_type != DType::Float32 && c_type != half)
       throw ValueError("gemm_half: C must be float32 or " + dtype_name(half) + ", received " +
                        dtype_name(c_type));
-    const int64_t a_rows = trans_a ? k : m, b_rows = trans_b ? n : k;
-    std::vector<float> av = decode_values(a, a_rows * lda, half);
-    std::vector<float> bv = decode_values(b, b_rows * ldb, half);
+    // The matrices' extent: whole leading-dimension rows except the last, which may be short.
+    auto extent = [](int64_t rows, int64_t cols, int64_t ld) {
+      return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
+    };
+    std::vector<float> av = decode_values(a, extent(trans_a ? k : m, trans_a ? m : k, lda), half);
+    std::vector<float> bv = decode_values(b, extent(trans_b ? n : k, trans_b ? k : n, ldb), half);
     if (c_type == DType::Float32) {
       this->gemm(trans_a, trans_b, m, n, k, 1.0f, av.data(), lda, bv.data(), ldb, 0.0f,
                  static_cast<float*>(c), ldc);
       return;
     }
-    std::vector<float> cv(static_cast<size_t>(m * ldc), 0.0f);
+    std::vector<float> cv(static_cast<size_t>(m * ldc), 0.0f);  // host scratch: whole rows
     this->gemm(trans_a, trans_b, m, n, k, 1.0f, av.data(), lda, bv.data(), ldb, 0.0f, cv.data(),
                ldc);
     auto* ch = static_cast<uint16_t*>(c);

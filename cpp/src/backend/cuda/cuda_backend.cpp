@@ -8,7 +8,11 @@ namespace ff::cuda {
 
 CudaBackend::CudaBackend(CudaDevice& device)
     : Backend(device), cuda_device_(&device), gemm_(std::make_unique<GemmEngine>(device)),
-      conv_(std::make_unique<ConvEngine>(device)) {}
+      conv_(std::make_unique<ConvEngine>(device)) {
+  // Mixed precision keeps 16-bit buffers here (docs/backend-contract.md, "16-bit storage"): the
+  // *_half kernels are native (cuda_elementwise.cu, cuda_gemm.cu, cuda_conv.cu, ...).
+  set_half_storage(true);
+}
 
 CudaBackend::~CudaBackend() = default;
 

@@ -170,6 +170,71 @@ class CudaBackend final : public Backend {
   void random_affine_matrices(const AffineSpec& spec, int64_t n, int64_t h, int64_t w,
                               float* matrices, const StepState* state) override;
 
+  // ---- 16-bit storage (backend.h): native kernels over the 16-bit bits, float32 arithmetic,
+  // each 16-bit output rounded once with core/half.h's encoding (the CPU's bits) ----
+  // cuda_elementwise.cu
+  void cast(void* dst, DType dst_type, const void* src, DType src_type, int64_t n) override;
+  void add_half(void* y, const void* x, int64_t n, DType half) override;
+  void bias_activation_half(void* y, const void* bias, int64_t rows, int64_t cols, Activation act,
+                            float alpha, void* preact, DType half) override;
+  void activation_forward_half(Activation act, float alpha, const void* x, void* y, int64_t rows,
+                               int64_t cols, DType half) override;
+  void activation_backward_half(Activation act, float alpha, const void* x, const void* y,
+                                const void* dy, void* dx, int64_t rows, int64_t cols,
+                                DType half) override;
+  void column_sum_half(const void* x, int64_t rows, int64_t cols, float* out,
+                       DType half) override;
+  void dropout_half(const void* x, void* y, int64_t n, float rate, uint64_t seed,
+                    const StepState* state, DType half) override;
+  // cuda_gemm.cu (cuBLASLt with 16-bit A and B, float32 accumulation)
+  void gemm_half(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const void* a,
+                 int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc, DType c_type,
+                 DType half) override;
+  void dense_forward_half(const void* x, const void* w, const void* bias, int64_t rows,
+                          int64_t in, int64_t units, Activation act, float alpha, void* y,
+                          void* preact, DType half) override;
+  // cuda_conv.cu (cuDNN, 16-bit tensors, float32 compute)
+  void conv2d_forward_half(const Conv2DGeometry& g, const void* x, const void* kernel, void* y,
+                           DType half) override;
+  void conv2d_backward_data_half(const Conv2DGeometry& g, const void* dy, const void* kernel,
+                                 void* dx, DType half) override;
+  void conv2d_backward_filter_half(const Conv2DGeometry& g, const void* x, const void* dy,
+                                   float* dkernel, float* dbias, DType half) override;
+  // cuda_pooling.cu
+  void max_pool2d_forward_half(const Pool2DGeometry& g, const void* x, void* y,
+                               DType half) override;
+  void max_pool2d_backward_half(const Pool2DGeometry& g, const void* x, const void* dy, void* dx,
+                                DType half) override;
+  void avg_pool2d_forward_half(const Pool2DGeometry& g, const void* x, void* y,
+                               DType half) override;
+  void avg_pool2d_backward_half(const Pool2DGeometry& g, const void* dy, void* dx,
+                                DType half) override;
+  // cuda_normalization.cu
+  void batch_norm_forward_training_half(const void* x, void* y, int64_t rows, int64_t channels,
+                                        const float* gamma, const float* beta, float epsilon,
+                                        float momentum, float* moving_mean, float* moving_var,
+                                        float* saved_mean, float* saved_inv_std,
+                                        const StepState* state, DType half) override;
+  void batch_norm_forward_inference_half(const void* x, void* y, int64_t rows, int64_t channels,
+                                         const float* gamma, const float* beta,
+                                         const float* moving_mean, const float* moving_var,
+                                         float epsilon, float* saved_mean, float* saved_inv_std,
+                                         DType half) override;
+  void batch_norm_backward_half(const void* x, const void* dy, int64_t rows, int64_t channels,
+                                const float* gamma, const float* saved_mean,
+                                const float* saved_inv_std, bool batch_stats, void* dx,
+                                float* dgamma, float* dbeta, DType half) override;
+  // cuda_state.cu
+  void check_numerics_half(const void* x, int64_t n, StepState* state, int32_t node,
+                           StepPass pass, DType half) override;
+
+  // dense_forward_half's unfused tail (cuda_elementwise.cu): y = act(src + bias) from the
+  // float32 product src (rows x cols), y, bias (nullable) and preact (nullable) 16-bit, each
+  // rounded once.
+  void bias_activation_from_float(const float* src, void* y, const void* bias, int64_t rows,
+                                  int64_t cols, Activation act, float alpha, void* preact,
+                                  DType half);
+
  private:
   CudaDevice* cuda_device_;
   std::unique_ptr<GemmEngine> gemm_;

@@ -25,6 +25,13 @@
 //   captured steps find the buffer large enough). Outgrown buffers are kept until the engine
 //   goes: a graph captured earlier may still use them.
 //
+// - 16-bit storage (the *_half functions): x, y, dx, dy and the kernel in CUDNN_DATA_BFLOAT16 or
+//   CUDNN_DATA_HALF with float32 compute (cuDNN's PSEUDO_BFLOAT16 / PSEUDO_HALF configurations)
+//   and CUDNN_TENSOR_OP_MATH (tensor cores; TF32 plays no part); plans keyed by the storage type
+//   too, the same algorithm rules otherwise. The filter gradient is written by cuDNN in the
+//   16-bit type (rounded once) into the workspace, then decoded into the float32 dkernel; dbias
+//   (float32) adds the 16-bit dy in the float32 path's order.
+//
 // Builds without cuDNN (FORGEFLOW_HAVE_CUDNN undefined) keep the class: each call raises
 // "not implemented on the CUDA backend" naming the function and the missing cuDNN.
 #pragma once
@@ -35,6 +42,7 @@
 
 #include "backend/cuda/cuda_device.h"
 #include "backend/window_geometry.h"
+#include "core/dtype.h"
 
 namespace ff::cuda {
 
@@ -54,8 +62,17 @@ class ConvEngine {
   void backward_data(const Conv2DGeometry& g, const float* dy, const float* kernel, float* dx);
   void backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dkernel,
                        float* dbias);
+  // The backend's 16-bit functions: x, kernel, y, dy, dx hold the bits of `half` (BFloat16 or
+  // Float16, checked by the caller); dkernel and dbias are float32.
+  void forward_half(const Conv2DGeometry& g, const void* x, const void* kernel, void* y,
+                    DType half);
+  void backward_data_half(const Conv2DGeometry& g, const void* dy, const void* kernel, void* dx,
+                          DType half);
+  void backward_filter_half(const Conv2DGeometry& g, const void* x, const void* dy,
+                            float* dkernel, float* dbias, DType half);
 
-  // Plans made so far (one per operation, geometry and math setting) and the workspace's size.
+  // Plans made so far (one per operation, geometry, storage type and math setting) and the
+  // workspace's size.
   size_t plan_count() const;
   size_t workspace_bytes() const;
 

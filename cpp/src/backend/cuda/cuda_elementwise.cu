@@ -6,11 +6,20 @@
 // propagates as on the CPU (no fmaxf/fminf). Grid-stride loops over int64 indices; every kernel
 // runs on the compute stream and returns at once (nothing synchronises, allocates or reads to
 // the host: the step is captured as a CUDA graph).
+//
+// The 16-bit storage functions (cast, add_half, bias_activation_half, activation_*_half,
+// column_sum_half, dropout_half) run the same kernel bodies: each kernel is templated on a
+// storage policy (cuda_half_io.cuh) that decodes 16-bit inputs to float and encodes outputs
+// once; the float32 instantiation reads and writes floats as before.
 #include <cmath>
+#include <cstdint>
+#include <memory>
 
 #include "backend/activation_rules.h"
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_half_io.cuh"
 #include "backend/cuda/cuda_kernel_util.cuh"
+#include "backend/cuda/cuda_launch.cuh"
 #include "core/errors.h"
 #include "core/half.h"
 #include "core/rng.h"
@@ -25,110 +34,124 @@ __global__ void fill_kernel(float* x, int64_t n, float value) {
   for (int64_t i = global_thread(); i < n; i += grid_threads()) x[i] = value;
 }
 
-// y = act(y + bias[c]); preact (nullable) receives y + bias, except for relu (as the CPU, whose
-// relu path stores no pre-activation: relu's gradient needs only y).
-__global__ void bias_activation_kernel(float* y, const float* bias, int64_t rows, int64_t cols,
-                                       Activation act, float alpha, float* preact) {
+// y = act(src + bias[c]); preact (nullable) receives src + bias, except for relu (as the CPU,
+// whose relu path stores no pre-activation: relu's gradient needs only y). src is read as In
+// (src == y in place), y, bias and preact are Out.
+template <class In, class Out>
+__global__ void bias_activation_kernel(const typename In::T* src, typename Out::T* y,
+                                       const typename Out::T* bias, int64_t rows, int64_t cols,
+                                       Activation act, float alpha, typename Out::T* preact) {
   const int64_t n = rows * cols;
   for (int64_t i = global_thread(); i < n; i += grid_threads()) {
-    const float v = bias ? y[i] + bias[i % cols] : y[i];
-    if (preact && act != Activation::Relu) preact[i] = v;
-    y[i] = activate_rule(act, alpha, v);
+    const float v = bias ? In::load(src, i) + Out::load(bias, i % cols) : In::load(src, i);
+    if (preact && act != Activation::Relu) Out::store(preact, i, v);
+    Out::store(y, i, activate_rule(act, alpha, v));
   }
 }
 
-__global__ void activation_forward_kernel(Activation act, float alpha, const float* x, float* y,
-                                          int64_t n) {
+template <class IO>
+__global__ void activation_forward_kernel(Activation act, float alpha, const typename IO::T* x,
+                                          typename IO::T* y, int64_t n) {
   for (int64_t i = global_thread(); i < n; i += grid_threads())
-    y[i] = activate_rule(act, alpha, x[i]);
+    IO::store(y, i, activate_rule(act, alpha, IO::load(x, i)));
 }
 
 // x is read only for gelu and swish, y only for the others (either may be null when unused).
-__global__ void activation_backward_kernel(Activation act, float alpha, const float* x,
-                                           const float* y, const float* dy, float* dx,
-                                           int64_t n) {
+template <class IO>
+__global__ void activation_backward_kernel(Activation act, float alpha, const typename IO::T* x,
+                                           const typename IO::T* y, const typename IO::T* dy,
+                                           typename IO::T* dx, int64_t n) {
   const bool from_x = act == Activation::Gelu || act == Activation::Swish;
   for (int64_t i = global_thread(); i < n; i += grid_threads()) {
-    const float xv = from_x ? x[i] : 0.0f;
-    const float yv = from_x ? 0.0f : y[i];
-    dx[i] = activation_grad_rule(act, alpha, xv, yv, dy[i]);
+    const float xv = from_x ? IO::load(x, i) : 0.0f;
+    const float yv = from_x ? 0.0f : IO::load(y, i);
+    IO::store(dx, i, activation_grad_rule(act, alpha, xv, yv, IO::load(dy, i)));
   }
 }
 
 // Row-wise softmax, one warp per row, as the CPU's softmax_rows: the row's maximum subtracted, a
 // NaN anywhere in the row makes the whole row NaN. The input row is x (+ bias when not null);
 // preact (nullable) receives it. x may equal y: each lane reads its own columns before writing
-// them.
-__global__ void softmax_rows_kernel(const float* x, const float* bias, float* y, float* preact,
-                                    int64_t rows, int64_t cols) {
+// them. x is read as In, bias, y and preact are Out.
+template <class In, class Out>
+__global__ void softmax_rows_kernel(const typename In::T* x, const typename Out::T* bias,
+                                    typename Out::T* y, typename Out::T* preact, int64_t rows,
+                                    int64_t cols) {
   const int ln = lane();
   for (int64_t r = global_warp(); r < rows; r += grid_warps()) {
-    const float* xr = x + r * cols;
-    float* yr = y + r * cols;
+    const typename In::T* xr = x + r * cols;
+    typename Out::T* yr = y + r * cols;
     float mx = -__int_as_float(0x7f800000);  // -Inf
     bool nan = false;
     for (int64_t c = ln; c < cols; c += kWarpSize) {
-      const float v = bias ? xr[c] + bias[c] : xr[c];
-      if (preact) preact[r * cols + c] = v;
+      const float v = bias ? In::load(xr, c) + Out::load(bias, c) : In::load(xr, c);
+      if (preact) Out::store(preact, r * cols + c, v);
       nan = nan || std::isnan(v);
       mx = mx < v ? v : mx;  // NaN is flagged separately
     }
     mx = warp_max(mx);
     if (warp_any(nan)) {
-      for (int64_t c = ln; c < cols; c += kWarpSize) yr[c] = __int_as_float(0x7fc00000);  // NaN
+      for (int64_t c = ln; c < cols; c += kWarpSize)
+        Out::store(yr, c, __int_as_float(0x7fc00000));  // NaN
       continue;
     }
     float sum = 0.0f;
     for (int64_t c = ln; c < cols; c += kWarpSize) {
-      const float v = bias ? xr[c] + bias[c] : xr[c];
+      const float v = bias ? In::load(xr, c) + Out::load(bias, c) : In::load(xr, c);
       sum += std::exp(v - mx);
     }
     sum = warp_sum(sum);
     const float inv = 1.0f / sum;
     for (int64_t c = ln; c < cols; c += kWarpSize) {
-      const float v = bias ? xr[c] + bias[c] : xr[c];
-      yr[c] = std::exp(v - mx) * inv;
+      const float v = bias ? In::load(xr, c) + Out::load(bias, c) : In::load(xr, c);
+      Out::store(yr, c, std::exp(v - mx) * inv);
     }
   }
 }
 
 // dx = y * (dy - sum(dy * y)) per row, one warp per row.
-__global__ void softmax_backward_kernel(const float* y, const float* dy, float* dx, int64_t rows,
-                                        int64_t cols) {
+template <class IO>
+__global__ void softmax_backward_kernel(const typename IO::T* y, const typename IO::T* dy,
+                                        typename IO::T* dx, int64_t rows, int64_t cols) {
   const int ln = lane();
   for (int64_t r = global_warp(); r < rows; r += grid_warps()) {
-    const float* yr = y + r * cols;
-    const float* dyr = dy + r * cols;
+    const typename IO::T* yr = y + r * cols;
+    const typename IO::T* dyr = dy + r * cols;
     float dot = 0.0f;
-    for (int64_t c = ln; c < cols; c += kWarpSize) dot += dyr[c] * yr[c];
+    for (int64_t c = ln; c < cols; c += kWarpSize) dot += IO::load(dyr, c) * IO::load(yr, c);
     dot = warp_sum(dot);
-    for (int64_t c = ln; c < cols; c += kWarpSize) dx[r * cols + c] = yr[c] * (dyr[c] - dot);
+    for (int64_t c = ln; c < cols; c += kWarpSize)
+      IO::store(dx, r * cols + c, IO::load(yr, c) * (IO::load(dyr, c) - dot));
   }
 }
 
 // out[c] = sum over rows of x[r, c], one thread per column adding the rows in order: the CPU's
 // order, so the same bits as the CPU (and coalesced: neighbouring threads read neighbouring
-// columns).
-__global__ void column_sum_kernel(const float* x, int64_t rows, int64_t cols, float* out) {
+// columns). out is float32 for every storage type of x.
+template <class IO>
+__global__ void column_sum_kernel(const typename IO::T* x, int64_t rows, int64_t cols,
+                                  float* out) {
   for (int64_t c = global_thread(); c < cols; c += grid_threads()) {
     float acc = 0.0f;
 #pragma unroll 4
-    for (int64_t r = 0; r < rows; ++r) acc += x[r * cols + c];
+    for (int64_t r = 0; r < rows; ++r) acc += IO::load(x, r * cols + c);
     out[c] = acc;
   }
 }
 
 // Inverted dropout: element i kept when Philox uniform(seed, stream, i) >= rate; one Philox block
 // gives four elements, as on the CPU. The stream is read from the step-state block.
-__global__ void dropout_kernel(const float* x, float* y, int64_t n, float rate, float keep_scale,
-                               uint64_t seed, const StepState* state) {
+template <class IO>
+__global__ void dropout_kernel(const typename IO::T* x, typename IO::T* y, int64_t n, float rate,
+                               float keep_scale, uint64_t seed, const StepState* state) {
   const uint64_t stream = static_cast<uint64_t>(state->rng_stream);
   const int64_t groups = (n + 3) / 4;
   for (int64_t g = global_thread(); g < groups; g += grid_threads()) {
     const PhiloxWords bits = Philox::block(seed, stream, static_cast<uint64_t>(g));
     const int64_t base = g * 4;
     for (int64_t j = 0; j < 4 && base + j < n; ++j)
-      y[base + j] = Philox::to_unit(bits[j]) >= rate ? x[base + j] * keep_scale : 0.0f;
+      IO::store(y, base + j,
+                Philox::to_unit(bits[j]) >= rate ? IO::load(x, base + j) * keep_scale : 0.0f);
   }
 }
 
@@ -141,8 +164,19 @@ __global__ void round_kernel(float* dst, const float* src, int64_t n, bool bfloa
     dst[i] = bfloat16 ? round_to_bfloat16(src[i]) : round_to_float16(src[i]);
 }
 
-__global__ void add_kernel(float* y, const float* x, int64_t n) {
-  for (int64_t i = global_thread(); i < n; i += grid_threads()) y[i] = y[i] + x[i];
+template <class IO>
+__global__ void add_kernel(typename IO::T* y, const typename IO::T* x, int64_t n) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads())
+    IO::store(y, i, IO::load(y, i) + IO::load(x, i));
+}
+
+// dst (Out) = src (In) through float32: every conversion between float32, bfloat16 and float16
+// rounds once (to nearest even; NaN stays NaN, overflow gives +-Inf). dst may equal src only
+// when the two types are the same.
+template <class In, class Out>
+__global__ void cast_kernel(typename Out::T* dst, const typename In::T* src, int64_t n) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads())
+    Out::store(dst, i, In::load(src, i));
 }
 
 __global__ void multiply_kernel(float* y, const float* x, int64_t n) {
@@ -230,13 +264,15 @@ void CudaBackend::bias_activation(float* y, const float* bias, int64_t rows, int
                                   Activation act, float alpha, float* preact) {
   if (rows <= 0 || cols <= 0) return;
   if (act == Activation::Softmax) {
-    softmax_rows_kernel<<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
-        y, bias, y, preact, rows, cols);
+    softmax_rows_kernel<Float32Io, Float32Io>
+        <<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(y, bias, y, preact, rows,
+                                                                      cols);
     FF_CUDA_LAUNCH_CHECK("softmax_rows_kernel");
     return;
   }
-  bias_activation_kernel<<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(
-      y, bias, rows, cols, act, alpha, preact);
+  bias_activation_kernel<Float32Io, Float32Io>
+      <<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(y, y, bias, rows, cols, act,
+                                                                   alpha, preact);
   FF_CUDA_LAUNCH_CHECK("bias_activation_kernel");
 }
 
@@ -244,12 +280,13 @@ void CudaBackend::activation_forward(Activation act, float alpha, const float* x
                                      int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0) return;
   if (act == Activation::Softmax) {
-    softmax_rows_kernel<<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
-        x, nullptr, y, nullptr, rows, cols);
+    softmax_rows_kernel<Float32Io, Float32Io>
+        <<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(x, nullptr, y, nullptr,
+                                                                      rows, cols);
     FF_CUDA_LAUNCH_CHECK("softmax_rows_kernel");
     return;
   }
-  activation_forward_kernel<<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(
+  activation_forward_kernel<Float32Io><<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(
       act, alpha, x, y, rows * cols);
   FF_CUDA_LAUNCH_CHECK("activation_forward_kernel");
 }
@@ -265,19 +302,20 @@ void CudaBackend::activation_backward(Activation act, float alpha, const float* 
     return;
   }
   if (act == Activation::Softmax) {
-    softmax_backward_kernel<<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
-        y, dy, dx, rows, cols);
+    softmax_backward_kernel<Float32Io>
+        <<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(y, dy, dx, rows, cols);
     FF_CUDA_LAUNCH_CHECK("softmax_backward_kernel");
     return;
   }
-  activation_backward_kernel<<<elementwise_blocks(n), kThreads, 0, stream()>>>(act, alpha, x, y,
-                                                                               dy, dx, n);
+  activation_backward_kernel<Float32Io><<<elementwise_blocks(n), kThreads, 0, stream()>>>(
+      act, alpha, x, y, dy, dx, n);
   FF_CUDA_LAUNCH_CHECK("activation_backward_kernel");
 }
 
 void CudaBackend::column_sum(const float* x, int64_t rows, int64_t cols, float* out) {
   if (cols <= 0) return;
-  column_sum_kernel<<<elementwise_blocks(cols), kThreads, 0, stream()>>>(x, rows, cols, out);
+  column_sum_kernel<Float32Io><<<elementwise_blocks(cols), kThreads, 0, stream()>>>(x, rows, cols,
+                                                                                  out);
   FF_CUDA_LAUNCH_CHECK("column_sum_kernel");
 }
 
@@ -285,8 +323,8 @@ void CudaBackend::dropout(const float* x, float* y, int64_t n, float rate, uint6
                           const StepState* state) {
   if (n <= 0) return;
   const float keep_scale = 1.0f / (1.0f - rate);  // as the CPU computes it
-  dropout_kernel<<<elementwise_blocks((n + 3) / 4), kThreads, 0, stream()>>>(x, y, n, rate,
-                                                                            keep_scale, seed, state);
+  dropout_kernel<Float32Io><<<elementwise_blocks((n + 3) / 4), kThreads, 0, stream()>>>(
+      x, y, n, rate, keep_scale, seed, state);
   FF_CUDA_LAUNCH_CHECK("dropout_kernel");
 }
 
@@ -307,7 +345,7 @@ void CudaBackend::round_to_precision(float* dst, const float* src, int64_t n, DT
 
 void CudaBackend::add(float* y, const float* x, int64_t n) {
   if (n <= 0) return;
-  add_kernel<<<elementwise_blocks(n), kThreads, 0, stream()>>>(y, x, n);
+  add_kernel<Float32Io><<<elementwise_blocks(n), kThreads, 0, stream()>>>(y, x, n);
   FF_CUDA_LAUNCH_CHECK("add_kernel");
 }
 
@@ -357,6 +395,156 @@ void CudaBackend::category_encode(const float* x, int64_t numel, int64_t last, i
   category_encode_kernel<<<blocks_for((numel + per_row - 1) / per_row), kThreads, 0, stream()>>>(
       x, numel, per_row, num_tokens, mode, skip_negative, y, state, node);
   FF_CUDA_LAUNCH_CHECK("category_encode_kernel");
+}
+
+// ---- 16-bit storage ----
+
+// Overlapping buffers (other than the same buffer converted in place between types of one size)
+// are read from a stream-ordered copy of the source first, as the CPU's decode-then-encode
+// behaves.
+void CudaBackend::cast(void* dst, DType dst_type, const void* src, DType src_type, int64_t n) {
+  dispatch_storage(src_type, "cast (source)", [&](auto in) {
+    dispatch_storage(dst_type, "cast (destination)", [&](auto out) {
+      using In = decltype(in);
+      using Out = decltype(out);
+      if (n <= 0) return;
+      constexpr bool same_size = sizeof(typename In::T) == sizeof(typename Out::T);
+      constexpr bool float_copy = In::kType == DType::Float32 && Out::kType == DType::Float32;
+      if (float_copy && dst == src) return;
+      const size_t in_bytes = sizeof(typename In::T) * static_cast<size_t>(n);
+      const size_t out_bytes = sizeof(typename Out::T) * static_cast<size_t>(n);
+      const uintptr_t s0 = reinterpret_cast<uintptr_t>(src), d0 = reinterpret_cast<uintptr_t>(dst);
+      const bool in_place = same_size && dst == src;
+      const bool overlap = !in_place && s0 < d0 + out_bytes && d0 < s0 + in_bytes;
+      std::unique_ptr<DeviceScratch> copy;
+      const void* from = src;
+      if (overlap) {
+        copy = std::make_unique<DeviceScratch>(device(), in_bytes);
+        FF_CUDA_CHECK(cudaMemcpyAsync(copy->data(), src, in_bytes, cudaMemcpyDeviceToDevice,
+                                      stream()));
+        from = copy->data();
+      }
+      if constexpr (float_copy) {  // nothing to round
+        FF_CUDA_CHECK(cudaMemcpyAsync(dst, from, out_bytes, cudaMemcpyDeviceToDevice, stream()));
+      } else {
+        cast_kernel<In, Out><<<elementwise_blocks(n), kThreads, 0, stream()>>>(
+            typed<Out>(dst), typed<In>(from), n);
+        FF_CUDA_LAUNCH_CHECK("cast_kernel");
+      }
+    });
+  });
+}
+
+void CudaBackend::add_half(void* y, const void* x, int64_t n, DType half) {
+  dispatch_half(half, "add_half", [&](auto io) {
+    using IO = decltype(io);
+    if (n <= 0) return;
+    add_kernel<IO><<<elementwise_blocks(n), kThreads, 0, stream()>>>(typed<IO>(y), typed<IO>(x),
+                                                                     n);
+    FF_CUDA_LAUNCH_CHECK("add_kernel (16-bit)");
+  });
+}
+
+void CudaBackend::bias_activation_half(void* y, const void* bias, int64_t rows, int64_t cols,
+                                       Activation act, float alpha, void* preact, DType half) {
+  dispatch_half(half, "bias_activation_half", [&](auto io) {
+    using IO = decltype(io);
+    if (rows <= 0 || cols <= 0) return;
+    if (act == Activation::Softmax) {
+      softmax_rows_kernel<IO, IO><<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
+          typed<IO>(y), typed<IO>(bias), typed<IO>(y), typed<IO>(preact), rows, cols);
+      FF_CUDA_LAUNCH_CHECK("softmax_rows_kernel (16-bit)");
+      return;
+    }
+    bias_activation_kernel<IO, IO><<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(
+        typed<IO>(y), typed<IO>(y), typed<IO>(bias), rows, cols, act, alpha, typed<IO>(preact));
+    FF_CUDA_LAUNCH_CHECK("bias_activation_kernel (16-bit)");
+  });
+}
+
+void CudaBackend::bias_activation_from_float(const float* src, void* y, const void* bias,
+                                             int64_t rows, int64_t cols, Activation act,
+                                             float alpha, void* preact, DType half) {
+  dispatch_half(half, "dense_forward_half", [&](auto io) {
+    using IO = decltype(io);
+    if (rows <= 0 || cols <= 0) return;
+    if (act == Activation::Softmax) {
+      softmax_rows_kernel<Float32Io, IO>
+          <<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
+              src, typed<IO>(bias), typed<IO>(y), typed<IO>(preact), rows, cols);
+      FF_CUDA_LAUNCH_CHECK("softmax_rows_kernel (float32 to 16-bit)");
+      return;
+    }
+    bias_activation_kernel<Float32Io, IO>
+        <<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(
+            src, typed<IO>(y), typed<IO>(bias), rows, cols, act, alpha, typed<IO>(preact));
+    FF_CUDA_LAUNCH_CHECK("bias_activation_kernel (float32 to 16-bit)");
+  });
+}
+
+void CudaBackend::activation_forward_half(Activation act, float alpha, const void* x, void* y,
+                                          int64_t rows, int64_t cols, DType half) {
+  dispatch_half(half, "activation_forward_half", [&](auto io) {
+    using IO = decltype(io);
+    if (rows <= 0 || cols <= 0) return;
+    if (act == Activation::Softmax) {
+      softmax_rows_kernel<IO, IO><<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
+          typed<IO>(x), nullptr, typed<IO>(y), nullptr, rows, cols);
+      FF_CUDA_LAUNCH_CHECK("softmax_rows_kernel (16-bit)");
+      return;
+    }
+    activation_forward_kernel<IO><<<elementwise_blocks(rows * cols), kThreads, 0, stream()>>>(
+        act, alpha, typed<IO>(x), typed<IO>(y), rows * cols);
+    FF_CUDA_LAUNCH_CHECK("activation_forward_kernel (16-bit)");
+  });
+}
+
+void CudaBackend::activation_backward_half(Activation act, float alpha, const void* x,
+                                           const void* y, const void* dy, void* dx, int64_t rows,
+                                           int64_t cols, DType half) {
+  dispatch_half(half, "activation_backward_half", [&](auto io) {
+    using IO = decltype(io);
+    const int64_t n = rows * cols;
+    if (rows <= 0 || cols <= 0) return;
+    if (act == Activation::Linear) {  // dx = dy through float32 (x and y may be null)
+      cast_kernel<IO, IO><<<elementwise_blocks(n), kThreads, 0, stream()>>>(typed<IO>(dx),
+                                                                           typed<IO>(dy), n);
+      FF_CUDA_LAUNCH_CHECK("cast_kernel (linear gradient, 16-bit)");
+      return;
+    }
+    if (act == Activation::Softmax) {
+      softmax_backward_kernel<IO><<<blocks_for(rows, kWarpsPerBlock), kThreads, 0, stream()>>>(
+          typed<IO>(y), typed<IO>(dy), typed<IO>(dx), rows, cols);
+      FF_CUDA_LAUNCH_CHECK("softmax_backward_kernel (16-bit)");
+      return;
+    }
+    activation_backward_kernel<IO><<<elementwise_blocks(n), kThreads, 0, stream()>>>(
+        act, alpha, typed<IO>(x), typed<IO>(y), typed<IO>(dy), typed<IO>(dx), n);
+    FF_CUDA_LAUNCH_CHECK("activation_backward_kernel (16-bit)");
+  });
+}
+
+void CudaBackend::column_sum_half(const void* x, int64_t rows, int64_t cols, float* out,
+                                  DType half) {
+  dispatch_half(half, "column_sum_half", [&](auto io) {
+    using IO = decltype(io);
+    if (cols <= 0) return;
+    column_sum_kernel<IO><<<elementwise_blocks(cols), kThreads, 0, stream()>>>(typed<IO>(x), rows,
+                                                                               cols, out);
+    FF_CUDA_LAUNCH_CHECK("column_sum_kernel (16-bit)");
+  });
+}
+
+void CudaBackend::dropout_half(const void* x, void* y, int64_t n, float rate, uint64_t seed,
+                               const StepState* state, DType half) {
+  dispatch_half(half, "dropout_half", [&](auto io) {
+    using IO = decltype(io);
+    if (n <= 0) return;
+    const float keep_scale = 1.0f / (1.0f - rate);  // as the CPU computes it
+    dropout_kernel<IO><<<elementwise_blocks((n + 3) / 4), kThreads, 0, stream()>>>(
+        typed<IO>(x), typed<IO>(y), n, rate, keep_scale, seed, state);
+    FF_CUDA_LAUNCH_CHECK("dropout_kernel (16-bit)");
+  });
 }
 
 }  // namespace ff::cuda

@@ -1,7 +1,8 @@
 // The CUDA backend's matrix products (cuda_gemm.h): GemmEngine over cuBLASLt, and the backend's
-// gemm, gemm_bf16 and dense_forward on it. Nothing here allocates per float32 call or waits for
-// the GPU; the plans (descriptors, layouts and the heuristic's algorithm) are made on first use of
-// a shape and kept, so every later call with that shape runs the same algorithm.
+// gemm, gemm_bf16, dense_forward, gemm_half and dense_forward_half on it. Nothing here allocates
+// per float32 call or waits for the GPU; the plans (descriptors, layouts and the heuristic's
+// algorithm) are made on first use of a shape and kept, so every later call with that shape runs
+// the same algorithm.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,6 +15,8 @@
 #include "backend/cuda/cuda_gemm.h"
 #include "backend/cuda/cuda_launch.cuh"
 #include "backend/cuda/cuda_math_mode.h"
+#include "core/errors.h"
+#include "core/half.h"
 
 namespace ff::cuda {
 
@@ -63,6 +66,34 @@ void scale_matrix(cudaStream_t stream, float* c, int64_t m, int64_t n, int64_t l
   FF_CUDA_LAUNCH_CHECK("scale_matrix_kernel");
 }
 
+// c[r, j] = +0 (the bits 0x0000 in bfloat16 and float16) over m x n at stride ldc: a 16-bit
+// product with an empty sum.
+__global__ void zero_matrix16_kernel(uint16_t* c, int64_t m, int64_t n, int64_t ldc) {
+  const int64_t total = m * n;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride)
+    c[(i / n) * ldc + i % n] = 0;
+}
+
+void zero_matrix16(cudaStream_t stream, uint16_t* c, int64_t m, int64_t n, int64_t ldc) {
+  constexpr int kThreads = 256;
+  const int64_t blocks = std::min<int64_t>((m * n + kThreads - 1) / kThreads, 4096);
+  zero_matrix16_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(c, m, n, ldc);
+  FF_CUDA_LAUNCH_CHECK("zero_matrix16_kernel");
+}
+
+const char* type_text(cudaDataType_t t) {
+  switch (t) {
+    case CUDA_R_32F: return "float32";
+    case CUDA_R_16BF: return "bfloat16";
+    case CUDA_R_16F: return "float16";
+    default: return "an unsupported type";
+  }
+}
+
+size_t type_bytes(cudaDataType_t t) { return t == CUDA_R_32F ? 4 : 2; }
+
 // Elements a rows x cols row-major operand at stride ld spans.
 int64_t operand_span(int64_t rows, int64_t cols, int64_t ld) {
   return rows <= 0 || cols <= 0 ? 0 : (rows - 1) * ld + cols;
@@ -94,10 +125,13 @@ GemmEngine::GemmEngine(CudaDevice& device) : device_(&device) {
     cublasLtDestroy(handle_);
     throw_cuda_error(status, "cudaMalloc(cuBLASLt workspace)", __FILE__, __LINE__);
   }
-  try {
-    relu_keeps_nan_ = probe_relu_nan();
-  } catch (const std::exception&) {
-    relu_keeps_nan_ = false;  // an epilogue this cuBLASLt cannot run is one we do not use
+  const cudaDataType_t probed[3] = {CUDA_R_32F, CUDA_R_16BF, CUDA_R_16F};
+  for (int t = 0; t < 3; ++t) {
+    try {
+      relu_keeps_nan_[t] = probe_relu_nan(probed[t]);
+    } catch (const std::exception&) {
+      relu_keeps_nan_[t] = false;  // an epilogue this cuBLASLt cannot run is one we do not use
+    }
   }
 }
 
@@ -113,14 +147,17 @@ size_t GemmEngine::plan_count() const {
   return plans_.size();
 }
 
-GemmEngine::Plan& GemmEngine::plan_for(const Key& key, const float* bias) {
+GemmEngine::Plan& GemmEngine::plan_for(const Key& key, const void* bias) {
   auto found = plans_.find(key);
   if (found != plans_.end()) return *found->second;
   const auto [ta, tb, m, n, k, lda, ldb, ldc, epilogue, align_a, align_b, align_c, align_bias,
-              tf32] = key;
+              tf32, ab_int, c_int] = key;
   (void)align_bias;  // the heuristic reads it from the bias pointer itself
+  const cudaDataType_t ab_type = static_cast<cudaDataType_t>(ab_int);
+  const cudaDataType_t c_type = static_cast<cudaDataType_t>(c_int);
   auto plan = std::make_unique<Plan>();
-  // TF32 tensor cores only when ff.config.experimental.enable_tensor_float_32_execution allows.
+  // TF32 tensor cores only when ff.config.experimental.enable_tensor_float_32_execution allows
+  // (float32 operands only: 16-bit operands always accumulate in float32, CUBLAS_COMPUTE_32F).
   FF_CUBLAS_CHECK(cublasLtMatmulDescCreate(
       &plan->desc, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
   // Cᵀ (n x m) = op(B)ᵀ (n x k) · op(A)ᵀ (k x m): B read column-major is Bᵀ, so cuBLASLt's
@@ -140,11 +177,11 @@ GemmEngine::Plan& GemmEngine::plan_for(const Key& key, const float* bias) {
   // Stored shapes, column-major: our b is (tb ? n x k : k x n) row-major, i.e. (tb ? k x n :
   // n x k) column-major; our a likewise.
   auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
-  FF_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->a, CUDA_R_32F, u(tb ? k : n), u(tb ? n : k),
+  FF_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->a, ab_type, u(tb ? k : n), u(tb ? n : k),
                                              ldb));
-  FF_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, CUDA_R_32F, u(ta ? m : k), u(ta ? k : m),
+  FF_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, ab_type, u(ta ? m : k), u(ta ? k : m),
                                              lda));
-  FF_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, CUDA_R_32F, u(n), u(m), ldc));
+  FF_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, c_type, u(n), u(m), ldc));
 
   cublasLtMatmulPreference_t pref = nullptr;
   FF_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
@@ -180,7 +217,8 @@ GemmEngine::Plan& GemmEngine::plan_for(const Key& key, const float* bias) {
                         shape_text(ta, tb, m, n, k, lda, ldb, ldc)).c_str(),
                        __FILE__, __LINE__);
   if (returned < 1 || result.state != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error("cuBLASLt has no float32 algorithm for gemm " +
+    throw std::runtime_error(std::string("cuBLASLt has no algorithm for a gemm of ") +
+                             type_text(ab_type) + " operands into " + type_text(c_type) + ", " +
                              shape_text(ta, tb, m, n, k, lda, ldb, ldc) +
                              " (leading dimensions must be at least the stored widths)");
   plan->algo = result.algo;
@@ -193,20 +231,36 @@ void GemmEngine::matmul(cudaStream_t stream, bool ta, bool tb, int64_t m, int64_
                         float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                         float beta, float* c, int64_t ldc, GemmEpilogue epilogue,
                         const float* bias) {
+  matmul_typed(stream, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmTypes{},
+               epilogue, bias);
+}
+
+void GemmEngine::matmul_typed(cudaStream_t stream, bool ta, bool tb, int64_t m, int64_t n,
+                              int64_t k, float alpha, const void* a, int64_t lda, const void* b,
+                              int64_t ldb, float beta, void* c, int64_t ldc, GemmTypes types,
+                              GemmEpilogue epilogue, const void* bias) {
   if (m < 0 || n < 0 || k < 0)
     throw std::invalid_argument("gemm: negative size (" +
                                 shape_text(ta, tb, m, n, k, lda, ldb, ldc) + ")");
+  const bool float_c = types.c == CUDA_R_32F;
+  if (!float_c && (types.c != types.ab || beta != 0.0f))
+    throw std::logic_error("GemmEngine::matmul_typed: a 16-bit C takes A's type and beta 0");
   if (m == 0 || n == 0) return;
   if (k == 0) {  // an empty sum: C = beta * C, then the epilogue on it
     if (epilogue != GemmEpilogue::None)
       throw std::logic_error("GemmEngine::matmul: an epilogue needs k > 0");
-    scale_matrix(stream, c, m, n, ldc, beta);
+    if (float_c)
+      scale_matrix(stream, static_cast<float*>(c), m, n, ldc, beta);
+    else
+      zero_matrix16(stream, static_cast<uint16_t*>(c), m, n, ldc);
     return;
   }
   if ((epilogue != GemmEpilogue::None) != (bias != nullptr))
     throw std::logic_error("GemmEngine::matmul: the bias epilogues need a bias, and only they");
+  const bool tf32 = types.ab == CUDA_R_32F && current_math().tf32;
   const Key key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(epilogue), alignment(a),
-                alignment(b), alignment(c), alignment(bias), current_math().tf32};
+                alignment(b), alignment(c), alignment(bias), tf32,
+                static_cast<int>(types.ab), static_cast<int>(types.c)};
   std::lock_guard<std::mutex> lock(mu_);
   Plan& plan = plan_for(key, bias);
   if (bias)
@@ -218,17 +272,46 @@ void GemmEngine::matmul(cudaStream_t stream, bool ta, bool tb, int64_t m, int64_
 }
 
 // Two products whose first row of op(a) holds a NaN and whose other outputs are negative before
-// the ReLU: the epilogue keeps NaN when that whole row comes back NaN and the rest 0.
-bool GemmEngine::probe_relu_nan() {
+// the ReLU: the epilogue keeps NaN when that whole row comes back NaN and the rest 0. `type` is
+// the type of every operand (A, B, bias, D): float32, or a 16-bit type (the 16-bit kernels are
+// other kernels, probed on their own).
+bool GemmEngine::probe_relu_nan(cudaDataType_t type) {
   cudaStream_t stream = device_->stream(0);
   const int64_t shapes[][3] = {{1, 1, 1}, {128, 512, 784}};
+  const size_t es = type_bytes(type);
+  const bool bf16 = type == CUDA_R_16BF;
+  // Host buffers of `count` elements of `type`, each `value`; element reads as float.
+  auto filled = [&](int64_t count, float value) {
+    std::vector<unsigned char> v(static_cast<size_t>(count) * es);
+    for (int64_t i = 0; i < count; ++i) {
+      if (es == 4) {
+        std::memcpy(v.data() + i * es, &value, es);
+      } else {
+        const uint16_t h = encode_half(bf16, value);
+        std::memcpy(v.data() + i * es, &h, es);
+      }
+    }
+    return v;
+  };
+  auto element = [&](const std::vector<unsigned char>& v, int64_t i) {
+    if (es == 4) {
+      float f;
+      std::memcpy(&f, v.data() + i * es, es);
+      return f;
+    }
+    uint16_t h;
+    std::memcpy(&h, v.data() + i * es, es);
+    return decode_half(bf16, h);
+  };
+  const GemmTypes types{type, type};
   bool keeps = true;
   for (const auto& s : shapes) {
     const int64_t m = s[0], n = s[1], k = s[2];
-    std::vector<float> ha(static_cast<size_t>(m * k), 1.0f), hb(static_cast<size_t>(k * n), -1.0f);
-    std::vector<float> hbias(static_cast<size_t>(n), 0.5f), hc(static_cast<size_t>(m * n), 7.0f);
-    ha[0] = std::nanf("");
-    float *da = nullptr, *db = nullptr, *dbias = nullptr, *dc = nullptr;
+    std::vector<unsigned char> ha = filled(m * k, 1.0f), hb = filled(k * n, -1.0f);
+    std::vector<unsigned char> hbias = filled(n, 0.5f), hc = filled(m * n, 7.0f);
+    const std::vector<unsigned char> nan = filled(1, std::nanf(""));
+    std::memcpy(ha.data(), nan.data(), es);
+    void *da = nullptr, *db = nullptr, *dbias = nullptr, *dc = nullptr;
     auto release = [&] {
       cudaFree(da);
       cudaFree(db);
@@ -236,22 +319,18 @@ bool GemmEngine::probe_relu_nan() {
       cudaFree(dc);
     };
     try {
-      FF_CUDA_CHECK(cudaMalloc(&da, ha.size() * sizeof(float)));
-      FF_CUDA_CHECK(cudaMalloc(&db, hb.size() * sizeof(float)));
-      FF_CUDA_CHECK(cudaMalloc(&dbias, hbias.size() * sizeof(float)));
-      FF_CUDA_CHECK(cudaMalloc(&dc, hc.size() * sizeof(float)));
-      FF_CUDA_CHECK(cudaMemcpyAsync(da, ha.data(), ha.size() * sizeof(float),
-                                    cudaMemcpyHostToDevice, stream));
-      FF_CUDA_CHECK(cudaMemcpyAsync(db, hb.data(), hb.size() * sizeof(float),
-                                    cudaMemcpyHostToDevice, stream));
-      FF_CUDA_CHECK(cudaMemcpyAsync(dbias, hbias.data(), hbias.size() * sizeof(float),
-                                    cudaMemcpyHostToDevice, stream));
-      FF_CUDA_CHECK(cudaMemcpyAsync(dc, hc.data(), hc.size() * sizeof(float),
-                                    cudaMemcpyHostToDevice, stream));
-      matmul(stream, false, false, m, n, k, 1.0f, da, k, db, n, 0.0f, dc, n,
-             GemmEpilogue::ReluBias, dbias);
-      FF_CUDA_CHECK(cudaMemcpyAsync(hc.data(), dc, hc.size() * sizeof(float),
-                                    cudaMemcpyDeviceToHost, stream));
+      FF_CUDA_CHECK(cudaMalloc(&da, ha.size()));
+      FF_CUDA_CHECK(cudaMalloc(&db, hb.size()));
+      FF_CUDA_CHECK(cudaMalloc(&dbias, hbias.size()));
+      FF_CUDA_CHECK(cudaMalloc(&dc, hc.size()));
+      FF_CUDA_CHECK(cudaMemcpyAsync(da, ha.data(), ha.size(), cudaMemcpyHostToDevice, stream));
+      FF_CUDA_CHECK(cudaMemcpyAsync(db, hb.data(), hb.size(), cudaMemcpyHostToDevice, stream));
+      FF_CUDA_CHECK(cudaMemcpyAsync(dbias, hbias.data(), hbias.size(), cudaMemcpyHostToDevice,
+                                    stream));
+      FF_CUDA_CHECK(cudaMemcpyAsync(dc, hc.data(), hc.size(), cudaMemcpyHostToDevice, stream));
+      matmul_typed(stream, false, false, m, n, k, 1.0f, da, k, db, n, 0.0f, dc, n, types,
+                   GemmEpilogue::ReluBias, dbias);
+      FF_CUDA_CHECK(cudaMemcpyAsync(hc.data(), dc, hc.size(), cudaMemcpyDeviceToHost, stream));
       FF_CUDA_CHECK(cudaStreamSynchronize(stream));
     } catch (...) {
       cudaStreamSynchronize(stream);
@@ -261,8 +340,8 @@ bool GemmEngine::probe_relu_nan() {
     release();
     for (int64_t i = 0; i < m * n; ++i) {
       const bool want_nan = i < n;  // row 0
-      if (want_nan ? !std::isnan(hc[static_cast<size_t>(i)]) : hc[static_cast<size_t>(i)] != 0.0f)
-        keeps = false;
+      const float v = element(hc, i);
+      if (want_nan ? !std::isnan(v) : v != 0.0f) keeps = false;
     }
   }
   return keeps;
@@ -319,6 +398,71 @@ void CudaBackend::dense_forward(const float* x, const float* w, const float* bia
                 bias ? GemmEpilogue::Bias : GemmEpilogue::None, bias);
   if (act != Activation::Linear || preact)
     bias_activation(y, nullptr, rows, units, act, alpha, preact);
+}
+
+// ---- 16-bit storage ----
+
+namespace {
+
+// cuBLASLt's type for a 16-bit storage dtype; any other raises ValueError naming `fn`.
+cudaDataType_t lt_half_type(DType half, const char* fn) {
+  if (half == DType::BFloat16) return CUDA_R_16BF;
+  if (half == DType::Float16) return CUDA_R_16F;
+  throw ValueError(std::string(fn) +
+                   ": expected a 16-bit storage dtype (bfloat16 or float16), received " +
+                   dtype_name(half));
+}
+
+}  // namespace
+
+// 16-bit A and B on tensor cores with float32 accumulation (CUBLAS_COMPUTE_32F); C float32, or
+// 16-bit rounded once by cuBLASLt. The plan (and so the algorithm) is kept per shape and types.
+void CudaBackend::gemm_half(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            const void* a, int64_t lda, const void* b, int64_t ldb, void* c,
+                            int64_t ldc, DType c_type, DType half) {
+  const cudaDataType_t ab = lt_half_type(half, "gemm_half");
+  if (c_type != DType::Float32 && c_type != half)
+    throw ValueError("gemm_half: the result's dtype must be float32 or the operands' " +
+                     dtype_name(half) + ", received " + dtype_name(c_type));
+  gemm_->matmul_typed(stream(), trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc,
+                      GemmTypes{ab, c_type == DType::Float32 ? CUDA_R_32F : ab});
+}
+
+// Every 16-bit output rounded once, as the CPU's (float32 dense_forward, then rounded): a linear
+// Dense is one cuBLASLt call writing 16-bit y with the bias as its epilogue (preact, when asked,
+// is the same bits); ReLU with a bias fuses as RELU_BIAS where the 16-bit kernels were seen to
+// keep NaN (relu stores no pre-activation); any other activation, or a pre-activation to keep,
+// takes the float32 product in stream-ordered scratch and one pass of bias + activation that
+// rounds y and preact from float32 (so no value is rounded twice).
+void CudaBackend::dense_forward_half(const void* x, const void* w, const void* bias, int64_t rows,
+                                     int64_t in, int64_t units, Activation act, float alpha,
+                                     void* y, void* preact, DType half) {
+  const cudaDataType_t t = lt_half_type(half, "dense_forward_half");
+  if (rows <= 0 || units <= 0) return;
+  const size_t out_bytes = sizeof(uint16_t) * static_cast<size_t>(rows * units);
+  if (in <= 0) {  // no product: zeros (+0 in both 16-bit types), then the bias and activation
+    FF_CUDA_CHECK(cudaMemsetAsync(y, 0, out_bytes, stream()));
+    if (bias || act != Activation::Linear || preact)
+      bias_activation_half(y, bias, rows, units, act, alpha, preact, half);
+    return;
+  }
+  const GemmTypes types{t, t};
+  if (act == Activation::Linear) {
+    gemm_->matmul_typed(stream(), false, false, rows, units, in, 1.0f, x, in, w, units, 0.0f, y,
+                        units, types, bias ? GemmEpilogue::Bias : GemmEpilogue::None, bias);
+    if (preact && preact != y)
+      FF_CUDA_CHECK(cudaMemcpyAsync(preact, y, out_bytes, cudaMemcpyDeviceToDevice, stream()));
+    return;
+  }
+  if (act == Activation::Relu && bias && !preact && gemm_->relu_epilogue_keeps_nan(t)) {
+    gemm_->matmul_typed(stream(), false, false, rows, units, in, 1.0f, x, in, w, units, 0.0f, y,
+                        units, types, GemmEpilogue::ReluBias, bias);
+    return;
+  }
+  DeviceScratch product(device(), sizeof(float) * static_cast<size_t>(rows * units));
+  gemm_->matmul_typed(stream(), false, false, rows, units, in, 1.0f, x, in, w, units, 0.0f,
+                      product.data(), units, GemmTypes{t, CUDA_R_32F});
+  bias_activation_from_float(product.as<float>(), y, bias, rows, units, act, alpha, preact, half);
 }
 
 }  // namespace ff::cuda

@@ -11,11 +11,17 @@
 // and channel), per-channel finishing (one thread per channel), then one elementwise pass. The
 // partials and per-channel coefficients live in stream-ordered scratch memory from the device's
 // pool (legal inside graph capture); nothing synchronises or reads to the host.
+//
+// The 16-bit storage functions (batch_norm_*_half: x, y, dy, dx 16-bit; gamma, beta and the
+// statistics float32) run the same kernels, templated on a storage policy (cuda_half_io.cuh)
+// that decodes 16-bit values to float and rounds each output once; the float32 instantiation
+// reads and writes floats as before.
 #include <cmath>
 #include <cstdint>
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_half_io.cuh"
 #include "backend/cuda/cuda_launch.cuh"
 
 namespace ff::cuda {
@@ -36,7 +42,8 @@ Chunks chunks_for(int64_t rows, int64_t width) {
 
 // partial[k, c] = sum over the rows of chunk k (in order, from 0) of x[r, c] (centered: minus
 // mean[c], squared), in double: the CPU's chunk bodies.
-__global__ void channel_partials_kernel(const float* __restrict__ x, int64_t rows,
+template <class IO>
+__global__ void channel_partials_kernel(const typename IO::T* __restrict__ x, int64_t rows,
                                         int64_t channels, Chunks chunks,
                                         const double* __restrict__ mean,
                                         double* __restrict__ partial) {
@@ -49,11 +56,11 @@ __global__ void channel_partials_kernel(const float* __restrict__ x, int64_t row
     if (mean) {
       const double m = mean[c];
       for (int64_t r = r0; r < r1; ++r) {
-        const double d = x[r * channels + c] - m;
+        const double d = IO::load(x, r * channels + c) - m;
         acc += d * d;
       }
     } else {
-      for (int64_t r = r0; r < r1; ++r) acc += x[r * channels + c];
+      for (int64_t r = r0; r < r1; ++r) acc += IO::load(x, r * channels + c);
     }
     partial[i] = acc;
   }
@@ -106,20 +113,22 @@ __global__ void channel_coefficients_kernel(
 
 // y[r, c] = x[r, c] * a[c] + b[c] (cpu channel_affine).
 // x may equal y (each element is read before it is written, by the same thread).
-__global__ void channel_affine_kernel(const float* x, float* y,
-                                      int64_t n, int64_t channels, const float* __restrict__ a,
+template <class IO>
+__global__ void channel_affine_kernel(const typename IO::T* x, typename IO::T* y, int64_t n,
+                                      int64_t channels, const float* __restrict__ a,
                                       const float* __restrict__ b) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) {
     const int64_t c = i % channels;
-    y[i] = x[i] * a[c] + b[c];
+    IO::store(y, i, IO::load(x, i) * a[c] + b[c]);
   }
 }
 
 // Backward chunk partials: partial[k, c] = sum dy, partial[k, channels + c] = sum dy * xhat over
 // the rows of chunk k (chunks of the CPU's 2 * channels width), xhat = (x - mean) * inv_std in
 // double, as the CPU's body.
-__global__ void bn_backward_partials_kernel(const float* __restrict__ x,
-                                            const float* __restrict__ dy, int64_t rows,
+template <class IO>
+__global__ void bn_backward_partials_kernel(const typename IO::T* __restrict__ x,
+                                            const typename IO::T* __restrict__ dy, int64_t rows,
                                             int64_t channels, Chunks chunks,
                                             const float* __restrict__ saved_mean,
                                             const float* __restrict__ saved_inv_std,
@@ -132,8 +141,8 @@ __global__ void bn_backward_partials_kernel(const float* __restrict__ x,
     const double m = saved_mean[c], s = saved_inv_std[c];
     double sum_g = 0.0, sum_gx = 0.0;
     for (int64_t r = r0; r < r1; ++r) {
-      const double g = dy[r * channels + c];
-      const double xhat = (static_cast<double>(x[r * channels + c]) - m) * s;
+      const double g = IO::load(dy, r * channels + c);
+      const double xhat = (static_cast<double>(IO::load(x, r * channels + c)) - m) * s;
       sum_g += g;
       sum_gx += g * xhat;
     }
@@ -169,16 +178,116 @@ __global__ void bn_backward_finish_kernel(const double* __restrict__ partial, in
 
 // dx = k (dy - m1 - xhat m2), xhat = (x - mean) * inv_std in float, as the CPU's last loop.
 // dy may equal dx (each element is read before it is written, by the same thread).
-__global__ void bn_backward_dx_kernel(const float* __restrict__ x, const float* dy,
-                                      int64_t n, int64_t channels,
+template <class IO>
+__global__ void bn_backward_dx_kernel(const typename IO::T* __restrict__ x,
+                                      const typename IO::T* dy, int64_t n, int64_t channels,
                                       const float* __restrict__ saved_mean,
                                       const float* __restrict__ saved_inv_std,
-                                      const float* __restrict__ coef, float* dx) {
+                                      const float* __restrict__ coef, typename IO::T* dx) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) {
     const int64_t c = i % channels;
-    const float xhat = (x[i] - saved_mean[c]) * saved_inv_std[c];
-    dx[i] = coef[c] * (dy[i] - coef[channels + c] - xhat * coef[2 * channels + c]);
+    const float xhat = (IO::load(x, i) - saved_mean[c]) * saved_inv_std[c];
+    IO::store(dx, i,
+              coef[c] * (IO::load(dy, i) - coef[channels + c] - xhat * coef[2 * channels + c]));
   }
+}
+
+// The three functions for one storage policy IO: x, y, dy, dx hold IO::T elements.
+template <class IO>
+void bn_forward_training(CudaBackend& be, const void* x_in, void* y_out, int64_t rows,
+                         int64_t channels, const float* gamma, const float* beta, float epsilon,
+                         float momentum, float* moving_mean, float* moving_var, float* saved_mean,
+                         float* saved_inv_std, const StepState* state) {
+  const typename IO::T* x = typed<IO>(x_in);
+  typename IO::T* y = typed<IO>(y_out);
+  if (rows <= 0 || channels <= 0) return;  // the CPU writes nothing either
+  const Chunks chunks = chunks_for(rows, channels);
+  // doubles: partials (count x channels), mean, var; then floats a, b.
+  const size_t partial_n = static_cast<size_t>(chunks.count * channels);
+  const size_t ch = static_cast<size_t>(channels);
+  DeviceScratch scratch(be.device(),
+                        sizeof(double) * (partial_n + 2 * ch) + sizeof(float) * 2 * ch);
+  double* partial = static_cast<double*>(scratch.data());
+  double* mean = partial + partial_n;
+  double* var = mean + ch;
+  float* a = reinterpret_cast<float*>(var + ch);
+  float* b = a + ch;
+  const unsigned int pblocks = grid_blocks(chunks.count * channels);
+  const unsigned int cblocks = grid_blocks(channels);
+  const cudaStream_t stream = be.stream();
+  channel_partials_kernel<IO><<<pblocks, kLaunchThreads, 0, stream>>>(x, rows, channels, chunks,
+                                                                      nullptr, partial);
+  FF_CUDA_LAUNCH_CHECK("channel_partials_kernel (mean)");
+  channel_finish_kernel<<<cblocks, kLaunchThreads, 0, stream>>>(partial, chunks.count, channels,
+                                                              rows, mean);
+  FF_CUDA_LAUNCH_CHECK("channel_finish_kernel (mean)");
+  channel_partials_kernel<IO><<<pblocks, kLaunchThreads, 0, stream>>>(x, rows, channels, chunks,
+                                                                      mean, partial);
+  FF_CUDA_LAUNCH_CHECK("channel_partials_kernel (variance)");
+  channel_finish_kernel<<<cblocks, kLaunchThreads, 0, stream>>>(partial, chunks.count, channels,
+                                                              rows, var);
+  FF_CUDA_LAUNCH_CHECK("channel_finish_kernel (variance)");
+  channel_coefficients_kernel<<<cblocks, kLaunchThreads, 0, stream>>>(
+      channels, mean, var, nullptr, nullptr, gamma, beta, epsilon, momentum, moving_mean,
+      moving_var, saved_mean, saved_inv_std, state, a, b);
+  FF_CUDA_LAUNCH_CHECK("channel_coefficients_kernel (batch)");
+  channel_affine_kernel<IO><<<grid_blocks(rows * channels), kLaunchThreads, 0, stream>>>(
+      x, y, rows * channels, channels, a, b);
+  FF_CUDA_LAUNCH_CHECK("channel_affine_kernel");
+}
+
+template <class IO>
+void bn_forward_inference(CudaBackend& be, const void* x_in, void* y_out, int64_t rows,
+                          int64_t channels, const float* gamma, const float* beta,
+                          const float* moving_mean, const float* moving_var, float epsilon,
+                          float* saved_mean, float* saved_inv_std) {
+  const typename IO::T* x = typed<IO>(x_in);
+  typename IO::T* y = typed<IO>(y_out);
+  if (channels <= 0) return;
+  const size_t ch = static_cast<size_t>(channels);
+  DeviceScratch scratch(be.device(), sizeof(float) * 2 * ch);
+  float* a = static_cast<float*>(scratch.data());
+  float* b = a + ch;
+  channel_coefficients_kernel<<<grid_blocks(channels), kLaunchThreads, 0, be.stream()>>>(
+      channels, nullptr, nullptr, moving_mean, moving_var, gamma, beta, epsilon, 0.0f, nullptr,
+      nullptr, saved_mean, saved_inv_std, nullptr, a, b);
+  FF_CUDA_LAUNCH_CHECK("channel_coefficients_kernel (moving)");
+  if (rows <= 0) return;
+  channel_affine_kernel<IO><<<grid_blocks(rows * channels), kLaunchThreads, 0, be.stream()>>>(
+      x, y, rows * channels, channels, a, b);
+  FF_CUDA_LAUNCH_CHECK("channel_affine_kernel");
+}
+
+template <class IO>
+void bn_backward(CudaBackend& be, const void* x_in, const void* dy_in, int64_t rows,
+                 int64_t channels, const float* gamma, const float* saved_mean,
+                 const float* saved_inv_std, bool batch_stats, void* dx_out, float* dgamma,
+                 float* dbeta) {
+  const typename IO::T* x = typed<IO>(x_in);
+  const typename IO::T* dy = typed<IO>(dy_in);
+  typename IO::T* dx = typed<IO>(dx_out);
+  const bool want_dx = dx && rows > 0;
+  if (channels <= 0 || (!dgamma && !dbeta && !want_dx)) return;
+  const Chunks chunks = chunks_for(rows, 2 * channels);
+  const size_t partial_n = static_cast<size_t>(chunks.count * 2 * channels);
+  const size_t ch = static_cast<size_t>(channels);
+  DeviceScratch scratch(be.device(), sizeof(double) * partial_n + sizeof(float) * 3 * ch);
+  double* partial = static_cast<double*>(scratch.data());
+  float* coef = reinterpret_cast<float*>(partial + partial_n);
+  if (chunks.count > 0) {
+    bn_backward_partials_kernel<IO>
+        <<<grid_blocks(chunks.count * channels), kLaunchThreads, 0, be.stream()>>>(
+            x, dy, rows, channels, chunks, saved_mean, saved_inv_std, partial);
+    FF_CUDA_LAUNCH_CHECK("bn_backward_partials_kernel");
+  }
+  bn_backward_finish_kernel<<<grid_blocks(channels), kLaunchThreads, 0, be.stream()>>>(
+      partial, chunks.count, rows, channels, gamma, saved_inv_std, batch_stats, dgamma, dbeta,
+      want_dx ? coef : nullptr);
+  FF_CUDA_LAUNCH_CHECK("bn_backward_finish_kernel");
+  if (!want_dx) return;
+  bn_backward_dx_kernel<IO><<<grid_blocks(rows * channels), kLaunchThreads, 0, be.stream()>>>(
+      x, dy, rows * channels, channels, saved_mean, saved_inv_std, coef, dx);
+  FF_CUDA_LAUNCH_CHECK("bn_backward_dx_kernel");
 }
 
 }  // namespace
@@ -189,37 +298,8 @@ void CudaBackend::batch_norm_forward_training(const float* x, float* y, int64_t 
                                               float* moving_mean, float* moving_var,
                                               float* saved_mean, float* saved_inv_std,
                                               const StepState* state) {
-  if (rows <= 0 || channels <= 0) return;  // the CPU writes nothing either
-  const Chunks chunks = chunks_for(rows, channels);
-  // doubles: partials (count x channels), mean, var; then floats a, b.
-  const size_t partial_n = static_cast<size_t>(chunks.count * channels);
-  const size_t ch = static_cast<size_t>(channels);
-  DeviceScratch scratch(device(), sizeof(double) * (partial_n + 2 * ch) + sizeof(float) * 2 * ch);
-  double* partial = static_cast<double*>(scratch.data());
-  double* mean = partial + partial_n;
-  double* var = mean + ch;
-  float* a = reinterpret_cast<float*>(var + ch);
-  float* b = a + ch;
-  const unsigned int pblocks = grid_blocks(chunks.count * channels), cblocks = grid_blocks(channels);
-  channel_partials_kernel<<<pblocks, kLaunchThreads, 0, stream()>>>(x, rows, channels, chunks,
-                                                                  nullptr, partial);
-  FF_CUDA_LAUNCH_CHECK("channel_partials_kernel (mean)");
-  channel_finish_kernel<<<cblocks, kLaunchThreads, 0, stream()>>>(partial, chunks.count, channels,
-                                                                rows, mean);
-  FF_CUDA_LAUNCH_CHECK("channel_finish_kernel (mean)");
-  channel_partials_kernel<<<pblocks, kLaunchThreads, 0, stream()>>>(x, rows, channels, chunks, mean,
-                                                                  partial);
-  FF_CUDA_LAUNCH_CHECK("channel_partials_kernel (variance)");
-  channel_finish_kernel<<<cblocks, kLaunchThreads, 0, stream()>>>(partial, chunks.count, channels,
-                                                                rows, var);
-  FF_CUDA_LAUNCH_CHECK("channel_finish_kernel (variance)");
-  channel_coefficients_kernel<<<cblocks, kLaunchThreads, 0, stream()>>>(
-      channels, mean, var, nullptr, nullptr, gamma, beta, epsilon, momentum, moving_mean,
-      moving_var, saved_mean, saved_inv_std, state, a, b);
-  FF_CUDA_LAUNCH_CHECK("channel_coefficients_kernel (batch)");
-  channel_affine_kernel<<<grid_blocks(rows * channels), kLaunchThreads, 0, stream()>>>(
-      x, y, rows * channels, channels, a, b);
-  FF_CUDA_LAUNCH_CHECK("channel_affine_kernel");
+  bn_forward_training<Float32Io>(*this, x, y, rows, channels, gamma, beta, epsilon, momentum,
+                                 moving_mean, moving_var, saved_mean, saved_inv_std, state);
 }
 
 void CudaBackend::batch_norm_forward_inference(const float* x, float* y, int64_t rows,
@@ -227,47 +307,54 @@ void CudaBackend::batch_norm_forward_inference(const float* x, float* y, int64_t
                                                const float* beta, const float* moving_mean,
                                                const float* moving_var, float epsilon,
                                                float* saved_mean, float* saved_inv_std) {
-  if (channels <= 0) return;
-  const size_t ch = static_cast<size_t>(channels);
-  DeviceScratch scratch(device(), sizeof(float) * 2 * ch);
-  float* a = static_cast<float*>(scratch.data());
-  float* b = a + ch;
-  channel_coefficients_kernel<<<grid_blocks(channels), kLaunchThreads, 0, stream()>>>(
-      channels, nullptr, nullptr, moving_mean, moving_var, gamma, beta, epsilon, 0.0f, nullptr,
-      nullptr, saved_mean, saved_inv_std, nullptr, a, b);
-  FF_CUDA_LAUNCH_CHECK("channel_coefficients_kernel (moving)");
-  if (rows <= 0) return;
-  channel_affine_kernel<<<grid_blocks(rows * channels), kLaunchThreads, 0, stream()>>>(
-      x, y, rows * channels, channels, a, b);
-  FF_CUDA_LAUNCH_CHECK("channel_affine_kernel");
+  bn_forward_inference<Float32Io>(*this, x, y, rows, channels, gamma, beta, moving_mean,
+                                  moving_var, epsilon, saved_mean, saved_inv_std);
 }
 
 void CudaBackend::batch_norm_backward(const float* x, const float* dy, int64_t rows,
                                       int64_t channels, const float* gamma,
                                       const float* saved_mean, const float* saved_inv_std,
                                       bool batch_stats, float* dx, float* dgamma, float* dbeta) {
-  const bool want_dx = dx && rows > 0;
-  if (channels <= 0 || (!dgamma && !dbeta && !want_dx)) return;
-  const Chunks chunks = chunks_for(rows, 2 * channels);
-  const size_t partial_n = static_cast<size_t>(chunks.count * 2 * channels);
-  const size_t ch = static_cast<size_t>(channels);
-  DeviceScratch scratch(device(), sizeof(double) * partial_n + sizeof(float) * 3 * ch);
-  double* partial = static_cast<double*>(scratch.data());
-  float* coef = reinterpret_cast<float*>(partial + partial_n);
-  if (chunks.count > 0) {
-    bn_backward_partials_kernel<<<grid_blocks(chunks.count * channels), kLaunchThreads, 0,
-                                  stream()>>>(x, dy, rows, channels, chunks, saved_mean,
-                                              saved_inv_std, partial);
-    FF_CUDA_LAUNCH_CHECK("bn_backward_partials_kernel");
-  }
-  bn_backward_finish_kernel<<<grid_blocks(channels), kLaunchThreads, 0, stream()>>>(
-      partial, chunks.count, rows, channels, gamma, saved_inv_std, batch_stats, dgamma, dbeta,
-      want_dx ? coef : nullptr);
-  FF_CUDA_LAUNCH_CHECK("bn_backward_finish_kernel");
-  if (!want_dx) return;
-  bn_backward_dx_kernel<<<grid_blocks(rows * channels), kLaunchThreads, 0, stream()>>>(
-      x, dy, rows * channels, channels, saved_mean, saved_inv_std, coef, dx);
-  FF_CUDA_LAUNCH_CHECK("bn_backward_dx_kernel");
+  bn_backward<Float32Io>(*this, x, dy, rows, channels, gamma, saved_mean, saved_inv_std,
+                         batch_stats, dx, dgamma, dbeta);
+}
+
+// ---- 16-bit storage ----
+
+void CudaBackend::batch_norm_forward_training_half(const void* x, void* y, int64_t rows,
+                                                   int64_t channels, const float* gamma,
+                                                   const float* beta, float epsilon,
+                                                   float momentum, float* moving_mean,
+                                                   float* moving_var, float* saved_mean,
+                                                   float* saved_inv_std, const StepState* state,
+                                                   DType half) {
+  dispatch_half(half, "batch_norm_forward_training_half", [&](auto io) {
+    bn_forward_training<decltype(io)>(*this, x, y, rows, channels, gamma, beta, epsilon, momentum,
+                                      moving_mean, moving_var, saved_mean, saved_inv_std, state);
+  });
+}
+
+void CudaBackend::batch_norm_forward_inference_half(const void* x, void* y, int64_t rows,
+                                                    int64_t channels, const float* gamma,
+                                                    const float* beta, const float* moving_mean,
+                                                    const float* moving_var, float epsilon,
+                                                    float* saved_mean, float* saved_inv_std,
+                                                    DType half) {
+  dispatch_half(half, "batch_norm_forward_inference_half", [&](auto io) {
+    bn_forward_inference<decltype(io)>(*this, x, y, rows, channels, gamma, beta, moving_mean,
+                                       moving_var, epsilon, saved_mean, saved_inv_std);
+  });
+}
+
+void CudaBackend::batch_norm_backward_half(const void* x, const void* dy, int64_t rows,
+                                           int64_t channels, const float* gamma,
+                                           const float* saved_mean, const float* saved_inv_std,
+                                           bool batch_stats, void* dx, float* dgamma,
+                                           float* dbeta, DType half) {
+  dispatch_half(half, "batch_norm_backward_half", [&](auto io) {
+    bn_backward<decltype(io)>(*this, x, dy, rows, channels, gamma, saved_mean, saved_inv_std,
+                              batch_stats, dx, dgamma, dbeta);
+  });
 }
 
 }  // namespace ff::cuda

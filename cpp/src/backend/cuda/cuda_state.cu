@@ -22,6 +22,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_half_io.cuh"
 #include "backend/optimizer_rules.h"
 #include "backend/step_state.h"
 
@@ -144,13 +145,16 @@ __global__ void __launch_bounds__(kStateThreads)
 }
 
 // check_numerics: a NonFinite error at `node` when x holds a NaN or Inf, unless the loop is
-// halted already or the pass is exempt (nonfinite_is_error: a scaled gradient's overflow).
+// halted already or the pass is exempt (nonfinite_is_error: a scaled gradient's overflow). x is
+// read through a storage policy (cuda_half_io.cuh): float32, or 16-bit values decoded.
+template <class IO>
 __global__ void __launch_bounds__(kStateThreads)
-    check_numerics_kernel(const float* __restrict__ x, int64_t n, StepState* s, int32_t node,
-                          StepPass pass) {
+    check_numerics_kernel(const typename IO::T* __restrict__ x, int64_t n, StepState* s,
+                          int32_t node, StepPass pass) {
   if (block_read(&s->halted) != 0 || !nonfinite_is_error(s, pass)) return;  // block-uniform
   int found = 0;
-  for (int64_t i = first_index(); i < n && !found; i += grid_stride()) found = is_nonfinite(x[i]);
+  for (int64_t i = first_index(); i < n && !found; i += grid_stride())
+    found = is_nonfinite(IO::load(x, i));
   if (__syncthreads_or(found) && threadIdx.x == 0)
     record_step_error_atomic(s, StepError::NonFinite, node, static_cast<int32_t>(pass), -1, 0.0);
 }
@@ -260,8 +264,20 @@ void CudaBackend::apply_loss_scale(float* x, int64_t n, const StepState* state, 
 void CudaBackend::check_numerics(const float* x, int64_t n, StepState* state, int32_t node,
                                  StepPass pass) {
   if (n <= 0) return;
-  check_numerics_kernel<<<state_blocks(n), kStateThreads, 0, stream()>>>(x, n, state, node, pass);
+  check_numerics_kernel<Float32Io><<<state_blocks(n), kStateThreads, 0, stream()>>>(x, n, state,
+                                                                                    node, pass);
   FF_CUDA_LAUNCH_CHECK("check_numerics_kernel");
+}
+
+void CudaBackend::check_numerics_half(const void* x, int64_t n, StepState* state, int32_t node,
+                                      StepPass pass, DType half) {
+  dispatch_half(half, "check_numerics_half", [&](auto io) {
+    using IO = decltype(io);
+    if (n <= 0) return;
+    check_numerics_kernel<IO><<<state_blocks(n), kStateThreads, 0, stream()>>>(
+        typed<IO>(x), n, state, node, pass);
+    FF_CUDA_LAUNCH_CHECK("check_numerics_kernel (16-bit)");
+  });
 }
 
 void CudaBackend::check_numerics_sums(StepState* state, int32_t first, int32_t count,
