@@ -128,7 +128,8 @@ std::shared_ptr<ResidentArrays> Model::make_resident(const std::vector<HostArray
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!built_) throw ValueError("the model is not built yet");
   Device& device = backend_->device();
-  if (!(fraction > 0.0) || xs.empty()) return nullptr;
+  // Not compiled: the loop raises its own error at the first batch.
+  if (!(fraction > 0.0) || xs.empty() || !optimizer_) return nullptr;
   // Only where the host cannot address device memory: on the CPU the arrays are there already.
   const Tensor probe = params_.defined() ? params_ : Tensor::empty(device, {1});
   if (device.host_address(probe.raw())) return nullptr;
