@@ -102,6 +102,14 @@ class Backend {
   // src_ld (Concatenate along any axis, and its gradient split).
   virtual void copy_2d(float* dst, int64_t dst_ld, const float* src, int64_t src_ld, int64_t rows,
                        int64_t cols) = 0;
+  // tf.gather along the first axis over raw rows: dst row r = src row indices[r] for r in
+  // [0, count), rows of row_bytes bytes, src holding src_rows rows (float32 inputs, int64 or
+  // float32 targets alike: fit's arrays kept on the device, batches gathered by a shuffled
+  // order). indices lie in backend memory. An index outside [0, src_rows) gives a row of zero
+  // bytes (the host checks the order beforehand; this only keeps a bad index from reading out of
+  // bounds). dst and src do not overlap.
+  virtual void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                           const int64_t* indices, int64_t count) = 0;
   virtual void clip(float* x, int64_t n, float lo, float hi) = 0;
   // clipnorm: x *= max_norm / ||x|| when ||x|| > max_norm (the norm computed in the kernel).
   virtual void clip_by_norm(float* x, int64_t n, float max_norm) = 0;

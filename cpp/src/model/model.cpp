@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/rng.h"
 #include "layers/initializers.h"
+#include "model/input_slots.h"
 
 namespace ff {
 

@@ -329,6 +329,19 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
         std::memcpy(dst + r * dst_ld, src + r * src_ld, sizeof(float) * cols);
     });
   }
+  void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                   const int64_t* indices, int64_t count) override {
+    char* d = static_cast<char*>(dst);
+    const char* s = static_cast<const char*>(src);
+    const size_t bytes = static_cast<size_t>(row_bytes);
+    parallel_rows(count, row_bytes / 4 + 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t i = indices[r];
+        if (i >= 0 && i < src_rows) std::memcpy(d + r * row_bytes, s + i * row_bytes, bytes);
+        else std::memset(d + r * row_bytes, 0, bytes);
+      }
+    });
+  }
   void clip(float* x, int64_t n, float lo, float hi) override {
     parallel_for(n, [&](int64_t b, int64_t e) {
       auto v = vec(x + b, e - b);

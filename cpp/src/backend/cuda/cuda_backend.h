@@ -66,6 +66,10 @@ class CudaBackend final : public Backend {
                        CategoryMode mode, bool skip_negative, float* y, StepState* state,
                        int32_t node) override;
 
+  // ---- cuda_gather.cu (fit's arrays kept on the device: batches gathered by row) ----
+  void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                   const int64_t* indices, int64_t count) override;
+
   // ---- cuda_state.cu (step state, clipping norms, check-numerics) ----
   void clip_by_norm(float* x, int64_t n, float max_norm) override;
   void add_sum_squares(const float* x, int64_t n, StepState* state) override;
