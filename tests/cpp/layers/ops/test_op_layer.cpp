@@ -1,16 +1,19 @@
 // Op layers in a model (layers/ops/op_layer.h): a functional graph mixing layers and ops (a
 // residual relu, a broadcast constant, a reshape view, x * x, a softmax head, a reduction)
-// trains with the model-level gradient check; the same training on the emulated GPU replays
+// trains; a graph of every op family passes the model-level gradient check (one SGD step
+// against finite differences of evaluate's loss); the same training on the emulated GPU replays
 // captured steps with the CPU's bits (constants put on the device in the warm-up step); a
 // one_hot error recorded inside a step is raised naming the op; eager runs need an input.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <memory>
 
 #include "core/errors.h"
 #include "emulated_gpu.h"
 #include "layers/dense.h"
 #include "layers/ops/elementwise_op.h"
+#include "layers/ops/matmul_op.h"
 #include "layers/ops/reduce_op.h"
 #include "layers/ops/shape_op.h"
 #include "model/model.h"
@@ -95,7 +98,103 @@ Trained train(ff::Backend& be, int epochs) {
   return t;
 }
 
+// Every op family in one graph: x (None, 4) -> d = dense(x) -> r = x * [consts] + d;
+// w = where(r > 0, r, r * 0.1); m = maximum(w, d) / 2; v = reshape(m, (-1, 2, 2));
+// sm = softmax(v, axis=1); t = transpose(sm, (0, 2, 1)); lm = log_softmax(t, -1);
+// cat = concatenate([reshape(lm, (-1, 4)), sum(v * v, -1)], 1) (None, 6);
+// piece = split piece [1, 5) of cat; p = piece @ W (4, 3) const; out = dense(p) linear.
+std::unique_ptr<ff::Model> every_op_model(ff::Backend& be) {
+  auto m = std::make_unique<ff::Model>(be);
+  const OpOperand in = OpOperand::input();
+  auto reshape = [](const char* name, ff::Shape target) {
+    return std::make_shared<ff::ReshapeOp>(name, "reshape", 1, std::move(target),
+                                           std::vector<int64_t>{}, false);
+  };
+  int x = m->add_input({kNone, 4});
+  int d = m->add_node(dense("d", 4), {x});
+  int c = m->add_node(binary("c", "multiply", {in, OpOperand::constant({4}, {1, -1, 0.5f, 2})}), {x});
+  int r = m->add_node(binary("r", "add", {in, in}), {c, d});
+  int pos = m->add_node(binary("pos", "greater", {in, OpOperand::of_scalar(0)}), {r});
+  int small = m->add_node(binary("small", "multiply", {in, OpOperand::of_scalar(0.1f)}), {r});
+  int w = m->add_node(std::make_shared<ff::WhereOp>("where", 1, std::vector<OpOperand>{in, in, in}),
+                      {pos, r, small});
+  int mx = m->add_node(binary("mx", "maximum", {in, in}), {w, d});
+  int half = m->add_node(binary("half", "divide", {in, OpOperand::of_scalar(2)}), {mx});
+  int v = m->add_node(reshape("v", {-1, 2, 2}), {half});
+  int sm = m->add_node(std::make_shared<ff::SoftmaxOp>("sm", "softmax", 1, 1), {v});
+  int t = m->add_node(std::make_shared<ff::TransposeOp>("t", 1, std::vector<int64_t>{0, 2, 1},
+                                                        false), {sm});
+  int lm = m->add_node(std::make_shared<ff::SoftmaxOp>("lm", "log_softmax", 1, -1), {t});
+  int flat = m->add_node(reshape("flat", {-1, 4}), {lm});
+  int vv = m->add_node(binary("vv", "multiply", {in, in}), {v, v});
+  int ss = m->add_node(std::make_shared<ff::ReduceOp>("ss", "sum", 1, std::vector<int64_t>{-1},
+                                                      false, false), {vv});
+  int cat = m->add_node(std::make_shared<ff::ConcatOp>("cat", "concatenate", 1,
+                                                       std::vector<OpOperand>{in, in}, 1),
+                        {flat, ss});
+  int piece = m->add_node(std::make_shared<ff::SliceOp>("piece", 1, 1, 1, 5), {cat});
+  int p = m->add_node(std::make_shared<ff::MatmulOp>(
+                          "p", 1, std::vector<OpOperand>{in, OpOperand::constant(
+                                                                 {4, 3}, fftest::uniform_values(12, 8, -1, 1))}),
+                      {piece});
+  int out = m->add_node(dense("out", 2, "linear"), {p});
+  m->set_outputs({out});
+  m->finalize();
+  return m;
+}
+
 }  // namespace
+
+TEST_CASE("OpLayer: a graph of every op family passes the model-level gradient check",
+          "[ops][model][gradient]") {
+  auto m = every_op_model(fftest::backend());
+  CHECK(m->output_shape() == ff::Shape{kNone, 2});
+  std::vector<ff::OutputSpec> specs(1);
+  specs[0].name = "out";
+  specs[0].loss = ff::make_mean_squared_error();
+  const float lr = 1e-3f;
+  ff::OptimizerOptions opt;
+  opt.learning_rate = lr;
+  m->compile(specs, ff::make_sgd(opt, {}));
+  const std::vector<float> xv = fftest::uniform_values(6 * 4, 21, -1, 1);
+  const std::vector<float> yv = fftest::uniform_values(6 * 2, 22, -1, 1);
+  const std::vector<ff::HostArray> xs = {{xv.data(), {6, 4}, ff::DType::Float32}};
+  const std::vector<ff::HostArray> ys = {{yv.data(), {6, 2}, ff::DType::Float32}};
+  ff::LoopOptions loop;
+  loop.batch_size = 6;
+  auto set_all = [&](const std::vector<float>& flat) {
+    size_t offset = 0;
+    for (size_t i = 0; i < m->parameters().size(); ++i) {
+      m->set_parameter(i, flat.data() + offset);
+      offset += static_cast<size_t>(m->parameters()[i].value.numel());
+    }
+  };
+  auto loss_at = [&](const std::vector<float>& p) {
+    set_all(p);
+    return m->evaluate(xs, ys, loop)[0].second;
+  };
+  const std::vector<float> p0 = fftest::all_params(*m);
+  const double base = loss_at(p0);
+  set_all(p0);
+  const auto logs = m->train_epoch(xs, ys, {0, 1, 2, 3, 4, 5}, 0, loop);
+  CHECK(logs[0].second == Approx(base).epsilon(1e-6));
+  const std::vector<float> p1 = fftest::all_params(*m);
+  int nonzero = 0;
+  for (size_t i = 0; i < p0.size(); ++i) {
+    const double analytic = (static_cast<double>(p0[i]) - p1[i]) / lr;
+    std::vector<float> p = p0;
+    const float h = 1e-2f;
+    p[i] = p0[i] + h;
+    const double up = loss_at(p);
+    p[i] = p0[i] - h;
+    const double down = loss_at(p);
+    const double numeric = (up - down) / (2.0 * h);
+    INFO("parameter element " << i << " of " << p0.size());
+    CHECK(analytic == Approx(numeric).margin(2e-3).epsilon(3e-2));
+    nonzero += std::fabs(numeric) > 1e-4;
+  }
+  CHECK(nonzero > static_cast<int>(p0.size()) / 2);
+}
 
 TEST_CASE("OpLayer: a model mixing layers and ops builds and trains and learns", "[ops][model]") {
   auto m = residual_model(fftest::backend());
