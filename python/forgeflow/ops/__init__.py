@@ -19,7 +19,8 @@ from ..layers.core import KerasTensor
 from .core import cast, convert_to_tensor, shape, stop_gradient
 from .nn import (elu, gelu, leaky_relu, log_softmax, one_hot, relu, sigmoid, silu, softmax,
                  swish, tanh)
-from .numpy import (abs, absolute, add, argmax, argmin, clip, concatenate, divide, dot, einsum,
+from ._einsum import einsum
+from .numpy import (abs, absolute, add, argmax, argmin, clip, concatenate, divide, dot,
                     equal, exp, expand_dims, greater, greater_equal, less, less_equal, log,
                     logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative,
                     not_equal, ones, power, reshape, sign, split, sqrt, square, squeeze, stack,

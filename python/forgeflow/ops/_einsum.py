@@ -57,6 +57,10 @@ def _sum_out(x, letters, keep):
 
 
 def einsum(subscripts, *operands):
+    """Einstein summation over one or two operands, for the patterns that are transposes,
+    sums and matrix products (e.g. "ij,jk->ik", "bij,bjk->bik", "bqd,bkd->bqk", "ij->ji",
+    "bi,bi->b"); computed with transpose, reshape, sum and matmul, so it runs eagerly and in a
+    model alike (in a model the batch letter leads the output)."""
     ins, out = _parse(subscripts, len(operands))
     if len(operands) == 1:
         x, letters = _sum_out(operands[0], ins[0], out)

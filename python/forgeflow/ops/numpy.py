@@ -1,6 +1,6 @@
 """``ff.ops`` NumPy-style operations with Keras 3's names and arguments (``keras.ops.numpy``):
 arithmetic, comparisons (float32 0/1 results), math functions, reductions along axes, shape
-operations, matmul/dot/einsum, and array creation. Each works on symbolic tensors (a graph
+operations, matmul/dot (einsum in _einsum.py), array creation. Each works on symbolic tensors (a graph
 node, see ``_op_layer.py``) and on arrays (computed at once, a NumPy array returned).
 
 Broadcasting follows NumPy, except that an elementwise op where both operands would grow
@@ -20,7 +20,7 @@ __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "exp", "log", "sqrt", "square", "abs", "absolute", "sign", "maximum", "minimum",
            "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin", "logsumexp",
            "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "split",
-           "matmul", "dot", "einsum", "zeros", "ones"]
+           "matmul", "dot", "zeros", "ones"]  # einsum: _einsum.py
 
 
 # ---------------------------------------------------------------------------------- arithmetic
@@ -328,14 +328,6 @@ def dot(x1, x2):
         return matmul(x1, x2)
     raise ValueError(f"ff.ops.dot of operands of rank {r1} and {r2}: a second operand of rank 3 "
                      "or more is not supported; use ff.ops.einsum or ff.ops.matmul")
-
-
-def einsum(subscripts, *operands):
-    """Einstein summation over one or two operands, for the patterns that are transposes,
-    sums and matrix products (e.g. "ij,jk->ik", "bij,bjk->bik", "bqd,bkd->bqk", "ij->ji",
-    "bi,bi->b"); computed with transpose, reshape, multiply, sum and matmul."""
-    from ._einsum import einsum as _impl
-    return _impl(subscripts, *operands)
 
 
 # ---------------------------------------------------------------------------------- creation
