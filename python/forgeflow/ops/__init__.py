@@ -10,8 +10,9 @@ C++ op runs at once and a NumPy array comes back::
     outputs = ff.layers.Dense(3)(inputs + ff.ops.relu(h))   # a residual connection
     ff.ops.softmax(np.array([[1.0, 2.0, 3.0]]))             # -> array([[0.09, 0.24, 0.67]])
 
-Symbolic tensors also take ``+ - * / ** @``, unary ``-`` and ``abs()``, and ``< <= > >=``
-(``==``/``!=`` keep their identity meaning: use ``ff.ops.equal``/``not_equal``). Broadcasting
+Symbolic tensors also take ``+ - * / ** @``, unary ``-`` and ``abs()``, ``< <= > >=``
+(``==``/``!=`` keep their identity meaning: use ``ff.ops.equal``/``not_equal``) and basic
+indexing (``x[:, 0]``, ``x[..., 1:3]``, ``x[:, None]``; the batch axis taken whole). Broadcasting
 follows NumPy except that an op where both operands would grow (``(N, 1)`` with ``(N,)``)
 raises. Values are float32.
 """
@@ -20,6 +21,7 @@ from .core import cast, convert_to_tensor, shape, stop_gradient
 from .nn import (elu, gelu, leaky_relu, log_softmax, one_hot, relu, sigmoid, silu, softmax,
                  swish, tanh)
 from ._einsum import einsum
+from ._indexing import getitem as _getitem
 from .numpy import (abs, absolute, add, argmax, argmin, clip, concatenate, divide, dot,
                     equal, exp, expand_dims, greater, greater_equal, less, less_equal, log,
                     logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative,
@@ -72,4 +74,5 @@ KerasTensor.__neg__ = lambda self: negative(self)
 KerasTensor.__pos__ = lambda self: self
 KerasTensor.__abs__ = lambda self: abs(self)
 KerasTensor.__bool__ = _bool
+KerasTensor.__getitem__ = _getitem  # x[:, 0], x[..., 1:3], x[:, None]
 KerasTensor.__array_ufunc__ = None  # NumPy defers: array + tensor calls tensor.__radd__

@@ -22,6 +22,8 @@ UNARY_OPS = ("negative", "exp", "log", "sqrt", "square", "abs", "sign", "trunc",
              "stop_gradient")
 BINARY_OPS = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "equal",
               "not_equal", "less", "less_equal", "greater", "greater_equal")
+_ACTIVATION_OPS = ("softmax", "log_softmax", "sigmoid", "relu", "tanh", "gelu", "silu",
+                   "leaky_relu", "elu")
 REDUCE_OPS = ("sum", "mean", "max", "min", "argmax", "argmin", "logsumexp")
 
 
@@ -97,6 +99,12 @@ class OpLayer(Layer):
         self.arguments = dict(arguments or {})
         self._operands = [_operand_from_config(o) for o in (operands or ["input"])]
         self._core = _make_core(op, self.name, _seed(), self.arguments, self._operands)
+
+    @property
+    def activation(self):
+        """The activation this op applies ("softmax", "sigmoid", ...), None for other ops: the
+        compile-time checks read it (a softmax head built with ff.ops is not "linear")."""
+        return self.op if self.op in _ACTIVATION_OPS else None
 
     def get_config(self):
         return {**super().get_config(), "op": self.op, "arguments": dict(self.arguments),

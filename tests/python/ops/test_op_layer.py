@@ -83,3 +83,16 @@ def test_ops_compute_in_float32_under_a_mixed_policy():
     model = ff.Model(inputs, out)
     y = model.predict(np.ones((2, 4), np.float32), verbose=0)
     assert y.dtype == np.float32 and np.all(y > 1.0)
+
+
+def test_the_compile_checks_see_an_ops_softmax_head(recwarn):
+    inputs = ff.Input(shape=(4,))
+    probs = ops.softmax(ff.layers.Dense(3)(inputs))
+    ff.Model(inputs, probs).compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert not [w for w in recwarn if "expects probabilities" in str(w.message)]
+    with pytest.warns(ff.LikelyMistakeWarning, match="already applies softmax"):
+        ff.Model(inputs, probs).compile(
+            optimizer="adam", loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+    logp = ops.log_softmax(ff.layers.Dense(3)(inputs))
+    with pytest.warns(ff.LikelyMistakeWarning, match="log_softmax"):
+        ff.Model(inputs, logp).compile(optimizer="adam", loss="sparse_categorical_crossentropy")
