@@ -881,6 +881,55 @@ class EmulatedGpuBackend final : public ff::Backend {
     });
   }
 
+  // ==== ff.ops ====
+  void op_unary(ff::UnaryKind op, float p0, float p1, const float* x, float* y,
+                int64_t n) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_unary(op, p0, p1, x, y, n); });
+  }
+  void op_unary_backward(ff::UnaryKind op, float p0, float p1, const float* x, const float* y,
+                         const float* dy, float* dx, int64_t n) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), dy = r(dy), dx = r(dx)] {
+      cp->op_unary_backward(op, p0, p1, x, y, dy, dx, n);
+    });
+  }
+  void op_binary(ff::BinaryKind op, const float* a, float as, const float* b, float bs, float* y,
+                 const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, a = r(a), b = r(b), y = r(y)] { cp->op_binary(op, a, as, b, bs, y, g); });
+  }
+  void op_binary_backward(ff::BinaryKind op, const float* a, float as, const float* b, float bs,
+                          const float* dy, float* da, float* db,
+                          const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, a = r(a), b = r(b), dy = r(dy), da = r(da), db = r(db)] {
+      cp->op_binary_backward(op, a, as, b, bs, dy, da, db, g);
+    });
+  }
+  void op_where(const float* c, float cs, const float* x, float xs, const float* y, float ys,
+                float* out, const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, c = r(c), x = r(x), y = r(y), out = r(out)] {
+      cp->op_where(c, cs, x, xs, y, ys, out, g);
+    });
+  }
+  void op_where_backward(const float* c, float cs, const float* dy, float* dx, float* dy_out,
+                         const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, c = r(c), dy = r(dy), dx = r(dx), dyo = r(dy_out)] {
+      cp->op_where_backward(c, cs, dy, dx, dyo, g);
+    });
+  }
+  void op_reduce(ff::ReduceKind op, const float* x, float* y,
+                 const ff::ReduceGeometry& g) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_reduce(op, x, y, g); });
+  }
+  void op_reduce_backward(ff::ReduceKind op, const float* x, const float* y, const float* dy,
+                          float* dx, const ff::ReduceGeometry& g) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), dy = r(dy), dx = r(dx)] {
+      cp->op_reduce_backward(op, x, y, dy, dx, g);
+    });
+  }
+  void op_strided_copy(const float* x, float* y, const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_strided_copy(x, y, g); });
+  }
+  // ==== end of ff.ops ====
+
  private:
   EmulatedGpuDevice* dev_;
   ff::Backend* cpu_;

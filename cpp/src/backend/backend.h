@@ -16,6 +16,7 @@
 #include <string>
 
 #include "backend/category_encode.h"
+#include "backend/op_geometry.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -358,6 +359,45 @@ class Backend {
   // check_numerics over a 16-bit buffer.
   virtual void check_numerics_half(const void* x, int64_t n, StepState* state, int32_t node,
                                    StepPass pass, DType half) = 0;
+
+  // ==== ff.ops (layers/ops/; docs/ops.md) ====
+  // NumPy-style elementwise ops with broadcasting, axis reductions and strided copies, for the op
+  // layers that ff.ops calls become. Geometry and codes in backend/op_geometry.h, per-element
+  // rules in backend/op_rules.h (shared by every backend). float32 buffers; every output is
+  // overwritten; NaN propagates; the same inputs give the same bits on every run (a reduction
+  // combines each output's values in the geometry's fixed order, no atomics).
+  // y[i] = f(x[i]) for n elements (y may equal x).
+  virtual void op_unary(UnaryKind op, float p0, float p1, const float* x, float* y,
+                        int64_t n) = 0;
+  // dx[i] = dy[i] * f'(x[i]) (op_rules.h's unary_grad_rule; x and y as the op's forward).
+  virtual void op_unary_backward(UnaryKind op, float p0, float p1, const float* x,
+                                 const float* y, const float* dy, float* dx, int64_t n) = 0;
+  // y[i] = f(a[g offset 0 of i], b[g offset 1 of i]) over g.numel() outputs; a null operand is
+  // the scalar given beside it (a_scalar, b_scalar). y may equal an operand only where that
+  // operand has the output's layout (contiguous strides).
+  virtual void op_binary(BinaryKind op, const float* a, float a_scalar, const float* b,
+                         float b_scalar, float* y, const BroadcastGeometry& g) = 0;
+  // The gradients of op_binary in the output's shape (da, db: g.numel() each, nullable): the
+  // caller reduces them to an operand's shape with op_reduce(Sum) where it was broadcast.
+  virtual void op_binary_backward(BinaryKind op, const float* a, float a_scalar, const float* b,
+                                  float b_scalar, const float* dy, float* da, float* db,
+                                  const BroadcastGeometry& g) = 0;
+  // out[i] = cond != 0 ? x : y at g's offsets 0, 1, 2 (each pointer null: its scalar).
+  virtual void op_where(const float* cond, float cond_scalar, const float* x, float x_scalar,
+                        const float* y, float y_scalar, float* out,
+                        const BroadcastGeometry& g) = 0;
+  // Output-shaped gradients of op_where: dx[i] = cond != 0 ? dy[i] : 0, dy_out[i] = the rest
+  // (nullable each).
+  virtual void op_where_backward(const float* cond, float cond_scalar, const float* dy, float* dx,
+                                 float* dy_out, const BroadcastGeometry& g) = 0;
+  // y (g.out_numel(), contiguous over the kept axes) = the reduction of x over g's reduced axes.
+  virtual void op_reduce(ReduceKind op, const float* x, float* y, const ReduceGeometry& g) = 0;
+  // dx (x's elements, every one overwritten) from y = op_reduce(x) and dy (y's shape).
+  virtual void op_reduce_backward(ReduceKind op, const float* x, const float* y, const float* dy,
+                                  float* dx, const ReduceGeometry& g) = 0;
+  // y[i] = x[g offset 0 of i] over g.numel() outputs (transpose, broadcast_to); y != x.
+  virtual void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) = 0;
+  // ==== end of ff.ops ====
 
  private:
   Device* device_;
