@@ -29,6 +29,7 @@ MODULES = [
     ("forgeflow.models", "ff.models", False),
     ("forgeflow.layers", "ff.layers", False),
     ("forgeflow.activations", "ff.activations", False),
+    ("forgeflow.ops", "ff.ops", False),
     ("forgeflow.losses", "ff.losses", False),
     ("forgeflow.optimizers", "ff.optimizers", False),
     ("forgeflow.optimizers.schedules", "ff.optimizers.schedules", False),

@@ -4,7 +4,7 @@
 # dependencies through CMAKE_PREFIX_PATH from .deps.tar.xz beside the working tree when there,
 # cuDNN from the nvidia.cudnn Python package), then runs, each under `timeout` within one time
 # budget (8 minutes by default), every log into OUTDIR:
-#   cuda-tests       forgeflow_tests "[cuda]"             (the CUDA-versus-CPU parity suite)
+#   cuda-tests       forgeflow_tests "[cuda]~[nvjpeg]"    (the CUDA-versus-CPU parity suite)
 #   pytest-gpu       pytest -m gpu                         (Python tests that need a GPU)
 #   memcheck         compute-sanitizer --tool memcheck on the [cuda] tests (or --sanitize SPEC)
 #   bench-mlp        benchmarks/bench_mlp.py --device cuda (skipped if it has no --device yet)
@@ -14,11 +14,15 @@
 #   bench-cnn        benchmarks/bench_cnn.py --device cuda --repeats 1 (small CNN, with peers)
 #   bench-resnet18   benchmarks/bench_resnet18.py --device cuda: short epochs (5,120 images),
 #                    --repeats 1, Keras with steps_per_execution 1 only (its compiles are slow)
-# (the two benchmarks last, with what is left of the budget, so they never starve a required
+#   cuda-nvjpeg      forgeflow_tests "[nvjpeg]" (decode_device="gpu" against the CPU decoder;
+#                    needs nvJPEG: the toolkit's, or the nvidia-nvjpeg wheel carried along)
+#   bench-gpu-feed   benchmarks/bench_gpu_feed.py --device cuda: GPU busy share of an epoch fed
+#                    from NumPy, make_csv_dataset and a JPEG folder, with PyTorch's DataLoader
+# (the benchmarks last, with what is left of the budget, so they never starve a required
 # step; each prints its rows as it measures them, so a run cut short still shows figures)
 # and prints a short pass/fail and figures table last (also OUTDIR/summary.txt). Exit status 0
-# when the build, cuda-tests, pytest-gpu and memcheck passed; the benchmarks and suite-on-gpu
-# are informational.
+# when the build, cuda-tests, pytest-gpu and memcheck passed; the benchmarks, cuda-nvjpeg and
+# suite-on-gpu are informational.
 #
 #   scripts/gpu-check.sh OUTDIR [--dry-run] [--build-dir DIR] [--budget SECONDS]
 #                               [--sanitize CATCH_SPEC] [--skip-build]
@@ -26,7 +30,7 @@
 #               (no GPU or toolkit needed: what the CPU test suite checks)
 #   --build-dir the CMake build folder (default /tmp/forgeflow-gpu-build: outside the tree)
 #   --budget    seconds for everything (default 470); a step gets at most what is left
-#   --sanitize  the Catch2 test spec run under memcheck (default "[cuda]"; narrow it to one
+#   --sanitize  the Catch2 test spec run under memcheck (default "[cuda]~[nvjpeg]"; narrow it to one
 #               kernel family when time is short)
 #   --skip-build  reuse the build folder as it is
 set -uo pipefail
@@ -37,7 +41,7 @@ usage() {
   exit 2
 }
 
-outdir="" dry=0 build="/tmp/forgeflow-gpu-build" budget=470 sanitize="[cuda]" skip_build=0
+outdir="" dry=0 build="/tmp/forgeflow-gpu-build" budget=470 sanitize="[cuda]~[nvjpeg]" skip_build=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) dry=1 ;;
@@ -50,7 +54,7 @@ while [ $# -gt 0 ]; do
         --sanitize) sanitize=$2 ;;
       esac
       shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     -*) echo "gpu-check: unknown option $1" >&2; usage ;;
     *) [ -z "$outdir" ] || { echo "gpu-check: one OUTDIR only (received $outdir and $1)" >&2; usage; }
        outdir=$1 ;;
@@ -99,6 +103,13 @@ setup_environment() {
   if [ -n "$cudnn" ]; then
     export LD_LIBRARY_PATH="$cudnn/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     cmake_args+=("-DCUDNN_ROOT=$cudnn")
+  fi
+  # nvJPEG (decode_device="gpu"): the toolkit's, else the nvidia-nvjpeg wheel (nvidia/cu13).
+  local nvjpeg
+  nvjpeg=$("$py" -c "import nvidia, os; print(next(os.path.join(p, 'cu13') for p in nvidia.__path__ if os.path.exists(os.path.join(p, 'cu13', 'include', 'nvjpeg.h'))))" 2>/dev/null || true)
+  if [ -n "$nvjpeg" ]; then
+    export LD_LIBRARY_PATH="$nvjpeg/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    cmake_args+=("-DNVJPEG_ROOT=$nvjpeg")
   fi
   [ -d .fm ] && export FORGEFLOW_DATA_DIR="$root/.fm"
   export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
@@ -192,7 +203,7 @@ if [ "$dry" = 0 ]; then
   fi
 fi
 
-step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]"
+step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]~[nvjpeg]"
 # Only the files with gpu-marked tests: the others may import what the GPU machine lacks.
 mapfile -t gpu_test_files < <(grep -rlE 'pytest\.mark\.gpu|mark\.gpu\b' tests/python --include='test_*.py' | sort)
 step pytest-gpu 200 1 pytest_figures -- "$py" -m pytest -m gpu -q -p no:cacheprovider "${gpu_test_files[@]}"
@@ -213,6 +224,9 @@ step bench-cnn 120 0 bench_rows_figures -- "$py" benchmarks/bench_cnn.py --devic
   --repeats 1 --torch-python "$py" --peer-timeout 60
 step bench-resnet18 150 0 bench_rows_figures -- "$py" benchmarks/bench_resnet18.py --device cuda \
   --repeats 1 --samples 5120 --keras-spe 1 --torch-python "$py" --peer-timeout 60
+step cuda-nvjpeg 60 0 catch_figures -- "$tests_bin" "[nvjpeg]"
+step bench-gpu-feed 150 0 bench_rows_figures -- "$py" benchmarks/bench_gpu_feed.py --device cuda \
+  --samples 100000 --csv-rows 50000 --images 1024 --torch-python "$py" --peer-timeout 60
 
 # ---- the table, last ----
 {
@@ -226,6 +240,6 @@ step bench-resnet18 150 0 bench_rows_figures -- "$py" benchmarks/bench_resnet18.
   done
   echo "logs: $outdir; total $(( $(date +%s) - start ))s of ${budget}s;" \
        "$( [ $failed = 0 ] && echo PASSED || echo FAILED)" \
-       "(suite-on-gpu and the bench-* steps are informational)"
+       "(suite-on-gpu, cuda-nvjpeg and the bench-* steps are informational)"
 } | tee "$outdir/summary.txt"
 exit $failed

@@ -11,6 +11,7 @@
 #include "bindings.h"
 #include "core/errors.h"
 #include "data/image/image.h"
+#include "data/image/gpu_jpeg.h"
 #include "data/image/load_images.h"
 #include "data/image/resize.h"
 
@@ -87,10 +88,11 @@ void init_data_image(py::module_& m) {
   d.def("load_images",
         [](data::DatasetPtr input, int64_t height, int64_t width, int channels,
            const std::string& interpolation, bool crop, bool pad, bool channels_first,
-           bool skip_errors, int64_t num_parallel_calls) {
+           bool skip_errors, int64_t num_parallel_calls, bool decode_on_gpu) {
           img::LoadOptions o = load_options(height, width, channels, interpolation, crop, pad);
           o.channels_first = channels_first;
           o.skip_errors = skip_errors;
+          o.decode_on_gpu = decode_on_gpu;
           std::shared_ptr<img::DecodeReport> report;
           img::PassEndHook hook;
           if (skip_errors) {
@@ -103,8 +105,10 @@ void init_data_image(py::module_& m) {
         py::arg("input"), py::arg("height"), py::arg("width"), py::arg("channels"),
         py::arg("interpolation"), py::arg("crop_to_aspect_ratio"), py::arg("pad_to_aspect_ratio"),
         py::arg("channels_first"), py::arg("skip_errors"), py::arg("num_parallel_calls"),
-        "Maps component 0 (file paths) to decoded, resized float32 images on worker threads; "
-        "returns (dataset, report) where report is None unless skip_errors.");
+        py::arg("decode_on_gpu") = false,
+        "Maps component 0 (file paths) to decoded, resized float32 images on worker threads "
+        "(JPEGs decoded by nvJPEG on the GPU when decode_on_gpu); returns (dataset, report) where "
+        "report is None unless skip_errors.");
 
   d.def("decode_image_file",
         [](const py::object& path_arg, int channels) {
@@ -127,9 +131,10 @@ void init_data_image(py::module_& m) {
 
   d.def("load_image",
         [](const py::object& path_arg, int64_t height, int64_t width, int channels,
-           const std::string& interpolation, bool crop, bool pad) {
+           const std::string& interpolation, bool crop, bool pad, bool decode_on_gpu) {
           const std::string path = fs_path(path_arg);
           img::LoadOptions o = load_options(height, width, channels, interpolation, crop, pad);
+          o.decode_on_gpu = decode_on_gpu;
           img::check_load_options(o);
           data::Component c;
           {
@@ -140,9 +145,23 @@ void init_data_image(py::module_& m) {
         },
         py::arg("path"), py::arg("height"), py::arg("width"), py::arg("channels"),
         py::arg("interpolation"), py::arg("crop_to_aspect_ratio") = false,
-        py::arg("pad_to_aspect_ratio") = false,
+        py::arg("pad_to_aspect_ratio") = false, py::arg("decode_on_gpu") = false,
         "Decodes and resizes one file exactly as image_dataset_from_directory does; float32 "
         "(height, width, channels).");
+
+  d.def("check_gpu_jpeg", [] { return img::gpu_jpeg_device(); },
+        "The GPU nvJPEG would decode on; ValueError saying why decode_device=\"gpu\" cannot be "
+        "used here.");
+
+  d.def("gpu_jpeg_counts", [] {
+          const img::GpuJpegCounts c = img::gpu_jpeg_counts();
+          py::dict out;
+          out["decoded"] = c.decoded;
+          out["to_cpu"] = c.to_cpu;
+          return out;
+        },
+        "JPEGs decoded by nvJPEG (decode_device=\"gpu\") and those it passed to the CPU decoder, "
+        "in this process.");
 
   d.def("image_decode_budget", [] {
           data::ByteBudget& b = img::image_decode_budget();

@@ -8,6 +8,8 @@
 #include "bindings.h"
 #include "core/errors.h"
 #include "model/array_source.h"
+#include "model/input_slots.h"
+#include "model/resident_arrays.h"
 
 namespace ff::bindings {
 namespace {
@@ -78,10 +80,19 @@ LoopMode loop_mode(const std::string& name) {
   throw ValueError("internal: unknown loop mode \"" + name + "\"");
 }
 
+// fit's arrays kept on the device (Model::make_resident), with the Python arrays they were
+// uploaded from kept alive (an ArraySource checks it is given the same arrays).
+struct PyResident {
+  std::shared_ptr<ResidentArrays> arrays;
+  py::list xs, ys;
+};
+
 // An ArraySource with the Python arrays it views kept alive.
 struct PyArraySource {
-  PyArraySource(const py::list& x, const py::list& y, std::vector<int64_t> order, int64_t batch)
-      : xs(x), ys(y), source(host_arrays(x), host_arrays(y), std::move(order), batch) {}
+  PyArraySource(const py::list& x, const py::list& y, std::vector<int64_t> order, int64_t batch,
+                std::shared_ptr<ResidentArrays> resident)
+      : xs(x), ys(y),
+        source(host_arrays(x), host_arrays(y), std::move(order), batch, std::move(resident)) {}
   py::list xs, ys;
   ArraySource source;
 };
@@ -146,9 +157,10 @@ void init_model(py::module_& m) {
       .def_property_readonly("device", [](const Model& g) { return g.backend().device().name(); },
                              "The device the model computes on: \"cpu\", \"cuda:0\".")
       .def("add_input", [](Model& g, py::handle shape) { return g.add_input(shape_from_py(shape)); })
-      .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
-        return g.add_node(std::move(layer), inputs);
-      })
+      .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
+                          bool inference_only) {
+        return g.add_node(std::move(layer), inputs, inference_only);
+      }, py::arg("layer"), py::arg("inputs"), py::arg("inference_only") = false)
       .def("set_outputs", &Model::set_outputs)
       .def("finalize", &Model::finalize)
       .def_property_readonly("built", &Model::built)
@@ -199,14 +211,16 @@ void init_model(py::module_& m) {
         DType t = dtype == "int64" ? DType::Int64 : DType::Float32;
         return shape_to_py(g.check_targets(output, samples, shape_from_py(y_shape), t));
       })
-      .def("get_weights", [](const Model& g) {
+      .def("get_weights", [](Model& g) {
         ModelLock lock(g.mutex());
+        g.claim_layers();  // the values a model sharing its layers trained since
         py::list out;
         for (const auto& ref : g.parameters()) out.append(tensor_to_numpy(ref.value));
         return out;
       })
       .def("set_weights", [](Model& g, const py::list& weights) {
         ModelLock lock(g.mutex());
+        g.claim_layers();
         const auto& params = g.parameters();
         if (weights.size() != params.size())
           throw ValueError("set_weights() expects a list of " + std::to_string(params.size()) +
@@ -257,6 +271,32 @@ void init_model(py::module_& m) {
          py::arg("hook"), py::arg("every_batch"), py::arg("batch_begin"), py::arg("interval"),
          "The model's loop over a batch source (ArraySource or data.Feed): mode \"train\" (one "
          "epoch of fit), \"evaluate\" or \"predict\". Returns (logs, steps) or (outputs, steps).")
+      .def("make_resident", [](Model& g, const py::list& xs, const py::list& ys,
+                               double fraction) -> py::object {
+        auto arrays = g.make_resident(host_arrays(xs), host_arrays(ys), fraction);
+        if (!arrays) return py::none();
+        return py::cast(PyResident{std::move(arrays), xs, ys});
+      }, py::arg("xs"), py::arg("ys"), py::arg("fraction"),
+         "fit's arrays uploaded once to a GPU when they take at most `fraction` of its free "
+         "memory (batches are then gathered on the device), or None: they do not fit, fraction "
+         "is 0, or the model is on the CPU (its arrays are host memory already)")
+      .def_property_readonly("input_stats", [](const Model& g) -> py::object {
+        ModelLock lock(g.mutex());
+        const InputSlots* slots = g.input_slots();
+        if (!slots) return py::none();
+        const InputSlots::Stats& s = slots->stats();
+        const PinnedPool::Stats& p = slots->pool().stats();
+        py::dict d;
+        d["batches"] = s.batches;
+        d["slot_batches"] = py::make_tuple(s.slot_batches[0], s.slot_batches[1]);
+        d["slot_allocations"] = s.slot_allocations;
+        d["pinned_allocations"] = p.allocations;
+        d["pinned_blocks"] = p.blocks;
+        d["pinned_bytes"] = p.bytes;
+        d["pinned_waits"] = p.waits;
+        return d;
+      }, "Batches streamed to a GPU through pinned memory and two device slots (model/"
+         "input_slots.h): counts, or None before the first (and always on the CPU)")
       .def_property_readonly("graph_captures", [](const Model& g) {
         ModelLock lock(g.mutex());
         return g.graph_stats().captures;
@@ -292,20 +332,35 @@ void init_model(py::module_& m) {
         return out;
       });
 
+  py::class_<PyResident>(m, "ResidentArrays",
+                         "fit's arrays kept on a GPU (Model.make_resident)")
+      .def_property_readonly("stats", [](const PyResident& r) {
+        const ResidentArrays::Stats& s = r.arrays->stats();
+        py::dict d;
+        d["uploads"] = s.uploads;
+        d["bytes"] = s.bytes;
+        d["order_uploads"] = s.order_uploads;
+        return d;
+      });
+
   py::class_<PyArraySource>(m, "ArraySource",
                             "The model's batches over NumPy arrays (any numeric dtype, converted "
                             "batch by batch), in `order` or array order.")
       .def(py::init([](const py::list& xs, const py::list& ys, const py::object& order,
-                       int64_t batch_size) {
+                       int64_t batch_size, const py::object& resident) {
              std::vector<int64_t> rows;
              if (!order.is_none()) {
                auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(order);
                if (!a) throw TypeError("order must be an integer array");
                rows.assign(a.data(), a.data() + a.size());
              }
-             return std::make_unique<PyArraySource>(xs, ys, std::move(rows), batch_size);
+             std::shared_ptr<ResidentArrays> on_device;
+             if (!resident.is_none()) on_device = resident.cast<PyResident&>().arrays;
+             return std::make_unique<PyArraySource>(xs, ys, std::move(rows), batch_size,
+                                                    std::move(on_device));
            }),
-           py::arg("xs"), py::arg("ys"), py::arg("order"), py::arg("batch_size"))
+           py::arg("xs"), py::arg("ys"), py::arg("order"), py::arg("batch_size"),
+           py::arg("resident") = py::none())
       .def_property_readonly("batches", [](const PyArraySource& s) { return s.source.batches(); });
 
   py::class_<Sequential, Model, std::shared_ptr<Sequential>>(m, "Sequential")

@@ -84,5 +84,7 @@ void init_data_csv(py::module_& m);
 void init_data_image(py::module_& m);
 // Lookup tables, token counting, CategoryEncoding/IndexLookup (bind_lookup.cpp; after init_data).
 void init_lookup(py::module_& m);
+// ff.ops: the op layers and the eager runner (bind_ops.cpp; after init_layers).
+void init_ops(py::module_& m);
 
 }  // namespace ff::bindings

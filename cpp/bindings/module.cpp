@@ -128,4 +128,5 @@ PYBIND11_MODULE(_core, m) {
   ff::bindings::init_data_csv(m);
   ff::bindings::init_data_image(m);
   ff::bindings::init_lookup(m);
+  ff::bindings::init_ops(m);
 }

@@ -55,6 +55,17 @@ class ArrayAdapter:
         total = math.ceil(self.rows / batch_size)
         self.steps = total if steps is None else min(total, steps)
         self.shuffle_seed = _core.next_seed() if shuffle else None
+        self.resident = None
+
+    def keep_on_device(self, model):
+        """Uploads the arrays to the model's GPU once when they fit in
+        ``ff.config.experimental.get_resident_array_fraction()`` of its free memory; the epochs'
+        batches are then gathered there. Nothing on the CPU, or when they do not fit."""
+        from .config import experimental
+        if self.resident is None:
+            self.resident = model._core.make_resident(
+                self.xs, self.ys, experimental.get_resident_array_fraction())
+        return self.resident
 
     def epoch_source(self, epoch, skip_steps=0):
         """(batch source, max_steps) for `epoch`; the first `skip_steps` batches left out (a
@@ -65,7 +76,8 @@ class ArrayAdapter:
                 order = np.arange(self.rows, dtype=np.int64)
             order = np.ascontiguousarray(order[skip_steps * self.batch_size:])
         max_steps = self.steps - skip_steps if self.limit is not None else -1
-        return _core.ArraySource(self.xs, self.ys, order, self.batch_size), max_steps
+        return _core.ArraySource(self.xs, self.ys, order, self.batch_size,
+                                 self.resident), max_steps
 
     def first_batch(self):
         return ([a[:self.batch_size] for a in self.xs],

@@ -219,6 +219,11 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             model._first_batch_checked = True
             xs0, ys0 = train.first_batch()
             _checks.first_batch(model, xs0, integer, ys0)
+        # On a GPU, arrays that fit a share of its free memory are uploaded once for the whole
+        # fit (ff.config.experimental.set_resident_array_fraction).
+        train.keep_on_device(model)
+        if val is not None and val[0] == "arrays":
+            val[1].keep_on_device(model)
 
     cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model,
                        verbose=verbose, epochs=epochs, steps=train.steps)

@@ -93,6 +93,14 @@ def _check_input_dtype(arr, dtype, label, name):
                         f"forgeflow does not guess.{hint}")
 
 
+def _is_symbolic(x):
+    """A KerasTensor, or a non-empty list/tuple of them."""
+    if isinstance(x, KerasTensor):
+        return True
+    return (isinstance(x, (list, tuple)) and bool(x)
+            and all(isinstance(t, KerasTensor) for t in x))
+
+
 class Model:
     """A model over a graph of layers: ``ff.Model(inputs, outputs)``.
 
@@ -190,7 +198,8 @@ class Model:
             value[id(t)] = core.add_input(t.shape)
         for t in order:
             layer, parents, _ = t._history
-            value[id(t)] = core.add_node(layer._core, [value[id(p)] for p in parents])
+            value[id(t)] = core.add_node(layer._core, [value[id(p)] for p in parents],
+                                         getattr(t, "_inference_only", False))
         core.set_outputs([value[id(t)] for t in out_list])
         core.finalize()
         self._core = core
@@ -665,11 +674,55 @@ class Model:
         return _loops.predict(self, x, batch_size, verbose, steps, callbacks)
 
     @_locked
-    def __call__(self, x, training=False):
-        """One forward pass (``model(x)``), dropout active when training=True; no update. The
-        result is a NumPy array that also has TensorFlow's ``.numpy()``."""
+    def __call__(self, x, training=None):
+        """On arrays: one forward pass (``model(x)``), dropout active when training=True; no
+        update; the result is a NumPy array that also has TensorFlow's ``.numpy()``.
+
+        On symbolic tensors (``ff.Input`` or layer outputs): the model used as a layer of another
+        model (Keras's nesting, e.g. ``base_model(inputs, training=False)``): its layers are
+        called on them in its graph's order and the outputs returned, so the outer model contains
+        them with their current weights; ``training=False`` keeps them in inference mode."""
+        if _is_symbolic(x):
+            return self._call_symbolically(x, training)
         xs, _ = self._prepare_inputs(x)
         return eager(self._format_predictions(self._core.call(xs, bool(training))))
+
+    def _linear_layers(self):
+        """The layers of a chain-shaped graph in order (what a Sequential containing this model
+        adds); ValueError for any other graph."""
+        previous = self.inputs[0] if len(self.inputs) == 1 else None
+        for t in self._nodes:
+            if previous is None or t._history[1] != [previous]:
+                raise ValueError(f'Model "{self.name}" is not a chain of single-input layers, so '
+                                 "it cannot be flattened into a Sequential model: call it on a "
+                                 "symbolic input instead (x = model(inputs)) and build the outer "
+                                 "model with ff.Model(inputs, outputs)")
+            previous = t
+        if len(self.outputs) != 1 or self.outputs[0] is not previous:
+            raise ValueError(f'Model "{self.name}" does not end in its last layer\'s output: '
+                             "call it on a symbolic input instead (x = model(inputs))")
+        return [t._history[0] for t in self._nodes]
+
+    def _call_symbolically(self, x, training):
+        given = list(x) if isinstance(x, (list, tuple)) else [x]
+        if len(given) != len(self.inputs):
+            raise ValueError(f'Model "{self.name}" takes {len(self.inputs)} input(s), but was '
+                             f"called on {len(given)}")
+        for mine, theirs in zip(self.inputs, given):
+            if tuple(mine.shape[1:]) != tuple(theirs.shape[1:]):
+                raise ValueError(f'Model "{self.name}" expects inputs of shape {mine.shape}; it '
+                                 f'was called on "{theirs.name}" of shape {theirs.shape}')
+        value = {id(mine): theirs for mine, theirs in zip(self.inputs, given)}
+        for t in self._nodes:
+            layer, parents, _ = t._history
+            args = [value[id(p)] for p in parents]
+            inference = training is False or getattr(t, "_inference_only", False)
+            value[id(t)] = layer(args if len(args) > 1 else args[0],
+                                 training=False if inference else None)
+        outputs = [value[id(t)] for t in self.outputs]
+        if self._outputs_as_dict:
+            return dict(zip(self._output_names, outputs))
+        return outputs[0] if len(outputs) == 1 else outputs
 
     @_locked
     def predict_on_batch(self, x):
@@ -771,10 +824,16 @@ class Sequential(Model):
             self._input_shape = (None,) + tuple(shape[1:])
             self._input_name = layer.name
             return
+        if isinstance(layer, Model):  # a nested model: its layers, in order, with their weights
+            for inner in layer._linear_layers():
+                if not self._layers and self._input_shape is None and layer.built:
+                    self._input_shape = tuple(layer.input_shape)
+                self.add(inner)
+            return
         if not isinstance(layer, Layer):
             raise TypeError(
-                "Only instances of forgeflow.layers.Layer can be added to a Sequential model. "
-                f"Received: {layer!r} (of type {type(layer).__name__})")
+                "Only instances of forgeflow.layers.Layer (or models) can be added to a Sequential "
+                f"model. Received: {layer!r} (of type {type(layer).__name__})")
         if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
             self._input_shape = layer._input_shape_arg
         if not self._trainable:
@@ -789,6 +848,23 @@ class Sequential(Model):
         self._core.pop()
         self.__dict__.pop("_symbolic_cache", None)
         return self._layers.pop()
+
+    def _linear_layers(self):
+        """The layers in order (what a Sequential containing this model adds)."""
+        return list(self._layers)
+
+    def _call_symbolically(self, x, training):
+        if isinstance(x, (list, tuple)):
+            if len(x) != 1:
+                raise ValueError(f'Sequential model "{self.name}" takes one input, but was called '
+                                 f"on {len(x)}")
+            x = x[0]
+        if self.built and tuple(self.input_shape[1:]) != tuple(x.shape[1:]):
+            raise ValueError(f'Sequential model "{self.name}" expects inputs of shape '
+                             f'{self.input_shape}; it was called on "{x.name}" of shape {x.shape}')
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
 
     def _symbolic_io(self):
         """The model as a functional graph: an ff.Input of the input shape through every layer

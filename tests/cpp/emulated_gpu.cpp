@@ -2,6 +2,7 @@
 // kernel the CPU backend's behind a wrapper that translates pointers, and faithful graph capture.
 #include "emulated_gpu.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -51,6 +52,7 @@ void EmulatedGpuDevice::deallocate_bytes(void* ptr, size_t bytes) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   allocations_.erase(reinterpret_cast<uintptr_t>(r));
+  access_.erase(reinterpret_cast<uintptr_t>(r));
   std::free(r);
 }
 
@@ -82,12 +84,119 @@ void* EmulatedGpuDevice::real(const void* p, const char* what, size_t bytes) con
   return reinterpret_cast<void*>(r);
 }
 
-void EmulatedGpuDevice::enqueue(std::function<void()> work) {
-  if (capturing_) {
+void EmulatedGpuDevice::enqueue(std::function<void()> work, StreamId stream) {
+  if (capturing_ && stream == capture_stream_) {
     recording_.push_back(std::move(work));
     return;
   }
   work();
+}
+
+void* EmulatedGpuDevice::kernel_argument(const void* p) {
+  void* r = real(p, "a kernel argument");
+  if (r) access(0, {}, {r});
+  return r;
+}
+
+// ---- stream-order checks ----
+
+void EmulatedGpuDevice::set_op_log(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  op_log_ = on;
+  ops_.clear();
+}
+
+std::vector<EmulatedGpuDevice::Op> EmulatedGpuDevice::ops() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ops_;
+}
+
+void EmulatedGpuDevice::log_locked(const Op& op) {
+  if (op_log_) ops_.push_back(op);
+}
+
+uintptr_t EmulatedGpuDevice::base_locked(uintptr_t r) const {
+  auto it = allocations_.upper_bound(r);
+  if (it == allocations_.begin()) return 0;
+  --it;
+  return r <= it->first + it->second ? it->first : 0;
+}
+
+std::vector<uint64_t>& EmulatedGpuDevice::clock_locked(StreamId stream) {
+  const size_t n = static_cast<size_t>(streams_);
+  if (clocks_.size() < n) clocks_.resize(n);
+  for (auto& c : clocks_) c.resize(n, 0);
+  host_clock_.resize(n, 0);
+  return clocks_.at(static_cast<size_t>(stream));
+}
+
+uint64_t EmulatedGpuDevice::tick_locked(StreamId stream) {
+  std::vector<uint64_t>& c = clock_locked(stream);
+  // Work enqueued after a host wait comes after what the host waited for.
+  for (size_t t = 0; t < c.size(); ++t) c[t] = std::max(c[t], host_clock_[t]);
+  return ++c[static_cast<size_t>(stream)];
+}
+
+void EmulatedGpuDevice::check_locked(const Access& a, StreamId stream, uintptr_t base,
+                                     const char* what) const {
+  if (a.stream < 0 || a.stream == stream) return;
+  const auto& c = clocks_.at(static_cast<size_t>(stream));
+  if (c.at(static_cast<size_t>(a.stream)) >= a.time) return;
+  throw std::logic_error("emulated GPU: race on the allocation at " +
+                         std::to_string(base + kDeviceOffset) + ": stream " +
+                         std::to_string(stream) + " accesses it without waiting for the " + what +
+                         " of stream " + std::to_string(a.stream) +
+                         " (record an event there and stream_wait_event it)");
+}
+
+void EmulatedGpuDevice::access(StreamId stream, std::initializer_list<const void*> reads,
+                               std::initializer_list<const void*> writes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool captured = capturing_ && stream == capture_stream_;
+  std::vector<uintptr_t> rb, wb;
+  for (const void* p : reads)
+    if (uintptr_t b = p ? base_locked(reinterpret_cast<uintptr_t>(p)) : 0) rb.push_back(b);
+  for (const void* p : writes)
+    if (uintptr_t b = p ? base_locked(reinterpret_cast<uintptr_t>(p)) : 0) wb.push_back(b);
+  if (captured) {
+    capture_touched_.insert(rb.begin(), rb.end());
+    capture_touched_.insert(wb.begin(), wb.end());
+    return;
+  }
+  const uint64_t now = tick_locked(stream);
+  for (uintptr_t b : rb) {
+    AccessState& st = access_[b];
+    check_locked(st.write, stream, b, "write");
+  }
+  for (uintptr_t b : wb) {
+    AccessState& st = access_[b];
+    check_locked(st.write, stream, b, "write");
+    for (const Access& r : st.reads) check_locked(r, stream, b, "read");
+  }
+  for (uintptr_t b : rb) {
+    AccessState& st = access_[b];
+    auto it = std::find_if(st.reads.begin(), st.reads.end(),
+                           [&](const Access& r) { return r.stream == stream; });
+    if (it != st.reads.end()) it->time = now;
+    else st.reads.push_back({stream, now});
+  }
+  for (uintptr_t b : wb) {
+    AccessState& st = access_[b];
+    st.write = {stream, now};
+    st.reads.clear();
+  }
+}
+
+void EmulatedGpuDevice::access_bases_locked(StreamId stream, const std::set<uintptr_t>& writes) {
+  const uint64_t now = tick_locked(stream);
+  for (uintptr_t b : writes) {
+    if (!allocations_.count(b)) continue;  // freed since the capture
+    AccessState& st = access_[b];
+    check_locked(st.write, stream, b, "write");
+    for (const Access& r : st.reads) check_locked(r, stream, b, "read");
+    st.write = {stream, now};
+    st.reads.clear();
+  }
 }
 
 void* EmulatedGpuDevice::allocate_pinned(size_t bytes) {
@@ -108,7 +217,8 @@ void EmulatedGpuDevice::deallocate_pinned(void* ptr, size_t) {
   std::free(ptr);
 }
 
-void EmulatedGpuDevice::copy_from_host(void* dst, const void* host_src, size_t bytes, StreamId) {
+void EmulatedGpuDevice::copy_from_host(void* dst, const void* host_src, size_t bytes,
+                                       StreamId stream) {
   if (!bytes) return;
   if (reinterpret_cast<uintptr_t>(host_src) >= kDeviceOffset)
     throw std::logic_error("emulated GPU: copy_from_host from device memory");
@@ -121,31 +231,56 @@ void EmulatedGpuDevice::copy_from_host(void* dst, const void* host_src, size_t b
       auto it = pinned_.upper_bound(a);
       pinned = it != pinned_.begin() && (--it, a + bytes <= it->first + it->second);
     }
-    if (!pinned) refuse_in_capture("copy_from_host from pageable host memory");
+    if (!pinned && stream == capture_stream_)
+      refuse_in_capture("copy_from_host from pageable host memory");
+  }
+  access(stream, {}, {d});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_locked({Op::CopyFromHost, stream, 0, dst, host_src, bytes});
   }
   // The host source is read when the copy runs (at replay, for a captured copy).
-  enqueue([d, host_src, bytes] { std::memcpy(d, host_src, bytes); });
+  enqueue([d, host_src, bytes] { std::memcpy(d, host_src, bytes); }, stream);
 }
 
-void EmulatedGpuDevice::copy(void* dst, const void* src, size_t bytes, StreamId) {
+void EmulatedGpuDevice::copy(void* dst, const void* src, size_t bytes, StreamId stream) {
   if (!bytes || dst == src) return;
   void* d = real(dst, "copy (destination)", bytes);
   void* s = real(src, "copy (source)", bytes);
-  enqueue([d, s, bytes] { std::memmove(d, s, bytes); });
+  access(stream, {s}, {d});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_locked({Op::Copy, stream, 0, dst, src, bytes});
+  }
+  enqueue([d, s, bytes] { std::memmove(d, s, bytes); }, stream);
 }
 
-void EmulatedGpuDevice::zero(void* dst, size_t bytes, StreamId) {
+void EmulatedGpuDevice::zero(void* dst, size_t bytes, StreamId stream) {
   if (!bytes) return;
   void* d = real(dst, "zero", bytes);
-  enqueue([d, bytes] { std::memset(d, 0, bytes); });
+  access(stream, {}, {d});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_locked({Op::Zero, stream, 0, dst, nullptr, bytes});
+  }
+  enqueue([d, bytes] { std::memset(d, 0, bytes); }, stream);
 }
 
-void EmulatedGpuDevice::read_to_host(void* host_dst, const void* src, size_t bytes, StreamId) {
+void EmulatedGpuDevice::read_to_host(void* host_dst, const void* src, size_t bytes,
+                                     StreamId stream) {
   refuse_in_capture("copy_to_host");
   if (!bytes) return;
   if (reinterpret_cast<uintptr_t>(host_dst) >= kDeviceOffset)
     throw std::logic_error("emulated GPU: copy_to_host into device memory");
-  std::memcpy(host_dst, real(src, "copy_to_host", bytes), bytes);
+  void* s = real(src, "copy_to_host", bytes);
+  access(stream, {s}, {});
+  {
+    // A blocking read: the host has waited for everything on `stream`.
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto& c = clock_locked(stream);
+    for (size_t t = 0; t < c.size(); ++t) host_clock_[t] = std::max(host_clock_[t], c[t]);
+  }
+  std::memcpy(host_dst, s, bytes);
 }
 
 void EmulatedGpuDevice::read_to_host_async(void* pinned_dst, const void* src, size_t bytes,
@@ -154,22 +289,66 @@ void EmulatedGpuDevice::read_to_host_async(void* pinned_dst, const void* src, si
   read_to_host(pinned_dst, src, bytes, stream);
 }
 
-void EmulatedGpuDevice::synchronize_all() { refuse_in_capture("synchronize"); }
+void EmulatedGpuDevice::synchronize_all() {
+  refuse_in_capture("synchronize");
+  std::lock_guard<std::mutex> lock(mu_);
+  clock_locked(0);
+  for (const auto& c : clocks_)
+    for (size_t t = 0; t < c.size(); ++t) host_clock_[t] = std::max(host_clock_[t], c[t]);
+}
 
 StreamId EmulatedGpuDevice::create_stream() {
   refuse_in_capture("create_stream");
+  std::lock_guard<std::mutex> lock(mu_);
   return streams_++;
 }
 
-ff::EventId EmulatedGpuDevice::record_event(StreamId) { return ++events_; }
-void EmulatedGpuDevice::stream_wait_event(StreamId, ff::EventId) {}
-void EmulatedGpuDevice::wait_event(ff::EventId) { refuse_in_capture("wait_event"); }
+ff::EventId EmulatedGpuDevice::record_event(StreamId stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stream < 0 || stream >= streams_)
+    throw std::logic_error("emulated GPU: record_event on stream " + std::to_string(stream) +
+                           ", which does not exist");
+  const ff::EventId id = ++events_;
+  // The event stands for all the work enqueued on the stream so far (and what it waited for).
+  std::vector<uint64_t> c = clock_locked(stream);
+  for (size_t t = 0; t < c.size(); ++t) c[t] = std::max(c[t], host_clock_[t]);
+  event_clocks_[id] = std::move(c);
+  log_locked({Op::Record, stream, id, nullptr, nullptr, 0});
+  return id;
+}
 
-void EmulatedGpuDevice::begin_capture(StreamId) {
+void EmulatedGpuDevice::stream_wait_event(StreamId stream, ff::EventId event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = event_clocks_.find(event);
+  if (it == event_clocks_.end() || stream < 0 || stream >= streams_)
+    throw std::logic_error("emulated GPU: stream_wait_event(" + std::to_string(stream) + ", " +
+                           std::to_string(event) + "): no such stream or event");
+  std::vector<uint64_t>& c = clock_locked(stream);
+  for (size_t t = 0; t < c.size() && t < it->second.size(); ++t)
+    c[t] = std::max(c[t], it->second[t]);
+  log_locked({Op::StreamWait, stream, event, nullptr, nullptr, 0});
+}
+
+void EmulatedGpuDevice::wait_event(ff::EventId event) {
+  refuse_in_capture("wait_event");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = event_clocks_.find(event);
+  if (it == event_clocks_.end())
+    throw std::logic_error("emulated GPU: wait_event(" + std::to_string(event) + "): no such event");
+  clock_locked(0);
+  for (size_t t = 0; t < host_clock_.size() && t < it->second.size(); ++t)
+    host_clock_[t] = std::max(host_clock_[t], it->second[t]);
+  log_locked({Op::HostWait, -1, event, nullptr, nullptr, 0});
+}
+
+void EmulatedGpuDevice::begin_capture(StreamId stream) {
   if (capturing_) throw std::logic_error("emulated GPU: begin_capture while capturing");
   capturing_ = true;
+  capture_stream_ = stream;
   capture_error_.clear();
   recording_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  capture_touched_.clear();
 }
 
 ff::GraphId EmulatedGpuDevice::end_capture(StreamId) {
@@ -180,6 +359,7 @@ ff::GraphId EmulatedGpuDevice::end_capture(StreamId) {
   for (const auto& [r, bytes] : deferred_frees_) {
     std::lock_guard<std::mutex> lock(mu_);
     allocations_.erase(reinterpret_cast<uintptr_t>(r));
+    access_.erase(reinterpret_cast<uintptr_t>(r));
     std::free(r);
   }
   deferred_frees_.clear();
@@ -190,14 +370,25 @@ ff::GraphId EmulatedGpuDevice::end_capture(StreamId) {
   }
   last_graph_size_ = recorded.size();
   graphs_.push_back(std::make_unique<std::vector<std::function<void()>>>(std::move(recorded)));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    graph_touched_.resize(graphs_.size());
+    graph_touched_.back().swap(capture_touched_);
+  }
   return static_cast<ff::GraphId>(graphs_.size());
 }
 
-void EmulatedGpuDevice::launch_graph(ff::GraphId graph, StreamId) {
+void EmulatedGpuDevice::launch_graph(ff::GraphId graph, StreamId stream) {
   refuse_in_capture("launch_graph");
   if (graph < 1 || static_cast<size_t>(graph) > graphs_.size() || !graphs_[graph - 1])
     throw std::logic_error("emulated GPU: no graph " + std::to_string(graph));
   ++launches_;
+  {
+    // The graph's work accesses, on the launch stream, what it recorded.
+    std::lock_guard<std::mutex> lock(mu_);
+    access_bases_locked(stream, graph_touched_.at(static_cast<size_t>(graph - 1)));
+    log_locked({Op::Launch, stream, 0, nullptr, nullptr, 0});
+  }
   for (const auto& work : *graphs_[static_cast<size_t>(graph - 1)]) work();
 }
 
@@ -227,7 +418,7 @@ class EmulatedGpuBackend final : public ff::Backend {
  private:
   template <class T>
   T* r(T* p) const {
-    return static_cast<T*>(dev_->real(p, "a kernel argument"));
+    return static_cast<T*>(dev_->kernel_argument(p));
   }
   template <class F>
   void run(F&& f) {
@@ -297,6 +488,12 @@ class EmulatedGpuBackend final : public ff::Backend {
                int64_t cols) override {
     run([=, cp = cpu_, dst = r(dst), src = r(src)] {
       cp->copy_2d(dst, dst_ld, src, src_ld, rows, cols);
+    });
+  }
+  void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                   const int64_t* indices, int64_t count) override {
+    run([=, cp = cpu_, dst = r(dst), src = r(src), indices = r(indices)] {
+      cp->gather_rows(dst, src, src_rows, row_bytes, indices, count);
     });
   }
   void clip(float* x, int64_t n, float lo, float hi) override {
@@ -743,6 +940,55 @@ class EmulatedGpuBackend final : public ff::Backend {
       cp->check_numerics_half(x, n, state, node, pass, h);
     });
   }
+
+  // ==== ff.ops ====
+  void op_unary(ff::UnaryKind op, float p0, float p1, const float* x, float* y,
+                int64_t n) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_unary(op, p0, p1, x, y, n); });
+  }
+  void op_unary_backward(ff::UnaryKind op, float p0, float p1, const float* x, const float* y,
+                         const float* dy, float* dx, int64_t n) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), dy = r(dy), dx = r(dx)] {
+      cp->op_unary_backward(op, p0, p1, x, y, dy, dx, n);
+    });
+  }
+  void op_binary(ff::BinaryKind op, const float* a, float as, const float* b, float bs, float* y,
+                 const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, a = r(a), b = r(b), y = r(y)] { cp->op_binary(op, a, as, b, bs, y, g); });
+  }
+  void op_binary_backward(ff::BinaryKind op, const float* a, float as, const float* b, float bs,
+                          const float* dy, float* da, float* db,
+                          const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, a = r(a), b = r(b), dy = r(dy), da = r(da), db = r(db)] {
+      cp->op_binary_backward(op, a, as, b, bs, dy, da, db, g);
+    });
+  }
+  void op_where(const float* c, float cs, const float* x, float xs, const float* y, float ys,
+                float* out, const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, c = r(c), x = r(x), y = r(y), out = r(out)] {
+      cp->op_where(c, cs, x, xs, y, ys, out, g);
+    });
+  }
+  void op_where_backward(const float* c, float cs, const float* dy, float* dx, float* dy_out,
+                         const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, c = r(c), dy = r(dy), dx = r(dx), dyo = r(dy_out)] {
+      cp->op_where_backward(c, cs, dy, dx, dyo, g);
+    });
+  }
+  void op_reduce(ff::ReduceKind op, const float* x, float* y,
+                 const ff::ReduceGeometry& g) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_reduce(op, x, y, g); });
+  }
+  void op_reduce_backward(ff::ReduceKind op, const float* x, const float* y, const float* dy,
+                          float* dx, const ff::ReduceGeometry& g) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), dy = r(dy), dx = r(dx)] {
+      cp->op_reduce_backward(op, x, y, dy, dx, g);
+    });
+  }
+  void op_strided_copy(const float* x, float* y, const ff::BroadcastGeometry& g) override {
+    run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_strided_copy(x, y, g); });
+  }
+  // ==== end of ff.ops ====
 
  private:
   EmulatedGpuDevice* dev_;

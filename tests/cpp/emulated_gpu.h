@@ -15,13 +15,24 @@
 //    on an event during capture throws (CUDA fails there too) and invalidates the capture, and
 //    freeing memory during capture makes end_capture throw.
 //
+// 3. Streams and events are checked (a race detector): every device copy, zero and kernel
+//    argument is an access to its allocation on a stream (kernels run on the compute stream 0 and
+//    count as writes; captured work accesses what it recorded when launched). An access must be
+//    ordered after the last write to the allocation, and a write after every read since, by stream
+//    order, by an event the stream waited for (record_event, then stream_wait_event) or by a host
+//    wait that preceded its enqueueing (wait_event, synchronize, a blocking read), as on CUDA;
+//    otherwise it throws std::logic_error naming the streams ("race"). Work runs at once (the
+//    emulation is synchronous), so only these checks can show a missing event.
+//
 // Host reads and synchronisations are counted by Device as on the real GPU.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,8 +75,11 @@ class EmulatedGpuDevice final : public ff::Device {
   // allocation (null stays null); throws std::logic_error naming `what` otherwise.
   void* real(const void* p, const char* what, size_t bytes = 0) const;
   bool is_device_pointer(const void* p) const;
-  // Runs `work` now, or records it when capturing.
-  void enqueue(std::function<void()> work);
+  // Runs `work` now, or records it when capturing (work on the capturing stream only).
+  void enqueue(std::function<void()> work, ff::StreamId stream = 0);
+  // A kernel's argument: the real address of device pointer p (as real()), recorded as a write
+  // on the compute stream by the stream-order checks (null stays null).
+  void* kernel_argument(const void* p);
   bool capturing() const { return capturing_; }
   // Graphs alive, launches so far, operations recorded into the last graph.
   int64_t live_graphs() const;
@@ -73,6 +87,18 @@ class EmulatedGpuDevice final : public ff::Device {
   size_t last_graph_size() const { return last_graph_size_; }
   // Memory capacity the device reports (tests of out-of-memory paths); <= 0: the host's.
   void set_memory_capacity(int64_t bytes) { capacity_ = bytes; }
+
+  // ---- the stream operations, logged while logging is on (tests of the input path) ----
+  struct Op {
+    enum Kind { Record, StreamWait, HostWait, CopyFromHost, Copy, Zero, Launch } kind;
+    ff::StreamId stream;   // -1 for a host wait
+    ff::EventId event;     // Record, StreamWait, HostWait
+    const void* dst;       // copies and zero: the device destination
+    const void* src;       // Copy: the device source; CopyFromHost: the host source
+    size_t bytes;
+  };
+  void set_op_log(bool on);
+  std::vector<Op> ops() const;
 
  protected:
   void* allocate_bytes(size_t bytes) override;
@@ -85,6 +111,27 @@ class EmulatedGpuDevice final : public ff::Device {
  private:
   // Throws (and invalidates the capture) when capturing: `what` is not allowed then.
   void refuse_in_capture(const std::string& what);
+
+  // ---- stream-order checks (see 3. above); all under mu_ ----
+  struct Access {
+    ff::StreamId stream = -1;
+    uint64_t time = 0;
+  };
+  struct AccessState {
+    Access write;
+    std::vector<Access> reads;  // since the last write, the latest per stream
+  };
+  // The real base address of the allocation holding real address r, or 0.
+  uintptr_t base_locked(uintptr_t r) const;
+  // One operation on `stream` reading `reads` and writing `writes` (real addresses); checked,
+  // or added to the capture's set when it is captured work.
+  void access(ff::StreamId stream, std::initializer_list<const void*> reads,
+              std::initializer_list<const void*> writes);
+  void access_bases_locked(ff::StreamId stream, const std::set<uintptr_t>& writes);
+  uint64_t tick_locked(ff::StreamId stream);
+  void check_locked(const Access& a, ff::StreamId stream, uintptr_t base, const char* what) const;
+  std::vector<uint64_t>& clock_locked(ff::StreamId stream);
+  void log_locked(const Op& op);
 
   mutable std::mutex mu_;
   std::map<uintptr_t, size_t> allocations_;  // real address -> bytes
@@ -99,6 +146,15 @@ class EmulatedGpuDevice final : public ff::Device {
   size_t last_graph_size_ = 0;
   int streams_ = 1;
   int events_ = 0;
+  ff::StreamId capture_stream_ = 0;
+  std::map<uintptr_t, AccessState> access_;        // by allocation (real base address)
+  std::vector<std::vector<uint64_t>> clocks_;       // clocks_[s][t]: stream t's time seen by s
+  std::vector<uint64_t> host_clock_;                // what the host has waited for
+  std::map<ff::EventId, std::vector<uint64_t>> event_clocks_;
+  std::set<uintptr_t> capture_touched_;             // allocations the capture's work accesses
+  std::vector<std::set<uintptr_t>> graph_touched_;  // per graph
+  bool op_log_ = false;
+  std::vector<Op> ops_;
 };
 
 // The emulated device with the CPU backend's kernels behind it (one instance per process).

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "layers/ops/op_layer.h"
 #include "test_util.h"
 
 namespace fftest {
@@ -137,6 +138,68 @@ LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& s
     res.dparams.push_back(check_gradient(name + " dL/d" + specs[i].name, params[i].data<float>(),
                                          params[i].numel(), to_vector(grads[i]), loss,
                                          spec.options));
+  return res;
+}
+
+MultiCheckResult check_multi_input_gradients(ff::Layer& layer, const MultiCheckSpec& spec) {
+  ff::Backend& be = fftest::backend();
+  const size_t n_in = spec.input_shapes.size();
+  const int64_t batch = spec.input_shapes.at(0).at(0);
+  std::vector<ff::Shape> graph_shapes;
+  for (const auto& s : spec.input_shapes) graph_shapes.push_back(ff::with_batch(s, ff::kNone));
+  ff::Shape out_shape;
+  if (spec.eager) {
+    auto* op = dynamic_cast<ff::OpLayer*>(&layer);
+    if (!op) throw std::logic_error("check_multi_input_gradients: eager needs an op layer");
+    out_shape = op->build_eager(spec.input_shapes);
+  } else {
+    const ff::Shape built = layer.num_inputs() == 1 ? layer.build(graph_shapes[0])
+                                                   : layer.build_multi(graph_shapes);
+    out_shape = ff::with_batch(built, batch);
+  }
+  std::vector<ff::Tensor> scratch;
+  for (const auto& s : layer.scratch_shapes(batch)) scratch.push_back(ff::Tensor::zeros(be.device(), s));
+
+  std::vector<ff::Tensor> xs;
+  for (size_t i = 0; i < n_in; ++i) {
+    xs.push_back(ff::Tensor::zeros(be.device(), spec.input_shapes[i]));
+    if (i < spec.inputs.size() && !spec.inputs[i].empty())
+      fill(xs[i], spec.inputs[i]);
+    else
+      fill(xs[i], signed_values(xs[i].numel(), ff::mix_seed(spec.seed, i + 1), spec.input_min,
+                                spec.input_max));
+  }
+  const std::vector<float> r =
+      uniform_values(ff::shape_numel(out_shape), ff::mix_seed(spec.seed, 99), -1.0f, 1.0f);
+  fftest::TestContext test_ctx(true, 0);
+  const ff::StepContext& ctx = test_ctx.ctx;
+  ff::Tensor y = ff::Tensor::zeros(be.device(), out_shape);
+  layer.forward_multi(xs, y, scratch, ctx);
+
+  ff::Tensor dy = make_tensor(out_shape, r);
+  std::vector<ff::Tensor> dx_store;
+  std::vector<ff::Tensor*> dxs(n_in, nullptr);
+  for (size_t i = 0; i < n_in; ++i) {
+    dx_store.push_back(ff::Tensor::zeros(be.device(), spec.input_shapes[i]));
+    be.fill(dx_store[i].data<float>(), dx_store[i].numel(), std::nanf(""));  // must be overwritten
+  }
+  for (size_t i = 0; i < n_in; ++i) dxs[i] = &dx_store[i];
+  layer.backward_multi(xs, y, dy, dxs, scratch, ctx);
+
+  MultiCheckResult res;
+  res.output_shape = out_shape;
+  res.y = to_vector(y);
+  ff::Tensor y_probe = ff::Tensor::zeros(be.device(), out_shape);
+  auto loss = [&]() {
+    layer.forward_multi(xs, y_probe, scratch, ctx);
+    return weighted_sum(y_probe, r);
+  };
+  for (size_t i = 0; i < n_in; ++i) {
+    if (i < spec.skip.size() && spec.skip[i]) continue;
+    res.dxs.push_back(check_gradient("layer \"" + layer.name() + "\" dL/dx" + std::to_string(i),
+                                     xs[i].data<float>(), xs[i].numel(), to_vector(dx_store[i]),
+                                     loss, spec.options));
+  }
   return res;
 }
 

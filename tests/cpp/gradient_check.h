@@ -69,6 +69,34 @@ struct LayerCheckResult {
 // is run as Sequential runs it (y is x reshaped, dx is dy reshaped).
 LayerCheckResult check_layer_gradients(ff::Layer& layer, const LayerCheckSpec& spec);
 
+// A layer of several inputs (merge and op layers): every input's gradient from
+// backward_multi against finite differences of forward_multi, L = sum(y * R).
+struct MultiCheckSpec {
+  std::vector<ff::Shape> input_shapes;  // concrete, batch first, e.g. {{3, 4}, {3, 4}}
+  // Inputs given explicitly (row-major); an empty entry (or a missing one) is drawn as
+  // LayerCheckSpec draws: magnitude in [input_min, input_max), random sign.
+  std::vector<std::vector<float>> inputs;
+  std::vector<bool> skip;  // inputs whose gradient is not checked (e.g. a where condition)
+  // An op layer built in eager mode (OpLayer::build_eager: the shapes as given, dimension 0
+  // not the batch), for operands that broadcast along it; otherwise built as a model builds it.
+  bool eager = false;
+  uint64_t seed = 1;
+  float input_min = 0.1f;
+  float input_max = 1.0f;
+  GradCheckOptions options;
+};
+
+struct MultiCheckResult {
+  ff::Shape output_shape;
+  std::vector<float> y;
+  std::vector<GradCheckResult> dxs;  // one per checked input
+};
+
+// Builds `layer` for the input shapes with the batch dimension None (build for one input,
+// build_multi for several), allocates its scratch for the batch and checks backward_multi's
+// input gradients against finite differences of forward_multi.
+MultiCheckResult check_multi_input_gradients(ff::Layer& layer, const MultiCheckSpec& spec);
+
 // Checks the gradient Loss::compute writes (grad_scale 1/N, as the trainer uses) against finite
 // differences of its loss value divided by N (the batch mean). Also requires compute to return -1.
 GradCheckResult check_loss_gradient(ff::Loss& loss, ff::Tensor pred, const ff::Tensor& target,
@@ -86,6 +114,10 @@ inline void require_gradients_match(const GradCheckResult& r, bool expect_nontri
 inline void require_gradients_match(const LayerCheckResult& r, bool expect_nontrivial = true) {
   require_gradients_match(r.dx, expect_nontrivial);
   for (const auto& p : r.dparams) require_gradients_match(p, expect_nontrivial);
+}
+
+inline void require_gradients_match(const MultiCheckResult& r, bool expect_nontrivial = true) {
+  for (const auto& d : r.dxs) require_gradients_match(d, expect_nontrivial);
 }
 
 }  // namespace fftest

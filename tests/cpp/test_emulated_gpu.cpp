@@ -108,3 +108,61 @@ TEST_CASE("emulated GPU refuses what CUDA refuses during capture", "[emulated_gp
   }
   CHECK_THROWS(d.end_capture(0));  // not capturing
 }
+
+TEST_CASE("emulated GPU streams: an access not ordered after another stream's write or read "
+          "is a race", "[emulated_gpu]") {
+  EmulatedGpuDevice& d = fftest::emulated_gpu_device();
+  ff::Backend& be = fftest::emulated_gpu_backend();
+  const ff::StreamId side = d.create_stream();
+  ff::Tensor a = ff::Tensor::zeros(d, {4}), b = ff::Tensor::zeros(d, {4});
+  std::vector<float> host(4, 3.0f);
+  // Write after write: zeros() wrote `a` on the compute stream.
+  CHECK_THROWS_WITH(d.copy_from_host(a.raw(), host.data(), a.nbytes(), side),
+                    Catch::Contains("race"));
+  d.stream_wait_event(side, d.record_event(0));
+  // Read after write: the compute stream copies what the side stream wrote, without waiting.
+  d.copy_from_host(a.raw(), host.data(), a.nbytes(), side);
+  CHECK_THROWS_WITH(d.copy(b.raw(), a.raw(), a.nbytes(), 0), Catch::Contains("race"));
+  // A kernel reading it on the compute stream is a race too.
+  CHECK_THROWS_WITH(be.scale(a.data<float>(), 4, 2.0f), Catch::Contains("race"));
+  // Ordered by an event: fine.
+  d.stream_wait_event(0, d.record_event(side));
+  d.copy(b.raw(), a.raw(), a.nbytes(), 0);
+  // Write after read: the side stream overwrites `a` while the compute stream's copy of it may
+  // still run...
+  CHECK_THROWS_WITH(d.copy_from_host(a.raw(), host.data(), a.nbytes(), side),
+                    Catch::Contains("race"));
+  // ... unless it waits for an event recorded after that read.
+  d.stream_wait_event(side, d.record_event(0));
+  d.copy_from_host(a.raw(), host.data(), a.nbytes(), side);
+  // A host wait for the side stream's event orders work enqueued after it on any stream.
+  const ff::EventId done = d.record_event(side);
+  d.wait_event(done);
+  d.copy(b.raw(), a.raw(), a.nbytes(), 0);
+  CHECK(read(d, b) == std::vector<float>(4, 3.0f));
+  // A blocking read waits for its stream: later work on any stream is ordered after it.
+  d.copy_from_host(a.raw(), host.data(), a.nbytes(), side);
+  // Unknown events and streams are refused.
+  CHECK_THROWS(d.stream_wait_event(0, 1 << 30));
+  CHECK_THROWS(d.record_event(1 << 20));
+}
+
+TEST_CASE("emulated GPU streams: a captured graph accesses its buffers when launched",
+          "[emulated_gpu]") {
+  EmulatedGpuDevice& d = fftest::emulated_gpu_device();
+  ff::Backend& be = fftest::emulated_gpu_backend();
+  const ff::StreamId side = d.create_stream();
+  ff::Tensor a = ff::Tensor::zeros(d, {4});
+  d.begin_capture(0);
+  be.scale(a.data<float>(), 4, 2.0f);
+  const ff::GraphId g = d.end_capture(0);
+  std::vector<float> host(4, 1.0f);
+  d.stream_wait_event(side, d.record_event(0));  // after zeros()
+  d.copy_from_host(a.raw(), host.data(), a.nbytes(), side);
+  // The replayed kernel reads `a` on the compute stream: it must wait for the side stream.
+  CHECK_THROWS_WITH(d.launch_graph(g, 0), Catch::Contains("race"));
+  d.stream_wait_event(0, d.record_event(side));
+  d.launch_graph(g, 0);
+  CHECK(read(d, a) == std::vector<float>(4, 2.0f));  // the refused launch ran nothing
+  d.destroy_graph(g);
+}

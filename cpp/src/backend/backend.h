@@ -17,6 +17,7 @@
 
 #include "backend/category_encode.h"
 #include "backend/layer_rules.h"
+#include "backend/op_geometry.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -103,6 +104,14 @@ class Backend {
   // src_ld (Concatenate along any axis, and its gradient split).
   virtual void copy_2d(float* dst, int64_t dst_ld, const float* src, int64_t src_ld, int64_t rows,
                        int64_t cols) = 0;
+  // tf.gather along the first axis over raw rows: dst row r = src row indices[r] for r in
+  // [0, count), rows of row_bytes bytes, src holding src_rows rows (float32 inputs, int64 or
+  // float32 targets alike: fit's arrays kept on the device, batches gathered by a shuffled
+  // order). indices lie in backend memory. An index outside [0, src_rows) gives a row of zero
+  // bytes (the host checks the order beforehand; this only keeps a bad index from reading out of
+  // bounds). dst and src do not overlap.
+  virtual void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                           const int64_t* indices, int64_t count) = 0;
   virtual void clip(float* x, int64_t n, float lo, float hi) = 0;
   // clipnorm: x *= max_norm / ||x|| when ||x|| > max_norm (the norm computed in the kernel).
   virtual void clip_by_norm(float* x, int64_t n, float max_norm) = 0;
@@ -402,6 +411,45 @@ class Backend {
   // check_numerics over a 16-bit buffer.
   virtual void check_numerics_half(const void* x, int64_t n, StepState* state, int32_t node,
                                    StepPass pass, DType half) = 0;
+
+  // ==== ff.ops (layers/ops/; docs/ops.md) ====
+  // NumPy-style elementwise ops with broadcasting, axis reductions and strided copies, for the op
+  // layers that ff.ops calls become. Geometry and codes in backend/op_geometry.h, per-element
+  // rules in backend/op_rules.h (shared by every backend). float32 buffers; every output is
+  // overwritten; NaN propagates; the same inputs give the same bits on every run (a reduction
+  // combines each output's values in the geometry's fixed order, no atomics).
+  // y[i] = f(x[i]) for n elements (y may equal x).
+  virtual void op_unary(UnaryKind op, float p0, float p1, const float* x, float* y,
+                        int64_t n) = 0;
+  // dx[i] = dy[i] * f'(x[i]) (op_rules.h's unary_grad_rule; x and y as the op's forward).
+  virtual void op_unary_backward(UnaryKind op, float p0, float p1, const float* x,
+                                 const float* y, const float* dy, float* dx, int64_t n) = 0;
+  // y[i] = f(a[g offset 0 of i], b[g offset 1 of i]) over g.numel() outputs; a null operand is
+  // the scalar given beside it (a_scalar, b_scalar). y may equal an operand only where that
+  // operand has the output's layout (contiguous strides).
+  virtual void op_binary(BinaryKind op, const float* a, float a_scalar, const float* b,
+                         float b_scalar, float* y, const BroadcastGeometry& g) = 0;
+  // The gradients of op_binary in the output's shape (da, db: g.numel() each, nullable): the
+  // caller reduces them to an operand's shape with op_reduce(Sum) where it was broadcast.
+  virtual void op_binary_backward(BinaryKind op, const float* a, float a_scalar, const float* b,
+                                  float b_scalar, const float* dy, float* da, float* db,
+                                  const BroadcastGeometry& g) = 0;
+  // out[i] = cond != 0 ? x : y at g's offsets 0, 1, 2 (each pointer null: its scalar).
+  virtual void op_where(const float* cond, float cond_scalar, const float* x, float x_scalar,
+                        const float* y, float y_scalar, float* out,
+                        const BroadcastGeometry& g) = 0;
+  // Output-shaped gradients of op_where: dx[i] = cond != 0 ? dy[i] : 0, dy_out[i] = the rest
+  // (nullable each).
+  virtual void op_where_backward(const float* cond, float cond_scalar, const float* dy, float* dx,
+                                 float* dy_out, const BroadcastGeometry& g) = 0;
+  // y (g.out_numel(), contiguous over the kept axes) = the reduction of x over g's reduced axes.
+  virtual void op_reduce(ReduceKind op, const float* x, float* y, const ReduceGeometry& g) = 0;
+  // dx (x's elements, every one overwritten) from y = op_reduce(x) and dy (y's shape).
+  virtual void op_reduce_backward(ReduceKind op, const float* x, const float* y, const float* dy,
+                                  float* dx, const ReduceGeometry& g) = 0;
+  // y[i] = x[g offset 0 of i] over g.numel() outputs (transpose, broadcast_to); y != x.
+  virtual void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) = 0;
+  // ==== end of ff.ops ====
 
  private:
   Device* device_;

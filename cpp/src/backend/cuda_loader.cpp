@@ -24,6 +24,7 @@ using BindMathModeFn = void (*)(const MathMode*);
 struct Library {
   CudaLoadResult result;
   BackendFn backend = nullptr;
+  CudaJpegApi jpeg;
 };
 
 std::string directory_of(const std::string& path) {
@@ -74,6 +75,14 @@ Library load_library() {
     lib.backend = nullptr;
     return lib;
   }
+  // Optional: nvJPEG's entry points (a library built before them has none).
+  lib.jpeg.available = reinterpret_cast<decltype(lib.jpeg.available)>(
+      dlsym(handle, "forgeflow_cuda_jpeg_available"));
+  lib.jpeg.info =
+      reinterpret_cast<decltype(lib.jpeg.info)>(dlsym(handle, "forgeflow_cuda_jpeg_info"));
+  lib.jpeg.decode =
+      reinterpret_cast<decltype(lib.jpeg.decode)>(dlsym(handle, "forgeflow_cuda_jpeg_decode"));
+  if (!lib.jpeg.available || !lib.jpeg.info || !lib.jpeg.decode) lib.jpeg = CudaJpegApi{};
   bind_math(&math_mode());  // the library reads ff.config's TF32 and determinism settings
   char message[512] = {0};
   const int n = count(message, sizeof message);
@@ -95,6 +104,8 @@ Library& library() {
 }  // namespace
 
 const CudaLoadResult& load_cuda() { return library().result; }
+
+const CudaJpegApi& cuda_jpeg_api() { return library().jpeg; }
 
 Backend& cuda_backend(int index) {
   Library& lib = library();

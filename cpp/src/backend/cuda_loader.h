@@ -2,6 +2,8 @@
 // Python module and `import forgeflow` never link the CUDA libraries: a machine without a GPU or
 // without the CUDA runtime still runs everything on the CPU. Used by backend/registry.cpp only.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "backend/backend.h"
@@ -17,5 +19,17 @@ struct CudaLoadResult {
 const CudaLoadResult& load_cuda();
 // The backend of GPU `index` (load_cuda() found at least index + 1 GPUs); ValueError otherwise.
 Backend& cuda_backend(int index);
+
+// nvJPEG through the CUDA library (backend/cuda/cuda_nvjpeg.cpp, whose comments give the
+// arguments and statuses): the entry points, all null when the library did not load or lacks
+// them (a library older than them).
+struct CudaJpegApi {
+  int (*available)(int device, char* message, size_t size) = nullptr;
+  int (*info)(int device, const uint8_t* data, size_t length, int64_t* height, int64_t* width,
+              char* message, size_t size) = nullptr;
+  int (*decode)(int device, const uint8_t* data, size_t length, int channels, uint8_t* out,
+                int64_t height, int64_t width, char* message, size_t size) = nullptr;
+};
+const CudaJpegApi& cuda_jpeg_api();
 
 }  // namespace ff

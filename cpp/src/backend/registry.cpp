@@ -263,6 +263,16 @@ Backend& backend_for(DeviceType type) {
   return type == DeviceType::CPU ? cpu_backend() : cuda_backend(gpu);
 }
 
+int first_visible_gpu() {
+  std::lock_guard<std::mutex> lock(placement_mutex());
+  if (load_cuda().device_count == 0)
+    throw ValueError("no cuda device: " + one_line(load_cuda().why_none));
+  Placement& p = placement();
+  const int gpu = p.physical_gpu(0);
+  p.mark_initialised();
+  return gpu;
+}
+
 Backend& default_backend() {
   Placement::Choice c;
   {

@@ -88,6 +88,9 @@ Backend& default_backend();
 std::vector<DeviceType> available_device_types();
 std::string device_type_name(DeviceType type);
 
+// The physical index of the first visible GPU (where a GPU backend goes); ValueError saying why
+// when there is none.
+int first_visible_gpu();
 // The process's placement state (the GPUs that load_cuda() found).
 std::vector<DeviceId> physical_devices();
 std::vector<DeviceId> visible_devices();

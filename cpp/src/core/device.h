@@ -73,6 +73,12 @@ class Device {
   // allocating pass; 0 removes the limit. How the out-of-memory path (ResourceExhaustedError
   // naming the layer and the batch) is tested on any device.
   void set_memory_limit_for_testing(int64_t bytes) { test_limit_.store(bytes > 0 ? bytes : 0); }
+  // Bytes that allocations could still take now: free device memory plus what the allocator's
+  // pool holds unused (a GPU: cudaMemGetInfo), or memory_capacity() - bytes_in_use() (the CPU).
+  virtual int64_t memory_free() const {
+    const int64_t left = memory_capacity() - bytes_in_use();
+    return left > 0 ? left : 0;
+  }
   // Host memory the device copies from and to asynchronously (cudaHostAlloc on a GPU).
   virtual void* allocate_pinned(size_t bytes) = 0;
   virtual void deallocate_pinned(void* ptr, size_t bytes) = 0;

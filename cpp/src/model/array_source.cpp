@@ -5,12 +5,15 @@
 #include <string>
 
 #include "core/errors.h"
+#include "model/resident_arrays.h"
 
 namespace ff {
 
 ArraySource::ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys,
-                         std::vector<int64_t> order, int64_t batch_size)
-    : xs_(std::move(xs)), ys_(std::move(ys)), order_(std::move(order)), batch_size_(batch_size) {
+                         std::vector<int64_t> order, int64_t batch_size,
+                         std::shared_ptr<ResidentArrays> resident)
+    : xs_(std::move(xs)), ys_(std::move(ys)), order_(std::move(order)), batch_size_(batch_size),
+      resident_(std::move(resident)) {
   if (batch_size <= 0)
     throw ValueError("batch_size must be a positive integer; received batch_size=" +
                      std::to_string(batch_size));
@@ -19,11 +22,16 @@ ArraySource::ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys,
     if (i < 0 || i >= rows_)
       throw ValueError("sample order index " + std::to_string(i) + " is out of range for " +
                        std::to_string(rows_) + " samples");
+  if (resident_ && !resident_->matches(xs_, ys_))
+    throw ValueError("internal: the device-resident arrays are not copies of this source's arrays");
 }
 
 bool ArraySource::next(Batch& batch) {
   const int64_t n = length();
   if (next_ >= n) return false;
+  if (resident_ && next_ == 0 && !order_.empty()) resident_->set_order(order_);
+  batch.resident = resident_.get();
+  batch.position = next_;
   batch.xs = xs_;
   batch.ys = ys_;
   batch.count = std::min(batch_size_, n - next_);

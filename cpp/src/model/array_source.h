@@ -3,6 +3,7 @@
 // array order. A batch is the rows' indices into the untouched arrays; the model gathers and
 // converts them (any numeric dtype) as it loads each batch, so nothing is copied whole.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "model/model.h"
@@ -14,8 +15,10 @@ class ArraySource final : public BatchSource {
   // xs: one array per model input; ys: one per output (undefined for outputs without targets),
   // or empty (predict). order: the rows in the order to visit them (empty: 0..rows-1); every
   // index must lie in [0, rows). batch_size > 0.
+  // resident: the same arrays kept on the device (Model::make_resident), or null; the order is
+  // uploaded to it at the first batch, and batches name it (Batch::resident).
   ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys, std::vector<int64_t> order,
-              int64_t batch_size);
+              int64_t batch_size, std::shared_ptr<ResidentArrays> resident = nullptr);
   bool next(Batch& batch) override;
   int64_t sample_index(int64_t start, int64_t row) const override;
   // Batches and rows this source gives in all.
@@ -26,6 +29,7 @@ class ArraySource final : public BatchSource {
   std::vector<HostArray> xs_, ys_;
   std::vector<int64_t> order_;
   int64_t batch_size_, rows_ = 0, next_ = 0;
+  std::shared_ptr<ResidentArrays> resident_;
 };
 
 }  // namespace ff

@@ -127,6 +127,7 @@ bool DatasetFeed::next(Batch& batch) {
   for (size_t i = 0; i < spec_.inputs.size(); ++i) batch.xs.push_back(input_array(i));
   for (size_t o = 0; o < spec_.targets.size(); ++o) batch.ys.push_back(target_array(o));
   batch.rows = nullptr;
+  batch.resident = nullptr;
   batch.count = batch.xs.empty() ? 0 : batch.xs[0].rows();
   ++batches_;
   return true;

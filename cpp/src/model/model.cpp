@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/rng.h"
 #include "layers/initializers.h"
+#include "model/input_slots.h"
 
 namespace ff {
 
@@ -36,7 +37,8 @@ int Model::add_input(const Shape& shape) {
   return num_inputs_++;
 }
 
-int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs) {
+int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
+                    bool inference_only) {
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!layer) throw ValueError("add_node() expects a layer, received None");
   if (inputs.empty()) throw ValueError("layer \"" + layer->name() + "\" was called on no input");
@@ -66,7 +68,7 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
     layers_.push_back(layer);
   }
   const int value = static_cast<int>(value_shapes_.size());
-  nodes_.push_back({std::move(layer), index, inputs, value});
+  nodes_.push_back({std::move(layer), index, inputs, value, inference_only});
   value_shapes_.push_back(out);
   return value;
 }
@@ -299,17 +301,28 @@ void Model::sync_compute_params() {
 }
 
 void Model::claim_layers() {
-  // A layer used by several models is bound to the last one built or run: before this model
-  // runs, its layers read its own buffers again (each model keeps its own weights).
+  // A layer used by several models (a nested or reused model) is bound to the one that ran or
+  // was built last. Before this model runs or its weights are read, it takes the layer's current
+  // values into its own buffers and binds them again: the models share the layer's weights as
+  // Keras's variables are shared, one model at a time (each keeps its own optimizer state).
   for (size_t l = 0; l < layers_.size() && l < bindings_.size(); ++l) {
     Layer& layer = *layers_[l];
     const Binding& b = bindings_[l];
     const bool same = layer.params().size() == b.params.size() &&
                       (b.params.empty() || layer.params()[0].raw() == b.params[0].raw());
     if (same) continue;
+    std::vector<Tensor> current = layer.weights();
+    if (current.size() == b.weights.size())
+      for (size_t k = 0; k < current.size(); ++k)
+        if (current[k].defined() && b.weights[k].defined() &&
+            current[k].raw() != b.weights[k].raw() && current[k].shape() == b.weights[k].shape()) {
+          Tensor dst = b.weights[k];
+          copy_weight(dst, current[k]);
+        }
     layer.Layer::bind(b.params, b.grads);  // the base bind: no layer-specific side effects
     layer.set_weight_views(mixed_ ? b.weights : std::vector<Tensor>{});
     layer.set_model_mutex(mutex_);
+    compute_params_stale_ = true;  // 16-bit copies follow the values taken
   }
 }
 
@@ -518,7 +531,8 @@ std::vector<int64_t> Model::shuffled_order(int64_t n, uint64_t seed, int64_t epo
 // ---- plans ----
 
 bool Model::value_aliases(size_t node, bool training) const {
-  return nodes_[node].inputs.size() == 1 && nodes_[node].layer->aliases_input(training);
+  const Node& n = nodes_[node];
+  return n.inputs.size() == 1 && n.layer->aliases_input(training && !n.inference_only);
 }
 
 int Model::grad_alias_consumer(size_t v, const std::vector<int>& writers) const {

@@ -38,6 +38,9 @@
 
 namespace ff {
 
+class InputSlots;      // model/input_slots.h
+class ResidentArrays;  // model/resident_arrays.h
+
 // Host data handed in by the caller (e.g. a NumPy array): row-major, first dimension = samples.
 // Any numeric dtype (core/dtype.h's host types): the model converts the rows of each batch to
 // the dtype it needs as it loads them, never the whole array.
@@ -75,6 +78,11 @@ struct Batch {
   std::vector<HostArray> xs, ys;
   const int64_t* rows = nullptr;
   int64_t count = 0;
+  // The same arrays kept on the device (fit's arrays, model/resident_arrays.h), or null: the
+  // batch is then gathered there, rows [position, position + count) of the epoch's order
+  // uploaded to it (rows != null) or of the arrays themselves.
+  const ResidentArrays* resident = nullptr;
+  int64_t position = 0;
 };
 
 // A stream of batches: NumPy arrays (model/array_source.h) or an input pipeline
@@ -119,7 +127,8 @@ class Model {
   int add_input(const Shape& shape);
   // Applies `layer` to values `inputs`; returns the new value's id. May be called after
   // finalize() (a Sequential growing): the weights already there keep their values.
-  int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs);
+  int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
+               bool inference_only = false);
   void set_outputs(const std::vector<int>& outputs);
   // Allocates and initialises the parameters; the model can then run.
   void finalize();
@@ -141,6 +150,10 @@ class Model {
     size_t layer_index;
     std::vector<int> inputs;
     int output;
+    // Called with training=False (Keras's `base_model(x, training=False)`): the layer runs in
+    // inference mode in every pass (BatchNormalization on its moving statistics, Dropout and
+    // random augmentation off), also while the model trains.
+    bool inference_only = false;
   };
   const std::vector<Node>& nodes() const { return nodes_; }
 
@@ -162,6 +175,10 @@ class Model {
   DType value_storage(int value) const { return value_storage_.at(value); }
   // Weights were written from outside (set_weights): 16-bit compute copies are refreshed.
   void weights_written() { compute_params_stale_ = true; }
+  // Takes the current values of layers another model has bound since (a shared, nested or reused
+  // layer) into this model's buffers and binds them here again; every run and weight read
+  // starts with it (model.cpp).
+  void claim_layers();
   const std::vector<OutputSpec>& output_specs() const { return specs_; }
   std::vector<std::string> metric_names() const;
 
@@ -172,6 +189,15 @@ class Model {
   Logs run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t max_steps,
                 const LoopOptions& opts, PredictSink* sink = nullptr,
                 int64_t* steps_done = nullptr);
+  // fit's arrays on a device the host cannot address: uploaded once (inputs as float32, targets
+  // in the dtype their loss takes) when they take at most `fraction` of the device's free memory
+  // (Device::memory_free), for ArraySource to gather batches from on the device. Null when they
+  // do not fit (or their upload fails for lack of memory), when fraction <= 0, and on a device
+  // the host can address (the CPU: the arrays are host memory already): batches then stream
+  // through the pinned path. Checks the arrays as a loop would (shapes, dtypes, targets).
+  std::shared_ptr<ResidentArrays> make_resident(const std::vector<HostArray>& xs,
+                                                const std::vector<HostArray>& ys,
+                                                double fraction);
   // Conveniences over run_loop for arrays (C++ tests and tools): xs one array per input; ys one
   // per output (undefined for untrained outputs); order: the rows of the epoch in order.
   Logs train_epoch(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
@@ -232,6 +258,9 @@ class Model {
     std::vector<std::string> signatures;  // of the captures, oldest first (the last 32)
   };
   const GraphStats& graph_stats() const { return graph_stats_; }
+  // The batches' way to a device the host cannot address (null before the first such batch, and
+  // on the CPU): its slots, events and pinned pool, for tests and benchmarks.
+  const InputSlots* input_slots() const { return input_slots_.get(); }
 
  private:
   // Per-batch buffers for one capacity and mode; smaller batches use views of the first rows.
@@ -310,6 +339,9 @@ class Model {
   // predict); null at the end.
   Plan* next_batch(BatchSource& batches, LoopMode mode, Batch& batch);
   void load_batch(Plan& p, const Batch& batch, bool with_targets);
+  // Loads a batch from its device-resident arrays (gathers on the device); false when they do not
+  // fit the plan's buffers (then it is loaded from the host arrays).
+  bool load_resident(Plan& p, const Batch& batch, bool with_targets);
   // One training step on a loaded plan: only enqueued kernels.
   void train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics);
   void forward(Plan& p, const StepContext& ctx, Numerics numerics);
@@ -364,8 +396,6 @@ class Model {
   void round_value(Tensor& t, DType dtype);
   // dst = src (a float32 weight), across devices through the host.
   void copy_weight(Tensor& dst, const Tensor& src);
-  // Binds this model's views to its layers again where another model has bound them since.
-  void claim_layers();
   struct Binding {
     std::vector<Tensor> params, grads, weights;
   };
@@ -435,9 +465,9 @@ class Model {
   std::vector<DType> last_target_dtypes_;
   TargetLayout last_layout_;
   bool last_layout_valid_ = false;
-  // Host staging for batches that need gathering or conversion (devices whose memory the host
-  // cannot address directly).
-  std::vector<char> staging_;
+  // How batches reach a device whose memory the host cannot address (pinned staging, a side
+  // stream, two device slots); made at the first such batch.
+  std::unique_ptr<InputSlots> input_slots_;
   std::vector<Segment> active_;  // active_segments() of the running training loop
 
   // ---- step state ----

@@ -20,6 +20,8 @@
 #include "core/half.h"
 #include "core/numerics.h"
 #include "model/array_source.h"
+#include "model/input_slots.h"
+#include "model/resident_arrays.h"
 #include "model/model.h"
 
 namespace ff {
@@ -120,25 +122,102 @@ Model::TargetLayout Model::target_layout(int64_t samples, const std::vector<Host
   return layout;
 }
 
+std::shared_ptr<ResidentArrays> Model::make_resident(const std::vector<HostArray>& xs,
+                                                     const std::vector<HostArray>& ys,
+                                                     double fraction) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  if (!built_) throw ValueError("the model is not built yet");
+  Device& device = backend_->device();
+  // Not compiled: the loop raises its own error at the first batch.
+  if (!(fraction > 0.0) || xs.empty() || !optimizer_) return nullptr;
+  // Only where the host cannot address device memory: on the CPU the arrays are there already.
+  const Tensor probe = params_.defined() ? params_ : Tensor::empty(device, {1});
+  if (device.host_address(probe.raw())) return nullptr;
+  check_inputs(shapes_of(xs));
+  for (const auto& x : xs)
+    if (!is_numeric_dtype(x.dtype))
+      throw TypeError("model inputs must be numeric; received an array of dtype " +
+                      dtype_name(x.dtype));
+  std::vector<DType> target_dtypes;
+  if (!ys.empty()) {
+    const TargetLayout layout = target_layout(xs[0].rows(), ys);
+    target_dtypes = layout.dtypes;
+    for (size_t o = 0; o < ys.size(); ++o)
+      if (!layout.present[o]) target_dtypes[o] = DType::Float32;  // no data: not uploaded
+  }
+  const int64_t bytes = ResidentArrays::bytes_needed(xs, ys, target_dtypes);
+  if (bytes < 0 || static_cast<double>(bytes) > fraction * static_cast<double>(device.memory_free()))
+    return nullptr;
+  try {
+    return std::make_shared<ResidentArrays>(device, xs, ys, target_dtypes);
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // the device had less room than it reported: stream instead
+  } catch (const ResourceExhaustedError&) {
+    return nullptr;
+  }
+}
+
+bool Model::load_resident(Plan& p, const Batch& batch, bool with_targets) {
+  const ResidentArrays& r = *batch.resident;
+  Device& device = backend_->device();
+  // The device copies must be what the plan's buffers take (the model's input and target
+  // dtypes and row sizes); anything else (a recompiled loss) loads from the host arrays.
+  auto fits = [&](const Tensor& dst, const Tensor& src) {
+    return src.defined() && src.dtype() == dst.dtype() && src.row_size() == dst.row_size();
+  };
+  if (static_cast<int>(r.xs().size()) != num_inputs_ ||
+      batch.position + batch.count > r.rows())
+    return false;
+  for (int i = 0; i < num_inputs_; ++i)
+    if (!fits(p.values[i], r.xs()[static_cast<size_t>(i)])) return false;
+  if (with_targets) {
+    if (r.ys().size() != batch.ys.size()) return false;
+    for (size_t o = 0; o < batch.ys.size(); ++o)
+      if (p.targets[o].defined() && !fits(p.targets[o], r.ys()[o])) return false;
+  }
+  // On the compute stream, outside any captured step (its indices change every step).
+  auto load = [&](Tensor& dst, const Tensor& src) {
+    const int64_t row_bytes = static_cast<int64_t>(dst.nbytes()) / batch.count;
+    if (batch.rows) {
+      backend_->gather_rows(dst.raw(), src.raw(), r.rows(), row_bytes,
+                            r.device_order() + batch.position, batch.count);
+    } else {
+      device.copy(dst.raw(), static_cast<const char*>(src.raw()) + batch.position * row_bytes,
+                  dst.nbytes());
+    }
+  };
+  for (int i = 0; i < num_inputs_; ++i) load(p.values[i], r.xs()[static_cast<size_t>(i)]);
+  if (with_targets)
+    for (size_t o = 0; o < batch.ys.size(); ++o)
+      if (p.targets[o].defined()) load(p.targets[o], r.ys()[o]);
+  return true;
+}
+
 void Model::load_batch(Plan& p, const Batch& batch, bool with_targets) {
   Device& device = backend_->device();
-  // Gathers and converts the batch's rows of `src` into `dst` (dtype `want`): straight into
-  // device memory the host can address, else through a host staging buffer and one copy.
+  if (batch.resident && load_resident(p, batch, with_targets)) return;
+  if (num_inputs_ > 0 && !device.host_address(p.values[0].raw())) {
+    // A device the host cannot address: pinned staging, a side-stream copy into one of two
+    // device slots, then slot -> plan buffers on the compute stream (model/input_slots.h).
+    if (!input_slots_) input_slots_ = std::make_unique<InputSlots>(device);
+    std::vector<InputSlots::Item> items;
+    for (int i = 0; i < num_inputs_; ++i) items.push_back({&p.values[i], &batch.xs[i]});
+    if (with_targets)
+      for (size_t o = 0; o < batch.ys.size(); ++o)
+        if (p.targets[o].defined()) items.push_back({&p.targets[o], &batch.ys[o]});
+    input_slots_->load(items, batch.rows, batch.count);
+    return;
+  }
+  // Host-addressable memory (the CPU): the batch's rows of `src` are gathered and converted
+  // straight into the plan's buffer (dtype `want`), or copied when no conversion is needed.
   auto load = [&](Tensor& dst, const HostArray& src) {
-    const int64_t row_elems = shape_row_size(src.shape);
     const DType want = dst.dtype();
     if (!batch.rows && src.dtype == want) {
       device.copy_from_host(dst.raw(), src.data, dst.nbytes());
       return;
     }
-    void* target = device.host_address(dst.raw());
-    if (!target) {
-      staging_.resize(dst.nbytes());
-      target = staging_.data();
-    }
-    convert_rows(src.data, src.dtype, row_elems, batch.rows, batch.count, target, want);
-    if (target != dst.raw() && target == staging_.data())
-      device.copy_from_host(dst.raw(), staging_.data(), dst.nbytes());
+    convert_rows(src.data, src.dtype, shape_row_size(src.shape), batch.rows, batch.count,
+                 device.host_address(dst.raw()), want);
   };
   for (int i = 0; i < num_inputs_; ++i) load(p.values[i], batch.xs[i]);
   if (with_targets)
@@ -466,6 +545,7 @@ void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     if (value_aliases(n, ctx.training)) continue;
     Tensor& out = p.values[node.output];
     ctx.node = static_cast<int32_t>(n);
+    ctx.training = ctx_in.training && !node.inference_only;
     layer.forward_multi(p.node_inputs[n], out, p.scratch[n], ctx);
     round_value(out, value_dtype_[node.output]);
     if (numerics == Numerics::Kernels) {
@@ -555,6 +635,7 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     // weights' gradients (before they are summed into float32 ones).
     if (half) round_value(p.grads[out], value_dtype_[out]);  // no-op on a 16-bit buffer
     ctx.node = static_cast<int32_t>(n);
+    ctx.training = ctx_in.training && !node.inference_only;
     layer.backward_multi(p.node_inputs[n], p.values[out], p.grads[out], dxs, p.scratch[n], ctx);
     if (half) {  // (round_value leaves 16-bit buffers, already rounded, alone)
       for (Tensor* dx : dxs)

@@ -2,8 +2,11 @@
 (``get_memory_info``, ``reset_memory_stats``), the device functions under their older names, and
 the GPU math settings (TF32: ``enable_tensor_float_32_execution``,
 ``tensor_float_32_execution_enabled``; determinism: ``enable_op_determinism``,
-``op_determinism_enabled``).
+``op_determinism_enabled``), and forgeflow's own share of GPU memory that ``fit`` may use to keep
+NumPy training data on the GPU (``set_resident_array_fraction``, ``get_resident_array_fraction``).
 """
+import numbers
+
 import numpy as np
 
 from .. import _core
@@ -13,7 +16,12 @@ from .devices import get_visible_devices, list_logical_devices, list_physical_de
 __all__ = ["get_memory_info", "reset_memory_stats", "list_physical_devices",
            "get_visible_devices", "set_visible_devices", "list_logical_devices",
            "enable_tensor_float_32_execution", "tensor_float_32_execution_enabled",
-           "enable_op_determinism", "op_determinism_enabled"]
+           "enable_op_determinism", "op_determinism_enabled", "set_resident_array_fraction",
+           "get_resident_array_fraction"]
+
+# fit's share of the GPU's free memory for NumPy arrays kept on the device (see below).
+_DEFAULT_RESIDENT_ARRAY_FRACTION = 0.25
+_resident_array_fraction = _DEFAULT_RESIDENT_ARRAY_FRACTION
 
 
 def _name(device, what):
@@ -109,3 +117,40 @@ def op_determinism_enabled():
     """Whether GPU kernels are restricted to deterministic algorithms (``True`` unless
     ``enable_op_determinism(False)`` was called; forgeflow-specific)."""
     return _core.op_determinism_enabled()
+
+
+def set_resident_array_fraction(fraction):
+    """How much of the GPU's free memory ``fit`` may use to keep NumPy training data on the GPU
+    (forgeflow-specific; TensorFlow has no equivalent).
+
+    When ``fit`` is given NumPy arrays (x, y and validation arrays) and the model runs on a GPU,
+    the arrays are uploaded once, at the start of ``fit``, if they take at most ``fraction`` of
+    the GPU's free memory at that moment (inputs as float32, targets as the loss takes them).
+    Each batch is then gathered on the GPU, in the same shuffled order as on the CPU (the epoch's
+    order is copied once per epoch): no host-to-device copy per step. Larger arrays, ``fraction``
+    0, ``ff.data`` datasets and the CPU stream batches through pinned host memory instead (copied
+    on a side stream while the previous step runs). The rest of the memory stays for the model's
+    weights and activations; a lower fraction leaves more of it.
+
+    Args:
+        fraction: a number in [0, 1]; 0 turns the upload off. Default 0.25.
+
+    Raises:
+        TypeError: not a number (booleans are refused).
+        ValueError: outside [0, 1].
+    """
+    global _resident_array_fraction
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real):
+        raise TypeError("set_resident_array_fraction: fraction must be a number in [0, 1]; "
+                        f"received {type(fraction).__name__} {fraction!r}")
+    value = float(fraction)
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise ValueError("set_resident_array_fraction: fraction must be in [0, 1] (0 turns the "
+                         f"upload off); received {fraction!r}")
+    _resident_array_fraction = value
+
+
+def get_resident_array_fraction():
+    """The share of the GPU's free memory ``fit`` may use for NumPy training data kept on the GPU
+    (``set_resident_array_fraction``; 0.25 unless changed)."""
+    return _resident_array_fraction

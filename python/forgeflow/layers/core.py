@@ -162,6 +162,9 @@ class Layer:
         self._calls += 1
         out = KerasTensor(shape, f"{self.name}_{node_index}" if node_index else self.name,
                           history=(self, parents, node_index))
+        # training=False pins the call to inference mode, also while the model trains (Keras's
+        # base_model(x, training=False): BatchNormalization keeps its moving statistics).
+        out._inference_only = training is False
         self.__dict__.setdefault("_inbound", []).append((parents, out))
         return out
 

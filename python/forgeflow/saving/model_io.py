@@ -154,7 +154,8 @@ def functional_config(model):
         k = counts.get(id(layer), 0)
         counts[id(layer)] = k + 1
         node_index[id(t)] = k
-        inbound.setdefault(id(layer), []).append([ref(p) for p in parents])
+        kwargs = [{"training": False}] if getattr(t, "_inference_only", False) else []
+        inbound.setdefault(id(layer), []).append([ref(p) + kwargs for p in parents])
     layers = []
     for t in model.inputs:
         spec = _input_layer_spec(t.shape, getattr(t._input_layer, "name", t.name), t.dtype)
@@ -257,10 +258,16 @@ def _sequential_from_config(config, custom_objects, seeds, verify):
 
 
 def _ref(value, where):
+    # A node's references may carry the call's keyword arguments as a 4th element (Keras 2's
+    # layout); forgeflow writes {"training": false} there for a layer called with training=False.
+    if (isinstance(value, list) and len(value) == 4 and isinstance(value[3], dict)
+            and set(value[3]) <= {"training"} and value[3].get("training") in (False, None)):
+        value = value[:3]
     if (not isinstance(value, list) or len(value) != 3 or not isinstance(value[0], str)
             or any(isinstance(v, bool) or not isinstance(v, int) for v in value[1:])):
         raise ConfigError(f"{where}: a tensor reference must be [layer_name, node_index, "
-                          f"tensor_index], found {value!r}")
+                          f"tensor_index] (and optionally {{\"training\": false}}), found "
+                          f"{value!r}")
     if value[2] != 0:
         raise ConfigError(f"{where}: tensor_index {value[2]} (forgeflow layers have one output)")
     if value[1] < 0:
@@ -315,8 +322,10 @@ def _functional_from_config(config, custom_objects, seeds, verify):
                 raise ConfigError(f"{at}.inbound_nodes[{k}]: expected a non-empty list of "
                                   "tensor references")
             refs = [_ref(r, f"{at}.inbound_nodes[{k}][{j}]") for j, r in enumerate(node)]
-            pending.append(((lname, k), refs, f"{at}.inbound_nodes[{k}]"))
-    for key, refs, at in pending:
+            inference_only = any(isinstance(r, list) and len(r) == 4 and isinstance(r[3], dict)
+                                 and r[3].get("training") is False for r in node)
+            pending.append(((lname, k), refs, f"{at}.inbound_nodes[{k}]", inference_only))
+    for key, refs, at, _ in pending:
         for ref in refs:
             if ref[0] not in node_count or ref[1] >= node_count[ref[0]]:
                 raise ConfigError(f"{at}: refers to {list(ref)}, which does not exist")
@@ -324,23 +333,24 @@ def _functional_from_config(config, custom_objects, seeds, verify):
     # node k of a layer also waits for node k - 1, so nodes keep their indices.
     waiting, dependents = {}, collections.defaultdict(list)
     specs = {}
-    for key, refs, at in pending:
+    for key, refs, at, inference_only in pending:
         deps = {r for r in refs if r not in tensors}
         if key[1] > 0:
             deps.add((key[0], key[1] - 1))
         waiting[key] = len(deps)
-        specs[key] = (refs, at)
+        specs[key] = (refs, at, inference_only)
         for d in deps:
             dependents[d].append(key)
-    ready = collections.deque(k for k, _, _ in pending if waiting[k] == 0)
+    ready = collections.deque(k for k, _, _, _ in pending if waiting[k] == 0)
     done = 0
     while ready:
         key = ready.popleft()
-        refs, at = specs[key]
+        refs, at, inference_only = specs[key]
         layer = layers[key[0]]
         parents = [tensors[r] for r in refs]
         try:
-            tensors[key] = layer(parents if len(parents) > 1 else parents[0])
+            tensors[key] = layer(parents if len(parents) > 1 else parents[0],
+                                 training=False if inference_only else None)
         except (MemoryError, KeyboardInterrupt):
             raise
         except Exception as e:

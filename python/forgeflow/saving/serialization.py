@@ -9,7 +9,7 @@ no attribute path is followed, so a name like ``"os.system"`` is simply an unkno
 import functools
 import threading
 
-from .. import layers, losses, metrics, optimizers
+from .. import layers, losses, metrics, ops, optimizers
 from .errors import ConfigError, UnknownObjectError
 
 __all__ = ["register_serializable", "register_keras_serializable", "get_registered_name",
@@ -120,6 +120,7 @@ def _builtin_tables():
         obj = getattr(layers, name)
         if isinstance(obj, type) and issubclass(obj, layers.Layer) and obj is not layers.Layer:
             tables["layer"][name] = obj
+    tables["layer"]["OpLayer"] = ops.OpLayer  # ff.ops calls in a functional model
     for name in losses.__all__:
         obj = getattr(losses, name)
         if isinstance(obj, type) and issubclass(obj, losses.Loss) and obj is not losses.Loss:

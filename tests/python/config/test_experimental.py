@@ -63,3 +63,57 @@ def test_bad_device_names_are_clear_errors():
         exp.reset_memory_stats(f"GPU:{n}")
     with pytest.raises(TypeError, match="device must be a device name like 'GPU:0'"):
         exp.get_memory_info(0)
+
+
+# ---- fit's NumPy arrays kept on the GPU: the share of free memory they may take ----
+@pytest.fixture
+def restore_resident_fraction():
+    saved = ff.config.experimental.get_resident_array_fraction()
+    yield
+    ff.config.experimental.set_resident_array_fraction(saved)
+
+
+def test_resident_array_fraction_defaults_to_a_quarter_and_takes_0_to_1(restore_resident_fraction):
+    exp = ff.config.experimental
+    assert exp.get_resident_array_fraction() == 0.25
+    for value in (0, 0.5, 1, np.float32(0.75)):
+        exp.set_resident_array_fraction(value)
+        assert exp.get_resident_array_fraction() == float(value)
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (True, TypeError, "received bool True"),
+    ("0.5", TypeError, "received str '0.5'"),
+    (None, TypeError, "received NoneType None"),
+    (-0.1, ValueError, "received -0.1"),
+    (1.5, ValueError, "received 1.5"),
+    (float("nan"), ValueError, "received nan"),
+])
+def test_resident_array_fraction_refuses_what_is_not_a_share(bad, error, message,
+                                                            restore_resident_fraction):
+    with pytest.raises(error, match=message.replace("(", r"\(")):
+        ff.config.experimental.set_resident_array_fraction(bad)
+    assert ff.config.experimental.get_resident_array_fraction() == 0.25
+
+
+def test_fit_offers_its_train_and_validation_arrays_for_the_device(monkeypatch,
+                                                                  restore_resident_fraction):
+    """fit asks to keep its arrays on the device with the configured share; on the CPU nothing is
+    uploaded (the arrays are host memory) and the batches are gathered from the host arrays."""
+    from forgeflow import _data_adapters
+    calls = []
+    original = _data_adapters.ArrayAdapter.keep_on_device
+
+    def spy(self, model):
+        calls.append(self.rows)
+        return original(self, model)
+
+    monkeypatch.setattr(_data_adapters.ArrayAdapter, "keep_on_device", spy)
+    ff.config.experimental.set_resident_array_fraction(0.5)
+    model = ff.Sequential([ff.Input(shape=(3,)), ff.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((40, 3), np.float32), np.zeros((40, 2), np.float32)
+    model.fit(x, y, epochs=2, batch_size=8, validation_split=0.25, verbose=0)
+    assert calls == [30, 10]
+    assert model._core.make_resident([x], [y], 0.5) is None  # the CPU
+    assert model._core.input_stats is None

@@ -1,6 +1,8 @@
 """On a GPU (pytest -m gpu; skipped where none is visible, see tests/python/conftest.py): new
 models are placed on the first GPU, the GPU's memory counters grow with a model's weights and
 batch buffers, and a model there trains and predicts. scripts/gpu-check.sh runs these."""
+import os
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,54 @@ def test_out_of_gpu_memory_raises_resource_exhausted_and_a_smaller_batch_trains(
     finally:
         _core.set_memory_limit_for_testing("GPU:0", 0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_fit_keeps_small_arrays_on_the_gpu_and_streams_the_rest_with_the_same_result():
+    """Arrays within the resident share are uploaded once and gathered on the GPU (no batch goes
+    through the pinned slots); with the share 0 they stream through pinned memory; both train the
+    same (the same shuffled order, the same kernels)."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 6))  # float64: converted on upload / while staged
+    y = rng.integers(0, 3, size=300).astype(np.int32)
+    results = {}
+    saved = exp.get_resident_array_fraction()
+    try:
+        for fraction in (0.25, 0.0):
+            exp.set_resident_array_fraction(fraction)
+            ff.utils.set_random_seed(7)
+            model = ff.Sequential([ff.Input(shape=(6,)), ff.layers.Dense(16, activation="relu"),
+                                   ff.layers.Dense(3)])
+            model.compile("adam", ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+            history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, validation_split=0.2)
+            results[fraction] = (history.history, model.get_weights(), model._core.input_stats)
+    finally:
+        exp.set_resident_array_fraction(saved)
+    assert results[0.25][2] is None  # nothing streamed
+    assert results[0.0][2]["batches"] > 0
+    assert results[0.0][2]["pinned_allocations"] <= 3
+    assert results[0.25][0] == results[0.0][0]
+    for a, b in zip(results[0.25][1], results[0.0][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_jpegs_decoded_by_nvjpeg_match_the_cpu_decoder(tmp_path):
+    """decode_device="gpu": the same dataset as the CPU's within the documented tolerance (the
+    images are smaller than twice the target, so the CPU decodes them at full size too)."""
+    PIL = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:90, 0:120]
+    for k in range(6):
+        base = np.stack([xx * 2 + k * 10, yy * 2, 255 - xx - yy], -1).astype(np.float64)
+        img = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
+        os.makedirs(tmp_path / f"c{k % 2}", exist_ok=True)
+        PIL.fromarray(img).save(tmp_path / f"c{k % 2}" / f"{k}.jpg", quality=90)
+    counts = ff._core.data.gpu_jpeg_counts()
+    args = dict(image_size=(64, 96), shuffle=False, batch_size=6, verbose=False)
+    (x_cpu, y_cpu), = list(ff.utils.image_dataset_from_directory(str(tmp_path), **args))
+    (x_gpu, y_gpu), = list(ff.utils.image_dataset_from_directory(str(tmp_path),
+                                                                  decode_device="gpu", **args))
+    assert ff._core.data.gpu_jpeg_counts()["decoded"] - counts["decoded"] == 6
+    np.testing.assert_array_equal(y_cpu, y_gpu)
+    diff = np.abs(np.asarray(x_cpu, np.float64) - np.asarray(x_gpu, np.float64))
+    assert diff.mean() <= 3.0
+    assert np.percentile(diff, 99) <= 16.0

@@ -69,18 +69,23 @@ def test_build_with_a_shape_the_layer_cannot_take_raises_and_creates_nothing():
     assert layer.get_weights() == []
 
 
-def test_two_models_sharing_layers_each_train_and_predict_with_their_own_weights():
-    # Each model keeps its own copy: whichever runs reads its own buffer, never the other's.
+def test_two_models_sharing_layers_share_their_weights_one_at_a_time():
+    # As Keras's shared variables: what one model trained, the other computes with next.
     ff.utils.set_random_seed(3)
     x, y = _data(128)
     first = ff.Sequential([ff.Input(shape=(6,)), L.Dense(8, activation="relu"), L.Dense(2)])
-    second = ff.Sequential([ff.Input(shape=(6,)), *first.layers])  # built last: layers bound here
+    second = ff.Sequential([ff.Input(shape=(6,)), *first.layers])  # built last
     first.compile(ff.optimizers.SGD(0.1), ff.losses.SparseCategoricalCrossentropy(from_logits=True))
-    before_second = second.predict(x, verbose=0)
+    before = second.predict(x, verbose=0)
     first.fit(x, y, epochs=3, verbose=0)
     trained = first.get_weights()
-    # first's predictions come from first's trained weights ...
     expected = np.maximum(x @ trained[0] + trained[1], 0) @ trained[2] + trained[3]
     np.testing.assert_allclose(first.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5)
-    # ... and second still computes with its own, untouched copy.
-    np.testing.assert_allclose(second.predict(x, verbose=0), before_second, rtol=1e-6)
+    # second takes the trained values before it runs or shows its weights
+    assert not np.allclose(second.predict(x, verbose=0), before)
+    np.testing.assert_allclose(second.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5)
+    for a, b in zip(second.get_weights(), trained):
+        np.testing.assert_array_equal(a, b)
+    # and a weight set through second reaches first
+    second.set_weights([np.zeros_like(w) for w in trained])
+    np.testing.assert_array_equal(first.predict(x, verbose=0), np.zeros((128, 2), np.float32))

@@ -528,3 +528,34 @@ def test_folder_errors(tmp_path):
     with pytest.raises(ValueError, match=r"No images found in directory .*empty.*\['a'\].*"
                                          r"Allowed formats"):
         ff.utils.image_dataset_from_directory(str(tmp_path / "empty"))
+
+
+# ---- decode_device: nvJPEG on the GPU (not in Keras) ----
+@pytest.mark.parametrize("bad", ["cuda", "GPU", None, 1, "mixed"])
+def test_decode_device_takes_cpu_or_gpu(tmp_path, bad):
+    root = make_tree(tmp_path, {"a": 1}, ".jpg")
+    with pytest.raises(ValueError, match=r'`decode_device` must be "cpu" or "gpu". Received: '
+                                         r"decode_device=" + re.escape(repr(bad))):
+        ff.utils.image_dataset_from_directory(root, decode_device=bad, verbose=False)
+
+
+def test_decode_device_cpu_is_the_default_path(tmp_path):
+    root = make_tree(tmp_path, {"a": 2, "b": 1}, ".jpg")
+    a = collect(ff.utils.image_dataset_from_directory(root, image_size=(4, 4), shuffle=False,
+                                                      verbose=False))
+    b = collect(ff.utils.image_dataset_from_directory(root, image_size=(4, 4), shuffle=False,
+                                                      verbose=False, decode_device="cpu"))
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_decode_device_gpu_without_a_usable_gpu_says_why_before_listing_files(tmp_path, capsys):
+    if not _core.why_no_gpu():
+        pytest.skip("a GPU is visible: tests/python/config/test_gpu.py checks decoding there")
+    root = make_tree(tmp_path, {"a": 1}, ".jpg")
+    with pytest.raises(ValueError) as info:
+        ff.utils.image_dataset_from_directory(root, decode_device="gpu")
+    message = str(info.value)
+    assert 'decode_device="gpu" decodes JPEGs with nvJPEG' in message
+    assert "no cuda device" in message
+    assert 'Use decode_device="cpu"' in message
+    assert "Found" not in capsys.readouterr().out  # refused before the folder was listed

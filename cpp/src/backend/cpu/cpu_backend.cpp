@@ -34,6 +34,7 @@
 #include "backend/cpu/layer_kernels.h"
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/normalization.h"
+#include "backend/cpu/ops.h"
 #include "backend/optimizer_rules.h"
 #include "core/errors.h"
 #include "core/half.h"
@@ -328,6 +329,19 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
     parallel_rows(rows, cols, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
         std::memcpy(dst + r * dst_ld, src + r * src_ld, sizeof(float) * cols);
+    });
+  }
+  void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                   const int64_t* indices, int64_t count) override {
+    char* d = static_cast<char*>(dst);
+    const char* s = static_cast<const char*>(src);
+    const size_t bytes = static_cast<size_t>(row_bytes);
+    parallel_rows(count, row_bytes / 4 + 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t i = indices[r];
+        if (i >= 0 && i < src_rows) std::memcpy(d + r * row_bytes, s + i * row_bytes, bytes);
+        else std::memset(d + r * row_bytes, 0, bytes);
+      }
     });
   }
   void clip(float* x, int64_t n, float lo, float hi) override {
@@ -650,6 +664,43 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
   void depthwise_conv2d_forward(const Conv2DGeometry& g, const float* x, const float* k, float* y) override { cpu::depthwise_conv2d_forward(g, x, k, y); }
   void depthwise_conv2d_backward_data(const Conv2DGeometry& g, const float* dy, const float* k, float* dx) override { cpu::depthwise_conv2d_backward_data(g, dy, k, dx); }
   void depthwise_conv2d_backward_filter(const Conv2DGeometry& g, const float* x, const float* dy, float* dk) override { cpu::depthwise_conv2d_backward_filter(g, x, dy, dk); }
+
+  // ==== ff.ops (backend/cpu/ops.cpp) ====
+  void op_unary(UnaryKind op, float p0, float p1, const float* x, float* y, int64_t n) override {
+    cpu::op_unary(op, p0, p1, x, y, n);
+  }
+  void op_unary_backward(UnaryKind op, float p0, float p1, const float* x, const float* y,
+                         const float* dy, float* dx, int64_t n) override {
+    cpu::op_unary_backward(op, p0, p1, x, y, dy, dx, n);
+  }
+  void op_binary(BinaryKind op, const float* a, float a_scalar, const float* b, float b_scalar,
+                 float* y, const BroadcastGeometry& g) override {
+    cpu::op_binary(op, a, a_scalar, b, b_scalar, y, g);
+  }
+  void op_binary_backward(BinaryKind op, const float* a, float a_scalar, const float* b,
+                          float b_scalar, const float* dy, float* da, float* db,
+                          const BroadcastGeometry& g) override {
+    cpu::op_binary_backward(op, a, a_scalar, b, b_scalar, dy, da, db, g);
+  }
+  void op_where(const float* cond, float cond_scalar, const float* x, float x_scalar,
+                const float* y, float y_scalar, float* out, const BroadcastGeometry& g) override {
+    cpu::op_where(cond, cond_scalar, x, x_scalar, y, y_scalar, out, g);
+  }
+  void op_where_backward(const float* cond, float cond_scalar, const float* dy, float* dx,
+                         float* dy_out, const BroadcastGeometry& g) override {
+    cpu::op_where_backward(cond, cond_scalar, dy, dx, dy_out, g);
+  }
+  void op_reduce(ReduceKind op, const float* x, float* y, const ReduceGeometry& g) override {
+    cpu::op_reduce(op, x, y, g);
+  }
+  void op_reduce_backward(ReduceKind op, const float* x, const float* y, const float* dy,
+                          float* dx, const ReduceGeometry& g) override {
+    cpu::op_reduce_backward(op, x, y, dy, dx, g);
+  }
+  void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) override {
+    cpu::op_strided_copy(x, y, g);
+  }
+  // ==== end of ff.ops ====
 
  private:
   static void add_bias(float* y, const float* bias, int64_t rows, int64_t cols) {

@@ -66,6 +66,10 @@ class CudaBackend final : public Backend {
                        CategoryMode mode, bool skip_negative, float* y, StepState* state,
                        int32_t node) override;
 
+  // ---- cuda_gather.cu (fit's arrays kept on the device: batches gathered by row) ----
+  void gather_rows(void* dst, const void* src, int64_t src_rows, int64_t row_bytes,
+                   const int64_t* indices, int64_t count) override;
+
   // ---- cuda_state.cu (step state, clipping norms, check-numerics) ----
   void clip_by_norm(float* x, int64_t n, float max_norm) override;
   void add_sum_squares(const float* x, int64_t n, StepState* state) override;
@@ -255,6 +259,25 @@ class CudaBackend final : public Backend {
   void bias_activation_from_float(const float* src, void* y, const void* bias, int64_t rows,
                                   int64_t cols, Activation act, float alpha, void* preact,
                                   DType half);
+
+  // ==== ff.ops: cuda_ops.cu (one thread per output element, the rules of backend/op_rules.h) ====
+  void op_unary(UnaryKind op, float p0, float p1, const float* x, float* y, int64_t n) override;
+  void op_unary_backward(UnaryKind op, float p0, float p1, const float* x, const float* y,
+                         const float* dy, float* dx, int64_t n) override;
+  void op_binary(BinaryKind op, const float* a, float a_scalar, const float* b, float b_scalar,
+                 float* y, const BroadcastGeometry& g) override;
+  void op_binary_backward(BinaryKind op, const float* a, float a_scalar, const float* b,
+                          float b_scalar, const float* dy, float* da, float* db,
+                          const BroadcastGeometry& g) override;
+  void op_where(const float* cond, float cond_scalar, const float* x, float x_scalar,
+                const float* y, float y_scalar, float* out, const BroadcastGeometry& g) override;
+  void op_where_backward(const float* cond, float cond_scalar, const float* dy, float* dx,
+                         float* dy_out, const BroadcastGeometry& g) override;
+  void op_reduce(ReduceKind op, const float* x, float* y, const ReduceGeometry& g) override;
+  void op_reduce_backward(ReduceKind op, const float* x, const float* y, const float* dy,
+                          float* dx, const ReduceGeometry& g) override;
+  void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) override;
+  // ==== end of ff.ops ====
 
  private:
   CudaDevice* cuda_device_;

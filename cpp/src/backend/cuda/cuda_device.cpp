@@ -40,6 +40,16 @@ int64_t CudaDevice::memory_capacity() const {
   return static_cast<int64_t>(total_bytes);
 }
 
+int64_t CudaDevice::memory_free() const {
+  size_t free_bytes = 0, total_bytes = 0;
+  memory_info(&free_bytes, &total_bytes);
+  uint64_t reserved = 0, used = 0;
+  FF_CUDA_CHECK(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemCurrent, &reserved));
+  FF_CUDA_CHECK(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemCurrent, &used));
+  const uint64_t pooled = reserved > used ? reserved - used : 0;
+  return static_cast<int64_t>(free_bytes + pooled);
+}
+
 void CudaDevice::memory_info(size_t* free_bytes, size_t* total_bytes) const {
   FF_CUDA_CHECK(cudaSetDevice(index_));
   FF_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));

@@ -25,6 +25,8 @@ class CudaDevice final : public Device {
   int index() const { return index_; }
 
   int64_t memory_capacity() const override;
+  // cudaMemGetInfo's free bytes plus what the memory pool keeps reserved but unused.
+  int64_t memory_free() const override;
   void* allocate_pinned(size_t bytes) override;
   void deallocate_pinned(void* ptr, size_t bytes) override;
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/errors.h"
+#include "data/image/gpu_jpeg.h"
 #include "data/ops.h"
 
 namespace ff::data::image {
@@ -20,6 +21,7 @@ void check_load_options(const LoadOptions& o) {
                      std::to_string(o.channels));
   if (o.max_pixels <= 0)
     throw ValueError("max_pixels must be positive, received " + std::to_string(o.max_pixels));
+  if (o.decode_on_gpu) gpu_jpeg_device();  // says why not, before any file is read
 }
 
 ByteBudget& image_decode_budget() {
@@ -42,7 +44,7 @@ Component load_image(const std::string& path, const LoadOptions& o) {
   DecodeOptions d;
   d.channels = o.channels;
   d.max_pixels = o.max_pixels;
-  if (o.dct_scaling) {
+  if (o.dct_scaling && !o.decode_on_gpu) {
     const int64_t th = o.height, tw = o.width;
     const AspectMode aspect = o.aspect;
     // A reduced size is large enough when the part that gets resized still covers the part of
@@ -78,7 +80,10 @@ Component load_image(const std::string& path, const LoadOptions& o) {
     held.acquire(file_bytes + out_bytes + decode_reserved);
     std::vector<uint8_t> bytes = file.read();
     try {
-      img = decode_image(bytes.data(), bytes.size(), name, d);
+      const bool on_gpu =
+          o.decode_on_gpu && detect_format(bytes.data(), bytes.size()) == ImageFormat::Jpeg &&
+          decode_jpeg_gpu(bytes.data(), bytes.size(), name, d, &img);
+      if (!on_gpu) img = decode_image(bytes.data(), bytes.size(), name, d);
     } catch (const DecodeDeferred&) {
       // The decode needs more than could be added now: give everything back (the file's bytes
       // too), then wait for the whole amount and read the file again. A second deferral means

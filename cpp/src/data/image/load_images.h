@@ -44,6 +44,9 @@ struct LoadOptions {
   int64_t max_pixels = kDefaultMaxPixels;
   // Decode JPEGs at a reduced size (DCT scaling) when the resize allows it; see jpeg.cpp.
   bool dct_scaling = true;
+  // Decode JPEGs with nvJPEG on the GPU (decode_device="gpu", data/image/gpu_jpeg.h): at full
+  // size (no DCT scaling); files nvJPEG does not take, and other formats, on the CPU.
+  bool decode_on_gpu = false;
   // The decode memory budget; null: the process-wide image_decode_budget().
   std::shared_ptr<ByteBudget> budget;
 };
@@ -53,7 +56,8 @@ constexpr int64_t kDefaultDecodeBudgetBytes = int64_t(1) << 30;
 // The budget every image pipeline shares unless LoadOptions::budget says otherwise.
 ByteBudget& image_decode_budget();
 
-// Validates the options (positive size, channels 1/3/4); ValueError otherwise.
+// Validates the options (positive size, channels 1/3/4, a usable GPU with nvJPEG when
+// decode_on_gpu); ValueError otherwise.
 void check_load_options(const LoadOptions& o);
 
 // Reads, decodes and resizes one file into a new float32 component, holding its share of the

@@ -108,3 +108,40 @@ TEST_CASE("large kernels split over threads agree with serial references", "[bac
     for (int64_t i = 0; i < n; ++i) REQUIRE(y[i] == std::min(std::max(x[i] * 3.0f, -0.5f), 0.25f));
   }
 }
+
+TEST_CASE("gather_rows copies the indexed rows and zeros a bad index's row", "[backend][cpu]") {
+  // The backend under test (FORGEFLOW_TEST_DEVICE=emulated-gpu: through device memory).
+  ff::Backend& be = fftest::backend();
+  ff::Device& d = be.device();
+  // 2-byte rows (odd widths are bytes to the kernel), 5 source rows, a batch taken from the
+  // middle of a longer order: order[2..6) = {4, -1, 0, 5} -> rows 4, zeros, 0, zeros.
+  const std::vector<uint8_t> src{10, 11, 20, 21, 30, 31, 40, 41, 50, 51};
+  const std::vector<int64_t> order{1, 1, 4, -1, 0, 5};
+  ff::Tensor s = ff::Tensor::empty(d, {10}, ff::DType::UInt8);
+  ff::Tensor idx = ff::Tensor::empty(d, {6}, ff::DType::Int64);
+  ff::Tensor out = ff::Tensor::empty(d, {8}, ff::DType::UInt8);
+  d.copy_from_host(s.raw(), src.data(), src.size());
+  d.copy_from_host(idx.raw(), order.data(), order.size() * sizeof(int64_t));
+  be.gather_rows(out.raw(), s.raw(), 5, 2, idx.data<int64_t>() + 2, 4);
+  std::vector<uint8_t> got(8);
+  d.copy_to_host(got.data(), out.raw(), 8);
+  CHECK(got == std::vector<uint8_t>{50, 51, 0, 0, 10, 11, 0, 0});
+  // Enough rows to split over threads: the same as a serial loop.
+  const int64_t rows = 100000;
+  std::vector<int64_t> host_src(static_cast<size_t>(rows)), perm(static_cast<size_t>(rows));
+  for (int64_t i = 0; i < rows; ++i) {
+    host_src[static_cast<size_t>(i)] = i * 3 + 1;
+    perm[static_cast<size_t>(i)] = (i * 7919) % rows;
+  }
+  ff::Tensor bs = ff::Tensor::empty(d, {rows}, ff::DType::Int64);
+  ff::Tensor bi = ff::Tensor::empty(d, {rows}, ff::DType::Int64);
+  ff::Tensor bo = ff::Tensor::empty(d, {rows}, ff::DType::Int64);
+  d.copy_from_host(bs.raw(), host_src.data(), bs.nbytes());
+  d.copy_from_host(bi.raw(), perm.data(), bi.nbytes());
+  be.gather_rows(bo.raw(), bs.raw(), rows, 8, bi.data<int64_t>(), rows);
+  std::vector<int64_t> big(static_cast<size_t>(rows));
+  d.copy_to_host(big.data(), bo.raw(), bo.nbytes());
+  bool same = true;
+  for (int64_t i = 0; i < rows; ++i) same = same && big[static_cast<size_t>(i)] == perm[static_cast<size_t>(i)] * 3 + 1;
+  CHECK(same);
+}

@@ -1,0 +1,165 @@
+// The CUDA kernels of the ff.ops section of the backend (backend.h): broadcasting unary, binary
+// and where ops, axis reductions and strided copies. One thread per output element in
+// grid-stride loops over int64 indices, running the CPU's own rules (backend/op_rules.h): the
+// same expressions (no fused multiply-add: the library is built with --fmad=false), and each
+// reduction's output combined by one thread in the geometry's fixed order, so the results are
+// deterministic (no atomics) and agree with the CPU's (bit for bit except where a libm and CUDA
+// function differ in their last place: exp, log, pow). Geometries are passed by value (kernel
+// arguments, frozen in a captured graph); nothing here allocates, synchronises or reads to the
+// host.
+#include <cstdint>
+
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_launch.cuh"
+#include "backend/op_rules.h"
+
+namespace ff::cuda {
+namespace {
+
+// Operand k (a pointer, or the scalar beside it when null) at output element i.
+__device__ inline float operand_at(const float* p, float scalar, const BroadcastGeometry& g,
+                                   int k, int64_t i) {
+  return p ? p[broadcast_offset(g, k, i)] : scalar;
+}
+
+__global__ void op_unary_kernel(UnaryKind op, float p0, float p1, const float* x, float* y,
+                                int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) y[i] = unary_rule(op, p0, p1, x[i]);
+}
+
+__global__ void op_unary_backward_kernel(UnaryKind op, float p0, float p1, const float* x,
+                                         const float* y, const float* dy, float* dx, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride())
+    dx[i] = unary_grad_rule(op, p0, p1, x ? x[i] : 0.0f, y ? y[i] : 0.0f, dy[i]);
+}
+
+__global__ void op_binary_kernel(BinaryKind op, const float* a, float as, const float* b,
+                                 float bs, float* y, BroadcastGeometry g, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride())
+    y[i] = binary_rule(op, operand_at(a, as, g, 0, i), operand_at(b, bs, g, 1, i));
+}
+
+__global__ void op_binary_backward_kernel(BinaryKind op, const float* a, float as, const float* b,
+                                          float bs, const float* dy, float* da, float* db,
+                                          BroadcastGeometry g, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    const float av = operand_at(a, as, g, 0, i), bv = operand_at(b, bs, g, 1, i);
+    if (da) da[i] = binary_grad_a(op, av, bv, dy[i]);
+    if (db) db[i] = binary_grad_b(op, av, bv, dy[i]);
+  }
+}
+
+__global__ void op_where_kernel(const float* c, float cs, const float* x, float xs,
+                                const float* y, float ys, float* out, BroadcastGeometry g,
+                                int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride())
+    out[i] = operand_at(c, cs, g, 0, i) != 0.0f ? operand_at(x, xs, g, 1, i)
+                                                 : operand_at(y, ys, g, 2, i);
+}
+
+__global__ void op_where_backward_kernel(const float* c, float cs, const float* dy, float* dx,
+                                         float* dy_out, BroadcastGeometry g, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    const bool take = operand_at(c, cs, g, 0, i) != 0.0f;
+    if (dx) dx[i] = take ? dy[i] : 0.0f;
+    if (dy_out) dy_out[i] = take ? 0.0f : dy[i];
+  }
+}
+
+__global__ void op_reduce_kernel(ReduceKind op, const float* x, float* y, ReduceGeometry g,
+                                 int64_t n) {
+  for (int64_t j = first_index(); j < n; j += grid_stride())
+    y[j] = reduce_rule(op, x, g, reduce_base(g, j));
+}
+
+__global__ void op_reduce_backward_kernel(ReduceKind op, const float* x, const float* y,
+                                          const float* dy, float* dx, ReduceGeometry g,
+                                          int64_t n) {
+  for (int64_t j = first_index(); j < n; j += grid_stride())
+    reduce_grad_rule(op, x, y ? y[j] : 0.0f, dy[j], dx, g, reduce_base(g, j));
+}
+
+__global__ void op_strided_copy_kernel(const float* x, float* y, BroadcastGeometry g, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) y[i] = x[broadcast_offset(g, 0, i)];
+}
+
+}  // namespace
+
+void CudaBackend::op_unary(UnaryKind op, float p0, float p1, const float* x, float* y,
+                           int64_t n) {
+  if (n <= 0) return;
+  op_unary_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(op, p0, p1, x, y, n);
+  FF_CUDA_LAUNCH_CHECK("op_unary_kernel");
+}
+
+void CudaBackend::op_unary_backward(UnaryKind op, float p0, float p1, const float* x,
+                                    const float* y, const float* dy, float* dx, int64_t n) {
+  if (n <= 0) return;
+  op_unary_backward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(op, p0, p1, x, y, dy,
+                                                                            dx, n);
+  FF_CUDA_LAUNCH_CHECK("op_unary_backward_kernel");
+}
+
+void CudaBackend::op_binary(BinaryKind op, const float* a, float a_scalar, const float* b,
+                            float b_scalar, float* y, const BroadcastGeometry& g) {
+  const int64_t n = g.numel();
+  if (n <= 0) return;
+  op_binary_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(op, a, a_scalar, b, b_scalar,
+                                                                    y, g, n);
+  FF_CUDA_LAUNCH_CHECK("op_binary_kernel");
+}
+
+void CudaBackend::op_binary_backward(BinaryKind op, const float* a, float a_scalar,
+                                     const float* b, float b_scalar, const float* dy, float* da,
+                                     float* db, const BroadcastGeometry& g) {
+  const int64_t n = g.numel();
+  if (n <= 0 || (!da && !db)) return;
+  op_binary_backward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(
+      op, a, a_scalar, b, b_scalar, dy, da, db, g, n);
+  FF_CUDA_LAUNCH_CHECK("op_binary_backward_kernel");
+}
+
+void CudaBackend::op_where(const float* cond, float cond_scalar, const float* x, float x_scalar,
+                           const float* y, float y_scalar, float* out,
+                           const BroadcastGeometry& g) {
+  const int64_t n = g.numel();
+  if (n <= 0) return;
+  op_where_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(cond, cond_scalar, x, x_scalar,
+                                                                   y, y_scalar, out, g, n);
+  FF_CUDA_LAUNCH_CHECK("op_where_kernel");
+}
+
+void CudaBackend::op_where_backward(const float* cond, float cond_scalar, const float* dy,
+                                    float* dx, float* dy_out, const BroadcastGeometry& g) {
+  const int64_t n = g.numel();
+  if (n <= 0 || (!dx && !dy_out)) return;
+  op_where_backward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(
+      cond, cond_scalar, dy, dx, dy_out, g, n);
+  FF_CUDA_LAUNCH_CHECK("op_where_backward_kernel");
+}
+
+void CudaBackend::op_reduce(ReduceKind op, const float* x, float* y, const ReduceGeometry& g) {
+  const int64_t n = g.out_numel();
+  if (n <= 0) return;
+  op_reduce_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(op, x, y, g, n);
+  FF_CUDA_LAUNCH_CHECK("op_reduce_kernel");
+}
+
+void CudaBackend::op_reduce_backward(ReduceKind op, const float* x, const float* y,
+                                     const float* dy, float* dx, const ReduceGeometry& g) {
+  const int64_t n = g.out_numel();
+  if (n <= 0) return;
+  op_reduce_backward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(op, x, y, dy, dx, g,
+                                                                             n);
+  FF_CUDA_LAUNCH_CHECK("op_reduce_backward_kernel");
+}
+
+void CudaBackend::op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) {
+  const int64_t n = g.numel();
+  if (n <= 0) return;
+  op_strided_copy_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(x, y, g, n);
+  FF_CUDA_LAUNCH_CHECK("op_strided_copy_kernel");
+}
+
+}  // namespace ff::cuda

