@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from .. import _core
+from .._eager import eager
 from .._naming import unique_name
 from ..layers.core import KerasTensor, Layer, _seed
 
@@ -155,4 +156,4 @@ def call_op(op, values, arguments=None, scalars=True):
         return layer(inputs[0] if len(inputs) == 1 else inputs)
     arrays = [_as_array(v, op) for v in values]
     core = _make_core(op, op, 0, arguments, [None] * len(arrays))
-    return _core.run_op(core, arrays)
+    return eager(_core.run_op(core, arrays))  # arrays with TensorFlow's .numpy()

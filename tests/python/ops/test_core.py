@@ -48,3 +48,9 @@ def test_stop_gradient_passes_values_and_blocks_training_through_it():
     for a, b in zip(before, frozen.get_weights()):
         np.testing.assert_array_equal(a, b)  # no gradient reached it
     assert not np.array_equal(head.get_weights()[0], np.zeros((4, 1)))
+
+
+def test_ops_on_arrays_return_arrays_with_numpy():
+    out = ff.ops.add(np.ones((2, 3), np.float32), 1.0)
+    assert type(out.numpy()) is np.ndarray
+    np.testing.assert_array_equal(out.numpy(), np.full((2, 3), 2.0, np.float32))
