@@ -98,3 +98,21 @@ def test_a_branching_model_cannot_be_flattened_into_a_sequential():
         ff.Sequential([branching, L.Dense(1)])
     with pytest.raises(ValueError, match="expects inputs of shape"):
         branching(ff.Input(shape=(5,)))
+
+
+def test_a_dropout_after_an_inference_only_call_still_masks_and_trains():
+    # Regression: the pass's training flag leaked from an inference-only node to the next one,
+    # so the Dropout after it was skipped while its buffer was its own (NaN/garbage downstream).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(512, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    ff.utils.set_random_seed(1)
+    inputs = ff.Input(shape=(8,))
+    features = L.Dense(16, activation="relu")(inputs, training=False)
+    out = L.Dense(2)(L.Dropout(0.2)(features))
+    model = ff.Model(inputs, out)
+    model.compile(ff.optimizers.Adam(1e-2),
+                  ff.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=64, epochs=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert model.evaluate(x, y, verbose=0)[1] > 0.8

@@ -542,7 +542,8 @@ void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
                                        layer.compute_dtype());
         }
       }
-    if (value_aliases(n, ctx.training)) continue;
+    // (value_aliases applies the node's inference_only itself: the pass's own training flag)
+    if (value_aliases(n, ctx_in.training)) continue;
     Tensor& out = p.values[node.output];
     ctx.node = static_cast<int32_t>(n);
     ctx.training = ctx_in.training && !node.inference_only;
