@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "core/errors.h"
 #include "model/array_source.h"
+#include "data/pinned_buffers.h"
 #include "model/input_slots.h"
 #include "model/resident_arrays.h"
 
@@ -294,6 +295,14 @@ void init_model(py::module_& m) {
         d["pinned_blocks"] = p.blocks;
         d["pinned_bytes"] = p.bytes;
         d["pinned_waits"] = p.waits;
+        // Batches a pipeline wrote straight into pinned memory (data/pinned_buffers.h).
+        const data::PinnedBufferPool::Stats b = slots->batch_pool()->stats();
+        d["direct_arrays"] = s.direct_arrays;
+        d["staged_arrays"] = s.staged_arrays;
+        d["batch_pool_allocations"] = b.allocations;
+        d["batch_pool_blocks"] = b.blocks;
+        d["batch_pool_bytes"] = b.bytes;
+        d["batch_pool_misses"] = b.misses;
         return d;
       }, "Batches streamed to a GPU through pinned memory and two device slots (model/"
          "input_slots.h): counts, or None before the first (and always on the CPU)")

@@ -217,6 +217,13 @@ void EmulatedGpuDevice::deallocate_pinned(void* ptr, size_t) {
   std::free(ptr);
 }
 
+bool EmulatedGpuDevice::is_pinned(const void* p, size_t bytes) const {
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pinned_.upper_bound(a);
+  return it != pinned_.begin() && (--it, a + bytes <= it->first + it->second);
+}
+
 void EmulatedGpuDevice::copy_from_host(void* dst, const void* host_src, size_t bytes,
                                        StreamId stream) {
   if (!bytes) return;

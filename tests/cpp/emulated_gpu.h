@@ -75,6 +75,8 @@ class EmulatedGpuDevice final : public ff::Device {
   // allocation (null stays null); throws std::logic_error naming `what` otherwise.
   void* real(const void* p, const char* what, size_t bytes = 0) const;
   bool is_device_pointer(const void* p) const;
+  // True when [p, p + bytes) lies inside one live allocate_pinned block.
+  bool is_pinned(const void* p, size_t bytes) const;
   // Runs `work` now, or records it when capturing (work on the capturing stream only).
   void enqueue(std::function<void()> work, ff::StreamId stream = 0);
   // A kernel's argument: the real address of device pointer p (as real()), recorded as a write

@@ -1,7 +1,12 @@
 // batch: stacks batch_size consecutive elements into one (the last batch may be smaller unless
-// drop_remainder). Elements must agree in dtype and shape; stack() names the mismatch.
+// drop_remainder). Elements must agree in dtype and shape; stack() names the mismatch. When the
+// pass's consumer asked for pinned batches (IterationOptions::pinned), the batches are stacked
+// straight into the pool's page-locked blocks (pageable when none is free).
+#include <map>
+
 #include "core/errors.h"
 #include "data/ops.h"
+#include "data/pinned_buffers.h"
 
 namespace ff::data {
 namespace {
@@ -17,6 +22,12 @@ class BatchDataset : public Dataset {
   std::unique_ptr<Iterator> make_iterator() const override {
     return std::make_unique<It>(input_->make_iterator(), batch_size_, drop_remainder_);
   }
+  std::unique_ptr<Iterator> make_iterator_for(const IterationOptions& options) const override {
+    // This op's output is the batch: its input is asked for nothing.
+    auto it = std::make_unique<It>(input_->make_iterator(), batch_size_, drop_remainder_);
+    it->pin(options);
+    return it;
+  }
   int64_t cardinality() const override {
     const int64_t n = input_->cardinality();
     if (n < 0) return n;
@@ -29,17 +40,38 @@ class BatchDataset : public Dataset {
    public:
     It(std::unique_ptr<Iterator> in, int64_t size, bool drop)
         : in_(std::move(in)), size_(static_cast<size_t>(size)), drop_(drop) {}
+    void pin(const IterationOptions& options) {
+      pinned_ = options.pinned;
+      queued_ = options.queued < 0 ? 0 : options.queued;
+    }
     bool next(Element& out) override {
       std::vector<Element> items;
       items.reserve(size_);
       Element e;
       while (items.size() < size_ && in_->next(e)) items.push_back(std::move(e));
       if (items.empty() || (drop_ && items.size() < size_)) return false;
-      out = stack(items);
+      if (pinned_ && !bounded_) bound_pool(items.front());
+      out = stack(items, pinned_);
       return true;
     }
 
    private:
+    // Blocks per size the pool may keep: every batch that can be alive at once (those queued
+    // downstream, the one being made, and the consumer's current and two in-flight ones:
+    // model/input_slots.h) times this batch's numeric components of one size.
+    void bound_pool(const Element& first) {
+      bounded_ = true;
+      std::map<size_t, size_t> per_size;
+      size_t most = 0;
+      for (const Component& c : first) {
+        if (c.type == ValueType::String) continue;
+        most = std::max(most, ++per_size[PinnedBufferPool::rounded(c.nbytes() * size_)]);
+      }
+      pinned_->reserve_per_size(static_cast<size_t>(queued_ + 3) * most);
+    }
+    std::shared_ptr<PinnedBufferPool> pinned_;
+    int64_t queued_ = 0;
+    bool bounded_ = false;
     std::unique_ptr<Iterator> in_;
     size_t size_;
     bool drop_;

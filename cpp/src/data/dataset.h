@@ -30,11 +30,31 @@ class Iterator {
   virtual bool next(Element& out) = 0;
 };
 
+class PinnedBufferPool;  // data/pinned_buffers.h
+
+// What the consumer of a pass asks of it (an option of one iteration, not of the dataset).
+struct IterationOptions {
+  // The batches go to a device the host cannot address: the final batch op writes them into
+  // blocks of this pool (page-locked memory; see HostBuffer). Null: ordinary memory. Only the
+  // operations that hand the batch op's output on unchanged forward it (prefetch, repeat, take,
+  // skip); any other op after the batch (a map) makes new buffers, so it asks nothing of its input.
+  std::shared_ptr<PinnedBufferPool> pinned;
+  // Batches the ops between the batch op and the consumer may hold at once (prefetch buffers):
+  // the batch op bounds the pool by it.
+  int64_t queued = 0;
+};
+
 class Dataset : public std::enable_shared_from_this<Dataset> {
  public:
   virtual ~Dataset() = default;
   // A new pass over the data. Thread-safe: several iterators may run at once.
   virtual std::unique_ptr<Iterator> make_iterator() const = 0;
+  // A new pass for a consumer with `options`; an op that does not use or forward them (the
+  // default) makes a plain pass.
+  virtual std::unique_ptr<Iterator> make_iterator_for(const IterationOptions& options) const {
+    (void)options;
+    return make_iterator();
+  }
   // Number of elements, or kInfiniteCardinality / kUnknownCardinality.
   virtual int64_t cardinality() const = 0;
   // For error messages and repr: "BatchDataset", "CsvDataset" ...

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "core/errors.h"
+#include "data/pinned_buffers.h"
 
 namespace ff::data {
 
@@ -48,8 +49,21 @@ std::shared_ptr<HostBuffer> HostBuffer::allocate(size_t bytes) {
   return std::shared_ptr<HostBuffer>(new HostBuffer(p, bytes));
 }
 
+std::shared_ptr<HostBuffer> HostBuffer::allocate(size_t bytes,
+                                                 const std::shared_ptr<PinnedBufferPool>& pinned) {
+  if (pinned) {
+    const PinnedBufferPool::Block b = pinned->take(bytes);
+    if (b.data) {
+      ++live_buffers;
+      return std::shared_ptr<HostBuffer>(new HostBuffer(b.data, bytes, pinned, b.capacity));
+    }
+  }
+  return allocate(bytes);
+}
+
 HostBuffer::~HostBuffer() {
-  std::free(ptr_);
+  if (pool_) pool_->give_back({ptr_, block_});
+  else std::free(ptr_);
   --live_buffers;
 }
 
@@ -57,12 +71,14 @@ int64_t HostBuffer::live_count() { return live_buffers.load(); }
 
 int64_t Component::numel() const { return shape_numel(shape); }
 
-Component Component::make(ValueType type, const Shape& shape, void** out) {
+Component Component::make(ValueType type, const Shape& shape, void** out,
+                          const std::shared_ptr<PinnedBufferPool>& pinned) {
   if (type == ValueType::String) throw ValueError("internal: Component::make for strings");
   Component c;
   c.type = type;
   c.shape = shape;
-  auto buffer = HostBuffer::allocate(static_cast<size_t>(shape_numel(shape)) * value_size(type));
+  auto buffer =
+      HostBuffer::allocate(static_cast<size_t>(shape_numel(shape)) * value_size(type), pinned);
   *out = buffer->data();
   c.bytes = std::move(buffer);
   return c;
@@ -101,7 +117,8 @@ Component Component::row(int64_t i) const {
 
 std::string Component::describe() const { return value_type_name(type) + " " + shape_str(shape); }
 
-Element stack(const std::vector<Element>& elements) {
+Element stack(const std::vector<Element>& elements,
+              const std::shared_ptr<PinnedBufferPool>& pinned) {
   if (elements.empty()) throw ValueError("internal: stack() of no elements");
   const Element& first = elements.front();
   const int64_t count = static_cast<int64_t>(elements.size());
@@ -134,7 +151,7 @@ Element stack(const std::vector<Element>& elements) {
       continue;
     }
     void* dst = nullptr;
-    Component batched = Component::make(proto.type, shape, &dst);
+    Component batched = Component::make(proto.type, shape, &dst, pinned);
     const size_t row_bytes = proto.nbytes();
     char* p = static_cast<char*>(dst);
     for (const Element& e : elements) {

@@ -21,24 +21,42 @@ enum class ValueType : uint8_t { Float32, Float64, Int32, Int64, UInt8, Bool, St
 size_t value_size(ValueType t);          // bytes per value (String: 0)
 std::string value_type_name(ValueType t);  // NumPy's name: "float32", ..., "str"
 
-// Host memory for batches: 64-byte aligned (and, once a GPU backend exists, page-locked so the
-// copy to the device can run on a side stream).
+class PinnedBufferPool;  // data/pinned_buffers.h
+
+// Host memory for pipeline values: 64-byte aligned pageable memory, or, for the batches of a
+// pipeline whose consumer copies them to a device the host cannot address (a GPU: the model asks
+// for it when it starts iterating, data::IterationOptions), a block of page-locked memory from a
+// PinnedBufferPool that the final batch op writes into, so the copy to the device runs on a side
+// stream with no staging copy on the host. A pinned block goes back to its pool when the buffer
+// is destroyed; a consumer that copies from it asynchronously must keep the buffer alive until it
+// waited for its copy (data/pinned_buffers.h explains why this, not the pool, guards reuse).
 class HostBuffer {
  public:
+  // Pageable memory.
   static std::shared_ptr<HostBuffer> allocate(size_t bytes);
+  // A block of `pinned`'s when one of this size is free, else pageable memory (pinned() tells).
+  static std::shared_ptr<HostBuffer> allocate(size_t bytes,
+                                              const std::shared_ptr<PinnedBufferPool>& pinned);
   ~HostBuffer();
   HostBuffer(const HostBuffer&) = delete;
   HostBuffer& operator=(const HostBuffer&) = delete;
-  // Buffers alive in the process (a test checks that abandoned iterations free theirs).
+  // Buffers alive in the process, pinned or not (a test checks that abandoned iterations free
+  // theirs; a pinned block back in its pool is not a live buffer).
   static int64_t live_count();
   void* data() { return ptr_; }
   const void* data() const { return ptr_; }
   size_t bytes() const { return bytes_; }
+  // Page-locked memory of a PinnedBufferPool.
+  bool pinned() const { return pool_ != nullptr; }
 
  private:
-  HostBuffer(void* p, size_t b) : ptr_(p), bytes_(b) {}
+  HostBuffer(void* p, size_t b, std::shared_ptr<PinnedBufferPool> pool = nullptr,
+             size_t block = 0)
+      : ptr_(p), bytes_(b), block_(block), pool_(std::move(pool)) {}
   void* ptr_;
   size_t bytes_;
+  size_t block_;  // the pinned block's capacity
+  std::shared_ptr<PinnedBufferPool> pool_;  // the block's pool (kept alive), or null: pageable
 };
 
 struct Component {
@@ -56,8 +74,10 @@ struct Component {
   const void* data() const { return static_cast<const char*>(bytes->data()) + offset; }
   const std::string& string_at(int64_t i) const { return (*strings)[string_offset + i]; }
 
-  // A new numeric component of `shape` with uninitialised storage (written through `out`).
-  static Component make(ValueType type, const Shape& shape, void** out);
+  // A new numeric component of `shape` with uninitialised storage (written through `out`); in a
+  // block of `pinned` when given and one is free.
+  static Component make(ValueType type, const Shape& shape, void** out,
+                        const std::shared_ptr<PinnedBufferPool>& pinned = nullptr);
   static Component make_strings(const Shape& shape, std::vector<std::string> values);
   // Row `i` of a component whose leading dimension is the row axis (no copy).
   Component row(int64_t i) const;
@@ -72,7 +92,9 @@ using Element = std::vector<Component>;
 // Stacks `count` elements (all with the same component types and shapes) into one batched
 // element whose leading dimension is `count`. A mismatch raises ValueError naming the component
 // index, both shapes and the position in the batch (tf.data's "Cannot batch tensors with
-// different shapes", with the detail that makes it fixable).
-Element stack(const std::vector<Element>& elements);
+// different shapes", with the detail that makes it fixable). Numeric components go into blocks
+// of `pinned` when given and free (see HostBuffer).
+Element stack(const std::vector<Element>& elements,
+              const std::shared_ptr<PinnedBufferPool>& pinned = nullptr);
 
 }  // namespace ff::data

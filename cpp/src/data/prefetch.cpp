@@ -30,6 +30,14 @@ class PrefetchDataset : public Dataset {
     if (buffer_size_ == 0) return in;
     return std::make_unique<It>(std::move(in), static_cast<size_t>(buffer_size_));
   }
+  std::unique_ptr<Iterator> make_iterator_for(const IterationOptions& options) const override {
+    // Elements pass through unchanged: the options go on, with this buffer's batches counted.
+    IterationOptions inner = options;
+    inner.queued += buffer_size_;
+    auto in = input_->make_iterator_for(inner);
+    if (buffer_size_ == 0) return in;
+    return std::make_unique<It>(std::move(in), static_cast<size_t>(buffer_size_));
+  }
   int64_t cardinality() const override { return input_->cardinality(); }
   std::string name() const override { return "PrefetchDataset"; }
 

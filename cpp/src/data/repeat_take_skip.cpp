@@ -1,4 +1,5 @@
-// repeat, take and skip: the counting operations.
+// repeat, take and skip: the counting operations. Elements pass through unchanged, so each
+// forwards its pass's IterationOptions to its input.
 #include "data/ops.h"
 
 namespace ff::data {
@@ -8,7 +9,10 @@ class RepeatDataset : public Dataset {
  public:
   RepeatDataset(DatasetPtr input, int64_t count) : input_(std::move(input)), count_(count) {}
   std::unique_ptr<Iterator> make_iterator() const override {
-    return std::make_unique<It>(input_, count_);
+    return std::make_unique<It>(input_, count_, IterationOptions{});
+  }
+  std::unique_ptr<Iterator> make_iterator_for(const IterationOptions& options) const override {
+    return std::make_unique<It>(input_, count_, options);
   }
   int64_t cardinality() const override {
     const int64_t n = input_->cardinality();
@@ -23,11 +27,12 @@ class RepeatDataset : public Dataset {
  private:
   class It : public Iterator {
    public:
-    It(DatasetPtr input, int64_t count) : input_(std::move(input)), count_(count) {}
+    It(DatasetPtr input, int64_t count, IterationOptions options)
+        : input_(std::move(input)), count_(count), options_(std::move(options)) {}
     bool next(Element& out) override {
       while (count_ < 0 || pass_ < count_) {
         if (!current_) {
-          current_ = input_->make_iterator();
+          current_ = input_->make_iterator_for(options_);
           produced_ = false;
         }
         if (current_->next(out)) {
@@ -44,6 +49,7 @@ class RepeatDataset : public Dataset {
    private:
     DatasetPtr input_;
     int64_t count_;
+    IterationOptions options_;
     int64_t pass_ = 0;
     bool produced_ = false;
     std::unique_ptr<Iterator> current_;
@@ -57,6 +63,9 @@ class TakeDataset : public Dataset {
   TakeDataset(DatasetPtr input, int64_t count) : input_(std::move(input)), count_(count) {}
   std::unique_ptr<Iterator> make_iterator() const override {
     return std::make_unique<It>(input_->make_iterator(), count_);
+  }
+  std::unique_ptr<Iterator> make_iterator_for(const IterationOptions& options) const override {
+    return std::make_unique<It>(input_->make_iterator_for(options), count_);
   }
   int64_t cardinality() const override {
     const int64_t n = input_->cardinality();
@@ -91,6 +100,9 @@ class SkipDataset : public Dataset {
   SkipDataset(DatasetPtr input, int64_t count) : input_(std::move(input)), count_(count) {}
   std::unique_ptr<Iterator> make_iterator() const override {
     return std::make_unique<It>(input_->make_iterator(), count_);
+  }
+  std::unique_ptr<Iterator> make_iterator_for(const IterationOptions& options) const override {
+    return std::make_unique<It>(input_->make_iterator_for(options), count_);
   }
   int64_t cardinality() const override {
     const int64_t n = input_->cardinality();

@@ -37,7 +37,15 @@ bool is_integer(ValueType t) {
 }  // namespace
 
 DatasetFeed::DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec)
-    : dataset_(dataset), it_(dataset->make_iterator()), spec_(std::move(spec)) {}
+    : dataset_(dataset), spec_(std::move(spec)) {}
+
+void DatasetFeed::begin(const std::shared_ptr<data::PinnedBufferPool>& pinned) {
+  if (started_) return;
+  started_ = true;
+  data::IterationOptions options;
+  options.pinned = pinned;
+  it_ = dataset_->make_iterator_for(options);
+}
 
 HostArray DatasetFeed::input_array(size_t i) {
   const Component& c = current_.at(static_cast<size_t>(spec_.inputs[i]));
@@ -60,6 +68,7 @@ HostArray DatasetFeed::input_array(size_t i) {
   h.dtype = DType::Float32;
   if (c.type == ValueType::Float32) {
     h.data = c.data();
+    h.owner = c.bytes;
   } else {
     auto buffer = data::HostBuffer::allocate(static_cast<size_t>(c.numel()) * sizeof(float));
     convert_any<float>(c, buffer->data());
@@ -87,6 +96,7 @@ HostArray DatasetFeed::target_array(size_t o) {
     h.dtype = DType::Int64;
     if (c.type == ValueType::Int64) {
       h.data = c.data();
+      h.owner = c.bytes;
       return h;
     }
     auto buffer = data::HostBuffer::allocate(static_cast<size_t>(c.numel()) * sizeof(int64_t));
@@ -98,6 +108,7 @@ HostArray DatasetFeed::target_array(size_t o) {
   h.dtype = DType::Float32;
   if (c.type == ValueType::Float32) {
     h.data = c.data();
+    h.owner = c.bytes;
     return h;
   }
   auto buffer = data::HostBuffer::allocate(static_cast<size_t>(c.numel()) * sizeof(float));
@@ -108,6 +119,7 @@ HostArray DatasetFeed::target_array(size_t o) {
 }
 
 bool DatasetFeed::next(Batch& batch) {
+  if (!started_) begin(nullptr);
   if (!it_) return false;
   data::Element e;
   if (!it_->next(e)) {

@@ -3,6 +3,11 @@
 // boundary — inputs to float32 (as the array path does), targets to int64 class indices for a
 // sparse loss or float32 otherwise — refusing the casts that hide mistakes (float labels for a
 // sparse loss, strings anywhere) with an error naming the component and the fix.
+//
+// The pass over the dataset starts at the loop's begin() (or the first next()): for a device
+// the host cannot address, begin() hands the pipeline the model's pinned pool, so its final batch
+// op writes batches into page-locked memory, and a component that needs no conversion reaches the
+// model as a HostArray whose `owner` is that pinned buffer (copied to the device directly).
 #pragma once
 #include <memory>
 #include <string>
@@ -29,6 +34,9 @@ struct FeedSpec {
 class DatasetFeed : public BatchSource {
  public:
   DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec);
+  // Starts the pass (a pass already started is left as it is: the option is the pass's).
+  void begin(const std::shared_ptr<data::PinnedBufferPool>& pinned) override;
+  bool can_pin() const override { return true; }
   bool next(Batch& batch) override;
   // Batches handed out so far.
   int64_t batches() const { return batches_; }
@@ -38,6 +46,7 @@ class DatasetFeed : public BatchSource {
   HostArray target_array(size_t o);
   data::DatasetPtr dataset_;  // keeps the pipeline alive for the iterator
   std::unique_ptr<data::Iterator> it_;
+  bool started_ = false;
   FeedSpec spec_;
   data::Element current_;
   std::vector<std::shared_ptr<data::HostBuffer>> converted_;  // this batch's converted arrays

@@ -40,6 +40,10 @@ namespace ff {
 
 class InputSlots;      // model/input_slots.h
 class ResidentArrays;  // model/resident_arrays.h
+namespace data {
+class HostBuffer;        // data/element.h
+class PinnedBufferPool;  // data/pinned_buffers.h
+}  // namespace data
 
 // Host data handed in by the caller (e.g. a NumPy array): row-major, first dimension = samples.
 // Any numeric dtype (core/dtype.h's host types): the model converts the rows of each batch to
@@ -48,6 +52,10 @@ struct HostArray {
   const void* data = nullptr;
   Shape shape;
   DType dtype = DType::Float32;
+  // The pipeline buffer `data` points into (a DatasetFeed's batch), or null (the caller's
+  // arrays). When it is pinned (HostBuffer::pinned) a device the host cannot address copies the
+  // batch from it directly, and keeps this reference until that copy completed.
+  std::shared_ptr<const data::HostBuffer> owner;
   int64_t rows() const { return shape.empty() ? 0 : shape[0]; }
   size_t row_bytes() const {
     int64_t n = 1;
@@ -90,6 +98,13 @@ struct Batch {
 class BatchSource {
  public:
   virtual ~BatchSource() = default;
+  // Called by the loop before it asks for batches. `pinned`: the batches go to a device the host
+  // cannot address, and a source that makes its own host buffers may write them into this pool's
+  // page-locked blocks (DatasetFeed passes it to its pipeline when the pass starts); null on a
+  // device the host addresses (the CPU).
+  virtual void begin(const std::shared_ptr<data::PinnedBufferPool>& pinned) { (void)pinned; }
+  // True for a source that can use such a pool (the loop makes one only then).
+  virtual bool can_pin() const { return false; }
   // The next non-empty batch, or false at the end.
   virtual bool next(Batch& batch) = 0;
   // The caller's index of row `row` of the batch that starts at sample `start` of this pass

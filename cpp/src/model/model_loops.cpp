@@ -969,6 +969,14 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     upload_after_hook(state, view.header);
     return stop;
   };
+  // A device the host cannot address: a source that makes its own batches (an ff.data pipeline)
+  // writes them into the slots' pinned pool (model/input_slots.h); the CPU asks for nothing.
+  if (num_inputs_ > 0 && batches.can_pin() && !device.host_address(state)) {
+    if (!input_slots_) input_slots_ = std::make_unique<InputSlots>(device);
+    batches.begin(input_slots_->batch_pool());
+  } else {
+    batches.begin(nullptr);
+  }
   int64_t s = 0;
   try {
     for (; max_steps < 0 || s < max_steps; ++s) {

@@ -4,11 +4,14 @@
 // input_slots.h says (the emulated GPU also refuses any unordered access: a race), no host read
 // added per step, and the pinned pool and slots allocated in the first epoch only.
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "data/ops.h"
+#include "data/pinned_buffers.h"
 #include "emulated_gpu.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
@@ -234,4 +237,206 @@ TEST_CASE("model(x) on a device the host cannot address goes through the slots t
   REQUIRE(m->input_slots() != nullptr);
   CHECK(m->input_slots()->stats().batches == 1);
   CHECK(c->input_slots() == nullptr);  // the CPU writes straight into its buffers
+}
+
+// ---- batches a pipeline wrote into pinned memory (data/pinned_buffers.h) ----
+namespace {
+
+// (float32 x, int64 y) batches of kBatch: no conversion, so they can be copied as they are.
+std::unique_ptr<ff::DatasetFeed> float_feed(const Data& d, int64_t prefetch_depth) {
+  std::vector<float> x(d.x.begin(), d.x.end());
+  std::vector<int64_t> y(d.y.begin(), d.y.end());
+  ff::data::DatasetPtr ds = ff::data::batch(
+      ff::data::from_tensor_slices(
+          {component(ff::data::ValueType::Float32, {kRows, kFeatures}, x.data(), x.size() * 4),
+           component(ff::data::ValueType::Int64, {kRows}, y.data(), y.size() * 8)}),
+      kBatch, false);
+  if (prefetch_depth > 0) ds = ff::data::prefetch(ds, prefetch_depth);
+  ff::FeedSpec spec;
+  spec.inputs = {0};
+  spec.input_as_column = {false};
+  spec.input_names = {"x"};
+  spec.input_shapes = {{ff::kNone, kFeatures}};
+  spec.targets = {1};
+  spec.target_kinds = {ff::TargetKind::ClassIndex};
+  spec.target_names = {"y"};
+  spec.loss_names = {"sparse_categorical_crossentropy"};
+  return std::make_unique<ff::DatasetFeed>(ds, spec);
+}
+
+// A DatasetFeed that notes, per batch, where the emulated GPU's op log stood when the batch was
+// asked for (a pipeline without prefetch makes it then), its arrays' addresses and whether they
+// are pinned; `keep` holds every batch's buffers (so the pool runs out).
+class Recorder final : public ff::BatchSource {
+ public:
+  Recorder(std::unique_ptr<ff::DatasetFeed> feed, fftest::EmulatedGpuDevice* dev, bool keep)
+      : feed_(std::move(feed)), dev_(dev), keep_(keep) {}
+  void begin(const std::shared_ptr<ff::data::PinnedBufferPool>& pinned) override {
+    feed_->begin(pinned);
+  }
+  bool can_pin() const override { return true; }
+  bool next(ff::Batch& b) override {
+    const size_t at = dev_ ? dev_->ops().size() : 0;
+    if (!feed_->next(b)) return false;
+    log_at.push_back(at);
+    std::vector<const void*> ptrs;
+    for (const auto* arrays : {&b.xs, &b.ys})
+      for (const ff::HostArray& a : *arrays) {
+        ptrs.push_back(a.data);
+        pinned.push_back(a.owner && a.owner->pinned());
+        if (keep_) kept_.push_back(a.owner);
+      }
+    addresses.push_back(ptrs);
+    return true;
+  }
+  std::vector<size_t> log_at;
+  std::vector<std::vector<const void*>> addresses;
+  std::vector<bool> pinned;
+
+ private:
+  std::unique_ptr<ff::DatasetFeed> feed_;
+  fftest::EmulatedGpuDevice* dev_;
+  bool keep_;
+  std::vector<std::shared_ptr<const ff::data::HostBuffer>> kept_;
+};
+
+struct PinnedRun {
+  std::vector<float> weights;
+  std::vector<ff::Logs> logs;
+  std::vector<ff::InputSlots::Stats> slots;           // after each epoch (device runs)
+  std::vector<ff::PinnedPool::Stats> staging;
+  std::vector<ff::data::PinnedBufferPool::Stats> batch_pool;
+  std::vector<bool> pinned;                           // every array of every batch
+};
+
+PinnedRun train_from_pipeline(ff::Backend& be, int epochs, int64_t prefetch_depth, bool keep,
+                              const std::function<void(int)>& before_epoch = {}) {
+  auto m = make_model(be);
+  const Data d;
+  ff::LoopOptions loop;
+  loop.batch_size = kBatch;
+  PinnedRun r;
+  for (int e = 0; e < epochs; ++e) {
+    if (before_epoch) before_epoch(e);
+    Recorder feed(float_feed(d, prefetch_depth), nullptr, keep);
+    r.logs.push_back(m->run_loop(feed, ff::LoopMode::Train, e, -1, loop));
+    r.pinned.insert(r.pinned.end(), feed.pinned.begin(), feed.pinned.end());
+    if (const ff::InputSlots* s = m->input_slots()) {
+      r.slots.push_back(s->stats());
+      r.staging.push_back(s->pool().stats());
+      r.batch_pool.push_back(s->batch_pool()->stats());
+    }
+  }
+  r.weights = fftest::all_params(*m);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a pipeline feeding the device writes its batches into pinned memory, copied with no "
+          "staging, as on the CPU, its pool allocated in the first epoch only",
+          "[input_slots][pinned_buffers]") {
+  auto& dev = fftest::emulated_gpu_device();
+  const PinnedRun cpu = train_from_pipeline(ff::backend_for(ff::DeviceType::CPU), 4, 2, false);
+  std::vector<int> copies;  // copies from the host in epochs 1 and 2
+  const PinnedRun gpu = train_from_pipeline(fftest::emulated_gpu_backend(), 4, 2, false, [&](int e) {
+    // Epochs 1 and 2 as the device saw them (checked while the model and its pool live): every
+    // host-to-device copy on the copy stream reads page-locked memory, two per batch.
+    if (e >= 2) {
+      int n = 0;
+      for (const Op& op : dev.ops()) {
+        if (op.kind != Op::CopyFromHost || op.stream <= 0) continue;
+        CHECK(dev.is_pinned(op.src, op.bytes));
+        ++n;
+      }
+      copies.push_back(n);
+    }
+    dev.set_op_log(e == 1 || e == 2);  // (clears the log)
+  });
+  CHECK(gpu.weights == cpu.weights);
+  CHECK(gpu.logs == cpu.logs);
+  // The CPU asks for no pinned memory: its batches stay pageable.
+  CHECK(std::count(cpu.pinned.begin(), cpu.pinned.end(), true) == 0);
+  REQUIRE(gpu.slots.size() == 4);
+  // First epoch: the first batches miss (pageable, staged by the loop) and ask for the blocks;
+  // from the second epoch on every array comes straight from a pinned pipeline buffer.
+  CHECK(gpu.batch_pool[0].misses > 0);
+  CHECK(gpu.slots[0].staged_arrays > 0);
+  for (size_t e = 1; e < 4; ++e) {
+    INFO("epoch " << e);
+    CHECK(gpu.slots[e].staged_arrays == gpu.slots[0].staged_arrays);  // no staging copy
+    CHECK(gpu.slots[e].direct_arrays - gpu.slots[e - 1].direct_arrays == 10);
+    CHECK(gpu.staging[e].acquires == gpu.staging[0].acquires);
+    CHECK(gpu.batch_pool[e].misses == gpu.batch_pool[0].misses);
+    CHECK(gpu.batch_pool[e].allocations == gpu.batch_pool[0].allocations);  // no growth
+  }
+  CHECK(std::count(gpu.pinned.begin() + 10, gpu.pinned.end(), false) == 0);
+  // Bounded: (prefetch depth 2 + 3) x 2 components of one size (x and y are both under 4 KiB).
+  CHECK(gpu.batch_pool[3].max_per_size == 10);
+  CHECK(gpu.batch_pool[3].blocks == 10);
+  CHECK(copies == std::vector<int>{10, 10});
+}
+
+TEST_CASE("a pipeline's pinned block is rewritten only after the host waited for the copy that "
+          "read it", "[input_slots][pinned_buffers]") {
+  auto& dev = fftest::emulated_gpu_device();
+  auto m = make_model(fftest::emulated_gpu_backend());
+  const Data d;
+  ff::LoopOptions loop;
+  loop.batch_size = kBatch;
+  {
+    Recorder warm(float_feed(d, 0), &dev, false);  // the first epoch allocates the blocks
+    m->run_loop(warm, ff::LoopMode::Train, 0, -1, loop);
+  }
+  // No prefetch: the batch op writes batch i while the loop asks for it, so the op log position
+  // then is after everything the loop did with the batches before. Bound: 3 x 2 blocks for 10
+  // arrays an epoch, so blocks are rewritten within the epoch.
+  dev.set_op_log(true);
+  Recorder feed(float_feed(d, 0), &dev, false);
+  m->run_loop(feed, ff::LoopMode::Train, 1, -1, loop);
+  const std::vector<Op> ops = dev.ops();
+  dev.set_op_log(false);
+  const ff::StreamId copy = m->input_slots()->copy_stream();
+  REQUIRE(feed.addresses.size() == 5);
+  int reused = 0;
+  for (size_t b = 0; b < feed.addresses.size(); ++b) {
+    for (const void* address : feed.addresses[b]) {
+      // Every earlier copy from this address in the log: the host waited for the event recorded
+      // after it before the batch that rewrote the block was made.
+      for (size_t j = 0; j < feed.log_at[b]; ++j) {
+        if (ops[j].kind != Op::CopyFromHost || ops[j].src != address) continue;
+        INFO("batch " << b << ", copy at op " << j);
+        CHECK(ops[j].stream == copy);
+        size_t rec = j + 1;
+        while (rec < ops.size() && !(ops[rec].kind == Op::Record && ops[rec].stream == copy)) ++rec;
+        REQUIRE(rec < ops.size());
+        bool waited = false;
+        for (size_t w = rec + 1; w < feed.log_at[b]; ++w)
+          waited |= ops[w].kind == Op::HostWait && ops[w].event == ops[rec].event;
+        CHECK(waited);
+        ++reused;
+      }
+    }
+  }
+  CHECK(reused > 0);
+  CHECK(std::count(feed.pinned.begin(), feed.pinned.end(), false) == 0);
+}
+
+TEST_CASE("when the pinned batch pool is exhausted the batches fall back to pageable memory and "
+          "the loop's staging", "[input_slots][pinned_buffers]") {
+  // Every batch of an epoch is kept alive, so no block comes back within it: with no prefetch
+  // the bound is 3 x 2 blocks for the epoch's 10 arrays, the rest are pageable and staged.
+  const PinnedRun cpu = train_from_pipeline(ff::backend_for(ff::DeviceType::CPU), 2, 0, true);
+  const PinnedRun gpu = train_from_pipeline(fftest::emulated_gpu_backend(), 2, 0, true);
+  CHECK(gpu.weights == cpu.weights);
+  CHECK(gpu.logs == cpu.logs);
+  REQUIRE(gpu.slots.size() == 2);
+  REQUIRE(gpu.pinned.size() == 20);
+  const auto pinned = std::count(gpu.pinned.begin() + 10, gpu.pinned.end(), true);  // epoch 1
+  CHECK(pinned > 0);
+  CHECK(pinned <= 6);
+  CHECK(gpu.slots[1].direct_arrays - gpu.slots[0].direct_arrays == pinned);
+  CHECK(gpu.slots[1].staged_arrays - gpu.slots[0].staged_arrays == 10 - pinned);
+  CHECK(gpu.batch_pool[1].max_per_size == 6);
+  CHECK(gpu.batch_pool[1].blocks == 6);
 }
