@@ -30,6 +30,7 @@ MODULES = [
     ("forgeflow.layers", "ff.layers", False),
     ("forgeflow.activations", "ff.activations", False),
     ("forgeflow.ops", "ff.ops", False),
+    ("forgeflow.applications", "ff.applications", False),
     ("forgeflow.losses", "ff.losses", False),
     ("forgeflow.optimizers", "ff.optimizers", False),
     ("forgeflow.optimizers.schedules", "ff.optimizers.schedules", False),
