@@ -3,7 +3,9 @@ input_tensor, input_shape, pooling, classes, classifier_activation), their check
 top and the weights. Nothing downloads: weights="imagenet" raises, naming what to do instead."""
 import os
 
-import forgeflow as ff
+from .. import layers as L
+from ..layers import Input
+from ..models import Model
 
 __all__ = ["check_arguments", "model_input", "finish"]
 
@@ -38,13 +40,12 @@ def check_arguments(name, include_top, weights, pooling, classes, input_shape, d
 
 
 def model_input(input_tensor, input_shape):
-    return input_tensor if input_tensor is not None else ff.Input(shape=input_shape)
+    return input_tensor if input_tensor is not None else Input(shape=input_shape)
 
 
 def finish(name, inputs, x, include_top, pooling, classes, classifier_activation, weights,
            flatten_top=False):
     """The top (or the pooling), the model, and the weights file when one is given."""
-    L = ff.layers
     if include_top:
         if not flatten_top:
             x = L.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -53,7 +54,7 @@ def finish(name, inputs, x, include_top, pooling, classes, classifier_activation
         x = L.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
         x = L.GlobalMaxPooling2D(name="max_pool")(x)
-    model = ff.Model(inputs, x, name=name)
+    model = Model(inputs, x, name=name)
     if weights is not None:
         model.load_weights(weights)
     return model

@@ -2,7 +2,7 @@
 stem of 32 filters, 17 inverted residual blocks (1x1 expansion, 3x3 depthwise, 1x1 linear
 projection, ReLU6, a residual Add where shapes allow), a 1x1 convolution to 1280 channels;
 batch normalisation with epsilon 1e-3 and momentum 0.999; Keras's layer names."""
-import forgeflow as ff
+from .. import layers as L
 
 from ._common import check_arguments, finish, model_input
 
@@ -10,7 +10,7 @@ __all__ = ["MobileNetV2"]
 
 
 def _bn(name):
-    return ff.layers.BatchNormalization(epsilon=1e-3, momentum=0.999, name=name)
+    return L.BatchNormalization(epsilon=1e-3, momentum=0.999, name=name)
 
 
 def _correct_pad(x):
@@ -21,7 +21,6 @@ def _correct_pad(x):
 
 
 def _inverted_res_block(inputs, expansion, stride, filters, block_id):
-    L = ff.layers
     in_channels = inputs.shape[-1]
     x = inputs
     prefix = f"block_{block_id}_"
@@ -60,7 +59,6 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights=None, inp
         raise ValueError(f"MobileNetV2: only alpha=1.0 is built here; received alpha={alpha!r}")
     input_shape = check_arguments("MobileNetV2", include_top, weights, pooling, classes,
                                   input_shape, 224)
-    L = ff.layers
     inputs = model_input(input_tensor, input_shape)
     x = L.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="Conv1")(inputs)
     x = _bn("bn_Conv1")(x)

@@ -2,7 +2,7 @@
 padding, 3x3/2 max-pooling, four stacks of bottleneck blocks (3, 4, 6, 3 blocks; 64, 128, 256,
 512 filters, 4x expansion, a 1x1 projection shortcut in each stack's first block), batch
 normalisation with epsilon 1.001e-5; Keras's layer names."""
-import forgeflow as ff
+from .. import layers as L
 
 from ._common import check_arguments, finish, model_input
 
@@ -12,7 +12,6 @@ _EPS = 1.001e-5
 
 
 def _block(x, filters, stride, conv_shortcut, name):
-    L = ff.layers
     if conv_shortcut:
         shortcut = L.Conv2D(4 * filters, 1, strides=stride, name=name + "_0_conv")(x)
         shortcut = L.BatchNormalization(epsilon=_EPS, name=name + "_0_bn")(shortcut)
@@ -42,7 +41,6 @@ def ResNet50(include_top=True, weights=None, input_tensor=None, input_shape=None
     """The ResNet50 architecture (25,636,712 weights with the top, 23,587,712 without)."""
     input_shape = check_arguments("ResNet50", include_top, weights, pooling, classes, input_shape,
                                   224)
-    L = ff.layers
     inputs = model_input(input_tensor, input_shape)
     x = L.ZeroPadding2D(padding=3, name="conv1_pad")(inputs)
     x = L.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
