@@ -49,7 +49,9 @@ class AveragePooling2D(_Pooling2D):
     _core_class = _core.AveragePooling2D
 
 
-class _GlobalPooling2D(Layer):
+class _GlobalPooling(Layer):
+    """The global poolings' shared arguments (any rank: the 1-D ones derive from it too)."""
+
     _core_class = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -66,13 +68,13 @@ class _GlobalPooling2D(Layer):
                 "keepdims": self.keepdims}
 
 
-class GlobalAveragePooling2D(_GlobalPooling2D):
+class GlobalAveragePooling2D(_GlobalPooling):
     """(N, H, W, C) -> (N, C): the mean over H and W ((N, 1, 1, C) with keepdims=True)."""
 
     _core_class = _core.GlobalAveragePooling2D
 
 
-class GlobalMaxPooling2D(_GlobalPooling2D):
+class GlobalMaxPooling2D(_GlobalPooling):
     """(N, H, W, C) -> (N, C): the maximum over H and W ((N, 1, 1, C) with keepdims=True)."""
 
     _core_class = _core.GlobalMaxPooling2D

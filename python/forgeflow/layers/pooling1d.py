@@ -11,6 +11,7 @@ layers is not supported (forgeflow has no masking).
 from .. import _core
 from .convolutional import check_data_format, normalize_padding, normalize_tuple
 from .core import Layer, _seed
+from .pooling import _GlobalPooling
 
 __all__ = ["MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"]
 
@@ -45,30 +46,13 @@ class AveragePooling1D(_Pooling1D):
     _core_class = _core.AveragePooling1D
 
 
-class _GlobalPooling1D(Layer):
-    _core_class = None
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = check_data_format(type(self).__name__, data_format)
-        if not isinstance(keepdims, bool):
-            raise TypeError(f"{type(self).__name__}: keepdims must be True or False, "
-                            f"received {keepdims!r}")
-        self.keepdims = keepdims
-        self._core = self._core_class(self.name, _seed(), self.keepdims)
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "keepdims": self.keepdims}
-
-
-class GlobalAveragePooling1D(_GlobalPooling1D):
+class GlobalAveragePooling1D(_GlobalPooling):
     """(N, steps, C) -> (N, C): the mean over the steps ((N, 1, C) with keepdims=True)."""
 
     _core_class = _core.GlobalAveragePooling1D
 
 
-class GlobalMaxPooling1D(_GlobalPooling1D):
+class GlobalMaxPooling1D(_GlobalPooling):
     """(N, steps, C) -> (N, C): the maximum over the steps ((N, 1, C) with keepdims=True)."""
 
     _core_class = _core.GlobalMaxPooling1D
