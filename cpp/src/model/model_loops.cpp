@@ -461,19 +461,29 @@ std::vector<float> host_values(Device& device, const Tensor& t) {
   return host;
 }
 
+// The NaN and Inf among host values, and the index of the first of either (-1: none).
+struct NonFiniteCount {
+  int64_t nans = 0, infs = 0, first = -1;
+};
+NonFiniteCount count_nonfinite(const std::vector<float>& values) {
+  NonFiniteCount c;
+  for (size_t k = 0; k < values.size(); ++k) {
+    const bool nan = std::isnan(values[k]), inf = std::isinf(values[k]);
+    c.nans += nan;
+    c.infs += inf;
+    if ((nan || inf) && c.first < 0) c.first = static_cast<int64_t>(k);
+  }
+  return c;
+}
+
 }  // namespace
 
 void Model::numerics_error(const std::string& what, const std::string& pass, const Tensor& t,
                            const StepContext& ctx) const {
-  const std::vector<float> host = host_values(backend_->device(), t);
-  int64_t nans = 0, infs = 0;
-  for (float v : host) {
-    nans += std::isnan(v);
-    infs += std::isinf(v);
-  }
-  throw NumericsError("check-numerics: " + what + " produced " + (nans ? "NaN" : "Inf") +
+  const NonFiniteCount c = count_nonfinite(host_values(backend_->device(), t));
+  throw NumericsError("check-numerics: " + what + " produced " + (c.nans ? "NaN" : "Inf") +
                       " in its " + pass + " pass (" + where_in_fit(ctx) + "; " +
-                      std::to_string(nans) + " NaN and " + std::to_string(infs) + " Inf among " +
+                      std::to_string(c.nans) + " NaN and " + std::to_string(c.infs) + " Inf among " +
                       std::to_string(t.numel()) +
                       " values). Its inputs were finite, so this is where the non-finite values "
                       "started.");
@@ -503,14 +513,7 @@ void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
       check_numerics_of(x, ctx, StepPass::Forward);
       continue;
     }
-    const std::vector<float> host = host_values(backend_->device(), x);
-    int64_t nans = 0, infs = 0, first = -1;
-    for (size_t k = 0; k < host.size(); ++k) {
-      const bool nan = std::isnan(host[k]), inf = std::isinf(host[k]);
-      nans += nan;
-      infs += inf;
-      if ((nan || inf) && first < 0) first = static_cast<int64_t>(k);
-    }
+    const auto [nans, infs, first] = count_nonfinite(host_values(backend_->device(), x));
     if (first < 0) continue;
     const int64_t row = x.row_size() > 0 ? first / x.row_size() : 0;
     throw NumericsError(
