@@ -483,8 +483,8 @@ void Model::numerics_error(const std::string& what, const std::string& pass, con
   const NonFiniteCount c = count_nonfinite(host_values(backend_->device(), t));
   throw NumericsError("check-numerics: " + what + " produced " + (c.nans ? "NaN" : "Inf") +
                       " in its " + pass + " pass (" + where_in_fit(ctx) + "; " +
-                      std::to_string(c.nans) + " NaN and " + std::to_string(c.infs) + " Inf among " +
-                      std::to_string(t.numel()) +
+                      std::to_string(c.nans) + " NaN and " + std::to_string(c.infs) +
+                      " Inf among " + std::to_string(t.numel()) +
                       " values). Its inputs were finite, so this is where the non-finite values "
                       "started.");
 }
