@@ -16,6 +16,8 @@ class Loss:
     """Base of the built-in losses. ``loss(y_true, y_pred)`` returns the batch mean as a float."""
 
     _core_name = None
+    _keras_stricter = ("targets must have the outputs' shape ((N,) for (N, 1) aside), never "
+                       "broadcast; sparse losses take integer labels, float labels are not cast")
 
     def __init__(self, from_logits=False, name=None, **core_args):
         self.from_logits = bool(from_logits)

@@ -960,6 +960,11 @@ class Sequential(Model):
         super()._ensure_built(arrays)
 
 
+# Read by scripts/gen_keras_compat.py (docs/keras-compatibility.md); Sequential inherits it.
+Model._keras_stricter = ("fit/evaluate/predict raise on inputs of another shape or dtype and on "
+                         "targets not of the outputs' shape; nothing is reshaped or cast")
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model written by ``model.save`` (see ``forgeflow.saving.load_model``)."""
     return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile,

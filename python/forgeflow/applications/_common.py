@@ -32,6 +32,9 @@ def check_arguments(name, include_top, weights, pooling, classes, input_shape, d
     if len(input_shape) != 3 or input_shape[-1] != 3:
         raise ValueError(f"{name}: input_shape must be (height, width, 3) (channels last, RGB); "
                          f"received {input_shape!r}")
+    if any(d is not None and d < 32 for d in input_shape[:2]):
+        raise ValueError(f"{name}: input size must be at least 32x32 (Keras's minimum); "
+                         f"received input_shape={input_shape!r}")
     if include_top and input_shape[:2] != (default_size, default_size) and name == "VGG16":
         raise ValueError(f"{name}: with include_top=True the input must be {default_size}x"
                          f"{default_size} (the classifier's Dense layers fix it); received "
@@ -44,11 +47,14 @@ def model_input(input_tensor, input_shape):
 
 
 def finish(name, inputs, x, include_top, pooling, classes, classifier_activation, weights,
-           flatten_top=False):
-    """The top (or the pooling), the model, and the weights file when one is given."""
+           flatten_top=False, top_dropout=0.0):
+    """The top (or the pooling), the model, and the weights file when one is given.
+    ``top_dropout`` > 0 puts Keras's Dropout "top_dropout" before the classifier."""
     if include_top:
         if not flatten_top:
             x = L.GlobalAveragePooling2D(name="avg_pool")(x)
+        if top_dropout > 0:
+            x = L.Dropout(top_dropout, name="top_dropout")(x)
         x = L.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = L.GlobalAveragePooling2D(name="avg_pool")(x)

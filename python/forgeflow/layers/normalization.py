@@ -112,6 +112,9 @@ class Normalization(Layer):
     """Shifts and scales inputs to mean 0 and variance 1 per feature of the last axis, with a
     mean and variance computed by ``adapt(data)`` or given as ``mean=`` / ``variance=``."""
 
+    _keras_stricter = ("used before adapt() or mean=/variance= it raises (Keras normalises with "
+                       "mean 0 and variance 1)")
+
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
         self.axis = _axis(axis, "Normalization", allow_none=True)

@@ -348,3 +348,13 @@ def zeros(shape, dtype=None):
 def ones(shape, dtype=None):
     """A NumPy array of ones (float32 unless ``dtype``)."""
     return np.ones(_creation_shape(shape, "ones"), dtype=dtype or np.float32)
+
+
+# The marker scripts/gen_keras_compat.py reads (docs/keras-compatibility.md): where forgeflow
+# raises and Keras broadcasts.
+_BOTH_GROW = ("raises where both operands would grow ((N, 1) with (N,) into (N, N)); Keras "
+              "broadcasts them")
+for _op in (add, subtract, multiply, divide, power, maximum, minimum, equal, not_equal, less,
+            less_equal, greater, greater_equal, where):
+    _op._keras_stricter = _BOTH_GROW
+del _op

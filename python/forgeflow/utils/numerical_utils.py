@@ -113,3 +113,7 @@ def to_categorical(x, num_classes=None):
     out = np.zeros((flat.shape[0], num_classes), dtype=np.float32)
     out[np.arange(flat.shape[0]), flat] = 1.0
     return out.reshape(shape + (num_classes,))
+
+
+to_categorical._keras_stricter = ("a negative label, a label >= num_classes or a fractional "
+                                  "float label raises (Keras casts and indexes)")
