@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <map>
 
+#include "backend/registry.h"
 #include "bindings.h"
 #include "core/errors.h"
+#include "data/pinned_buffers.h"
 #include "data/ops.h"
 #include "data/transforms/transforms.h"
 #include "model/dataset_feed.h"
@@ -265,10 +267,59 @@ void init_data(py::module_& m) {
     data::MapFn call = [held](const Element& e, int64_t, uint64_t) {
       py::gil_scoped_acquire gil;
       py::object out = (*held)(element_to_py(e));
+      // Copied once, on this worker thread, into new components: into the pinned pool of a pass
+      // that feeds a GPU (the map op's OutputPoolScope, data/element.h).
       return element_from_py(out);
     };
-    return data::map(std::move(in), std::move(call), parallel, std::move(name));
+    // Every result is a copy (element_from_py): the input batches need not be pinned.
+    return data::map(std::move(in), std::move(call), parallel, std::move(name),
+                     data::MapResults::AllNew);
   }, "map with a Python function of the flat component list, returning a flat list.");
+  d.def("pinned_passes_for_testing", [](const DatasetPtr& ds, int64_t passes) {
+    // A consumer that asks for pinned batches, as the model on a GPU does (DatasetFeed::begin),
+    // from a pool over the CPU's memory (its allocate_pinned), refilled after every element.
+    auto pool = std::make_shared<data::PinnedBufferPool>(device_by_name("CPU:0"));
+    data::IterationOptions options;
+    options.pinned = pool;
+    py::list out;
+    for (int64_t p = 0; p < passes; ++p) {
+      std::unique_ptr<data::Iterator> it;
+      {
+        py::gil_scoped_release release;  // a Python map function's workers take the GIL
+        it = ds->make_iterator_for(options);
+      }
+      py::list pass;
+      while (true) {
+        Element e;
+        bool got;
+        {
+          py::gil_scoped_release release;
+          got = it->next(e);
+          if (got) pool->refill();
+        }
+        if (!got) break;
+        py::list pinned;
+        for (const Component& c : e) pinned.append(c.bytes && c.bytes->pinned());
+        pass.append(py::make_tuple(element_to_py(e), pinned));
+      }
+      {
+        py::gil_scoped_release release;
+        it.reset();
+      }
+      out.append(pass);
+    }
+    const data::PinnedBufferPool::Stats s = pool->stats();
+    py::dict stats;
+    stats["allocations"] = s.allocations;
+    stats["blocks"] = s.blocks;
+    stats["lent"] = s.lent;
+    stats["misses"] = s.misses;
+    stats["max_per_size"] = s.max_per_size;
+    return py::make_tuple(out, stats);
+  }, py::arg("dataset"), py::arg("passes"),
+     "TESTS ONLY: `passes` passes over the dataset for a consumer that asks for pinned batches "
+     "(data::IterationOptions) from a pool over the CPU's memory: per pass a list of (the "
+     "element's arrays, whether each is in a pool block), and the pool's stats.");
   d.def("interleave_py", [](DatasetPtr in, py::object fn, int64_t cycle, int64_t block, int64_t parallel) {
     auto held = hold(std::move(fn));
     data::InterleaveFn make = [held](const Element& e, int64_t) {

@@ -35,9 +35,11 @@ class PinnedBufferPool;  // data/pinned_buffers.h
 // What the consumer of a pass asks of it (an option of one iteration, not of the dataset).
 struct IterationOptions {
   // The batches go to a device the host cannot address: the final batch op writes them into
-  // blocks of this pool (page-locked memory; see HostBuffer). Null: ordinary memory. Only the
+  // blocks of this pool (page-locked memory; see HostBuffer). Null: ordinary memory. The
   // operations that hand the batch op's output on unchanged forward it (prefetch, repeat, take,
-  // skip); any other op after the batch (a map) makes new buffers, so it asks nothing of its input.
+  // skip), and so does a map, which also writes the components its function creates into the
+  // pool (data/map.cpp); an op that builds batches of its own from batches (shuffle, cache,
+  // interleave) asks nothing of its input.
   std::shared_ptr<PinnedBufferPool> pinned;
   // Batches the ops between the batch op and the consumer may hold at once (prefetch buffers):
   // the batch op bounds the pool by it.

@@ -71,14 +71,29 @@ int64_t HostBuffer::live_count() { return live_buffers.load(); }
 
 int64_t Component::numel() const { return shape_numel(shape); }
 
+namespace {
+thread_local const OutputPoolScope* innermost_scope = nullptr;  // this thread's, or null
+}  // namespace
+
+OutputPoolScope::OutputPoolScope(std::shared_ptr<PinnedBufferPool> pool)
+    : pool_(std::move(pool)), previous_(innermost_scope) {
+  innermost_scope = this;
+}
+
+OutputPoolScope::~OutputPoolScope() { innermost_scope = previous_; }
+
+std::shared_ptr<PinnedBufferPool> OutputPoolScope::current() {
+  return innermost_scope ? innermost_scope->pool_ : nullptr;
+}
+
 Component Component::make(ValueType type, const Shape& shape, void** out,
                           const std::shared_ptr<PinnedBufferPool>& pinned) {
   if (type == ValueType::String) throw ValueError("internal: Component::make for strings");
   Component c;
   c.type = type;
   c.shape = shape;
-  auto buffer =
-      HostBuffer::allocate(static_cast<size_t>(shape_numel(shape)) * value_size(type), pinned);
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * value_size(type);
+  auto buffer = HostBuffer::allocate(bytes, pinned ? pinned : OutputPoolScope::current());
   *out = buffer->data();
   c.bytes = std::move(buffer);
   return c;

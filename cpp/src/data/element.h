@@ -75,7 +75,8 @@ struct Component {
   const std::string& string_at(int64_t i) const { return (*strings)[string_offset + i]; }
 
   // A new numeric component of `shape` with uninitialised storage (written through `out`); in a
-  // block of `pinned` when given and one is free.
+  // block of `pinned` when given and one is free; without `pinned`, in a block of the pool of
+  // the OutputPoolScope open on this thread, if any (a map function's results).
   static Component make(ValueType type, const Shape& shape, void** out,
                         const std::shared_ptr<PinnedBufferPool>& pinned = nullptr);
   static Component make_strings(const Shape& shape, std::vector<std::string> values);
@@ -88,6 +89,34 @@ struct Component {
 };
 
 using Element = std::vector<Component>;
+
+// While one is alive on a thread, Component::make calls on that thread that name no pool take
+// their storage from `pool` (a free block, else pageable memory as always); null: pageable.
+// Scopes nest (the innermost wins; its end restores the one before).
+//
+// The map op opens one around each call of its function when its pass was asked for pinned
+// batches (data/map.cpp): the components a function creates (a transform's, csv_dataset's
+// one-hot widening, a Python function's results copied back from NumPy) are then written into
+// page-locked memory on the worker thread that runs the function, whatever function it is, and
+// the MapFn signature, every transform and the Python binding stay as they are. An explicit
+// allocator handed to each function would have meant changing all of them, and any function
+// that forgot to use it would silently stay pageable. What a scope also catches: anything else
+// the function makes through Component::make on its thread during the call (a pipeline it
+// iterates inline). That is harmless: the pool is bounded, a block goes back when its buffer is
+// dropped, and a take() that finds none gives pageable memory.
+class OutputPoolScope {
+ public:
+  explicit OutputPoolScope(std::shared_ptr<PinnedBufferPool> pool);
+  ~OutputPoolScope();
+  OutputPoolScope(const OutputPoolScope&) = delete;
+  OutputPoolScope& operator=(const OutputPoolScope&) = delete;
+  // The pool of the innermost scope on this thread (null when none is open, or its pool is).
+  static std::shared_ptr<PinnedBufferPool> current();
+
+ private:
+  std::shared_ptr<PinnedBufferPool> pool_;
+  const OutputPoolScope* previous_;
+};
 
 // Stacks `count` elements (all with the same component types and shapes) into one batched
 // element whose leading dimension is `count`. A mismatch raises ValueError naming the component

@@ -16,9 +16,17 @@ DatasetPtr from_tensor_slices(Element components);
 // (0, 1, 2 ...), `seed_stream` a value unique to (pass, index) for random transforms: a mapped
 // element depends only on (element, index, seed_stream), never on which worker ran it.
 using MapFn = std::function<Element(const Element& in, int64_t index, uint64_t seed_stream)>;
+// Whether a MapFn's results may keep buffers of its input (a component passed through
+// unchanged, or a view of one), or are all new (a Python function: its results come back from
+// NumPy as copies). For a pass asked for pinned batches (IterationOptions::pinned) the map op
+// writes the components its function creates into the pool either way; with KeepsInput it also
+// asks its input for pinned batches (what passes through stays in the batch op's pinned
+// blocks), with AllNew its input stays pageable (pinned input would only be copied from).
+enum class MapResults { KeepsInput, AllNew };
 // num_parallel_calls: 1 runs inline in the caller's thread, N > 1 on N worker threads, kAutotune
 // on one per hardware thread. Output order always equals input order.
-DatasetPtr map(DatasetPtr input, MapFn fn, int64_t num_parallel_calls, std::string fn_name);
+DatasetPtr map(DatasetPtr input, MapFn fn, int64_t num_parallel_calls, std::string fn_name,
+               MapResults results = MapResults::KeepsInput);
 
 // tf.data shuffle: a buffer of `buffer_size` elements, each output drawn uniformly from it.
 // With reshuffle_each_iteration every new iterator draws a new order (pass p of a dataset seeded

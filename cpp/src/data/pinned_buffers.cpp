@@ -32,7 +32,12 @@ PinnedBufferPool::~PinnedBufferPool() {
 
 void PinnedBufferPool::reserve_per_size(size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  stats_.max_per_size = std::max(stats_.max_per_size, std::min(n, kMaxPerSize));
+  const size_t bound = std::max(stats_.max_per_size, std::min(n, kMaxPerSize));
+  if (bound == stats_.max_per_size) return;
+  stats_.max_per_size = bound;
+  // Every size here missed once and asked for the old bound's blocks: it asks for the rest now.
+  for (auto& [capacity, b] : buckets_)
+    if (b.blocks < bound) b.wanted = bound - b.blocks;
 }
 
 PinnedBufferPool::Block PinnedBufferPool::take(size_t bytes) {

@@ -1,7 +1,8 @@
 // PinnedBufferPool: page-locked host blocks (Device::allocate_pinned) that the pipeline's final
 // batch op writes its batches into when the batches go to a device the host cannot address (a
-// GPU), so that the model copies them asynchronously on its side stream without first staging
-// them into pinned memory of its own (docs/backend-contract.md, "Batches").
+// GPU), and a map after it the components its function creates (data/map.cpp), so that the
+// model copies them asynchronously on its side stream without first staging them into pinned
+// memory of its own (docs/backend-contract.md, "Batches").
 //
 // Thread-safe where it must be: take() runs on whichever pipeline worker makes the batch, and a
 // block goes back (give_back, from HostBuffer's destructor) on whichever thread drops the last
@@ -14,7 +15,8 @@
 // free one of up to twice the size: the last, smaller batch of an epoch takes a full batch's
 // block) falls back to pageable memory (the model then stages that batch itself, as before) and
 // asks for the size's whole bound of blocks (set by the batch op: (its prefetch depth + 3) x the
-// batch's components of that size, the batches the pipeline and the consumer can hold at once),
+// batch's components of that size, the batches the pipeline and the consumer can hold at once;
+// raised by a map after it for its workers' batches and the components its function creates),
 // which the consumer's next refill() allocates. So the first few batches of the first epoch are
 // pageable, every later one finds a free block, and nothing is allocated again (epochs reuse the
 // blocks) unless the bound rises (a deeper prefetch).
@@ -45,7 +47,10 @@ class PinnedBufferPool {
   PinnedBufferPool(const PinnedBufferPool&) = delete;
   PinnedBufferPool& operator=(const PinnedBufferPool&) = delete;
 
-  // Raises the bound of blocks per size to at least n (capped at kMaxPerSize).
+  // Raises the bound of blocks per size to at least n (capped at kMaxPerSize). A size that
+  // missed already asks for the blocks the raise adds (the next refill() allocates them): a map
+  // after the batch op raises the bound only once its function's first results exist, after
+  // the batch op's first miss asked for the batch op's bound.
   void reserve_per_size(size_t n);
   static constexpr size_t kMaxPerSize = 256;
 

@@ -6,8 +6,9 @@
 //
 // The pass over the dataset starts at the loop's begin() (or the first next()): for a device
 // the host cannot address, begin() hands the pipeline the model's pinned pool, so its final batch
-// op writes batches into page-locked memory, and a component that needs no conversion reaches the
-// model as a HostArray whose `owner` is that pinned buffer (copied to the device directly).
+// op (and a map after it, for the components its function creates) writes batches into
+// page-locked memory, and a component that needs no conversion reaches the model as a HostArray
+// whose `owner` is that pinned buffer (copied to the device directly).
 #pragma once
 #include <memory>
 #include <string>

@@ -2,7 +2,9 @@
 // emulated GPU): the same training as on the CPU from arrays and from a dataset, the two device
 // slots used in turn, the copy stream and the compute stream ordered by events exactly as
 // input_slots.h says (the emulated GPU also refuses any unordered access: a race), no host read
-// added per step, and the pinned pool and slots allocated in the first epoch only.
+// added per step, and the pinned pool and slots allocated in the first epoch only; batches a
+// pipeline wrote into pinned memory (by its batch op, and by a map after it: a C++ function's
+// new component, csv_dataset's one-hot widening) copied with no staging.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <functional>
@@ -10,6 +12,9 @@
 #include <memory>
 #include <vector>
 
+#include "data/csv/csv_dataset.h"
+#include "data/csv/csv_one_hot.h"
+#include "data/csv/csv_test_util.h"
 #include "data/ops.h"
 #include "data/pinned_buffers.h"
 #include "emulated_gpu.h"
@@ -242,6 +247,20 @@ TEST_CASE("model(x) on a device the host cannot address goes through the slots t
 // ---- batches a pipeline wrote into pinned memory (data/pinned_buffers.h) ----
 namespace {
 
+// A feed of `ds`'s (x, y) batches, as fit reads them.
+std::unique_ptr<ff::DatasetFeed> feed_of(ff::data::DatasetPtr ds) {
+  ff::FeedSpec spec;
+  spec.inputs = {0};
+  spec.input_as_column = {false};
+  spec.input_names = {"x"};
+  spec.input_shapes = {{ff::kNone, kFeatures}};
+  spec.targets = {1};
+  spec.target_kinds = {ff::TargetKind::ClassIndex};
+  spec.target_names = {"y"};
+  spec.loss_names = {"sparse_categorical_crossentropy"};
+  return std::make_unique<ff::DatasetFeed>(std::move(ds), spec);
+}
+
 // (float32 x, int64 y) batches of kBatch: no conversion, so they can be copied as they are.
 std::unique_ptr<ff::DatasetFeed> float_feed(const Data& d, int64_t prefetch_depth) {
   std::vector<float> x(d.x.begin(), d.x.end());
@@ -252,16 +271,7 @@ std::unique_ptr<ff::DatasetFeed> float_feed(const Data& d, int64_t prefetch_dept
            component(ff::data::ValueType::Int64, {kRows}, y.data(), y.size() * 8)}),
       kBatch, false);
   if (prefetch_depth > 0) ds = ff::data::prefetch(ds, prefetch_depth);
-  ff::FeedSpec spec;
-  spec.inputs = {0};
-  spec.input_as_column = {false};
-  spec.input_names = {"x"};
-  spec.input_shapes = {{ff::kNone, kFeatures}};
-  spec.targets = {1};
-  spec.target_kinds = {ff::TargetKind::ClassIndex};
-  spec.target_names = {"y"};
-  spec.loss_names = {"sparse_categorical_crossentropy"};
-  return std::make_unique<ff::DatasetFeed>(ds, spec);
+  return feed_of(std::move(ds));
 }
 
 // A DatasetFeed that notes, per batch, where the emulated GPU's op log stood when the batch was
@@ -309,16 +319,18 @@ struct PinnedRun {
   std::vector<bool> pinned;                           // every array of every batch
 };
 
-PinnedRun train_from_pipeline(ff::Backend& be, int epochs, int64_t prefetch_depth, bool keep,
-                              const std::function<void(int)>& before_epoch = {}) {
+using FeedMaker = std::function<std::unique_ptr<ff::DatasetFeed>()>;
+
+// `epochs` epochs, each from a new feed of make_feed().
+PinnedRun train_from(ff::Backend& be, int epochs, const FeedMaker& make_feed, bool keep,
+                     const std::function<void(int)>& before_epoch = {}) {
   auto m = make_model(be);
-  const Data d;
   ff::LoopOptions loop;
   loop.batch_size = kBatch;
   PinnedRun r;
   for (int e = 0; e < epochs; ++e) {
     if (before_epoch) before_epoch(e);
-    Recorder feed(float_feed(d, prefetch_depth), nullptr, keep);
+    Recorder feed(make_feed(), nullptr, keep);
     r.logs.push_back(m->run_loop(feed, ff::LoopMode::Train, e, -1, loop));
     r.pinned.insert(r.pinned.end(), feed.pinned.begin(), feed.pinned.end());
     if (const ff::InputSlots* s = m->input_slots()) {
@@ -329,6 +341,13 @@ PinnedRun train_from_pipeline(ff::Backend& be, int epochs, int64_t prefetch_dept
   }
   r.weights = fftest::all_params(*m);
   return r;
+}
+
+PinnedRun train_from_pipeline(ff::Backend& be, int epochs, int64_t prefetch_depth, bool keep,
+                              const std::function<void(int)>& before_epoch = {}) {
+  const Data d;
+  return train_from(be, epochs, [&] { return float_feed(d, prefetch_depth); }, keep,
+                    before_epoch);
 }
 
 }  // namespace
@@ -439,4 +458,125 @@ TEST_CASE("when the pinned batch pool is exhausted the batches fall back to page
   CHECK(gpu.slots[1].staged_arrays - gpu.slots[0].staged_arrays == 10 - pinned);
   CHECK(gpu.batch_pool[1].max_per_size == 6);
   CHECK(gpu.batch_pool[1].blocks == 6);
+}
+
+// ---- a map after the batch (data/map.cpp): its function's components are pinned too ----
+namespace {
+
+// A device run's epochs after the first: every array of every batch was in pinned memory and
+// copied straight from the pipeline's buffer (the loop staged nothing), and the pools grew in
+// the first epoch only. `arrays` per epoch.
+void check_pinned_after_first_epoch(const PinnedRun& gpu, int64_t arrays) {
+  REQUIRE(gpu.slots.size() >= 2);
+  for (size_t e = 1; e < gpu.slots.size(); ++e) {
+    INFO("epoch " << e);
+    CHECK(gpu.slots[e].staged_arrays == gpu.slots[0].staged_arrays);  // no staging copy
+    CHECK(gpu.slots[e].direct_arrays - gpu.slots[e - 1].direct_arrays == arrays);
+    CHECK(gpu.staging[e].acquires == gpu.staging[0].acquires);
+    CHECK(gpu.batch_pool[e].misses == gpu.batch_pool[0].misses);
+    CHECK(gpu.batch_pool[e].allocations == gpu.batch_pool[0].allocations);  // no growth
+    CHECK(gpu.batch_pool[e].blocks <= gpu.batch_pool[e].max_per_size);
+  }
+  REQUIRE(gpu.pinned.size() == gpu.slots.size() * static_cast<size_t>(arrays));
+  CHECK(std::count(gpu.pinned.begin() + arrays, gpu.pinned.end(), false) == 0);
+}
+
+// Runs `make_feed` for 4 epochs on the CPU and the emulated GPU: the same weights and logs, and
+// on the GPU, from the second epoch on, every host-to-device copy reads page-locked memory.
+void check_pinned_training(const FeedMaker& make_feed, int64_t arrays_per_epoch) {
+  auto& dev = fftest::emulated_gpu_device();
+  const PinnedRun cpu = train_from(ff::backend_for(ff::DeviceType::CPU), 4, make_feed, false);
+  std::vector<int> copies;
+  const PinnedRun gpu = train_from(fftest::emulated_gpu_backend(), 4, make_feed, false,
+                                   [&](int e) {
+    if (e >= 2) {
+      int n = 0;
+      for (const Op& op : dev.ops()) {
+        if (op.kind != Op::CopyFromHost || op.stream <= 0) continue;
+        CHECK(dev.is_pinned(op.src, op.bytes));
+        ++n;
+      }
+      copies.push_back(n);
+    }
+    dev.set_op_log(e == 1 || e == 2);  // (clears the log)
+  });
+  CHECK(gpu.weights == cpu.weights);
+  CHECK(gpu.logs == cpu.logs);
+  CHECK(std::count(cpu.pinned.begin(), cpu.pinned.end(), true) == 0);
+  CHECK(gpu.batch_pool[0].misses > 0);  // the first batches, before the blocks exist
+  check_pinned_after_first_epoch(gpu, arrays_per_epoch);
+  const int per_epoch = static_cast<int>(arrays_per_epoch);
+  CHECK(copies == std::vector<int>{per_epoch, per_epoch});
+}
+
+}  // namespace
+
+TEST_CASE("a map after the batch feeds the device from pinned memory written by its workers, "
+          "with no staging copy, as on the CPU", "[input_slots][pinned_buffers][map]") {
+  // (uint8 x, int64 y) batches; a C++ function on two workers makes float32 x / 255 (a new
+  // component) and passes y through; prefetched two deep (as fit's pipelines are).
+  const Data d;
+  std::vector<int64_t> y(d.y.begin(), d.y.end());
+  const ff::data::MapFn scale = [](const ff::data::Element& in, int64_t, uint64_t) {
+    void* dst = nullptr;
+    auto x = ff::data::Component::make(ff::data::ValueType::Float32, in[0].shape, &dst);
+    const auto* u = static_cast<const uint8_t*>(in[0].data());
+    for (int64_t i = 0; i < in[0].numel(); ++i) static_cast<float*>(dst)[i] = u[i] / 255.0f;
+    return ff::data::Element{x, in[1]};
+  };
+  const FeedMaker make_feed = [&] {
+    return feed_of(ff::data::prefetch(
+        ff::data::map(
+            ff::data::batch(
+                ff::data::from_tensor_slices(
+                    {component(ff::data::ValueType::UInt8, {kRows, kFeatures}, d.x.data(),
+                               d.x.size()),
+                     component(ff::data::ValueType::Int64, {kRows}, y.data(), y.size() * 8)}),
+                kBatch, false),
+            scale, 2, "scale"),
+        2));
+  };
+  check_pinned_training(make_feed, 10);
+}
+
+TEST_CASE("csv_dataset's one-hot widening after the batch feeds the device from pinned memory, "
+          "with no staging copy, as on the CPU", "[input_slots][pinned_buffers][csv]") {
+  // A categorical column of 3 values (one-hot: slots 0-2) and two numbers: 5 features, widened
+  // from compact rows of 3 slots per batch by the one-hot map, inline on the prefetch thread
+  // (the pipeline csv_dataset builds: source, batch, CsvOneHot, prefetch).
+  namespace csv = ff::data::csv;
+  std::string text = "c,x1,x2,y\n";
+  for (int64_t i = 0; i < kRows; ++i)
+    text += std::string(1, static_cast<char>('a' + (i * 5) % 3)) + "," +
+            std::to_string(((i * 37) % 251) / 10.0) + "," + std::to_string((i * 11) % 7) + "," +
+            std::to_string((i * 7) % kClasses) + "\n";
+  auto vocab = std::make_shared<csv::Vocabulary>(csv::Vocabulary{{"a", 0}, {"b", 1}, {"c", 2}});
+  std::vector<csv::FeatureColumn> f(3);
+  f[0].kind = csv::FeatureColumn::Kind::CategoricalIndex;  // compact: the index in one slot
+  f[0].vocabulary = vocab;
+  f[1].column = 1;
+  f[1].offset = 1;
+  f[2].column = 2;
+  f[2].offset = 2;
+  csv::LabelColumn label;
+  label.present = true;
+  label.column = 3;
+  label.kind = csv::LabelColumn::Kind::Int64;
+  csv::CsvSourceOptions o;
+  o.plan = csv_test::make_plan({text}, {"c", "x1", "x2", "y"},
+                               std::make_shared<csv::FeaturesParser>(f, 3, label, ""));
+  const FeedMaker make_feed = [&] {
+    return feed_of(ff::data::prefetch(
+        ff::data::map(ff::data::batch(csv::make_csv_dataset(o), kBatch, false),
+                      csv::expand_one_hot(0, {3, 0, 0}), 1, "CsvOneHot"),
+        2));
+  };
+  {  // What the model reads: one-hot rows of 5 (the widening is the map's).
+    auto it = make_feed();
+    it->begin(nullptr);
+    ff::Batch b;
+    REQUIRE(it->next(b));
+    CHECK(b.xs.at(0).shape == ff::Shape{kBatch, kFeatures});
+  }
+  check_pinned_training(make_feed, 10);
 }

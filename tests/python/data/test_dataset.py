@@ -83,6 +83,33 @@ def test_python_map_keeps_order_and_warns_once(recwarn):
     assert len(warned) == 1 and "GIL" in str(warned[0].message)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_python_map_after_batch_writes_its_results_into_the_consumers_pinned_pool(workers):
+    """A model on a GPU asks its pipeline for pinned batches: a Python function mapped after
+    batch() has its results copied once, on the thread that runs it, into the consumer's pool
+    (here a pool over the CPU's memory stands in for page-locked memory), so the training loop
+    stages nothing. The same values as a plain pass; every block back once the passes end."""
+    x = np.arange(40, dtype=np.float32).reshape(10, 4)
+    y = np.arange(10, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = Dataset.from_tensor_slices((x, y)).batch(4).map(lambda a, b: (a * 2, b + 1),
+                                                             num_parallel_calls=workers)
+    plain = list(ds)
+    passes, stats = ff._core.data.pinned_passes_for_testing(ds._core, 3)
+    for p, elements in enumerate(passes):
+        assert len(elements) == len(plain) == 3
+        for (arrays, pinned), (a, b) in zip(elements, plain):
+            np.testing.assert_array_equal(arrays[0], a)
+            np.testing.assert_array_equal(arrays[1], b)
+            if p > 0:  # the first batches miss (pageable) and ask for the blocks
+                assert pinned == [True, True]
+    assert stats["misses"] > 0 and stats["lent"] == 0
+    # Per batch alive (in the map's slots 2 x workers, none inline, + 3): its two results.
+    assert stats["max_per_size"] == ((0 if workers == 1 else 2 * workers) + 3) * 2
+    assert stats["blocks"] == stats["max_per_size"]
+
+
 def test_order_does_not_depend_on_the_number_of_workers():
     def pipeline(workers):
         ds = Dataset.range(200).shuffle(64, seed=5).map(lambda v: v * 3, num_parallel_calls=workers)
