@@ -84,12 +84,19 @@ std::shared_ptr<py::object> hold(py::object fn) {
   });
 }
 
-// Iterating from Python: next() returns the flat list of components, or None at the end.
+// Iterating from Python: next() returns the flat list of components, or None at the end. With
+// `pinned` (a model's input_batch_pool()), the pass is opened as that model's Feed opens one
+// (DatasetFeed::begin: the pool, `queued` 0), so its batches are written into pinned memory: fit
+// looks at the first batch of such a pass and then resumes it as the epoch's source.
 class PyIterator {
  public:
-  explicit PyIterator(const DatasetPtr& d) : dataset_(d) {
+  explicit PyIterator(const DatasetPtr& d,
+                      const std::shared_ptr<data::PinnedBufferPool>& pinned = nullptr)
+      : dataset_(d) {
     py::gil_scoped_release release;
-    it_ = d->make_iterator();
+    data::IterationOptions options;
+    options.pinned = pinned;
+    it_ = d->make_iterator_for(options);
   }
   ~PyIterator() { close(); }
   py::object next() {
@@ -232,8 +239,25 @@ void init_data(py::module_& m) {
       .def("cardinality", &data::Dataset::cardinality)
       .def_property_readonly("name", &data::Dataset::name);
 
+  py::class_<data::PinnedBufferPool, std::shared_ptr<data::PinnedBufferPool>>(
+      d, "PinnedBufferPool",
+      "Page-locked blocks a pipeline writes its batches into for a model on a GPU "
+      "(model._core.input_batch_pool(); data/pinned_buffers.h)")
+      .def_property_readonly("stats", [](const data::PinnedBufferPool& pool) {
+        const data::PinnedBufferPool::Stats s = pool.stats();
+        py::dict stats;
+        stats["allocations"] = s.allocations;
+        stats["takes"] = s.takes;
+        stats["blocks"] = s.blocks;
+        stats["lent"] = s.lent;
+        stats["misses"] = s.misses;
+        stats["max_per_size"] = s.max_per_size;
+        return stats;
+      });
+
   py::class_<PyIterator>(d, "Iterator")
-      .def(py::init<const DatasetPtr&>())
+      .def(py::init<const DatasetPtr&, const std::shared_ptr<data::PinnedBufferPool>&>(),
+           py::arg("dataset"), py::arg("pinned") = nullptr)
       .def("next", &PyIterator::next)
       .def("peek", &PyIterator::peek)
       .def("resume_dataset", &PyIterator::resume_dataset)
@@ -275,10 +299,16 @@ void init_data(py::module_& m) {
     return data::map(std::move(in), std::move(call), parallel, std::move(name),
                      data::MapResults::AllNew);
   }, "map with a Python function of the flat component list, returning a flat list.");
-  d.def("pinned_passes_for_testing", [](const DatasetPtr& ds, int64_t passes) {
+  d.def("pinned_pool_for_testing", [] {
+    return std::make_shared<data::PinnedBufferPool>(device_by_name("CPU:0"));
+  }, "TESTS ONLY: a PinnedBufferPool over the CPU's memory (its allocate_pinned), standing in "
+     "for a GPU model's input_batch_pool().");
+  d.def("pinned_passes_for_testing", [](const DatasetPtr& ds, int64_t passes,
+                                        std::shared_ptr<data::PinnedBufferPool> pool) {
     // A consumer that asks for pinned batches, as the model on a GPU does (DatasetFeed::begin),
-    // from a pool over the CPU's memory (its allocate_pinned), refilled after every element.
-    auto pool = std::make_shared<data::PinnedBufferPool>(device_by_name("CPU:0"));
+    // from a pool over the CPU's memory (its allocate_pinned, or `pool`), refilled after every
+    // element (as the model's loop refills it before every batch).
+    if (!pool) pool = std::make_shared<data::PinnedBufferPool>(device_by_name("CPU:0"));
     data::IterationOptions options;
     options.pinned = pool;
     py::list out;
@@ -316,10 +346,11 @@ void init_data(py::module_& m) {
     stats["misses"] = s.misses;
     stats["max_per_size"] = s.max_per_size;
     return py::make_tuple(out, stats);
-  }, py::arg("dataset"), py::arg("passes"),
+  }, py::arg("dataset"), py::arg("passes"), py::arg("pool") = nullptr,
      "TESTS ONLY: `passes` passes over the dataset for a consumer that asks for pinned batches "
-     "(data::IterationOptions) from a pool over the CPU's memory: per pass a list of (the "
-     "element's arrays, whether each is in a pool block), and the pool's stats.");
+     "(data::IterationOptions) from a pool over the CPU's memory (a new one, or `pool`): per "
+     "pass a list of (the element's arrays, whether each is in a pool block), and the pool's "
+     "stats. (A resumed pass keeps the options it was opened with.)");
   d.def("interleave_py", [](DatasetPtr in, py::object fn, int64_t cycle, int64_t block, int64_t parallel) {
     auto held = hold(std::move(fn));
     data::InterleaveFn make = [held](const Element& e, int64_t) {

@@ -281,6 +281,12 @@ void init_model(py::module_& m) {
          "fit's arrays uploaded once to a GPU when they take at most `fraction` of its free "
          "memory (batches are then gathered on the device), or None: they do not fit, fraction "
          "is 0, or the model is on the CPU (its arrays are host memory already)")
+      .def("input_batch_pool", [](Model& g) {
+        ModelLock lock(g.mutex());
+        return g.input_batch_pool();
+      }, "The pinned pool an ff.data pipeline writes its batches into for this model on a GPU "
+         "(data.PinnedBufferPool; pass it to data.Iterator to open a pass as the model's Feed "
+         "would), or None on the CPU and for a model without inputs. The model must be built.")
       .def_property_readonly("input_stats", [](const Model& g) -> py::object {
         ModelLock lock(g.mutex());
         const InputSlots* slots = g.input_slots();
@@ -305,7 +311,8 @@ void init_model(py::module_& m) {
         d["batch_pool_misses"] = b.misses;
         return d;
       }, "Batches streamed to a GPU through pinned memory and two device slots (model/"
-         "input_slots.h): counts, or None before the first (and always on the CPU)")
+         "input_slots.h): counts, or None before the first (or input_batch_pool()) and always "
+         "on the CPU")
       .def_property_readonly("graph_captures", [](const Model& g) {
         ModelLock lock(g.mutex());
         return g.graph_stats().captures;

@@ -147,11 +147,18 @@ def _with_lookups(model, source, inputs, labels):
     return source
 
 
-def _peek(ds):
+def _input_batch_pool(model):
+    """The pinned pool a built model's Feed hands its pipeline on a GPU
+    (``Model::input_batch_pool``, cpp/src/model/model.h), or None (the CPU: nothing is pinned)."""
+    return model._core.input_batch_pool()
+
+
+def _peek(ds, pinned=None):
     """The first batch of a new pass over `ds` (packed) and the iterator holding that pass,
     so that looking costs no second pass. (Until a Feed takes it, the pass stays in the Python
-    iterator object, whose clean-up releases the GIL for its threads.)"""
-    it = _core.data.Iterator(ds._core)
+    iterator object, whose clean-up releases the GIL for its threads.) With `pinned` (the model's
+    pool) the pass writes its batches into pinned memory, as one its Feed opens would."""
+    it = _core.data.Iterator(ds._core, pinned)
     flat = it.peek()
     if flat is None:
         it.close()
@@ -216,7 +223,17 @@ class DatasetAdapter:
             return None
         if purpose != "predict" and model._first_batch_checked and model.built:
             return None
-        element, first_pass = _peek(self.ds)
+        # The pass looked at here is resumed as the first epoch's (or the evaluation's) source,
+        # so it is opened as the model's Feed would open it: on a GPU with the model's pinned
+        # pool, so that its batches are written into pinned memory (the loop stages only the
+        # first few, which find no pool block yet).
+        # A model built from this first batch cannot have it yet, and the pass cannot be opened
+        # again once the model is built: a new pass has the next pass number, which moves every
+        # shuffle order and random map of this fit (see start_fit), and a Python map would run
+        # twice on the first batches. So that first epoch is pageable (the loop stages it);
+        # every later pass is pinned.
+        pinned = _input_batch_pool(model) if model.built else None
+        element, first_pass = _peek(self.ds, pinned)
         x, y = _split_element(element, purpose)
         if model.built:
             _check_batched(model, x)

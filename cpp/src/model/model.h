@@ -213,6 +213,14 @@ class Model {
   std::shared_ptr<ResidentArrays> make_resident(const std::vector<HostArray>& xs,
                                                 const std::vector<HostArray>& ys,
                                                 double fraction);
+  // The pool an input pipeline writes its batches into for this model (data/pinned_buffers.h:
+  // the input slots' pool, model/input_slots.h; made with the slots on the first call) on a
+  // device the host cannot address; null on a device the host addresses (the CPU: nothing
+  // pinned is allocated) and for a model without inputs. The loop hands it to a source that
+  // can pin when a pass starts (BatchSource::begin); a pass opened before the loop runs (fit's
+  // look at the first batch, python/forgeflow/_data_adapters.py) is opened with it too
+  // (data::IterationOptions, `queued` 0 as DatasetFeed's), so its batches are pinned as well.
+  std::shared_ptr<data::PinnedBufferPool> input_batch_pool();
   // Conveniences over run_loop for arrays (C++ tests and tools): xs one array per input; ys one
   // per output (undefined for untrained outputs); order: the rows of the epoch in order.
   Logs train_epoch(const std::vector<HostArray>& xs, const std::vector<HostArray>& ys,
@@ -273,11 +281,15 @@ class Model {
     std::vector<std::string> signatures;  // of the captures, oldest first (the last 32)
   };
   const GraphStats& graph_stats() const { return graph_stats_; }
-  // The batches' way to a device the host cannot address (null before the first such batch, and
-  // on the CPU): its slots, events and pinned pool, for tests and benchmarks.
+  // The batches' way to a device the host cannot address (null before the first such batch or
+  // input_batch_pool() call, and on the CPU): its slots, events and pinned pool, for tests and
+  // benchmarks.
   const InputSlots* input_slots() const { return input_slots_.get(); }
 
  private:
+  // Whether the host addresses this model's device memory (the CPU), probed on its weights (or
+  // a one-element buffer for a model without any).
+  bool host_addresses_device() const;
   // Per-batch buffers for one capacity and mode; smaller batches use views of the first rows.
   struct Plan {
     int64_t capacity = 0;

@@ -122,6 +122,21 @@ Model::TargetLayout Model::target_layout(int64_t samples, const std::vector<Host
   return layout;
 }
 
+bool Model::host_addresses_device() const {
+  const Tensor probe = params_.defined() ? params_ : Tensor::empty(backend_->device(), {1});
+  return backend_->device().host_address(probe.raw()) != nullptr;
+}
+
+std::shared_ptr<data::PinnedBufferPool> Model::input_batch_pool() {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  if (!built_) throw ValueError("the model is not built yet");
+  if (num_inputs_ == 0 || host_addresses_device()) return nullptr;
+  // Making the slots allocates nothing: the pool's blocks come with the first batches' misses
+  // (refilled by the loop), the slots' device buffers and copy stream with the first load.
+  if (!input_slots_) input_slots_ = std::make_unique<InputSlots>(backend_->device());
+  return input_slots_->batch_pool();
+}
+
 std::shared_ptr<ResidentArrays> Model::make_resident(const std::vector<HostArray>& xs,
                                                      const std::vector<HostArray>& ys,
                                                      double fraction) {
@@ -131,8 +146,7 @@ std::shared_ptr<ResidentArrays> Model::make_resident(const std::vector<HostArray
   // Not compiled: the loop raises its own error at the first batch.
   if (!(fraction > 0.0) || xs.empty() || !optimizer_) return nullptr;
   // Only where the host cannot address device memory: on the CPU the arrays are there already.
-  const Tensor probe = params_.defined() ? params_ : Tensor::empty(device, {1});
-  if (device.host_address(probe.raw())) return nullptr;
+  if (host_addresses_device()) return nullptr;
   check_inputs(shapes_of(xs));
   for (const auto& x : xs)
     if (!is_numeric_dtype(x.dtype))
@@ -974,9 +988,10 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   };
   // A device the host cannot address: a source that makes its own batches (an ff.data pipeline)
   // writes them into the slots' pinned pool (model/input_slots.h); the CPU asks for nothing.
+  // (The pool is input_batch_pool()'s: a pass opened with it before the loop, fit's look at the
+  // first batch, is pinned the same way.)
   if (num_inputs_ > 0 && batches.can_pin() && !device.host_address(state)) {
-    if (!input_slots_) input_slots_ = std::make_unique<InputSlots>(device);
-    batches.begin(input_slots_->batch_pool());
+    batches.begin(input_batch_pool());
   } else {
     batches.begin(nullptr);
   }

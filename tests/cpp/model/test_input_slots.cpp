@@ -262,7 +262,7 @@ std::unique_ptr<ff::DatasetFeed> feed_of(ff::data::DatasetPtr ds) {
 }
 
 // (float32 x, int64 y) batches of kBatch: no conversion, so they can be copied as they are.
-std::unique_ptr<ff::DatasetFeed> float_feed(const Data& d, int64_t prefetch_depth) {
+ff::data::DatasetPtr float_dataset(const Data& d, int64_t prefetch_depth) {
   std::vector<float> x(d.x.begin(), d.x.end());
   std::vector<int64_t> y(d.y.begin(), d.y.end());
   ff::data::DatasetPtr ds = ff::data::batch(
@@ -271,7 +271,11 @@ std::unique_ptr<ff::DatasetFeed> float_feed(const Data& d, int64_t prefetch_dept
            component(ff::data::ValueType::Int64, {kRows}, y.data(), y.size() * 8)}),
       kBatch, false);
   if (prefetch_depth > 0) ds = ff::data::prefetch(ds, prefetch_depth);
-  return feed_of(std::move(ds));
+  return ds;
+}
+
+std::unique_ptr<ff::DatasetFeed> float_feed(const Data& d, int64_t prefetch_depth) {
+  return feed_of(float_dataset(d, prefetch_depth));
 }
 
 // A DatasetFeed that notes, per batch, where the emulated GPU's op log stood when the batch was
@@ -458,6 +462,90 @@ TEST_CASE("when the pinned batch pool is exhausted the batches fall back to page
   CHECK(gpu.slots[1].staged_arrays - gpu.slots[0].staged_arrays == 10 - pinned);
   CHECK(gpu.batch_pool[1].max_per_size == 6);
   CHECK(gpu.batch_pool[1].blocks == 6);
+}
+
+// ---- a pass opened before the loop (fit's look at the first batch, _data_adapters.py) ----
+namespace {
+
+// Two epochs of fit on a dataset as the Python adapter runs them: the first pass is opened
+// before the loop (with the model's input_batch_pool() when `pinned_peek`, plainly otherwise),
+// its first batch taken, and the rest of it resumed as epoch 0's source; epoch 1 is a new pass.
+PinnedRun fit_after_a_peek(ff::Backend& be, bool pinned_peek) {
+  auto m = make_model(be);
+  const Data d;
+  const ff::data::DatasetPtr ds = float_dataset(d, 2);
+  ff::data::IterationOptions options;
+  if (pinned_peek) options.pinned = m->input_batch_pool();
+  std::unique_ptr<ff::data::Iterator> it = ds->make_iterator_for(options);
+  ff::data::Element first;
+  REQUIRE(it->next(first));
+  ff::LoopOptions loop;
+  loop.batch_size = kBatch;
+  PinnedRun r;
+  for (int e = 0; e < 2; ++e) {
+    Recorder feed(feed_of(e == 0 ? ff::data::resume(std::move(it), true, std::move(first),
+                                                    ds->cardinality())
+                                 : ds),
+                  nullptr, false);
+    r.logs.push_back(m->run_loop(feed, ff::LoopMode::Train, e, -1, loop));
+    r.pinned.insert(r.pinned.end(), feed.pinned.begin(), feed.pinned.end());
+    if (const ff::InputSlots* s = m->input_slots()) {
+      r.slots.push_back(s->stats());
+      r.batch_pool.push_back(s->batch_pool()->stats());
+    }
+  }
+  r.weights = fftest::all_params(*m);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the model's input batch pool exists before its first batch on a device the host "
+          "cannot address, and not on the CPU", "[input_slots][pinned_buffers]") {
+  auto m = make_model(fftest::emulated_gpu_backend());
+  CHECK(m->input_slots() == nullptr);
+  const auto pool = m->input_batch_pool();
+  REQUIRE(pool != nullptr);
+  REQUIRE(m->input_slots() != nullptr);
+  CHECK(m->input_slots()->batch_pool() == pool);  // the one the loop hands its sources
+  CHECK(m->input_batch_pool() == pool);
+  CHECK(pool->stats().allocations == 0);  // blocks come with the first batches, as before
+  CHECK(m->input_slots()->stats().slot_allocations == 0);
+  auto c = make_model(ff::backend_for(ff::DeviceType::CPU));
+  CHECK(c->input_batch_pool() == nullptr);  // nothing pinned on the CPU
+  CHECK(c->input_slots() == nullptr);
+}
+
+TEST_CASE("a pass opened with the model's input batch pool before the loop and resumed by it "
+          "is pinned in its first epoch: only the batches that missed a block are staged",
+          "[input_slots][pinned_buffers]") {
+  const PinnedRun cpu = fit_after_a_peek(ff::backend_for(ff::DeviceType::CPU), true);
+  const PinnedRun plain = fit_after_a_peek(fftest::emulated_gpu_backend(), false);
+  const PinnedRun gpu = fit_after_a_peek(fftest::emulated_gpu_backend(), true);
+  CHECK(gpu.weights == cpu.weights);
+  CHECK(gpu.logs == cpu.logs);
+  CHECK(plain.weights == cpu.weights);
+  CHECK(std::count(cpu.pinned.begin(), cpu.pinned.end(), true) == 0);
+  REQUIRE(plain.slots.size() == 2);
+  REQUIRE(gpu.slots.size() == 2);
+  REQUIRE(gpu.pinned.size() == 20);
+  // A plain first pass (fit before the fix): every array of epoch 0 staged.
+  CHECK(plain.slots[0].staged_arrays == 10);
+  CHECK(plain.batch_pool[0].misses == 0);
+  // Opened with the pool: the first batches miss (no block yet: the peeked one, and those the
+  // prefetch made before the loop's first refill) and are staged, every later one is copied
+  // straight from its pinned buffer.
+  const int64_t missed = gpu.batch_pool[0].misses;
+  CHECK(missed > 0);
+  CHECK(missed < 10);
+  CHECK(gpu.slots[0].staged_arrays == missed);
+  CHECK(gpu.slots[0].direct_arrays == 10 - missed);
+  CHECK(std::count(gpu.pinned.begin(), gpu.pinned.begin() + 10, true) == 10 - missed);
+  // Epoch 1, a new pass: no staging, no miss, no allocation.
+  CHECK(gpu.slots[1].staged_arrays == gpu.slots[0].staged_arrays);
+  CHECK(gpu.slots[1].direct_arrays - gpu.slots[0].direct_arrays == 10);
+  CHECK(gpu.batch_pool[1].misses == missed);
+  CHECK(gpu.batch_pool[1].allocations == gpu.batch_pool[0].allocations);
 }
 
 // ---- a map after the batch (data/map.cpp): its function's components are pinned too ----

@@ -121,9 +121,11 @@ def test_jpegs_decoded_by_nvjpeg_match_the_cpu_decoder(tmp_path):
 
 
 def test_a_python_map_after_batch_feeds_the_gpu_from_pinned_memory_with_no_staging():
-    """ds.batch().map(python_fn) fed to fit: from the second epoch on, every array of every batch
-    is copied to the GPU straight from the pinned memory the map's thread wrote (the loop stages
-    nothing), and the model trains exactly as on the same values batched without a map."""
+    """ds.batch().map(python_fn) fed to fit: from the first epoch of the first fit on (the pass
+    fit looks at the first batch of is opened with the model's pinned pool), every array of every
+    batch that found a pool block is copied to the GPU straight from the pinned memory the map's
+    thread wrote (the loop stages only the first few, which missed), nothing is staged after
+    that, and the model trains exactly as on the same values batched without a map."""
     import warnings
     rng = np.random.default_rng(2)
     x = rng.normal(size=(256, 6)).astype(np.float32)
@@ -141,14 +143,17 @@ def test_a_python_map_after_batch_feeds_the_gpu_from_pinned_memory_with_no_stagi
                     lambda a, b: (a * 2, b), num_parallel_calls=2)
         else:
             ds = ff.data.Dataset.from_tensor_slices((x * 2, y)).batch(32)
-        # Staged: the first epoch's pass (fit looked at its first batch before the model asked
-        # for pinned batches), then the first batches of the second (they miss the pool).
+        # Staged: only the first batches of the first epoch (they miss the pool, which has no
+        # block yet, and ask for them).
         model.fit(ds, epochs=2, verbose=0)
         first = dict(model._core.input_stats)
         model.fit(ds, epochs=2, verbose=0)
         return first, model._core.input_stats, model.get_weights()
 
     first, later, weights = run(True)
+    assert 0 < first["batch_pool_misses"] < 8 * 2
+    assert first["staged_arrays"] == first["batch_pool_misses"]  # the missed ones only
+    assert first["direct_arrays"] + first["staged_arrays"] == 2 * 8 * 2
     assert later["staged_arrays"] == first["staged_arrays"]
     assert later["direct_arrays"] - first["direct_arrays"] == 2 * 8 * 2  # epochs x batches x (x, y)
     assert later["batch_pool_misses"] == first["batch_pool_misses"]

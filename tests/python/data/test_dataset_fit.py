@@ -157,6 +157,41 @@ def test_looking_at_the_first_batch_does_not_cost_a_pass():
     assert len(calls) == 2 * 64
 
 
+def test_the_pass_fit_looks_at_is_opened_with_the_models_pinned_pool(monkeypatch):
+    """On a GPU the pass whose first batch fit looks at (and then trains its first epoch on) is
+    opened with the model's pinned pool, as the model's own passes are, so the first epoch is
+    written into pinned memory too. Here a pool over the CPU's memory stands in for the GPU
+    model's (the CPU model has none); the resumed pass is read as the GPU's loop reads it
+    (refilling the pool before each batch): the same values as a plain pass, only the peeked
+    batch (it found no block yet) pageable."""
+    from forgeflow import _data_adapters
+    x, y = make_data(n=40)
+    ds = Dataset.from_tensor_slices((x, y)).batch(8)
+    plain = list(ds)
+    pool = ff._core.data.pinned_pool_for_testing()
+    asked = []
+    monkeypatch.setattr(_data_adapters, "_input_batch_pool",
+                        lambda model: asked.append(model) or pool)
+    model = make_model()  # built from ff.Input
+    adapter = _data_adapters.DatasetAdapter(model, ds, "fit")
+    assert asked == [model]
+    passes, stats = ff._core.data.pinned_passes_for_testing(adapter._peeked.resume_dataset(), 1,
+                                                            pool)
+    assert len(passes) == 1 and len(passes[0]) == len(plain) == 5
+    for b, ((arrays, pinned), (px, py)) in enumerate(zip(passes[0], plain)):
+        np.testing.assert_array_equal(arrays[0], px)
+        np.testing.assert_array_equal(arrays[1], py)
+        assert pinned == ([False, False] if b == 0 else [True, True])
+    assert stats["misses"] == 2 and stats["lent"] == 0
+    # A model built from the first batch has no pool yet: that pass is plain (fit's first epoch
+    # is staged on a GPU; see _prepare_model).
+    unbuilt = ff.Sequential([ff.layers.Dense(4)])
+    unbuilt.compile(optimizer="adam",
+                    loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True))
+    _data_adapters.DatasetAdapter(unbuilt, ds, "fit")
+    assert asked == [model] and unbuilt.built
+
+
 def test_progress_counts_the_steps_of_a_dataset_of_unknown_length(capsys):
     x, y = make_data(n=100)
     ds = Dataset.from_tensor_slices((x, y)).batch(10).interleave(
