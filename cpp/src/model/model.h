@@ -38,6 +38,7 @@
 
 namespace ff {
 
+class Collective;      // distribute/collective.h
 class InputSlots;      // model/input_slots.h
 class ResidentArrays;  // model/resident_arrays.h
 namespace data {
@@ -91,6 +92,10 @@ struct Batch {
   // uploaded to it (rows != null) or of the arrays themselves.
   const ResidentArrays* resident = nullptr;
   int64_t position = 0;
+  // A data-parallel run (Model::set_collective): the rows of the global batch across all
+  // workers, of which this batch is this worker's share (`count` may then be 0: the worker
+  // still takes part in the step). -1: the batch is not a share of a global batch.
+  int64_t global_count = -1;
 };
 
 // A stream of batches: NumPy arrays (model/array_source.h) or an input pipeline
@@ -110,6 +115,14 @@ class BatchSource {
   // The caller's index of row `row` of the batch that starts at sample `start` of this pass
   // (for messages; a shuffled source maps it back through its order).
   virtual int64_t sample_index(int64_t start, int64_t row) const { return start + row; }
+  // A data-parallel run: from now on give this worker's share (replica of replicas) of every
+  // batch, its rows split as distribute/collective.h's chunk_of does, with Batch::global_count
+  // set. The loop calls it before begin() for training and evaluation. A source whose data is
+  // this worker's already (a dataset sharded by file) ignores it, as the default does.
+  virtual void set_replica(int replica, int replicas) {
+    (void)replica;
+    (void)replicas;
+  }
 };
 
 // Receives predict's outputs batch by batch: where (host memory) rows [first, first + count) of
@@ -249,6 +262,27 @@ class Model {
   void get_parameter(size_t i, float* host_out) const;
   void set_parameter(size_t i, const float* host_in);
 
+  // ---- data-parallel training (ff.distribute; docs/distributed.md) ----
+  // The workers' collective (null or one worker: training alone). With several workers, each
+  // training step is this worker's share of the global batch: the loss gradient is scaled by
+  // 1 / (global batch rows), the gradient buffer is summed over the workers (in a fixed order:
+  // distribute/collective.h) before the update, so every worker applies the same update to the
+  // same weights. Every step starts with an agreement of the workers (who has a batch, whether
+  // one asked to stop), a worker without a batch takes part with a zero gradient, and a loop's
+  // logs are summed over the workers at its end. Each training loop (epoch) ends comparing the
+  // workers' weight fingerprints.
+  void set_collective(std::shared_ptr<Collective> collective);
+  const std::shared_ptr<Collective>& collective() const { return collective_; }
+  // Sets every worker's weights, non-trainable state, optimizer state and step counters to
+  // worker `root`'s (a collective: every worker calls it). Nothing without several workers.
+  void broadcast_weights(int root = 0);
+  // A 64-bit hash of the trainable weights' bytes (a host read).
+  uint64_t weights_fingerprint();
+  // Compares the workers' weight fingerprints (one small all-gather); raises DistributedError
+  // (Aborted) naming the worker(s) whose weights differ from the majority's (from worker 0's
+  // without a majority). `when` is for the message ("epoch 3").
+  void check_replicas_agree(const std::string& when);
+
   uint64_t train_steps() const { return train_steps_; }
   // Restored from a saved model, so that dropout and augmentation streams continue exactly.
   void set_train_steps(uint64_t steps);
@@ -323,6 +357,7 @@ class Model {
   struct GraphEntry {
     LoopMode mode;
     int64_t count;
+    int64_t grad_count;      // the rows the loss gradient is averaged over (the global batch)
     Numerics numerics;
     const StepState* state;
     TargetLayout layout;     // empty for predict
@@ -342,7 +377,8 @@ class Model {
     MathChoice math;  // TF32 and op determinism (cached GPU plans are chosen under them)
     bool operator==(const GraphEnv& o) const;
   };
-  GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state);
+  GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state,
+                          int64_t grad_count);
   // Runs one step (`enqueue` enqueues its kernels) for signature `e`: eagerly, captured, or
   // replayed (see GraphStats).
   template <class Enqueue>
@@ -353,16 +389,27 @@ class Model {
   // The next batch of `batches`, shape-checked and loaded into its plan (with its targets unless
   // predict); null at the end.
   Plan* next_batch(BatchSource& batches, LoopMode mode, Batch& batch);
+  // next_batch's two halves: the next batch with rows (or, in a data-parallel run, a share of a
+  // global batch with none), false at the end; and its checks and loading into its plan.
+  bool fetch_batch(BatchSource& batches, Batch& batch);
+  Plan* prepare_batch(LoopMode mode, Batch& batch);
   void load_batch(Plan& p, const Batch& batch, bool with_targets);
   // Loads a batch from its device-resident arrays (gathers on the device); false when they do not
   // fit the plan's buffers (then it is loaded from the host arrays).
   bool load_resident(Plan& p, const Batch& batch, bool with_targets);
-  // One training step on a loaded plan: only enqueued kernels.
-  void train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics);
+  // One training step on a loaded plan: only enqueued kernels. `grad_count`: the rows the loss
+  // gradient is averaged over (the global batch; count alone).
+  void train_step(Plan& p, int64_t count, int64_t grad_count, const StepContext& ctx,
+                  Numerics numerics);
+  // A data-parallel step of a worker without rows: a zero gradient into the all-reduce, then the
+  // same update as every worker's.
+  void empty_train_step(const StepContext& ctx);
+  // Sums the gradient buffer over the workers (nothing alone).
+  void reduce_gradients(const StepContext& ctx);
   void forward(Plan& p, const StepContext& ctx, Numerics numerics);
   void backward(Plan& p, const StepContext& ctx, Numerics numerics);
   void losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
-                          Numerics numerics);
+                          Numerics numerics, int64_t grad_count = -1);
   // The update after a backward pass: through the loss scale when there is one (which may skip
   // it), then the optimizer.
   void enqueue_update(StepState* state);
@@ -503,6 +550,14 @@ class Model {
   size_t last_entry_ = 0;
   GraphEnv graph_env_;
   GraphStats graph_stats_;
+
+  // ---- data-parallel training ----
+  std::shared_ptr<Collective> collective_;
+  std::vector<char> host_staging_;  // broadcast_weights' host copies
+  std::vector<float> staged_grads_;  // the gradients through the host (host_staged_reduce)
+  // A training step sums the gradients through host memory (a host collective on a device the
+  // host cannot address): it cannot be captured.
+  bool host_staged_reduce() const;
 
   std::shared_ptr<std::recursive_mutex> mutex_ = std::make_shared<std::recursive_mutex>();
 };

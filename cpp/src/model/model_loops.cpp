@@ -19,6 +19,7 @@
 #include "core/errors.h"
 #include "core/half.h"
 #include "core/numerics.h"
+#include "distribute/collective.h"
 #include "model/array_source.h"
 #include "model/input_slots.h"
 #include "model/resident_arrays.h"
@@ -250,11 +251,24 @@ void remember_arrays(const std::vector<HostArray>& arrays, std::vector<Shape>& s
 }  // namespace
 
 Model::Plan* Model::next_batch(BatchSource& batches, LoopMode mode, Batch& batch) {
-  // An empty batch (a dataset may make one) is skipped. Sources overwrite every field, so the
-  // batch's vectors keep their capacity from batch to batch.
   do {
-    if (!batches.next(batch)) return nullptr;
-  } while (batch.count == 0);
+    if (!fetch_batch(batches, batch)) return nullptr;
+  } while (batch.count == 0);  // a share without rows (data-parallel evaluation): nothing to run
+  return prepare_batch(mode, batch);
+}
+
+bool Model::fetch_batch(BatchSource& batches, Batch& batch) {
+  // An empty batch (a dataset may make one) is skipped, but not a worker's empty share of a
+  // global batch. Sources overwrite every field, so the batch's vectors keep their capacity from
+  // batch to batch.
+  do {
+    batch.global_count = -1;
+    if (!batches.next(batch)) return false;
+  } while (batch.count == 0 && batch.global_count <= 0);
+  return true;
+}
+
+Model::Plan* Model::prepare_batch(LoopMode mode, Batch& batch) {
   if (!last_layout_valid_ || !same_arrays(batch.xs, last_input_shapes_, last_input_dtypes_)) {
     last_layout_valid_ = false;
     check_inputs(shapes_of(batch.xs));
@@ -693,8 +707,11 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
 }
 
 void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
-                               Numerics numerics) {
+                               Numerics numerics, int64_t grad_count) {
   const bool several = specs_.size() > 1;
+  // The loss is a mean over the global batch: every worker's gradient is scaled by the global
+  // row count, and their sum (reduce_gradients) is the gradient of that mean.
+  if (grad_count <= 0) grad_count = count;
   const int32_t n_sums = num_sums();
   double* partial = step_sums(ctx.state, n_sums);
   for (size_t o = 0; o < specs_.size(); ++o) {
@@ -708,7 +725,7 @@ void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const Step
     Tensor* grad = training && value_needs_grad_[value] ? &p.grads[value] : nullptr;
     const int32_t slot = loss_slot_[o];
     spec.loss->compute(*backend_, pred, target, partial + slot, grad,
-                       spec.loss_weight / static_cast<float>(count * positions), ctx.state,
+                       spec.loss_weight / static_cast<float>(grad_count * positions), ctx.state,
                        static_cast<int32_t>(o));
     // Under loss scaling the gradient carries the scale (the reported loss does not).
     if (grad && loss_scale_) backend_->apply_loss_scale(grad->data<float>(), grad->numel(),
@@ -738,11 +755,13 @@ void Model::enqueue_update(StepState* state) {
   compute_params_stale_ = true;
 }
 
-void Model::train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics) {
+void Model::train_step(Plan& p, int64_t count, int64_t grad_count, const StepContext& ctx,
+                       Numerics numerics) {
   backend_->step_begin(ctx.state, true);
   forward(p, ctx, numerics);
-  losses_and_metrics(p, count, true, ctx, numerics);
+  losses_and_metrics(p, count, true, ctx, numerics, grad_count);
   backward(p, ctx, numerics);
+  reduce_gradients(ctx);
   enqueue_update(ctx.state);
   backend_->step_end(ctx.state, true, static_cast<double>(count));
 }
@@ -810,7 +829,7 @@ const char* mode_name(LoopMode mode) {
 }  // namespace
 
 Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics numerics,
-                                      const StepState* state) {
+                                      const StepState* state, int64_t grad_count) {
   const bool targets = mode != LoopMode::Predict;
   // ff.config.experimental's TF32 or determinism switched (between steps, by a callback): the
   // graphs froze GEMM and convolution plans chosen under the old setting, so they are dropped
@@ -821,7 +840,8 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
     graph_env_.math = math;
   }
   auto matches = [&](const GraphEntry& e) {
-    return e.mode == mode && e.count == count && e.numerics == numerics && e.state == state &&
+    return e.mode == mode && e.count == count && e.grad_count == grad_count &&
+           e.numerics == numerics && e.state == state &&
            (!targets || e.layout == last_layout_);
   };
   if (last_entry_ < graph_entries_.size() && matches(graph_entries_[last_entry_]))
@@ -837,8 +857,8 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
     if (graph_entries_.front().graph > 0) backend_->device().destroy_graph(graph_entries_.front().graph);
     graph_entries_.erase(graph_entries_.begin());
   }
-  GraphEntry e{mode, count, numerics, state, targets ? last_layout_ : TargetLayout(), "", 0, 0,
-               false};
+  GraphEntry e{mode,  count, grad_count, numerics, state, targets ? last_layout_ : TargetLayout(),
+               "",    0,     0,          false};
   std::string sig = std::string(mode_name(mode)) + " (batch of " + std::to_string(count);
   for (int i = 0; i < num_inputs_; ++i)
     sig += std::string(i ? ", " : ": ") + "input " + shape_str(with_batch(value_shapes_[i], count)) +
@@ -850,6 +870,7 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
         ts.insert(ts.end(), e.layout.row_shapes[o].begin(), e.layout.row_shapes[o].end());
         sig += ", target " + shape_str(ts) + " " + dtype_name(e.layout.dtypes[o]);
       }
+  if (grad_count != count) sig += ", of a global batch of " + std::to_string(grad_count);
   if (numerics != Numerics::Off) sig += ", check-numerics";
   if (depth_ > 1) sig += ", nested loop " + std::to_string(depth_);
   e.signature = sig + ")";
@@ -861,6 +882,12 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
 template <class Enqueue>
 void Model::run_step(GraphEntry& e, const Enqueue& enqueue) {
   Device& device = backend_->device();
+  if (e.mode == LoopMode::Train && host_staged_reduce()) {
+    // The gradient all-reduce reads the host inside the step: always eager.
+    enqueue();
+    ++graph_stats_.eager_steps;
+    return;
+  }
   if (++e.uses == 2 && !e.failed) {
     // The first step of the signature ran eagerly (lazy set-up happened there): capture now.
     ++graph_stats_.captures;
@@ -972,6 +999,11 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     upload_after_hook(state, view.header);
     return stop;
   };
+  // A data-parallel run: every worker trains and evaluates on its share of each global batch
+  // (predict runs whole on every worker); training steps begin with an agreement of the workers.
+  const bool distributed = collective_ && collective_->size() > 1 && mode != LoopMode::Predict;
+  const bool agree = distributed && training;
+  if (distributed) batches.set_replica(collective_->rank(), collective_->size());
   // A device the host cannot address: a source that makes its own batches (an ff.data pipeline)
   // writes them into the slots' pinned pool (model/input_slots.h); the CPU asks for nothing.
   if (num_inputs_ > 0 && batches.can_pin() && !device.host_address(state)) {
@@ -981,22 +1013,61 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     batches.begin(nullptr);
   }
   int64_t s = 0;
+  // Data-parallel training: a stop asked on this worker (a hook) takes effect at the next step's
+  // agreement, on every worker at once; a worker whose source ended takes part with empty steps
+  // until every worker's has.
+  bool stop_pending = false, source_ended = false;
   try {
     for (; max_steps < 0 || s < max_steps; ++s) {
-      plan = next_batch(batches, mode, batch);
-      if (!plan) break;
+      int64_t grad_count = -1;
+      if (agree) {
+        const bool have = !source_ended && fetch_batch(batches, batch);
+        source_ended = !have;
+        const std::vector<int64_t> all = collective_->allgather(
+            {have ? batch.count : -1, stop_pending ? 1 : 0},
+            "the start of " + where_in_fit(StepContext{backend_, true, state, epoch, s, -1}));
+        bool any_batch = false, any_stop = false;
+        grad_count = 0;
+        for (size_t w = 0; w + 1 < all.size(); w += 2) {
+          any_batch = any_batch || all[w] >= 0;
+          any_stop = any_stop || all[w + 1] != 0;
+          grad_count += std::max<int64_t>(all[w], 0);
+        }
+        if (any_stop || !any_batch) break;
+        if (grad_count == 0) {  // every worker's share is empty: no step
+          --s;
+          continue;
+        }
+        if (!have || batch.count == 0) {
+          batch_starts.push_back(have ? batch.position : samples);
+          ctx.batch = s;
+          empty_train_step(ctx);
+          ++graph_stats_.eager_steps;
+          if (timer.due() && call_hook(false, s + 1)) stop_pending = true;
+          continue;
+        }
+        plan = prepare_batch(mode, batch);
+      } else {
+        plan = next_batch(batches, mode, batch);
+        if (!plan) break;
+      }
       // The batch is fetched first, so a source of unknown length gets no begin call past its end.
-      if (opts.hook && opts.hook_batch_begin && call_hook(true, s)) break;
+      if (opts.hook && opts.hook_batch_begin && call_hook(true, s)) {
+        if (!agree) break;
+        stop_pending = true;  // the step was agreed on: it runs, and the next agreement stops
+      }
       Plan& p = *plan;
-      batch_starts.push_back(samples);
+      // (a worker's share of a global batch: where it starts in the pass, for messages)
+      batch_starts.push_back(batch.global_count >= 0 ? batch.position : samples);
       ctx.batch = s;
       const int64_t count = batch.count;
+      if (grad_count < 0) grad_count = count;
       // 16-bit weight copies are refreshed outside the step (a host flag decides it), so every
       // replay of a step sees them current.
       sync_compute_params();
-      GraphEntry& entry = graph_entry(mode, count, numerics, state);
+      GraphEntry& entry = graph_entry(mode, count, numerics, state, grad_count);
       if (training) {
-        run_step(entry, [&] { train_step(p, count, ctx, numerics); });
+        run_step(entry, [&] { train_step(p, count, grad_count, ctx, numerics); });
       } else {
         run_step(entry, [&] {
           backend_->step_begin(state, false);
@@ -1018,6 +1089,10 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
       samples += count;
       if (numerics != Numerics::Off) sync();  // check-numerics: one read per step
       if (timer.due() && call_hook(false, s + 1)) {
+        if (agree) {
+          stop_pending = true;
+          continue;
+        }
         ++s;
         break;
       }
@@ -1034,6 +1109,20 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   if (steps_done) *steps_done = s;
   flush_outputs();
   StateView view = sync();
+  if (distributed) {
+    // The loop's logs over every worker's samples (the same numbers on every worker, so
+    // callbacks decide alike), then the check that the workers' weights still agree.
+    const std::string when =
+        training ? "epoch " + std::to_string(epoch + 1) : std::string("an evaluation");
+    std::vector<double> totals(view.sums);
+    totals.push_back(view.header.samples);
+    collective_->allreduce_sum(totals.data(), static_cast<int64_t>(totals.size()),
+                               "the sum of the logs of " + when);
+    view.header.samples = totals.back();
+    totals.pop_back();
+    view.sums = std::move(totals);
+    if (training) check_replicas_agree(when);
+  }
   return mode == LoopMode::Predict ? Logs{} : make_logs(view);
 }
 
