@@ -9,6 +9,7 @@ import numbers
 import warnings
 
 from . import _checks, _data_adapters as adapters
+from .distribute import _training as distributed
 from ._user_frame import user_stacklevel
 from .callbacks import CallbackList
 
@@ -166,7 +167,7 @@ def _validate(model, val, validation_steps, cbs):
 def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
         shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
         validation_batch_size, validation_freq):
-    verbose = verbose_of(verbose)
+    verbose = verbose_of(distributed.verbose(model, verbose))
     epochs = count_arg(epochs, "epochs")
     initial_epoch = count_arg(initial_epoch, "initial_epoch")
     if initial_epoch > epochs:
@@ -237,6 +238,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             train.shuffle_seed = resume["shuffle_seed"]
     else:
         train.start_fit(resume.get("epoch"), initial_epoch)
+    distributed.start_fit(model, train, resume)  # ff.distribute: every worker starts alike
     initial_epoch = resume.get("epoch", initial_epoch)
     skip_steps = resume.get("step", 0)
     model._fit_position = {"shuffle_seed": getattr(train, "shuffle_seed", None),
@@ -267,7 +269,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
 
 # ---------------------------------------------------------------------------------- evaluate
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict):
-    verbose = verbose_of(verbose)
+    verbose = verbose_of(distributed.verbose(model, verbose))
+    distributed.attach(model)
     steps = positive_int(steps, "steps")
     if adapters.is_dataset(x):
         adapters.refuse_with_dataset(batch_size, "x", y=y, sample_weight=sample_weight)
@@ -313,6 +316,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
 
 # ---------------------------------------------------------------------------------- one batch
 def train_on_batch(model, x, y):
+    distributed.attach(model)
     adapter, _ = _array_adapter(model, x, y, 1)
     adapter.batch_size = adapter.rows  # the whole batch as one step
     source, _ = adapter.epoch_source(-1)
@@ -321,6 +325,7 @@ def train_on_batch(model, x, y):
 
 
 def test_on_batch(model, x, y):
+    distributed.attach(model)
     adapter, _ = _array_adapter(model, x, y, 1)
     adapter.batch_size = adapter.rows
     source, _ = adapter.epoch_source(0)

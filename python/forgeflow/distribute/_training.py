@@ -1,0 +1,64 @@
+"""How fit / evaluate (``_loops.py``) run a model created or compiled in a strategy's scope:
+the model's core gets the workers' collective (its loop then splits each global batch, sums the
+gradients and the logs over the workers, and checks the workers' weights every epoch), fit starts
+from worker 0's weights and shuffling seed on every worker, and only worker 0 prints the
+progress bar unless ``verbose`` says otherwise."""
+from .. import errors as _errors
+
+__all__ = ["strategy_of", "attach", "verbose", "start_fit", "is_chief"]
+
+
+def strategy_of(model):
+    """The strategy of a model created or compiled in a scope, when it has several workers."""
+    strategy = model.__dict__.get("_distribute_strategy")
+    if strategy is None or strategy.num_replicas_in_sync == 1:
+        return None
+    return strategy
+
+
+def is_chief(model):
+    """True unless the model trains in a strategy on a worker other than 0."""
+    strategy = strategy_of(model)
+    return strategy is None or strategy.is_chief
+
+
+def attach(model):
+    """Gives the model's core the strategy's collective; returns the strategy (or None)."""
+    strategy = strategy_of(model)
+    if strategy is not None and model._core.collective is not strategy._collective:
+        model._core.set_collective(strategy._collective)
+    return strategy
+
+
+def verbose(model, value):
+    """verbose="auto": the progress bar on worker 0 only."""
+    if value == "auto" and not is_chief(model):
+        return 0
+    return value
+
+
+def start_fit(model, train, resume):
+    """Before fit's first epoch, after BackupAndRestore read its state: every worker must resume
+    at the same epoch and step; then every worker takes worker 0's weights, optimizer state and
+    shuffling seed."""
+    strategy = attach(model)
+    if strategy is None:
+        return
+    c = strategy._collective
+    where = [int(resume.get("epoch", -1)), int(resume.get("step", 0))]
+    everyone = c.allgather(where, "the start of fit (the epoch to start from)")
+    positions = [tuple(everyone[i:i + 2]) for i in range(0, len(everyone), 2)]
+    if len(set(positions)) > 1:
+        described = ", ".join(
+            f"worker {w}: " + ("from the start" if e < 0 else f"epoch {e + 1}, step {s}")
+            for w, (e, s) in enumerate(positions))
+        raise _errors.AbortedError(
+            None, None,
+            "ff.distribute: the workers would resume fit at different places (" + described +
+            "): every worker must read the same BackupAndRestore backup (a directory shared by "
+            "all the workers)")
+    model._core.broadcast_weights(0)
+    seed = getattr(train, "shuffle_seed", None)
+    if seed is not None:
+        data = c.broadcast(int(seed).to_bytes(8, "little"), 0, "the start of fit (the shuffle seed)")
+        train.shuffle_seed = int.from_bytes(data, "little")

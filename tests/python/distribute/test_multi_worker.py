@@ -1,0 +1,89 @@
+"""Data-parallel training over several processes on the CPU (ff.distribute): 2 and 3 workers
+started by mpirun, and 2 by the launcher-free rendezvous (FORGEFLOW_* variables), train a tiny
+MLP to the weights one process reaches on the same global batches (within float rounding), every
+worker holding the same bits, and the same bits again run to run and across the two transports
+(the fixed-order all-reduce); a dataset's global batches are shared the same way. Failures: a
+worker that dies or hangs makes the others stop with an error naming it, and weights changed on
+one worker are named at the end of the epoch."""
+import numpy as np
+import pytest
+
+from ._launch import alone, env_launch, mpirun
+
+
+def _weights(out, n):
+    files = [np.load(out / f"worker{r}.npz") for r in range(n)]
+    return [f["weights"] for f in files], [f["loss"] for f in files]
+
+
+def _train(tmp_path, name, launch, n, **config):
+    out = tmp_path / name
+    out.mkdir()
+    config = dict(config, out=str(out))
+    if launch == "alone":
+        result = alone(config)
+        assert result.returncode == 0, result
+    elif launch == "mpirun":
+        result = mpirun(n, config)
+        assert result.returncode == 0, result
+    else:
+        for result in env_launch(n, config):
+            assert result.returncode == 0, result
+    return _weights(out, 1 if launch == "alone" else n)
+
+
+def test_two_and_three_workers_train_to_one_process_weights(tmp_path):
+    (reference,), (ref_loss,) = _train(tmp_path, "alone", "alone", 1)
+    for n in (2, 3):  # 26 rows in global batches of 8: with 3 workers a last share is empty
+        weights, losses = _train(tmp_path, f"mpi{n}", "mpirun", n)
+        for w, loss in zip(weights, losses):
+            assert np.array_equal(w, weights[0])           # every worker: the same bits
+            np.testing.assert_allclose(w, reference, rtol=0, atol=1e-5)
+            np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)  # logs of the global batch
+
+
+def test_runs_are_bit_identical_run_to_run_and_across_transports(tmp_path):
+    (first, *_), _ = _train(tmp_path, "mpi_a", "mpirun", 2)
+    (second, *_), _ = _train(tmp_path, "mpi_b", "mpirun", 2)
+    (rendezvous, *_), _ = _train(tmp_path, "env", "env", 2)
+    assert np.array_equal(first, second)
+    assert np.array_equal(first, rendezvous)
+
+
+def test_a_dataset_global_batch_is_shared_among_the_workers(tmp_path):
+    (reference,), _ = _train(tmp_path, "alone", "alone", 1, data="dataset")
+    weights, _ = _train(tmp_path, "env", "env", 2, data="dataset")
+    assert np.array_equal(weights[0], weights[1])
+    np.testing.assert_allclose(weights[0], reference, rtol=0, atol=1e-5)
+
+
+def test_a_dead_worker_is_named_by_the_others(tmp_path):
+    config = {"out": str(tmp_path), "fail": {"worker": 1, "epoch": 1, "how": "exit"},
+              "timeout": 60}
+    zero, one = env_launch(2, config)
+    assert one.returncode == 3
+    assert zero.returncode != 0
+    assert "forgeflow.errors.UnavailableError" in zero.output
+    assert "worker 1 (of 2) closed its connection during the start of epoch 2" in zero.output
+    # Under mpirun the launcher ends the job and names the process (its rank last).
+    result = mpirun(2, config)
+    assert result.returncode != 0
+    assert "Process name: [[" in result.output and ",1],1]" in result.output
+
+
+def test_a_hung_worker_is_named_after_the_timeout(tmp_path):
+    config = {"out": str(tmp_path), "fail": {"worker": 1, "epoch": 1, "how": "hang"},
+              "timeout": 2}
+    result = mpirun(2, config)
+    assert result.returncode != 0
+    assert "forgeflow.errors.DeadlineExceededError" in result.output
+    assert "worker 1 (of 2) sent nothing for 2 s during the start of epoch 2" in result.output
+
+
+def test_diverged_weights_name_the_worker(tmp_path):
+    config = {"out": str(tmp_path), "fail": {"worker": 1, "epoch": 1, "how": "diverge"}}
+    result = mpirun(3, config)
+    assert result.returncode != 0
+    assert "forgeflow.errors.AbortedError" in result.output
+    assert ("after epoch 2 the weights of worker 1 differ from those of workers 0 and 2 (the "
+            "majority): worker 1 has diverged") in result.output

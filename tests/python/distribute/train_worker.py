@@ -1,0 +1,79 @@
+"""One worker of the multi-process tests (test_multi_worker.py starts it through mpirun or with
+the FORGEFLOW_* variables, and once alone as the reference): a tiny MLP trained with fit on
+deterministic data, its final weights and history saved to <out>/worker<rank>.npz.
+
+argv[1] is a JSON dict: out, epochs, batch, rows, strategy ("multi", "mirrored" or "none"),
+timeout (seconds), fail ({"worker", "epoch", "how": "exit" | "hang" | "diverge"}), data
+("arrays" or "dataset"), backup (a BackupAndRestore directory), kill_at ({"worker", "epoch"}:
+os._exit at that epoch's end, after the backup was written).
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+import forgeflow as ff
+
+cfg = json.loads(sys.argv[1])
+ff.utils.set_random_seed(7)
+rows, features, classes = cfg.get("rows", 26), 5, 3
+rng = np.random.default_rng(0)
+x = rng.uniform(-1, 1, size=(rows, features)).astype(np.float32)
+y = (np.arange(rows) * 7 % classes).astype(np.int64)
+
+kind = cfg.get("strategy", "multi")
+if kind == "none":
+    strategy = ff.distribute.get_strategy()
+elif kind == "mirrored":
+    strategy = ff.distribute.MirroredStrategy()
+else:
+    options = ff.distribute.experimental.CommunicationOptions(timeout_seconds=cfg.get("timeout"))
+    strategy = ff.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+rank = strategy.cluster_resolver.task_id
+
+with strategy.scope():
+    model = ff.Sequential([ff.Input((features,)), ff.layers.Dense(8, activation="relu"),
+                           ff.layers.Dense(classes)])
+    model.compile(optimizer=ff.optimizers.Adam(0.05),
+                  loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+
+
+class Misbehave(ff.callbacks.Callback):
+    def __init__(self, fail, kill_at):
+        super().__init__()
+        self.fail, self.kill_at = fail or {}, kill_at or {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.fail.get("worker") != rank or self.fail.get("epoch") != epoch:
+            return
+        how = self.fail["how"]
+        if how == "exit":
+            os._exit(3)
+        if how == "hang":
+            time.sleep(3600)
+        if how == "diverge":
+            w = model.layers[0].get_weights()
+            w[0] = w[0] + 0.25
+            model.layers[0].set_weights(w)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.kill_at.get("worker") == rank and self.kill_at.get("epoch") == epoch:
+            os._exit(9)
+
+
+callbacks = [Misbehave(cfg.get("fail"), cfg.get("kill_at"))]
+if cfg.get("backup"):
+    callbacks.append(ff.callbacks.BackupAndRestore(cfg["backup"]))
+if cfg.get("data", "arrays") == "dataset":
+    data = ff.data.Dataset.from_tensor_slices((x, y)).shuffle(rows).batch(cfg.get("batch", 8))
+    history = model.fit(data, epochs=cfg.get("epochs", 3), verbose=0, callbacks=callbacks)
+else:
+    history = model.fit(x, y, batch_size=cfg.get("batch", 8), epochs=cfg.get("epochs", 3),
+                        verbose=0, callbacks=callbacks)
+weights = np.concatenate([w.ravel() for w in model.get_weights()])
+np.savez(os.path.join(cfg["out"], f"worker{rank}.npz"), weights=weights,
+         loss=np.array(history.history["loss"]), replicas=strategy.num_replicas_in_sync)
+print(f"worker {rank} of {strategy.num_replicas_in_sync} done")
