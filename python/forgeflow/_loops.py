@@ -135,7 +135,7 @@ def _validation(model, validation_data, validation_batch_size, default_batch_siz
     """An adapter for fit's validation_data: a dataset or a tuple (x_val, y_val)."""
     if adapters.is_dataset(validation_data):
         adapters.refuse_with_dataset(validation_batch_size, "validation_data")
-        return ("dataset", validation_data)
+        return ("dataset", distributed.shard_dataset(model, validation_data))
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a dataset or a tuple (x_val, y_val)")
     if len(validation_data) == 3 and validation_data[2] is not None:
@@ -191,6 +191,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             raise ValueError("validation_split is only supported for NumPy arrays; with a "
                              "dataset, pass validation_data (e.g. another dataset, or split with "
                              "take/skip)")
+        x = distributed.shard_dataset(model, x)  # ff.distribute: this worker's files
         train = adapters.DatasetAdapter(model, x, "fit", steps_per_epoch)
         if validation_data is not None:
             val = _validation(model, validation_data, validation_batch_size, 32)
@@ -274,7 +275,8 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, 
     steps = positive_int(steps, "steps")
     if adapters.is_dataset(x):
         adapters.refuse_with_dataset(batch_size, "x", y=y, sample_weight=sample_weight)
-        adapter = adapters.DatasetAdapter(model, x, "evaluate", steps)
+        adapter = adapters.DatasetAdapter(model, distributed.shard_dataset(model, x), "evaluate",
+                                          steps)
         source, max_steps = adapter.single_pass()
     else:
         if sample_weight is not None:

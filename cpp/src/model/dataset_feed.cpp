@@ -144,7 +144,22 @@ bool DatasetFeed::next(Batch& batch) {
   batch.count = batch.xs.empty() ? 0 : batch.xs[0].rows();
   batch.global_count = -1;
   batch.position = 0;
+  fingerprint_ = 0;
   if (replicas_ > 1 && !spec_.sharded) {
+    if (global_rows_ == 0) {  // the pass's first global batch: its hash (FNV-1a of its arrays)
+      uint64_t h = 1469598103934665603ull;
+      auto mix = [&](const void* data, size_t bytes) {
+        const unsigned char* p = static_cast<const unsigned char*>(data);
+        for (size_t k = 0; k < bytes; ++k) {
+          h ^= p[k];
+          h *= 1099511628211ull;
+        }
+      };
+      for (auto* arrays : {&batch.xs, &batch.ys})
+        for (const HostArray& a : *arrays)
+          if (a.data) mix(a.data, static_cast<size_t>(a.rows()) * a.row_bytes());
+      fingerprint_ = h ? h : 1;
+    }
     // This worker's rows of the global batch: the arrays advanced to its first row.
     const int64_t global = batch.count;
     const Chunk share = chunk_of(global, replicas_, replica_);

@@ -123,6 +123,11 @@ class BatchSource {
     (void)replica;
     (void)replicas;
   }
+  // A hash of the whole global batch the last next() split among the workers when it was the
+  // first batch of its pass, else 0. Every worker must split the same batches (a source that
+  // makes each worker's own, such as an unseeded shuffle drawn before the workers' seeds were
+  // aligned, would silently train on overlapping data): the loop compares them at its first step.
+  virtual uint64_t split_fingerprint() const { return 0; }
 };
 
 // Receives predict's outputs batch by batch: where (host memory) rows [first, first + count) of
@@ -404,6 +409,9 @@ class Model {
   // A data-parallel step of a worker without rows: a zero gradient into the all-reduce, then the
   // same update as every worker's.
   void empty_train_step(const StepContext& ctx);
+  // Raises naming the workers whose first global batch of a pass differs from the others' (the
+  // fingerprints in the step agreement `all`: count, stop, fingerprint per worker).
+  void check_same_split(const std::vector<int64_t>& all, int64_t epoch) const;
   // Sums the gradient buffer over the workers (nothing alone).
   void reduce_gradients(const StepContext& ctx);
   void forward(Plan& p, const StepContext& ctx, Numerics numerics);

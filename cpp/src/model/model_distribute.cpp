@@ -58,6 +58,28 @@ bool Model::host_staged_reduce() const {
          !backend_->device().host_address(grads_.raw());
 }
 
+void Model::check_same_split(const std::vector<int64_t>& all, int64_t epoch) const {
+  std::vector<int> with;  // the workers that split a pass's first batch at this step
+  for (size_t w = 0; w * 3 + 2 < all.size(); ++w)
+    if (all[w * 3 + 2] != 0) with.push_back(static_cast<int>(w));
+  if (with.size() < 2) return;
+  const int64_t reference = all[static_cast<size_t>(with[0]) * 3 + 2];
+  std::vector<int> differ;
+  for (int w : with)
+    if (all[static_cast<size_t>(w) * 3 + 2] != reference) differ.push_back(w);
+  if (differ.empty()) return;
+  throw DistributedError(
+      DistributedError::Kind::Aborted,
+      "ff.distribute: the first global batch of " +
+          (epoch >= 0 ? "epoch " + std::to_string(epoch + 1) : std::string("the pass")) +
+          " differs between worker " + std::to_string(with[0]) + " and worker" +
+          (differ.size() == 1 ? " " : "s ") + join_ranks(differ) +
+          ": each worker takes its share of the rows of the same global batches, so every worker "
+          "must make the same dataset in the same order. A shuffle without a seed made before "
+          "the strategy draws a different order on each worker: create the strategy first (it "
+          "aligns the workers' seeds), or pass shuffle(seed=...).");
+}
+
 void Model::empty_train_step(const StepContext& ctx) {
   backend_->step_begin(ctx.state, true);
   backend_->fill(grads_.data<float>(), grads_.numel(), 0.0f);

@@ -1023,16 +1023,18 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
       if (agree) {
         const bool have = !source_ended && fetch_batch(batches, batch);
         source_ended = !have;
+        const uint64_t fingerprint = have ? batches.split_fingerprint() : 0;
         const std::vector<int64_t> all = collective_->allgather(
-            {have ? batch.count : -1, stop_pending ? 1 : 0},
+            {have ? batch.count : -1, stop_pending ? 1 : 0, static_cast<int64_t>(fingerprint)},
             "the start of " + where_in_fit(StepContext{backend_, true, state, epoch, s, -1}));
         bool any_batch = false, any_stop = false;
         grad_count = 0;
-        for (size_t w = 0; w + 1 < all.size(); w += 2) {
+        for (size_t w = 0; w + 2 < all.size(); w += 3) {
           any_batch = any_batch || all[w] >= 0;
           any_stop = any_stop || all[w + 1] != 0;
           grad_count += std::max<int64_t>(all[w], 0);
         }
+        check_same_split(all, epoch);
         if (any_stop || !any_batch) break;
         if (grad_count == 0) {  // every worker's share is empty: no step
           --s;

@@ -5,7 +5,7 @@ from worker 0's weights and shuffling seed on every worker, and only worker 0 pr
 progress bar unless ``verbose`` says otherwise."""
 from .. import errors as _errors
 
-__all__ = ["strategy_of", "attach", "verbose", "start_fit", "is_chief"]
+__all__ = ["strategy_of", "attach", "verbose", "start_fit", "is_chief", "shard_dataset"]
 
 
 def strategy_of(model):
@@ -35,6 +35,26 @@ def verbose(model, value):
     if value == "auto" and not is_chief(model):
         return 0
     return value
+
+
+def shard_dataset(model, ds):
+    """The dataset this worker reads for ``model``: ``ds`` itself (the loop then takes this
+    worker's rows of every global batch: sharding by element), or, for a dataset exactly as
+    ``ff.data.csv_dataset`` or ``image_dataset_from_directory`` made it with at least one file
+    and one row of the global batch per worker, a new one over this worker's files in batches
+    of its share of the global batch (sharding by file: each worker reads only its files)."""
+    strategy = strategy_of(model)
+    make = getattr(ds, "_shard_by_file", None)
+    if strategy is None or make is None:
+        return ds
+    n, index = strategy.num_replicas_in_sync, strategy.worker_index
+    batch = getattr(ds, "_shard_batch_size", None)
+    if batch is None or batch < n or getattr(ds, "_shard_files", 0) < n:
+        return ds
+    share = batch // n + (1 if index < batch % n else 0)  # as the core splits a global batch
+    sharded = make(n, index, share)
+    sharded._sharded_by_file = True
+    return sharded
 
 
 def start_fit(model, train, resume):

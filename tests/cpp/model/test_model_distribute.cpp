@@ -251,3 +251,26 @@ TEST_CASE("a worker without data takes part in the steps of the others", "[distr
   CHECK(weights[0] == weights[1]);
   CHECK(logs[0] == logs[1]);
 }
+
+TEST_CASE("ArraySource gives each worker its rows of every global batch", "[distribute]") {
+  const Data d = make_data(5);
+  const std::vector<int64_t> order = {4, 3, 2, 1, 0};
+  // Global batches of 4 and 1 rows over 3 workers: shares 2, 1, 1 then 1, 0, 0.
+  std::vector<std::vector<int64_t>> rows(3), counts(3);
+  for (int r = 0; r < 3; ++r) {
+    ff::ArraySource source({d.xs()}, {d.ys()}, order, 4);
+    source.set_replica(r, 3);
+    ff::Batch b;
+    while (source.next(b)) {
+      CHECK(b.global_count == (counts[static_cast<size_t>(r)].empty() ? 4 : 1));
+      counts[static_cast<size_t>(r)].push_back(b.count);
+      for (int64_t i = 0; i < b.count; ++i) rows[static_cast<size_t>(r)].push_back(b.rows[i]);
+    }
+  }
+  CHECK(counts[0] == std::vector<int64_t>{2, 1});
+  CHECK(counts[1] == std::vector<int64_t>{1, 0});
+  CHECK(counts[2] == std::vector<int64_t>{1, 0});
+  CHECK(rows[0] == std::vector<int64_t>{4, 3, 0});
+  CHECK(rows[1] == std::vector<int64_t>{2});
+  CHECK(rows[2] == std::vector<int64_t>{1});
+}

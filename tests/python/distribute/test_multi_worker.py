@@ -87,3 +87,60 @@ def test_diverged_weights_name_the_worker(tmp_path):
     assert "forgeflow.errors.AbortedError" in result.output
     assert ("after epoch 2 the weights of worker 1 differ from those of workers 0 and 2 (the "
             "majority): worker 1 has diverged") in result.output
+
+
+def _csv_files(folder, files=4, rows=7):
+    rng = np.random.default_rng(2)
+    folder.mkdir()
+    for f in range(files):
+        lines = ["a,b,c,d,e,label"]
+        for r in range(rows):
+            values = ",".join(f"{v:.4f}" for v in rng.uniform(-1, 1, 5))
+            lines.append(f"{values},{(f * rows + r) % 3}")
+        (folder / f"part{f}.csv").write_text("\n".join(lines) + "\n")
+    return sorted(str(p) for p in folder.glob("*.csv"))
+
+
+def test_csv_files_are_sharded_by_file(tmp_path):
+    files = _csv_files(tmp_path / "csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    for result in env_launch(2, {"out": str(out), "data": "csv", "csv": str(tmp_path / "csv"),
+                                 "epochs": 2}):
+        assert result.returncode == 0, result
+    runs = [np.load(out / f"worker{r}.npz") for r in range(2)]
+    read = [list(r["files"]) for r in runs]
+    assert read == [files[0::2], files[1::2]]  # each worker reads only its files
+    assert np.array_equal(runs[0]["weights"], runs[1]["weights"])
+
+
+def test_image_folders_are_sharded_by_file(tmp_path):
+    from PIL import Image
+    rng = np.random.default_rng(3)
+    for label in ("cats", "dogs", "eels"):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        for i in range(5):
+            pixels = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "images" / label / f"{i}.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    for result in env_launch(3, {"out": str(out), "data": "images", "batch": 6, "epochs": 1,
+                                 "images": str(tmp_path / "images")}):
+        assert result.returncode == 0, result
+    runs = [np.load(out / f"worker{r}.npz") for r in range(3)]
+    read = [set(r["files"]) for r in runs]
+    assert all(len(r) == 5 for r in read)
+    assert not (read[0] & read[1]) and not (read[0] & read[2]) and not (read[1] & read[2])
+    assert len(read[0] | read[1] | read[2]) == 15
+    assert np.array_equal(runs[0]["weights"], runs[2]["weights"])
+
+
+def test_workers_that_shuffle_differently_are_stopped(tmp_path):
+    # A dataset shuffled without a seed before the strategy aligned the workers' seeds: every
+    # worker would take its rows of a different global batch (overlapping data).
+    results = env_launch(2, {"out": str(tmp_path), "data": "unseeded"})
+    for result in results:
+        assert result.returncode != 0
+        assert "forgeflow.errors.AbortedError" in result.output
+        assert "the first global batch of epoch 1 differs between worker 0 and worker 1" in \
+            result.output

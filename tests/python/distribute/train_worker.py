@@ -4,8 +4,10 @@ deterministic data, its final weights and history saved to <out>/worker<rank>.np
 
 argv[1] is a JSON dict: out, epochs, batch, rows, strategy ("multi", "mirrored" or "none"),
 timeout (seconds), fail ({"worker", "epoch", "how": "exit" | "hang" | "diverge"}), data
-("arrays" or "dataset"), backup (a BackupAndRestore directory), kill_at ({"worker", "epoch"}:
-os._exit at that epoch's end, after the backup was written).
+("arrays", "dataset", "csv" (files <csv>/*.csv), "images" (the folder <images>), or
+"unseeded": a dataset shuffled without a seed, made before the strategy), backup (a
+BackupAndRestore directory), kill_at ({"worker", "epoch"}: os._exit at that epoch's end, after
+the backup was written). The files a worker read (csv, images) are saved as `files`.
 """
 import json
 import os
@@ -17,11 +19,16 @@ import numpy as np
 import forgeflow as ff
 
 cfg = json.loads(sys.argv[1])
-ff.utils.set_random_seed(7)
+data_kind = cfg.get("data", "arrays")
 rows, features, classes = cfg.get("rows", 26), 5, 3
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, size=(rows, features)).astype(np.float32)
 y = (np.arange(rows) * 7 % classes).astype(np.int64)
+early = None
+if data_kind == "unseeded":  # each process draws its own shuffle seed
+    early = ff.data.Dataset.from_tensor_slices((x, y)).shuffle(rows).batch(cfg.get("batch", 8))
+else:
+    ff.utils.set_random_seed(7)
 
 kind = cfg.get("strategy", "multi")
 if kind == "none":
@@ -33,9 +40,25 @@ else:
     strategy = ff.distribute.MultiWorkerMirroredStrategy(communication_options=options)
 rank = strategy.cluster_resolver.task_id
 
+batch = cfg.get("batch", 8)
+inputs = [ff.Input((features,))]
+if data_kind == "csv":
+    data = ff.data.csv_dataset(os.path.join(cfg["csv"], "*.csv"), label="label", batch_size=batch,
+                               shuffle=False)
+elif data_kind == "images":
+    data = ff.utils.image_dataset_from_directory(cfg["images"], image_size=(4, 4),
+                                                 batch_size=batch, shuffle=False)
+    inputs = [ff.Input((4, 4, 3)), ff.layers.Flatten()]
+elif data_kind == "dataset":
+    data = ff.data.Dataset.from_tensor_slices((x, y)).shuffle(rows).batch(batch)
+elif data_kind == "unseeded":
+    data = early
+else:
+    data = None
+
 with strategy.scope():
-    model = ff.Sequential([ff.Input((features,)), ff.layers.Dense(8, activation="relu"),
-                           ff.layers.Dense(classes)])
+    model = ff.Sequential(inputs + [ff.layers.Dense(8, activation="relu"),
+                                    ff.layers.Dense(classes)])
     model.compile(optimizer=ff.optimizers.Adam(0.05),
                   loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
@@ -67,13 +90,17 @@ class Misbehave(ff.callbacks.Callback):
 callbacks = [Misbehave(cfg.get("fail"), cfg.get("kill_at"))]
 if cfg.get("backup"):
     callbacks.append(ff.callbacks.BackupAndRestore(cfg["backup"]))
-if cfg.get("data", "arrays") == "dataset":
-    data = ff.data.Dataset.from_tensor_slices((x, y)).shuffle(rows).batch(cfg.get("batch", 8))
+files = []
+if data is not None:
+    if data_kind in ("csv", "images"):  # what fit reads on this worker
+        mine = ff.distribute._training.shard_dataset(model, data)
+        files = list(getattr(mine, "files", None) or getattr(mine, "file_paths", None))
     history = model.fit(data, epochs=cfg.get("epochs", 3), verbose=0, callbacks=callbacks)
 else:
-    history = model.fit(x, y, batch_size=cfg.get("batch", 8), epochs=cfg.get("epochs", 3),
-                        verbose=0, callbacks=callbacks)
+    history = model.fit(x, y, batch_size=batch, epochs=cfg.get("epochs", 3), verbose=0,
+                        callbacks=callbacks)
 weights = np.concatenate([w.ravel() for w in model.get_weights()])
 np.savez(os.path.join(cfg["out"], f"worker{rank}.npz"), weights=weights,
-         loss=np.array(history.history["loss"]), replicas=strategy.num_replicas_in_sync)
+         loss=np.array(history.history["loss"]), replicas=strategy.num_replicas_in_sync,
+         files=np.array(files, dtype=str))
 print(f"worker {rank} of {strategy.num_replicas_in_sync} done")
