@@ -265,6 +265,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         if model.stop_training:
             break
     cbs.on_train_end(logs)
+    distributed.end_fit(model)
     return cbs.history
 
 

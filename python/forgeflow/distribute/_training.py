@@ -5,7 +5,8 @@ from worker 0's weights and shuffling seed on every worker, and only worker 0 pr
 progress bar unless ``verbose`` says otherwise."""
 from .. import errors as _errors
 
-__all__ = ["strategy_of", "attach", "verbose", "start_fit", "is_chief", "shard_dataset"]
+__all__ = ["strategy_of", "attach", "verbose", "start_fit", "end_fit", "is_chief",
+           "shard_dataset"]
 
 
 def strategy_of(model):
@@ -55,6 +56,14 @@ def shard_dataset(model, ds):
     sharded = make(n, index, share)
     sharded._sharded_by_file = True
     return sharded
+
+
+def end_fit(model):
+    """After fit's last callback: every worker waits for worker 0 (which may still be writing a
+    checkpoint or deleting the backup), so no worker goes on to read a file being written."""
+    strategy = strategy_of(model)
+    if strategy is not None:
+        strategy.barrier("the end of fit (worker 0 writes its checkpoints)")
 
 
 def start_fit(model, train, resume):

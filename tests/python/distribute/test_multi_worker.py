@@ -144,3 +144,47 @@ def test_workers_that_shuffle_differently_are_stopped(tmp_path):
         assert "forgeflow.errors.AbortedError" in result.output
         assert "the first global batch of epoch 1 differs between worker 0 and worker 1" in \
             result.output
+
+
+def test_a_killed_job_resumes_exactly_from_worker_0s_backup(tmp_path):
+    backup = tmp_path / "backup"
+    full = {"epochs": 4, "batch": 6}
+    (uninterrupted, *_), _ = _train(tmp_path, "full", "env", 2, **full)
+    out = tmp_path / "resumed"
+    out.mkdir()
+    config = dict(full, out=str(out), backup=str(backup), kill_at={"worker": 1, "epoch": 1})
+    zero, one = env_launch(2, config)  # worker 1 dies after epoch 2; worker 0 names it
+    assert one.returncode == 9
+    assert zero.returncode != 0 and "worker 1 (of 2) closed its connection" in zero.output
+    assert (backup / "backup.ff").exists()  # written by worker 0 after epoch 2
+    del config["kill_at"]
+    for result in env_launch(2, config):  # the job started again: every worker restores
+        assert result.returncode == 0, result
+    weights, _ = _weights(out, 2)
+    assert np.array_equal(weights[0], uninterrupted)
+    assert np.array_equal(weights[1], uninterrupted)
+    assert not (backup / "backup.ff").exists()  # deleted by worker 0 at the end
+
+
+def test_one_run_is_recorded_with_its_number_of_workers(tmp_path):
+    import forgeflow as ff
+    _train(tmp_path, "run", "mpirun", 3, epochs=2)
+    runs = ff.tracking.list_runs()
+    assert len(runs) == 1
+    assert runs[0]["workers"] == 3 and runs[0]["status"] == "finished"
+    assert [e["epoch"] for e in ff.tracking.get_run(runs[0]["id"])["epoch_metrics"]] == [0, 1]
+
+
+def test_worker_0_writes_the_checkpoints(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    config = {"out": str(out), "checkpoint": str(tmp_path / "ckpt" / "model-{epoch}.keras"),
+              "epochs": 2}
+    for result in env_launch(2, config):
+        assert result.returncode == 0, result
+    saved = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
+    assert saved == ["model-1.keras", "model-2.keras"]
+    import forgeflow as ff
+    restored = ff.models.load_model(tmp_path / "ckpt" / "model-2.keras")
+    final = np.concatenate([w.ravel() for w in restored.get_weights()])
+    assert np.array_equal(final, np.load(out / "worker1.npz")["weights"])

@@ -6,7 +6,7 @@ argv[1] is a JSON dict: out, epochs, batch, rows, strategy ("multi", "mirrored" 
 timeout (seconds), fail ({"worker", "epoch", "how": "exit" | "hang" | "diverge"}), data
 ("arrays", "dataset", "csv" (files <csv>/*.csv), "images" (the folder <images>), or
 "unseeded": a dataset shuffled without a seed, made before the strategy), backup (a
-BackupAndRestore directory), kill_at ({"worker", "epoch"}: os._exit at that epoch's end, after
+BackupAndRestore directory), checkpoint (a ModelCheckpoint file pattern), kill_at ({"worker", "epoch"}: os._exit at that epoch's end, after
 the backup was written). The files a worker read (csv, images) are saved as `files`.
 """
 import json
@@ -87,9 +87,12 @@ class Misbehave(ff.callbacks.Callback):
             os._exit(9)
 
 
-callbacks = [Misbehave(cfg.get("fail"), cfg.get("kill_at"))]
-if cfg.get("backup"):
+callbacks = []
+if cfg.get("backup"):  # before Misbehave: a worker killed at an epoch's end is killed after it
     callbacks.append(ff.callbacks.BackupAndRestore(cfg["backup"]))
+if cfg.get("checkpoint"):
+    callbacks.append(ff.callbacks.ModelCheckpoint(cfg["checkpoint"], save_best_only=False))
+callbacks.append(Misbehave(cfg.get("fail"), cfg.get("kill_at")))
 files = []
 if data is not None:
     if data_kind in ("csv", "images"):  # what fit reads on this worker
