@@ -2,8 +2,10 @@
 strategy, from the launcher's environment (cluster.py), and kept for the life of the process (MPI
 can be initialised once; a TCP rendezvous is one meeting of all the workers)."""
 import atexit
+import os
 import pickle
 import random
+import sys
 
 from .. import _core
 from . import cluster as _cluster
@@ -25,11 +27,25 @@ def _start(cluster, timeout):
                 "(FORGEFLOW_RANK, FORGEFLOW_WORLD_SIZE, FORGEFLOW_MASTER_ADDR, "
                 "FORGEFLOW_MASTER_PORT).")
         c = d.mpi_collective(timeout)
-        atexit.register(d.mpi_finalize)
+        atexit.register(_finish_mpi, c)
         return c
     if cluster.launcher == "env" and cluster.size > 1:
         return d.tcp_collective(cluster.rank, cluster.size, cluster.address, cluster.port, timeout)
     return d.local_collective()
+
+
+def _finish_mpi(c):
+    """At interpreter exit: MPI_Finalize waits for every process, so first a barrier bounded by
+    the timeout; a worker that does not come (it hangs) is named and this process exits with an
+    error, which makes mpirun end the job, instead of waiting for it forever. Skipped after a
+    failed collective (MPI's state is broken; the launcher ends the job)."""
+    if not c.broken and c.size > 1:
+        try:
+            c.barrier("the end of the run (before MPI_Finalize)")
+        except Exception as e:  # noqa: BLE001 - reported, then the process ends with an error
+            print(f"{type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            os._exit(1)
+    _core.distribute.mpi_finalize()
 
 
 def _align_seeds(c):

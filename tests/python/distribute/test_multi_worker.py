@@ -188,3 +188,11 @@ def test_worker_0_writes_the_checkpoints(tmp_path):
     restored = ff.models.load_model(tmp_path / "ckpt" / "model-2.keras")
     final = np.concatenate([w.ravel() for w in restored.get_weights()])
     assert np.array_equal(final, np.load(out / "worker1.npz")["weights"])
+
+
+def test_a_worker_hung_at_the_end_of_the_run_is_named(tmp_path):
+    # MPI_Finalize waits for every process: a barrier with the timeout comes first.
+    result = mpirun(2, {"out": str(tmp_path), "timeout": 2, "epochs": 1, "hang_at_exit": 1})
+    assert result.returncode != 0
+    assert ("DeadlineExceededError: ff.distribute: worker 1 (of 2) sent nothing for 2 s during the "
+            "end of the run (before MPI_Finalize)") in result.output

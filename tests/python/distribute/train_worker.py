@@ -7,7 +7,7 @@ timeout (seconds), fail ({"worker", "epoch", "how": "exit" | "hang" | "diverge"}
 ("arrays", "dataset", "csv" (files <csv>/*.csv), "images" (the folder <images>), or
 "unseeded": a dataset shuffled without a seed, made before the strategy), backup (a
 BackupAndRestore directory), checkpoint (a ModelCheckpoint file pattern), kill_at ({"worker", "epoch"}: os._exit at that epoch's end, after
-the backup was written). The files a worker read (csv, images) are saved as `files`.
+the backup was written), hang_at_exit (a worker that never ends). The files a worker read (csv, images) are saved as `files`.
 """
 import json
 import os
@@ -106,4 +106,6 @@ weights = np.concatenate([w.ravel() for w in model.get_weights()])
 np.savez(os.path.join(cfg["out"], f"worker{rank}.npz"), weights=weights,
          loss=np.array(history.history["loss"]), replicas=strategy.num_replicas_in_sync,
          files=np.array(files, dtype=str))
-print(f"worker {rank} of {strategy.num_replicas_in_sync} done")
+print(f"worker {rank} of {strategy.num_replicas_in_sync} done", flush=True)
+if cfg.get("hang_at_exit") == rank:
+    time.sleep(3600)
