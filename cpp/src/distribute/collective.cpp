@@ -11,8 +11,10 @@ namespace ff {
 
 void Collective::set_timeout(double seconds) {
   if (!(seconds > 0) || !std::isfinite(seconds))
-    throw ValueError("the timeout of a distributed run must be a positive number of seconds; "
-                     "received " + std::to_string(seconds));
+    throw ValueError(
+        "the timeout of a distributed run must be a positive number of seconds; "
+        "received " +
+        std::to_string(seconds));
   timeout_s_ = seconds;
 }
 
@@ -20,8 +22,9 @@ void Collective::run_exchange(uint32_t op, const std::vector<Transfer>& sends,
                               const std::vector<Transfer>& recvs, const std::string& what) {
   if (broken_)
     throw DistributedError(DistributedError::Kind::Aborted,
-                           "ff.distribute: " + what + " cannot run: an earlier collective of "
-                           "this worker failed (see that error); restart the job");
+                           "ff.distribute: " + what +
+                               " cannot run: an earlier collective of "
+                               "this worker failed (see that error); restart the job");
   try {
     exchange(op, sends, recvs, what);
   } catch (...) {
@@ -45,7 +48,8 @@ void Collective::allreduce_impl(T* data, int64_t n, const std::string& what) {
     if (p == rank_) continue;
     const Chunk c = chunk_of(n, size_, p);
     if (c.count) sends.push_back({p, data + c.begin, static_cast<size_t>(c.count) * sizeof(T)});
-    if (mine.count) recvs.push_back({p, staged + static_cast<int64_t>(p) * mine.count, chunk_bytes});
+    if (mine.count)
+      recvs.push_back({p, staged + static_cast<int64_t>(p) * mine.count, chunk_bytes});
   }
   run_exchange(static_cast<uint32_t>(CollectiveOp::ReduceScatter), sends, recvs, what);
   // Rank order, whatever order the chunks arrived in: ((x_0 + x_1) + x_2) + ...

@@ -52,11 +52,16 @@ enum class CollectiveOp : uint32_t {
 
 inline const char* collective_op_name(uint32_t op) {
   switch (static_cast<CollectiveOp>(op)) {
-    case CollectiveOp::ReduceScatter: return "an all-reduce (reduce-scatter step)";
-    case CollectiveOp::AllGatherSum: return "an all-reduce (all-gather step)";
-    case CollectiveOp::AllGather: return "an all-gather";
-    case CollectiveOp::Broadcast: return "a broadcast";
-    case CollectiveOp::Barrier: return "a barrier";
+    case CollectiveOp::ReduceScatter:
+      return "an all-reduce (reduce-scatter step)";
+    case CollectiveOp::AllGatherSum:
+      return "an all-reduce (all-gather step)";
+    case CollectiveOp::AllGather:
+      return "an all-gather";
+    case CollectiveOp::Broadcast:
+      return "a broadcast";
+    case CollectiveOp::Barrier:
+      return "a barrier";
   }
   return "an unknown collective";
 }

@@ -46,8 +46,9 @@ std::string directory_of(const std::string& path) {
 Library load_library() {
   Library lib;
 #ifndef FORGEFLOW_WITH_MPI
-  lib.why = "this build of forgeflow has no MPI transport (built with FORGEFLOW_MPI=OFF or "
-            "without MPI: install libopenmpi-dev and rebuild)";
+  lib.why =
+      "this build of forgeflow has no MPI transport (built with FORGEFLOW_MPI=OFF or "
+      "without MPI: install libopenmpi-dev and rebuild)";
   return lib;
 #else
   void* handle = nullptr;

@@ -90,12 +90,15 @@ bool read_full(int fd, void* buf, size_t n, Clock::time_point deadline, const st
       continue;
     }
     if (r == 0)
-      fail(DistributedError::Kind::Unavailable, who + " closed its connection during the "
-           "rendezvous (its process ended)");
+      fail(DistributedError::Kind::Unavailable, who +
+                                                    " closed its connection during the "
+                                                    "rendezvous (its process ended)");
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
-      fail(DistributedError::Kind::Unavailable, "reading from " + who + " during the rendezvous "
-           "failed: " + errno_text(errno));
+      fail(DistributedError::Kind::Unavailable, "reading from " + who +
+                                                    " during the rendezvous "
+                                                    "failed: " +
+                                                    errno_text(errno));
     if (!wait_for(fd, POLLIN, deadline)) return false;
   }
   return true;
@@ -113,8 +116,10 @@ bool write_full(int fd, const void* buf, size_t n, Clock::time_point deadline,
     }
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-      fail(DistributedError::Kind::Unavailable, "sending to " + who + " during the rendezvous "
-           "failed: " + errno_text(errno) + " (its process ended?)");
+      fail(DistributedError::Kind::Unavailable, "sending to " + who +
+                                                    " during the rendezvous "
+                                                    "failed: " +
+                                                    errno_text(errno) + " (its process ended?)");
     if (!wait_for(fd, POLLOUT, deadline)) return false;
   }
   return true;
@@ -136,7 +141,8 @@ int listen_on(int port, int backlog) {
     fail(DistributedError::Kind::Unavailable,
          "worker 0 cannot listen on port " + std::to_string(port) + ": " + errno_text(e) +
              (e == EADDRINUSE ? " (another process uses it: choose another port, "
-                                "FORGEFLOW_MASTER_PORT / MASTER_PORT)" : ""));
+                                "FORGEFLOW_MASTER_PORT / MASTER_PORT)"
+                              : ""));
   }
   if (listen(fd, backlog) < 0) {
     const int e = errno;
@@ -200,7 +206,8 @@ int connect_to(uint32_t address, int port, Clock::time_point deadline, const std
     close(fd);
     if (e != ECONNREFUSED && e != ETIMEDOUT && e != EHOSTUNREACH && e != ENETUNREACH &&
         e != ECONNRESET)
-      fail(DistributedError::Kind::Unavailable, "connecting to " + who + " failed: " + errno_text(e));
+      fail(DistributedError::Kind::Unavailable,
+           "connecting to " + who + " failed: " + errno_text(e));
     if (seconds_left(deadline) <= 0) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -213,8 +220,9 @@ uint32_t resolve(const std::string& host) {
   addrinfo* res = nullptr;
   const int r = getaddrinfo(host.c_str(), nullptr, &hints, &res);
   if (r != 0 || !res)
-    fail(DistributedError::Kind::Unavailable, "cannot resolve the address of worker 0, \"" + host +
-         "\" (FORGEFLOW_MASTER_ADDR / MASTER_ADDR): " + gai_strerror(r));
+    fail(DistributedError::Kind::Unavailable,
+         "cannot resolve the address of worker 0, \"" + host +
+             "\" (FORGEFLOW_MASTER_ADDR / MASTER_ADDR): " + gai_strerror(r));
   const uint32_t address = reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr.s_addr;
   freeaddrinfo(res);
   return address;
@@ -231,10 +239,11 @@ std::string seconds_text(double s) {
 TcpCollective::TcpCollective(int rank, int size, const std::string& address, int port,
                              double timeout_s)
     : Collective(rank, size) {
-  if (size < 1) throw ValueError("the number of workers must be at least 1; received " + std::to_string(size));
+  if (size < 1)
+    throw ValueError("the number of workers must be at least 1; received " + std::to_string(size));
   if (rank < 0 || rank >= size)
-    throw ValueError("the rank of a worker must be in [0, " + std::to_string(size) + "); received " +
-                     std::to_string(rank));
+    throw ValueError("the rank of a worker must be in [0, " + std::to_string(size) +
+                     "); received " + std::to_string(rank));
   if (port <= 0 || port > 65535)
     throw ValueError("the port of worker 0 must be in 1..65535; received " + std::to_string(port));
   set_timeout(timeout_s);
@@ -276,27 +285,32 @@ void TcpCollective::rendezvous(const std::string& address, int port) {
             if (!joined[static_cast<size_t>(r)])
               missing += (missing.empty() ? "" : ", ") + std::to_string(r);
           fail(DistributedError::Kind::DeadlineExceeded,
-               "worker(s) " + missing + " of " + std::to_string(n) + " did not join worker 0 (port " +
-                   std::to_string(port) + ")" + waited + ": not started, or started with another "
+               "worker(s) " + missing + " of " + std::to_string(n) +
+                   " did not join worker 0 (port " + std::to_string(port) + ")" + waited +
+                   ": not started, or started with another "
                    "address, port or number of workers");
         }
         Hello h{};
         if (!read_full(fd, &h, sizeof h, deadline, "a joining worker")) {
           close(fd);
-          fail(DistributedError::Kind::DeadlineExceeded, "a process connected to worker 0's port " +
-               std::to_string(port) + " but did not say which worker it is" + waited);
+          fail(DistributedError::Kind::DeadlineExceeded,
+               "a process connected to worker 0's port " + std::to_string(port) +
+                   " but did not say which worker it is" + waited);
         }
         if (h.magic != kMagic || h.version != kVersion) {
           close(fd);
-          fail(DistributedError::Kind::Aborted, "a process that is not a forgeflow worker of this "
-               "version connected to worker 0's port " + std::to_string(port));
+          fail(DistributedError::Kind::Aborted,
+               "a process that is not a forgeflow worker of this "
+               "version connected to worker 0's port " +
+                   std::to_string(port));
         }
         if (h.size != n) {
           close(fd);
-          fail(DistributedError::Kind::Aborted,
-               "worker " + std::to_string(h.rank) + " was started for " + std::to_string(h.size) +
-                   " workers, worker 0 for " + std::to_string(n) + " (FORGEFLOW_WORLD_SIZE / "
-                   "WORLD_SIZE must be the same everywhere)");
+          fail(DistributedError::Kind::Aborted, "worker " + std::to_string(h.rank) +
+                                                    " was started for " + std::to_string(h.size) +
+                                                    " workers, worker 0 for " + std::to_string(n) +
+                                                    " (FORGEFLOW_WORLD_SIZE / "
+                                                    "WORLD_SIZE must be the same everywhere)");
         }
         if (h.rank <= 0 || h.rank >= n || joined[static_cast<size_t>(h.rank)]) {
           close(fd);
@@ -320,8 +334,8 @@ void TcpCollective::rendezvous(const std::string& address, int port) {
     for (int r = 1; r < n; ++r)
       if (!write_full(fds_[static_cast<size_t>(r)], table.data(), sizeof(Endpoint) * table.size(),
                       deadline, worker_name(r)))
-        fail(DistributedError::Kind::DeadlineExceeded, "could not send the address table to " +
-             worker_name(r) + waited);
+        fail(DistributedError::Kind::DeadlineExceeded,
+             "could not send the address table to " + worker_name(r) + waited);
     return;
   }
   // A worker other than 0: a listener for the workers of higher rank, then worker 0.
@@ -332,15 +346,17 @@ void TcpCollective::rendezvous(const std::string& address, int port) {
     if (master < 0)
       fail(DistributedError::Kind::DeadlineExceeded,
            "worker 0 did not accept a connection at " + address + ":" + std::to_string(port) +
-               waited + " (not started, or another address or port: FORGEFLOW_MASTER_ADDR / "
+               waited +
+               " (not started, or another address or port: FORGEFLOW_MASTER_ADDR / "
                "MASTER_ADDR, FORGEFLOW_MASTER_PORT / MASTER_PORT)");
     fds_[0] = master;
     Hello h{kMagic, kVersion, me, n, own_port, 0};
     if (!write_full(master, &h, sizeof h, deadline, "worker 0") ||
         !read_full(master, table.data(), sizeof(Endpoint) * table.size(), deadline, "worker 0"))
-      fail(DistributedError::Kind::DeadlineExceeded,
-           "worker 0 did not send the table of workers" + waited + ": some other worker did not "
-           "join it (its error names which)");
+      fail(DistributedError::Kind::DeadlineExceeded, "worker 0 did not send the table of workers" +
+                                                         waited +
+                                                         ": some other worker did not "
+                                                         "join it (its error names which)");
     for (int r = 1; r < me; ++r) {
       const Endpoint& e = table[static_cast<size_t>(r)];
       const int fd = connect_to(e.address, e.port, deadline, worker_name(r));
@@ -360,13 +376,16 @@ void TcpCollective::rendezvous(const std::string& address, int port) {
       int32_t id[2] = {0, 0};
       if (!read_full(fd, id, sizeof id, deadline, "a worker")) {
         close(fd);
-        fail(DistributedError::Kind::DeadlineExceeded, "a worker connected but sent nothing" + waited);
+        fail(DistributedError::Kind::DeadlineExceeded,
+             "a worker connected but sent nothing" + waited);
       }
       if (id[0] != static_cast<int32_t>(kMagic) || id[1] <= me || id[1] >= n ||
           fds_[static_cast<size_t>(id[1])] >= 0) {
         close(fd);
-        fail(DistributedError::Kind::Aborted, "an unexpected connection arrived during the "
-             "rendezvous (rank " + std::to_string(id[1]) + ")");
+        fail(DistributedError::Kind::Aborted,
+             "an unexpected connection arrived during the "
+             "rendezvous (rank " +
+                 std::to_string(id[1]) + ")");
       }
       fds_[static_cast<size_t>(id[1])] = fd;
     }
@@ -401,8 +420,8 @@ void TcpCollective::exchange(uint32_t op, const std::vector<Transfer>& sends,
     s.data = static_cast<char*>(t.data);
     s.bytes = t.bytes;
   }
-  const auto timeout = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(timeout_s()));
+  const auto timeout =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s()));
   std::vector<Clock::time_point> last(static_cast<size_t>(n), Clock::now());
   auto closed = [&](int p, const std::string& detail) {
     fail(DistributedError::Kind::Unavailable,
@@ -444,7 +463,8 @@ void TcpCollective::exchange(uint32_t op, const std::vector<Transfer>& sends,
     const int r = poll(fds.data(), static_cast<nfds_t>(fds.size()), ms);
     if (r < 0) {
       if (errno == EINTR) continue;
-      fail(DistributedError::Kind::Unavailable, "poll failed during " + what + ": " + errno_text(errno));
+      fail(DistributedError::Kind::Unavailable,
+           "poll failed during " + what + ": " + errno_text(errno));
     }
     for (size_t k = 0; k < fds.size(); ++k) {
       const short ev = fds[k].revents;
@@ -479,8 +499,10 @@ void TcpCollective::exchange(uint32_t op, const std::vector<Transfer>& sends,
               const Header& h = i.header;
               const uint64_t expected = received_[static_cast<size_t>(p)];
               if (h.magic != kMagic)
-                fail(DistributedError::Kind::Aborted, worker_name(p) + " sent data that is not a "
-                     "forgeflow message during " + what);
+                fail(DistributedError::Kind::Aborted, worker_name(p) +
+                                                          " sent data that is not a "
+                                                          "forgeflow message during " +
+                                                          what);
               if (h.op != op || h.seq != expected)
                 fail(DistributedError::Kind::Aborted,
                      worker_name(p) + " is in " + collective_op_name(h.op) + " (its message " +

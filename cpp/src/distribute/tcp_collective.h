@@ -39,12 +39,12 @@ class TcpCollective final : public Collective {
   std::string transport() const override { return "tcp"; }
 
  protected:
-  void exchange(uint32_t op, const std::vector<Transfer>& sends,
-                const std::vector<Transfer>& recvs, const std::string& what) override;
+  void exchange(uint32_t op, const std::vector<Transfer>& sends, const std::vector<Transfer>& recvs,
+                const std::string& what) override;
 
  private:
   void rendezvous(const std::string& address, int port);
-  std::vector<int> fds_;                 // per peer (-1 for this worker)
+  std::vector<int> fds_;                   // per peer (-1 for this worker)
   std::vector<uint64_t> sent_, received_;  // per peer: messages so far (the sequence numbers)
 };
 

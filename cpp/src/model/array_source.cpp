@@ -29,7 +29,8 @@ ArraySource::ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys,
 
 void ArraySource::set_replica(int replica, int replicas) {
   if (replicas < 1 || replica < 0 || replica >= replicas)
-    throw ValueError("internal: replica " + std::to_string(replica) + " of " + std::to_string(replicas));
+    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
+                     std::to_string(replicas));
   replica_ = replica;
   replicas_ = replicas;
 }
@@ -51,7 +52,8 @@ bool ArraySource::next(Batch& batch) {
     // Contiguous rows: the arrays advanced to the batch's first row.
     for (auto* arrays : {&batch.xs, &batch.ys})
       for (auto& a : *arrays)
-        if (a.data) a.data = static_cast<const char*>(a.data) + first * static_cast<int64_t>(a.row_bytes());
+        if (a.data)
+          a.data = static_cast<const char*>(a.data) + first * static_cast<int64_t>(a.row_bytes());
     batch.rows = nullptr;
   } else {
     batch.rows = order_.data() + first;

@@ -170,7 +170,8 @@ bool DatasetFeed::next(Batch& batch) {
           throw ValueError("The dataset's batch components have different numbers of rows (" +
                            std::to_string(a.rows()) + " and " + std::to_string(global) +
                            "): a batch cannot be split among the workers");
-        a.data = static_cast<const char*>(a.data) + share.begin * static_cast<int64_t>(a.row_bytes());
+        a.data = static_cast<const char*>(a.data) +
+                 share.begin * static_cast<int64_t>(a.row_bytes());
         a.shape[0] = share.count;
       }
     batch.count = share.count;
@@ -184,7 +185,8 @@ bool DatasetFeed::next(Batch& batch) {
 
 void DatasetFeed::set_replica(int replica, int replicas) {
   if (replicas < 1 || replica < 0 || replica >= replicas)
-    throw ValueError("internal: replica " + std::to_string(replica) + " of " + std::to_string(replicas));
+    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
+                     std::to_string(replicas));
   replica_ = replica;
   replicas_ = replicas;
 }

@@ -39,6 +39,7 @@
 namespace ff {
 
 class Collective;      // distribute/collective.h
+class GradientReducer; // distribute/gradient_reducer.h
 class InputSlots;      // model/input_slots.h
 class ResidentArrays;  // model/resident_arrays.h
 namespace data {
@@ -278,6 +279,11 @@ class Model {
   // workers' weight fingerprints.
   void set_collective(std::shared_ptr<Collective> collective);
   const std::shared_ptr<Collective>& collective() const { return collective_; }
+  // Sums the gradients on the device instead, in buckets overlapping the backward pass (NCCL on
+  // GPUs; distribute/gradient_reducer.h), inside the step a GPU captures. Null: through the
+  // collective (host memory). The collective still runs the per-step agreement, logs and checks.
+  void set_gradient_reducer(std::shared_ptr<GradientReducer> reducer);
+  const std::shared_ptr<GradientReducer>& gradient_reducer() const { return reducer_; }
   // Sets every worker's weights, non-trainable state, optimizer state and step counters to
   // worker `root`'s (a collective: every worker calls it). Nothing without several workers.
   void broadcast_weights(int root = 0);
@@ -561,6 +567,27 @@ class Model {
 
   // ---- data-parallel training ----
   std::shared_ptr<Collective> collective_;
+  std::shared_ptr<GradientReducer> reducer_;
+  bool bucketing_ = false;  // backward hands buckets to reducer_ (a training step's pass)
+  // Per layer: the range [first, second) of grads_ its trainable gradients occupy (empty when
+  // it has none); computed when a bucketed pass starts.
+  std::vector<std::pair<int64_t, int64_t>> layer_grad_ranges_;
+  // The bucketed pass's progress (Model::backward): per layer its node uses still to run, the
+  // layers done, and the start of the part of grads_ not yet handed over.
+  struct Buckets {
+    std::vector<int> uses_left;
+    std::vector<bool> done;
+    int next_layer = -1;       // the last layer not yet swept into a bucket
+    int64_t tail = 0;          // grads_[tail, end) is handed over
+    int64_t pending = 0;       // grads_[pending, tail) is final, not yet handed over
+    int64_t min_elements = 0;  // a bucket's size before it is handed over
+  };
+  Buckets buckets_;
+  void start_buckets();
+  // Node n's backward is enqueued (`reached`: its layer got a gradient in this pass; one no
+  // gradient reached is zero-filled at the end, so it is final only then): hands over what
+  // became final (everything when `all`).
+  void node_done(size_t n, bool reached, bool all = false);
   std::vector<char> host_staging_;  // broadcast_weights' host copies
   std::vector<float> staged_grads_;  // the gradients through the host (host_staged_reduce)
   // A training step sums the gradients through host memory (a host collective on a device the

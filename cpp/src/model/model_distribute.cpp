@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "distribute/collective.h"
+#include "distribute/gradient_reducer.h"
 #include "model/model.h"
 
 namespace ff {
@@ -37,6 +38,56 @@ void Model::set_collective(std::shared_ptr<Collective> collective) {
   drop_graphs();  // a captured step holds (or lacks) the all-reduce
 }
 
+void Model::set_gradient_reducer(std::shared_ptr<GradientReducer> reducer) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  reducer_ = std::move(reducer);
+  drop_graphs();
+}
+
+void Model::start_buckets() {
+  // Each layer's trainable gradients are one contiguous range of grads_, in layer order
+  // (finalize binds them so).
+  const auto* base = static_cast<const float*>(grads_.raw());
+  layer_grad_ranges_.assign(layers_.size(), {0, 0});
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    int64_t lo = -1, hi = -1;
+    for (const Tensor& g : bindings_[l].grads) {
+      if (!g.defined()) continue;
+      const int64_t at = static_cast<const float*>(g.raw()) - base;
+      lo = lo < 0 ? at : std::min(lo, at);
+      hi = std::max(hi, at + g.numel());
+    }
+    if (lo >= 0) layer_grad_ranges_[l] = {lo, hi};
+  }
+  Buckets& b = buckets_;
+  b.uses_left.assign(layers_.size(), 0);
+  for (const Node& node : nodes_) ++b.uses_left[node.layer_index];
+  b.done.assign(layers_.size(), false);
+  b.next_layer = static_cast<int>(layers_.size()) - 1;
+  b.tail = b.pending = param_count();
+  const int64_t total = b.tail;
+  const int64_t per_bucket = std::max<int64_t>(reducer_->bucket_bytes() / 4, 1);
+  const int64_t most = std::max(reducer_->max_buckets() - 1, 1);  // (the last one is extra)
+  b.min_elements = std::max(per_bucket, (total + most - 1) / most);
+}
+
+void Model::node_done(size_t n, bool reached, bool all) {
+  Buckets& b = buckets_;
+  if (!all && --b.uses_left[nodes_[n].layer_index] == 0 && reached)
+    b.done[nodes_[n].layer_index] = true;
+  // Sweep down from the end of the buffer over layers whose gradients are final.
+  while (b.next_layer >= 0 && (all || b.done[static_cast<size_t>(b.next_layer)])) {
+    const auto& range = layer_grad_ranges_[static_cast<size_t>(b.next_layer)];
+    if (range.second > range.first) b.pending = std::min(b.pending, range.first);
+    --b.next_layer;
+  }
+  const int64_t ready = b.tail - b.pending;
+  if (ready > 0 && (ready >= b.min_elements || (all && b.next_layer < 0))) {
+    reducer_->reduce(grads_.data<float>() + b.pending, ready);
+    b.tail = b.pending;
+  }
+}
+
 void Model::reduce_gradients(const StepContext& ctx) {
   if (!collective_ || collective_->size() == 1) return;
   Device& device = backend_->device();
@@ -54,7 +105,7 @@ void Model::reduce_gradients(const StepContext& ctx) {
 }
 
 bool Model::host_staged_reduce() const {
-  return collective_ && collective_->size() > 1 && grads_.defined() &&
+  return !reducer_ && collective_ && collective_->size() > 1 && grads_.defined() &&
          !backend_->device().host_address(grads_.raw());
 }
 
@@ -83,7 +134,14 @@ void Model::check_same_split(const std::vector<int64_t>& all, int64_t epoch) con
 void Model::empty_train_step(const StepContext& ctx) {
   backend_->step_begin(ctx.state, true);
   backend_->fill(grads_.data<float>(), grads_.numel(), 0.0f);
-  reduce_gradients(ctx);
+  if (reducer_) {
+    reducer_->prepare(param_count());
+    reducer_->begin_step();
+    if (param_count() > 0) reducer_->reduce(grads_.data<float>(), param_count());
+    reducer_->end_step();
+  } else {
+    reduce_gradients(ctx);
+  }
   enqueue_update(ctx.state);
   backend_->step_end(ctx.state, true, 0.0);
 }
@@ -91,7 +149,8 @@ void Model::empty_train_step(const StepContext& ctx) {
 void Model::broadcast_weights(int root) {
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!collective_ || collective_->size() == 1) return;
-  if (!built_) throw ValueError("ff.distribute: the model must be built before its weights are shared");
+  if (!built_)
+    throw ValueError("ff.distribute: the model must be built before its weights are shared");
   claim_layers();
   Device& device = backend_->device();
   const std::string from = "the broadcast of worker " + std::to_string(root) + "'s ";

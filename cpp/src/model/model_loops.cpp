@@ -20,6 +20,7 @@
 #include "core/half.h"
 #include "core/numerics.h"
 #include "distribute/collective.h"
+#include "distribute/gradient_reducer.h"
 #include "model/array_source.h"
 #include "model/input_slots.h"
 #include "model/resident_arrays.h"
@@ -588,7 +589,15 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   std::vector<Tensor*> dxs;
   std::vector<std::pair<int, Tensor*>> adds;  // (value, spare buffer) to add after the call
   std::vector<std::pair<int, Tensor*>> converts;  // (value, io-dtype gradient) to convert after
+  // A data-parallel step on a device: the buckets of gradients that are final go to the reducer
+  // as the pass goes (node n is done when the loop moves on to the next).
+  const bool bucketing = bucketing_ && param_count() > 0;
+  if (bucketing) start_buckets();
+  size_t previous = nodes_.size();
   for (size_t n = nodes_.size(); n-- > 0;) {
+    if (bucketing && previous < nodes_.size())
+      node_done(previous, layer_written[nodes_[previous].layer_index]);
+    previous = n;
     const Node& node = nodes_[n];
     const int out = node.output;
     if (!value_needs_grad_[out] || !written[out]) continue;
@@ -698,12 +707,15 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     for (const Tensor* t : checked)
       if (host_has_nonfinite(backend_->device(), *t)) numerics_error(who, "backward", *t, ctx);
   }
+  if (bucketing && previous < nodes_.size())
+    node_done(previous, layer_written[nodes_[previous].layer_index]);
   // Trainable layers no gradient reached (e.g. outputs without a loss) get zero gradients, so
   // the optimizer never applies a stale one.
   for (size_t l = 0; l < layers_.size(); ++l)
     if (!layer_written[l])
       for (Tensor& g : layers_[l]->grads())
         if (g.defined()) backend_->fill(g.data<float>(), g.numel(), 0.0f);
+  if (bucketing) node_done(0, true, true);  // whatever is left (layers no gradient reached)
 }
 
 void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
@@ -760,8 +772,23 @@ void Model::train_step(Plan& p, int64_t count, int64_t grad_count, const StepCon
   backend_->step_begin(ctx.state, true);
   forward(p, ctx, numerics);
   losses_and_metrics(p, count, true, ctx, numerics, grad_count);
-  backward(p, ctx, numerics);
-  reduce_gradients(ctx);
+  if (reducer_) {
+    // The gradients are summed on the device in buckets handed over during the backward pass.
+    reducer_->prepare(param_count());
+    reducer_->begin_step();
+    bucketing_ = true;
+    try {
+      backward(p, ctx, numerics);
+    } catch (...) {
+      bucketing_ = false;
+      throw;
+    }
+    bucketing_ = false;
+    reducer_->end_step();
+  } else {
+    backward(p, ctx, numerics);
+    reduce_gradients(ctx);
+  }
   enqueue_update(ctx.state);
   backend_->step_end(ctx.state, true, static_cast<double>(count));
 }

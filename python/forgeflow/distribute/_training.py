@@ -89,5 +89,6 @@ def start_fit(model, train, resume):
     model._core.broadcast_weights(0)
     seed = getattr(train, "shuffle_seed", None)
     if seed is not None:
-        data = c.broadcast(int(seed).to_bytes(8, "little"), 0, "the start of fit (the shuffle seed)")
+        data = c.broadcast(int(seed).to_bytes(8, "little"), 0,
+                           "the start of fit (the shuffle seed)")
         train.shuffle_seed = int.from_bytes(data, "little")

@@ -9,7 +9,8 @@ using namespace ff::data;
 
 TEST_CASE("shard keeps the elements at positions p % num_shards == index", "[data]") {
   REQUIRE(fftest::drain(shard(fftest::range_dataset(10), 3, 1)) == std::vector<int64_t>{1, 4, 7});
-  REQUIRE(fftest::drain(shard(fftest::range_dataset(10), 3, 0)) == std::vector<int64_t>{0, 3, 6, 9});
+  REQUIRE(fftest::drain(shard(fftest::range_dataset(10), 3, 0)) ==
+          std::vector<int64_t>{0, 3, 6, 9});
   REQUIRE(fftest::drain(shard(fftest::range_dataset(10), 1, 0)) == fftest::iota(10));
   REQUIRE(fftest::drain(shard(fftest::range_dataset(2), 3, 2)).empty());
   // The shards of a dataset are disjoint and together give all of it.
@@ -32,9 +33,11 @@ TEST_CASE("shard's cardinality", "[data]") {
 }
 
 TEST_CASE("shard refuses a bad count or index", "[data]") {
-  REQUIRE_THROWS_WITH(shard(fftest::range_dataset(3), 0, 0),
-                      Catch::Contains("num_shards must be a positive integer; received num_shards=0"));
-  REQUIRE_THROWS_WITH(shard(fftest::range_dataset(3), 2, 2),
-                      Catch::Contains("index must be in [0, num_shards) = [0, 2); received index=2"));
+  REQUIRE_THROWS_WITH(
+      shard(fftest::range_dataset(3), 0, 0),
+      Catch::Contains("num_shards must be a positive integer; received num_shards=0"));
+  REQUIRE_THROWS_WITH(
+      shard(fftest::range_dataset(3), 2, 2),
+      Catch::Contains("index must be in [0, num_shards) = [0, 2); received index=2"));
   REQUIRE_THROWS_AS(shard(fftest::range_dataset(3), 2, -1), ff::ValueError);
 }

@@ -38,8 +38,8 @@ int free_port() {
 
 // Runs body(collective) on `n` workers (threads) joined through one rendezvous; returns each
 // worker's exception (null when it finished).
-std::vector<std::exception_ptr> run_workers(
-    int n, const std::function<void(ff::Collective&)>& body, double timeout = 20.0) {
+std::vector<std::exception_ptr> run_workers(int n, const std::function<void(ff::Collective&)>& body,
+                                            double timeout = 20.0) {
   const int port = free_port();
   std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
   std::vector<std::thread> threads;
@@ -62,7 +62,9 @@ void rethrow_any(const std::vector<std::exception_ptr>& errors) {
 }
 
 // The value worker r contributes at index i (distinct, with rounding in the sums).
-float value(int r, int64_t i) { return 0.1f * static_cast<float>(r + 1) + 1e-3f * static_cast<float>(i % 97) / 3.0f; }
+float value(int r, int64_t i) {
+  return 0.1f * static_cast<float>(r + 1) + 1e-3f * static_cast<float>(i % 97) / 3.0f;
+}
 
 struct Caught {
   ff::DistributedError::Kind kind;

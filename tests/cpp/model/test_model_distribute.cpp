@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "backend/registry.h"
 #include "core/errors.h"
 #include "distribute/tcp_collective.h"
-#include "backend/registry.h"
 #include "layers/dense.h"
 #include "model/array_source.h"
 #include "model/sequential.h"
@@ -54,8 +54,8 @@ ff::Backend& backend_of(int worker) {
 // `seed_offset` changes the initial weights (worker 0's are broadcast to the others).
 std::shared_ptr<ff::Sequential> mlp(uint64_t seed_offset = 0, int worker = 0) {
   auto m = std::make_shared<ff::Sequential>(backend_of(worker));
-  m->add(std::make_shared<ff::Dense>("hidden", 11 + seed_offset, 8, "relu", true,
-                                     "glorot_uniform", "zeros"));
+  m->add(std::make_shared<ff::Dense>("hidden", 11 + seed_offset, 8, "relu", true, "glorot_uniform",
+                                     "zeros"));
   m->add(std::make_shared<ff::Dense>("out", 13 + seed_offset, kClasses, "linear", true,
                                      "glorot_uniform", "zeros"));
   m->build({ff::kNone, kFeatures});
@@ -188,13 +188,16 @@ TEST_CASE("diverged weights are named at the end of the epoch", "[distribute][mo
   const Data d = make_data(24);
   std::vector<std::exception_ptr> errors;
   // Before epoch 2, worker 1 changes one weight on its own.
-  train(3, d, 6, 2, [](int rank, int epoch, ff::Model& m) {
-    if (rank != 1 || epoch != 1) return;
-    std::vector<float> w(static_cast<size_t>(m.parameters()[0].value.numel()));
-    m.get_parameter(0, w.data());
-    w[0] += 0.5f;
-    m.set_parameter(0, w.data());
-  }, &errors);
+  train(
+      3, d, 6, 2,
+      [](int rank, int epoch, ff::Model& m) {
+        if (rank != 1 || epoch != 1) return;
+        std::vector<float> w(static_cast<size_t>(m.parameters()[0].value.numel()));
+        m.get_parameter(0, w.data());
+        w[0] += 0.5f;
+        m.set_parameter(0, w.data());
+      },
+      &errors);
   for (int r = 0; r < 3; ++r) {
     REQUIRE(errors[static_cast<size_t>(r)]);
     try {
@@ -207,13 +210,16 @@ TEST_CASE("diverged weights are named at the end of the epoch", "[distribute][mo
     }
   }
   // With two workers there is no majority: worker 1 is named against worker 0.
-  train(2, d, 6, 2, [](int rank, int epoch, ff::Model& m) {
-    if (rank != 1 || epoch != 1) return;
-    std::vector<float> w(static_cast<size_t>(m.parameters()[0].value.numel()));
-    m.get_parameter(0, w.data());
-    w[1] -= 0.25f;
-    m.set_parameter(0, w.data());
-  }, &errors);
+  train(
+      2, d, 6, 2,
+      [](int rank, int epoch, ff::Model& m) {
+        if (rank != 1 || epoch != 1) return;
+        std::vector<float> w(static_cast<size_t>(m.parameters()[0].value.numel()));
+        m.get_parameter(0, w.data());
+        w[1] -= 0.25f;
+        m.set_parameter(0, w.data());
+      },
+      &errors);
   REQUIRE(errors[0]);
   CHECK_THROWS_WITH(std::rethrow_exception(errors[0]),
                     Catch::Contains("worker 1 differ from those of worker 0 (no majority"));
@@ -239,8 +245,8 @@ TEST_CASE("a worker without data takes part in the steps of the others", "[distr
     } source(d);
     ff::LoopOptions opts;
     opts.batch_size = 8;
-    logs[static_cast<size_t>(r)] =
-        m->run_loop(source, ff::LoopMode::Train, 0, -1, opts, nullptr, &steps[static_cast<size_t>(r)]);
+    logs[static_cast<size_t>(r)] = m->run_loop(source, ff::LoopMode::Train, 0, -1, opts, nullptr,
+                                               &steps[static_cast<size_t>(r)]);
     weights[static_cast<size_t>(r)] = fftest::all_params(*m);
   };
   std::thread t0(work, 0), t1(work, 1);

@@ -11,14 +11,15 @@ def test_no_launcher_is_one_process():
     assert (c.launcher, c.rank, c.size) == (None, 0, 1)
 
 
+FOUR = {"FORGEFLOW_RANK": "2", "FORGEFLOW_WORLD_SIZE": "4", "FORGEFLOW_MASTER_ADDR": "node0",
+        "FORGEFLOW_MASTER_PORT": "29500"}
+
+
 def test_forgeflow_variables():
-    c = cluster.from_environment({"FORGEFLOW_RANK": "2", "FORGEFLOW_WORLD_SIZE": "4",
-                                  "FORGEFLOW_MASTER_ADDR": "node0", "FORGEFLOW_MASTER_PORT": "29500"})
+    c = cluster.from_environment(FOUR)
     assert (c.launcher, c.rank, c.size, c.address, c.port) == ("env", 2, 4, "node0", 29500)
     assert c.local_rank == 2  # one machine unless FORGEFLOW_LOCAL_RANK says otherwise
-    c = cluster.from_environment({"FORGEFLOW_RANK": "2", "FORGEFLOW_WORLD_SIZE": "4",
-                                  "FORGEFLOW_MASTER_ADDR": "node0", "FORGEFLOW_MASTER_PORT": "29500",
-                                  "FORGEFLOW_LOCAL_RANK": "0"})
+    c = cluster.from_environment(dict(FOUR, FORGEFLOW_LOCAL_RANK="0"))
     assert c.local_rank == 0
 
 
@@ -29,7 +30,8 @@ def test_torchrun_names_and_precedence():
     assert (c.launcher, c.rank, c.size, c.address, c.port) == ("env", 1, 2, "10.0.0.1", 1234)
     assert "torchrun" in c.source
     # mpirun's variables win over torchrun's; FORGEFLOW_* over both.
-    c = cluster.from_environment(dict(torch, OMPI_COMM_WORLD_SIZE="3", OMPI_COMM_WORLD_LOCAL_RANK="2"))
+    c = cluster.from_environment(dict(torch, OMPI_COMM_WORLD_SIZE="3",
+                                      OMPI_COMM_WORLD_LOCAL_RANK="2"))
     assert (c.launcher, c.size, c.local_rank) == ("mpi", 3, 2)
     c = cluster.from_environment(dict(torch, OMPI_COMM_WORLD_SIZE="3", FORGEFLOW_RANK="0",
                                       FORGEFLOW_WORLD_SIZE="1"))

@@ -6,8 +6,9 @@ argv[1] is a JSON dict: out, epochs, batch, rows, strategy ("multi", "mirrored" 
 timeout (seconds), fail ({"worker", "epoch", "how": "exit" | "hang" | "diverge"}), data
 ("arrays", "dataset", "csv" (files <csv>/*.csv), "images" (the folder <images>), or
 "unseeded": a dataset shuffled without a seed, made before the strategy), backup (a
-BackupAndRestore directory), checkpoint (a ModelCheckpoint file pattern), kill_at ({"worker", "epoch"}: os._exit at that epoch's end, after
-the backup was written), hang_at_exit (a worker that never ends). The files a worker read (csv, images) are saved as `files`.
+BackupAndRestore directory), checkpoint (a ModelCheckpoint file pattern), kill_at ({"worker",
+"epoch"}: os._exit at that epoch's end, after the backup was written), hang_at_exit (a worker
+that never ends). The files a worker read (csv, images) are saved as `files`.
 """
 import json
 import os

@@ -50,7 +50,9 @@ std::string seconds_text(double s) {
 class MpiCollective final : public Collective {
  public:
   MpiCollective(int rank, int size, MPI_Comm comm)
-      : Collective(rank, size), comm_(comm), sent_(static_cast<size_t>(size), 0),
+      : Collective(rank, size),
+        comm_(comm),
+        sent_(static_cast<size_t>(size), 0),
         received_(static_cast<size_t>(size), 0) {}
 
   ~MpiCollective() override {
@@ -64,8 +66,8 @@ class MpiCollective final : public Collective {
   std::string transport() const override { return "mpi"; }
 
  protected:
-  void exchange(uint32_t op, const std::vector<Transfer>& sends,
-                const std::vector<Transfer>& recvs, const std::string& what) override {
+  void exchange(uint32_t op, const std::vector<Transfer>& sends, const std::vector<Transfer>& recvs,
+                const std::string& what) override {
     struct Item {
       int peer;
       bool receive;
@@ -104,9 +106,10 @@ class MpiCollective final : public Collective {
         const size_t begin = piece * kPiece;
         const int count = static_cast<int>(std::min(kPiece, it.bytes - begin));
         MPI_Request req;
-        const int rc = it.receive
-                           ? MPI_Irecv(it.buffer + begin, count, MPI_BYTE, it.peer, MPI_ANY_TAG, comm_, &req)
-                           : MPI_Isend(it.buffer + begin, count, MPI_BYTE, it.peer, it.tag, comm_, &req);
+        const int rc =
+            it.receive
+                ? MPI_Irecv(it.buffer + begin, count, MPI_BYTE, it.peer, MPI_ANY_TAG, comm_, &req)
+                : MPI_Isend(it.buffer + begin, count, MPI_BYTE, it.peer, it.tag, comm_, &req);
         if (rc != MPI_SUCCESS)
           fail(DistributedError::Kind::Unavailable,
                std::string(it.receive ? "receiving from " : "sending to ") + worker_name(it.peer) +
@@ -116,8 +119,8 @@ class MpiCollective final : public Collective {
         ++it.pending;
       }
     }
-    const auto timeout = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(timeout_s()));
+    const auto timeout =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s()));
     std::vector<Clock::time_point> last(static_cast<size_t>(size()), Clock::now());
     std::vector<int> done(all.size());
     std::vector<MPI_Status> statuses(all.size());
@@ -128,13 +131,15 @@ class MpiCollective final : public Collective {
       const int rc = MPI_Testsome(static_cast<int>(all.size()), all.data(), &outcount, done.data(),
                                   statuses.data());
       if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS)
-        fail(DistributedError::Kind::Unavailable, "MPI failed during " + what + ": " + mpi_error_text(rc));
+        fail(DistributedError::Kind::Unavailable,
+             "MPI failed during " + what + ": " + mpi_error_text(rc));
       if (outcount == MPI_UNDEFINED) outcount = 0;
       for (int j = 0; j < outcount; ++j) {
         const size_t r = static_cast<size_t>(done[j]);
         Item& it = items[owner[r].first];
         const MPI_Status& st = statuses[static_cast<size_t>(j)];
-        if (rc == MPI_ERR_IN_STATUS && st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) {
+        if (rc == MPI_ERR_IN_STATUS && st.MPI_ERROR != MPI_SUCCESS &&
+            st.MPI_ERROR != MPI_ERR_PENDING) {
           if (it.receive && st.MPI_ERROR == MPI_ERR_TRUNCATE)
             fail(DistributedError::Kind::Aborted,
                  worker_name(it.peer) + " sent more data than this worker expects during " + what +
@@ -224,7 +229,7 @@ extern "C" {
 // MPI_Init (once; MPI_THREAD_SERIALIZED) and a collective over a duplicate of MPI_COMM_WORLD
 // whose errors return instead of aborting. Null with `message` filled when MPI fails.
 __attribute__((visibility("default"))) ff::Collective* forgeflow_mpi_collective(char* message,
-                                                                                  size_t size) {
+                                                                                size_t size) {
   auto say = [&](const std::string& text) {
     if (size) std::snprintf(message, size, "%s", text.c_str());
   };
