@@ -5,7 +5,9 @@
 
 #include "bindings.h"
 #include "distribute/collective.h"
+#include "distribute/gradient_reducer.h"
 #include "distribute/mpi_loader.h"
+#include "distribute/nccl_reducer.h"
 #include "distribute/tcp_collective.h"
 
 namespace ff::bindings {
@@ -103,6 +105,22 @@ void init_distribute(py::module_& m) {
       },
       "MPI_Finalize at exit (skipped after a failed collective)");
 
+  py::class_<GradientReducer, std::shared_ptr<GradientReducer>>(d, "GradientReducer")
+      .def_property_readonly("name", &GradientReducer::name)
+      .def_property_readonly("rank", &GradientReducer::rank)
+      .def_property_readonly("size", &GradientReducer::size)
+      .def_property_readonly("bucket_bytes", &GradientReducer::bucket_bytes);
+  d.def("nccl_available", []() {
+    std::string why;
+    const bool ok = nccl_available(&why);
+    return py::make_tuple(ok, why);
+  }, "(whether NCCL can sum gradients on this machine's GPUs, why not)");
+  d.def("nccl_reducer", [](Collective& host, Model& model, int64_t bucket_bytes) {
+    py::gil_scoped_release release;
+    return nccl_reducer(host, model.backend(), bucket_bytes);
+  }, py::arg("collective"), py::arg("model"), py::arg("bucket_bytes") = kDefaultBucketBytes,
+     "NCCL for the model's GPU, joined through the workers' collective (every worker calls it)");
+
   auto model = py::reinterpret_borrow<py::class_<Model, std::shared_ptr<Model>>>(m.attr("Model"));
   model
       .def(
@@ -114,6 +132,12 @@ void init_distribute(py::module_& m) {
           py::arg("collective").none(true),
           "The workers' collective of a data-parallel run (None: training alone)")
       .def_property_readonly("collective", [](const Model& g) { return g.collective(); })
+      .def("set_gradient_reducer", [](Model& g, std::shared_ptr<GradientReducer> r) {
+             ModelLock lock(g.mutex());
+             g.set_gradient_reducer(std::move(r));
+           }, py::arg("reducer").none(true),
+           "Sum the gradients on the device in buckets (NCCL); None: through the collective")
+      .def_property_readonly("gradient_reducer", [](const Model& g) { return g.gradient_reducer(); })
       .def(
           "broadcast_weights",
           [](Model& g, int root) {

@@ -1127,6 +1127,9 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
       }
     }
   } catch (...) {
+    // The workers failed (a peer died or hangs): NCCL's queued work on the device is abandoned,
+    // or it would wait for the peer forever.
+    if (reducer_ && collective_ && collective_->broken()) reducer_->abort();
     // An interrupted loop (Ctrl-C through the hook, an error) leaves the host mirrors matching
     // what the steps that ran did.
     try {

@@ -3,7 +3,9 @@ the model's core gets the workers' collective (its loop then splits each global 
 gradients and the logs over the workers, and checks the workers' weights every epoch), fit starts
 from worker 0's weights and shuffling seed on every worker, and only worker 0 prints the
 progress bar unless ``verbose`` says otherwise."""
-from .. import errors as _errors
+import warnings
+
+from .. import _core, errors as _errors
 
 __all__ = ["strategy_of", "attach", "verbose", "start_fit", "end_fit", "is_chief",
            "shard_dataset"]
@@ -23,11 +25,28 @@ def is_chief(model):
     return strategy is None or strategy.is_chief
 
 
+_warned_no_nccl = []
+
+
 def attach(model):
-    """Gives the model's core the strategy's collective; returns the strategy (or None)."""
+    """Gives the model's core the strategy's collective, and on a GPU NCCL's gradient reducer
+    (the gradients then sum on the GPU, in buckets inside the captured step); returns the strategy
+    (or None). Without NCCL a GPU model's gradients go through host memory, with a warning."""
     strategy = strategy_of(model)
-    if strategy is not None and model._core.collective is not strategy._collective:
-        model._core.set_collective(strategy._collective)
+    if strategy is None:
+        return None
+    core = model._core
+    if core.collective is not strategy._collective:
+        core.set_collective(strategy._collective)
+    if core.device.startswith("cuda") and core.gradient_reducer is None:
+        ok, why = _core.distribute.nccl_available()
+        if ok:
+            core.set_gradient_reducer(_core.distribute.nccl_reducer(strategy._collective, core))
+        elif not _warned_no_nccl:
+            _warned_no_nccl.append(True)
+            warnings.warn(f"ff.distribute: NCCL is not available ({why}): the gradients of this "
+                          "GPU model are summed through host memory, and its training steps are "
+                          "not captured as CUDA graphs", UserWarning, stacklevel=3)
     return strategy
 
 
