@@ -1,6 +1,7 @@
 // _core.distribute: the workers' collectives of ff.distribute (distribute/collective.h) and the
 // Model methods of data-parallel training (model/model_distribute.cpp). Every call that may wait
 // on another worker releases the GIL.
+#include <chrono>
 #include <cstring>
 
 #include "bindings.h"
@@ -120,6 +121,31 @@ void init_distribute(py::module_& m) {
     return nccl_reducer(host, model.backend(), bucket_bytes);
   }, py::arg("collective"), py::arg("model"), py::arg("bucket_bytes") = kDefaultBucketBytes,
      "NCCL for the model's GPU, joined through the workers' collective (every worker calls it)");
+
+  d.def(
+      "time_reducer",
+      [](GradientReducer& reducer, Model& model, int64_t elements, int repeats) {
+        if (elements < 1 || repeats < 1)
+          throw ValueError("time_reducer needs elements >= 1 and repeats >= 1");
+        Device& device = model.backend().device();
+        Tensor t = Tensor::zeros(device, {elements});
+        py::gil_scoped_release release;
+        reducer.prepare(elements);
+        auto once = [&] {
+          reducer.begin_step();
+          reducer.reduce(t.data<float>(), elements);
+          reducer.end_step();
+        };
+        once();  // warm-up (connections, first launches)
+        device.synchronize();
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < repeats; ++i) once();
+        device.synchronize();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+               repeats;
+      },
+      py::arg("reducer"), py::arg("model"), py::arg("elements"), py::arg("repeats"),
+      "Seconds per all-reduce of `elements` floats on the model's device (benchmarks)");
 
   auto model = py::reinterpret_borrow<py::class_<Model, std::shared_ptr<Model>>>(m.attr("Model"));
   model

@@ -178,14 +178,14 @@ def test_one_run_is_recorded_with_its_number_of_workers(tmp_path):
 def test_worker_0_writes_the_checkpoints(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    config = {"out": str(out), "checkpoint": str(tmp_path / "ckpt" / "model-{epoch}.keras"),
+    config = {"out": str(out), "checkpoint": str(tmp_path / "ckpt" / "model-{epoch}.ff"),
               "epochs": 2}
     for result in env_launch(2, config):
         assert result.returncode == 0, result
     saved = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
-    assert saved == ["model-1.keras", "model-2.keras"]
+    assert saved == ["model-1.ff", "model-2.ff"]
     import forgeflow as ff
-    restored = ff.models.load_model(tmp_path / "ckpt" / "model-2.keras")
+    restored = ff.models.load_model(tmp_path / "ckpt" / "model-2.ff")
     final = np.concatenate([w.ravel() for w in restored.get_weights()])
     assert np.array_equal(final, np.load(out / "worker1.npz")["weights"])
 
