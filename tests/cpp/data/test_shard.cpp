@@ -1,5 +1,6 @@
 // Tests of shard (tf.data's Dataset.shard): the positions it keeps, its cardinality, and its
 // argument checks.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "core/errors.h"
