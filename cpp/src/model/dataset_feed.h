@@ -8,10 +8,6 @@
 // the host cannot address, begin() hands the pipeline the model's pinned pool, so its final batch
 // op writes batches into page-locked memory, and a component that needs no conversion reaches the
 // model as a HostArray whose `owner` is that pinned buffer (copied to the device directly).
-//
-// In a data-parallel run (set_replica) every worker runs the whole pipeline and takes its own
-// slice of the rows of each batch (TensorFlow's sharding by data), so the workers together train
-// on exactly the batches one process would; a dataset sharded by file is left whole.
 #pragma once
 #include <memory>
 #include <string>
@@ -38,6 +34,9 @@ struct FeedSpec {
   bool sharded = false;
 };
 
+// In a data-parallel run (set_replica) every worker runs the whole pipeline and takes its own
+// slice of the rows of each batch (TensorFlow's sharding by data), so the workers together train
+// on exactly the batches one process would; a dataset sharded by file is left whole.
 class DatasetFeed : public BatchSource {
  public:
   DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec);
