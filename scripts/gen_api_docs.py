@@ -53,6 +53,8 @@ MODULES = [
     ("forgeflow.train", "ff.train", False),
     ("forgeflow.tracking", "ff.tracking", False),
     ("forgeflow.debugging", "ff.debugging", False),
+    ("forgeflow.distribute", "ff.distribute", False),
+    ("forgeflow.distribute.experimental", "ff.distribute.experimental", False),
     ("forgeflow.config", "ff.config", False),
     ("forgeflow.config.experimental", "ff.config.experimental", False),
     ("forgeflow.config.threading", "ff.config.threading", False),

@@ -4,9 +4,12 @@
 # dependencies through CMAKE_PREFIX_PATH from .deps.tar.xz beside the working tree when there,
 # cuDNN from the nvidia.cudnn Python package), then runs, each under `timeout` within one time
 # budget (8 minutes by default), every log into OUTDIR:
-#   cuda-tests       forgeflow_tests "[cuda]~[nvjpeg]"    (the CUDA-versus-CPU parity suite)
+#   cuda-tests       forgeflow_tests "[cuda]~[nvjpeg]~[nccl]" (the CUDA-versus-CPU parity suite)
 #   pytest-gpu       pytest -m gpu                         (Python tests that need a GPU)
 #   memcheck         compute-sanitizer --tool memcheck on the [cuda] tests (or --sanitize SPEC)
+#   cuda-nccl        forgeflow_tests "[nccl]" (ff.distribute's NCCL gradient reducer with one
+#                    worker, inside captured steps; needs NCCL: the toolkit's or the
+#                    nvidia-nccl wheel's, found through NCCL_ROOT)
 #   bench-mlp        benchmarks/bench_mlp.py --device cuda (skipped if it has no --device yet)
 #   suite-on-gpu     FORGEFLOW_DEVICE=cuda forgeflow_tests "~[cuda]" (the whole C++ suite with
 #                    the GPU as default backend: counted, reported apart, never failing the check,
@@ -21,8 +24,8 @@
 # (the benchmarks last, with what is left of the budget, so they never starve a required
 # step; each prints its rows as it measures them, so a run cut short still shows figures)
 # and prints a short pass/fail and figures table last (also OUTDIR/summary.txt). Exit status 0
-# when the build, cuda-tests, pytest-gpu and memcheck passed; the benchmarks, cuda-nvjpeg and
-# suite-on-gpu are informational.
+# when the build, cuda-tests, pytest-gpu and memcheck passed; the benchmarks, cuda-nccl,
+# cuda-nvjpeg and suite-on-gpu are informational.
 #
 #   scripts/gpu-check.sh OUTDIR [--dry-run] [--build-dir DIR] [--budget SECONDS]
 #                               [--sanitize CATCH_SPEC] [--skip-build]
@@ -30,7 +33,7 @@
 #               (no GPU or toolkit needed: what the CPU test suite checks)
 #   --build-dir the CMake build folder (default /tmp/forgeflow-gpu-build: outside the tree)
 #   --budget    seconds for everything (default 470); a step gets at most what is left
-#   --sanitize  the Catch2 test spec run under memcheck (default "[cuda]~[nvjpeg]"; narrow it to one
+#   --sanitize  the Catch2 test spec run under memcheck (default "[cuda]~[nvjpeg]~[nccl]"; narrow it to one
 #               kernel family when time is short)
 #   --skip-build  reuse the build folder as it is
 set -uo pipefail
@@ -41,7 +44,7 @@ usage() {
   exit 2
 }
 
-outdir="" dry=0 build="/tmp/forgeflow-gpu-build" budget=470 sanitize="[cuda]~[nvjpeg]" skip_build=0
+outdir="" dry=0 build="/tmp/forgeflow-gpu-build" budget=470 sanitize="[cuda]~[nvjpeg]~[nccl]" skip_build=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) dry=1 ;;
@@ -54,7 +57,7 @@ while [ $# -gt 0 ]; do
         --sanitize) sanitize=$2 ;;
       esac
       shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     -*) echo "gpu-check: unknown option $1" >&2; usage ;;
     *) [ -z "$outdir" ] || { echo "gpu-check: one OUTDIR only (received $outdir and $1)" >&2; usage; }
        outdir=$1 ;;
@@ -110,6 +113,13 @@ setup_environment() {
   if [ -n "$nvjpeg" ]; then
     export LD_LIBRARY_PATH="$nvjpeg/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     cmake_args+=("-DNVJPEG_ROOT=$nvjpeg")
+  fi
+  # NCCL (ff.distribute on GPUs): the nvidia-nccl wheel's, when there, else the toolkit's.
+  local nccl
+  nccl=$("$py" -c "import nvidia.nccl as n; print(list(n.__path__)[0])" 2>/dev/null || true)
+  if [ -n "$nccl" ] && [ -f "$nccl/include/nccl.h" ]; then
+    export LD_LIBRARY_PATH="$nccl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    cmake_args+=("-DNCCL_ROOT=$nccl")
   fi
   [ -d .fm ] && export FORGEFLOW_DATA_DIR="$root/.fm"
   export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
@@ -203,7 +213,7 @@ if [ "$dry" = 0 ]; then
   fi
 fi
 
-step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]~[nvjpeg]"
+step cuda-tests 120 1 catch_figures -- "$tests_bin" "[cuda]~[nvjpeg]~[nccl]"
 # Only the files with gpu-marked tests: the others may import what the GPU machine lacks.
 mapfile -t gpu_test_files < <(grep -rlE 'pytest\.mark\.gpu|mark\.gpu\b' tests/python --include='test_*.py' | sort)
 step pytest-gpu 200 1 pytest_figures -- "$py" -m pytest -m gpu -q -p no:cacheprovider "${gpu_test_files[@]}"
@@ -212,6 +222,8 @@ sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanit
             /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null | head -n 1)
 step memcheck 150 1 memcheck_figures -- "${sanitizer:-compute-sanitizer}" --tool memcheck --error-exitcode 1 \
   --leak-check no "$tests_bin" "$sanitize"
+# NCCL's reducer with one worker: apart (it needs NCCL, which a machine may lack), informational.
+step cuda-nccl 60 0 catch_figures -- "$tests_bin" "[nccl]"
 if [ "$dry" = 1 ] || "$py" benchmarks/bench_mlp.py --help 2>/dev/null | grep -q -- '--device'; then
   step bench-mlp 150 0 bench_figures -- "$py" benchmarks/bench_mlp.py --device cuda \
     --torch-python "$py"
@@ -240,6 +252,6 @@ step bench-gpu-feed 150 0 bench_rows_figures -- "$py" benchmarks/bench_gpu_feed.
   done
   echo "logs: $outdir; total $(( $(date +%s) - start ))s of ${budget}s;" \
        "$( [ $failed = 0 ] && echo PASSED || echo FAILED)" \
-       "(suite-on-gpu, cuda-nvjpeg and the bench-* steps are informational)"
+       "(suite-on-gpu, cuda-nccl, cuda-nvjpeg and the bench-* steps are informational)"
 } | tee "$outdir/summary.txt"
 exit $failed

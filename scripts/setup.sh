@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 apt_packages=(g++ cmake ninja-build pkg-config python3 python3-venv python3-dev
               libxtensor-dev xtl-dev libxsimd-dev libopenblas-dev libdnnl-dev catch2
               dataset-fashion-mnist libjpeg62-turbo-dev libpng-dev libgif-dev libstb-dev
-              graphviz)
+              graphviz libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -269,8 +269,9 @@ void init_data(py::module_& m) {
                        std::vector<std::string> input_names, const py::list& input_shapes,
                        std::vector<int> targets,
                        const std::vector<std::string>& kinds, std::vector<std::string> target_names,
-                       std::vector<std::string> loss_names) {
+                       std::vector<std::string> loss_names, bool sharded) {
         FeedSpec spec;
+        spec.sharded = sharded;
         spec.inputs = std::move(inputs);
         spec.input_as_column = std::move(as_column);
         spec.input_names = std::move(input_names);
@@ -280,7 +281,11 @@ void init_data(py::module_& m) {
         spec.target_names = std::move(target_names);
         spec.loss_names = std::move(loss_names);
         return std::make_unique<PyFeed>(ds, std::move(spec));
-      }))
+      }), py::arg("dataset"), py::arg("inputs"), py::arg("as_column"), py::arg("input_names"),
+         py::arg("input_shapes"), py::arg("targets"), py::arg("kinds"), py::arg("target_names"),
+         py::arg("loss_names"), py::arg("sharded") = false,
+         "sharded: the dataset is this worker's shard already (by file): a data-parallel loop "
+         "leaves its batches whole instead of taking this worker's rows of each")
       .def_property_readonly("batches", [](PyFeed& f) { return f.feed().batches(); });
 
   d.def("from_tensor_slices", [](const py::list& arrays) {
@@ -381,6 +386,8 @@ void init_data(py::module_& m) {
   d.def("repeat", &data::repeat);
   d.def("take", &data::take);
   d.def("skip", &data::skip);
+  d.def("shard", &data::shard, py::arg("dataset"), py::arg("num_shards"), py::arg("index"),
+        "tf.data's shard: the elements at positions p with p % num_shards == index");
   d.def("prefetch", &data::prefetch);
   d.def("cache", &data::cache);
 }

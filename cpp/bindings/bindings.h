@@ -86,5 +86,8 @@ void init_data_image(py::module_& m);
 void init_lookup(py::module_& m);
 // ff.ops: the op layers and the eager runner (bind_ops.cpp; after init_layers).
 void init_ops(py::module_& m);
+// ff.distribute's collectives and the Model's data-parallel methods (bind_distribute.cpp; after
+// init_model).
+void init_distribute(py::module_& m);
 
 }  // namespace ff::bindings

@@ -90,6 +90,29 @@ PYBIND11_MODULE(_core, m) {
       set_error(PyExc_FloatingPointError, e.what());
     } catch (const ff::InterruptedError& e) {
       set_error(PyExc_KeyboardInterrupt, e.what());
+    } catch (const ff::DistributedError& e) {
+      // ff.errors.UnavailableError / DeadlineExceededError / AbortedError(node_def, op, message).
+      const char* name = e.kind == ff::DistributedError::Kind::Unavailable ? "UnavailableError"
+                         : e.kind == ff::DistributedError::Kind::DeadlineExceeded
+                             ? "DeadlineExceededError"
+                             : "AbortedError";
+      PyObject* msg = PyUnicode_DecodeUTF8(e.what(), static_cast<Py_ssize_t>(std::strlen(e.what())),
+                                           "backslashreplace");
+      if (!msg) return;
+      PyObject* errors = PyImport_ImportModule("forgeflow.errors");
+      PyObject* type = errors ? PyObject_GetAttrString(errors, name) : nullptr;
+      PyObject* error =
+          type ? PyObject_CallFunctionObjArgs(type, Py_None, Py_None, msg, nullptr) : nullptr;
+      if (error) {
+        PyErr_SetObject(type, error);
+      } else {
+        PyErr_Clear();
+        PyErr_SetObject(PyExc_RuntimeError, msg);
+      }
+      Py_XDECREF(error);
+      Py_XDECREF(type);
+      Py_XDECREF(errors);
+      Py_DECREF(msg);
     } catch (const ff::ResourceExhaustedError& e) {
       // ff.errors.ResourceExhaustedError(node_def, op, message), TensorFlow's signature; a
       // RuntimeError with the same message if the class cannot be had (never expected).
@@ -129,4 +152,5 @@ PYBIND11_MODULE(_core, m) {
   ff::bindings::init_data_image(m);
   ff::bindings::init_lookup(m);
   ff::bindings::init_ops(m);
+  ff::bindings::init_distribute(m);
 }

@@ -279,7 +279,8 @@ class DatasetAdapter:
         source = ds._core if peeked is None else peeked.resume_dataset()
         source = _with_lookups(model, source, inputs, labels)
         return _core.data.Feed(source, inputs, as_column, labels, expected, targets, kinds,
-                               t_names, loss_names)
+                               t_names, loss_names,
+                               sharded=getattr(self.ds, "_sharded_by_file", False))
 
     def single_pass(self):
         """(batch source, max_steps) of evaluate / predict: one pass."""

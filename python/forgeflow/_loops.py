@@ -9,6 +9,7 @@ import numbers
 import warnings
 
 from . import _checks, _data_adapters as adapters
+from .distribute import _training as distributed
 from ._user_frame import user_stacklevel
 from .callbacks import CallbackList
 
@@ -134,7 +135,7 @@ def _validation(model, validation_data, validation_batch_size, default_batch_siz
     """An adapter for fit's validation_data: a dataset or a tuple (x_val, y_val)."""
     if adapters.is_dataset(validation_data):
         adapters.refuse_with_dataset(validation_batch_size, "validation_data")
-        return ("dataset", validation_data)
+        return ("dataset", distributed.shard_dataset(model, validation_data))
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a dataset or a tuple (x_val, y_val)")
     if len(validation_data) == 3 and validation_data[2] is not None:
@@ -166,7 +167,7 @@ def _validate(model, val, validation_steps, cbs):
 def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
         shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps,
         validation_batch_size, validation_freq):
-    verbose = verbose_of(verbose)
+    verbose = verbose_of(distributed.verbose(model, verbose))
     epochs = count_arg(epochs, "epochs")
     initial_epoch = count_arg(initial_epoch, "initial_epoch")
     if initial_epoch > epochs:
@@ -190,6 +191,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             raise ValueError("validation_split is only supported for NumPy arrays; with a "
                              "dataset, pass validation_data (e.g. another dataset, or split with "
                              "take/skip)")
+        x = distributed.shard_dataset(model, x)  # ff.distribute: this worker's files
         train = adapters.DatasetAdapter(model, x, "fit", steps_per_epoch)
         if validation_data is not None:
             val = _validation(model, validation_data, validation_batch_size, 32)
@@ -237,6 +239,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             train.shuffle_seed = resume["shuffle_seed"]
     else:
         train.start_fit(resume.get("epoch"), initial_epoch)
+    distributed.start_fit(model, train, resume)  # ff.distribute: every worker starts alike
     initial_epoch = resume.get("epoch", initial_epoch)
     skip_steps = resume.get("step", 0)
     model._fit_position = {"shuffle_seed": getattr(train, "shuffle_seed", None),
@@ -262,16 +265,19 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         if model.stop_training:
             break
     cbs.on_train_end(logs)
+    distributed.end_fit(model)
     return cbs.history
 
 
 # ---------------------------------------------------------------------------------- evaluate
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict):
-    verbose = verbose_of(verbose)
+    verbose = verbose_of(distributed.verbose(model, verbose))
+    distributed.attach(model)
     steps = positive_int(steps, "steps")
     if adapters.is_dataset(x):
         adapters.refuse_with_dataset(batch_size, "x", y=y, sample_weight=sample_weight)
-        adapter = adapters.DatasetAdapter(model, x, "evaluate", steps)
+        adapter = adapters.DatasetAdapter(model, distributed.shard_dataset(model, x), "evaluate",
+                                          steps)
         source, max_steps = adapter.single_pass()
     else:
         if sample_weight is not None:
@@ -313,6 +319,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
 
 # ---------------------------------------------------------------------------------- one batch
 def train_on_batch(model, x, y):
+    distributed.attach(model)
     adapter, _ = _array_adapter(model, x, y, 1)
     adapter.batch_size = adapter.rows  # the whole batch as one step
     source, _ = adapter.epoch_source(-1)
@@ -321,6 +328,7 @@ def train_on_batch(model, x, y):
 
 
 def test_on_batch(model, x, y):
+    distributed.attach(model)
     adapter, _ = _array_adapter(model, x, y, 1)
     adapter.batch_size = adapter.rows
     source, _ = adapter.epoch_source(0)

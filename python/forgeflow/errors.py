@@ -6,10 +6,14 @@ The other errors keep Python's built-in types as Keras does: bad arguments are `
 ``TypeError``, check-numerics findings ``FloatingPointError``.
 """
 
-__all__ = ["OpError", "ResourceExhaustedError", "RESOURCE_EXHAUSTED"]
+__all__ = ["OpError", "ResourceExhaustedError", "UnavailableError", "DeadlineExceededError",
+           "AbortedError", "RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED"]
 
-# TensorFlow's error code for ResourceExhaustedError (tf.errors.RESOURCE_EXHAUSTED).
+# TensorFlow's error codes (tf.errors.RESOURCE_EXHAUSTED, ...).
 RESOURCE_EXHAUSTED = 8
+DEADLINE_EXCEEDED = 4
+ABORTED = 10
+UNAVAILABLE = 14
 
 
 class OpError(Exception):
@@ -79,3 +83,36 @@ class ResourceExhaustedError(OpError):
 
     def _extra_args(self):
         return ()
+
+
+class _CodedError(OpError):
+    """An OpError whose code is fixed by its class (TensorFlow's signature without the code)."""
+    _code = None
+
+    def __init__(self, node_def, op, message, *args):
+        super().__init__(node_def, op, message, self._code, *args)
+
+    def _extra_args(self):
+        return ()
+
+
+class UnavailableError(_CodedError):
+    """A worker of a distributed run (``ff.distribute``) is gone: its process ended or was killed,
+    so its connection closed (TensorFlow's ``tf.errors.UnavailableError``). The message names the
+    worker and the operation; every other worker stops with it."""
+    _code = UNAVAILABLE
+
+
+class DeadlineExceededError(_CodedError):
+    """A worker of a distributed run sent nothing within the timeout (it hangs, or is gone
+    without its connection closing; TensorFlow's ``tf.errors.DeadlineExceededError``). The message
+    names the worker; the timeout is ``ff.distribute.experimental.CommunicationOptions
+    (timeout_seconds=...)`` or ``FORGEFLOW_DISTRIBUTE_TIMEOUT`` (default 300 s)."""
+    _code = DEADLINE_EXCEEDED
+
+
+class AbortedError(_CodedError):
+    """The workers of a distributed run disagree (TensorFlow's ``tf.errors.AbortedError``): their
+    weights diverged (the per-epoch check names the diverged worker), or they run different
+    programs or models. Training stops on every worker."""
+    _code = ABORTED

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _checks, _core, _loops, losses as losses_mod, metrics as metrics_mod
 from . import optimizers as optimizers_mod
+from .distribute import current_strategy
 from ._eager import eager
 from ._naming import unique_name
 from .saving import model_io, serialization
@@ -134,6 +135,8 @@ class Model:
         self._warned = set()
         self._first_batch_checked = False
         self._outputs_as_dict = False
+        # ff.distribute: the strategy whose scope the model was created (or compiled) in.
+        self._distribute_strategy = current_strategy()
 
     # ------------------------------------------------------------------ graph
     @staticmethod
@@ -408,6 +411,8 @@ class Model:
         for name, l, m in zip(names, losses, per_output):
             if l is None and m:
                 raise ValueError(f'output "{name}" has metrics but no loss')
+        if current_strategy() is not None:
+            self._distribute_strategy = current_strategy()
         self.optimizer = optimizers_mod.get(optimizer)
         # As Keras 3: float16 compute gets dynamic loss scaling unless the caller opts out.
         if (auto_scale_loss and any(l.compute_dtype == "float16" for l in self._layers)

@@ -25,6 +25,7 @@ struct Library {
   CudaLoadResult result;
   BackendFn backend = nullptr;
   CudaJpegApi jpeg;
+  CudaNcclApi nccl;
 };
 
 std::string directory_of(const std::string& path) {
@@ -83,6 +84,12 @@ Library load_library() {
   lib.jpeg.decode =
       reinterpret_cast<decltype(lib.jpeg.decode)>(dlsym(handle, "forgeflow_cuda_jpeg_decode"));
   if (!lib.jpeg.available || !lib.jpeg.info || !lib.jpeg.decode) lib.jpeg = CudaJpegApi{};
+  // Optional: NCCL's (ff.distribute on GPUs).
+  lib.nccl.unique_id = reinterpret_cast<decltype(lib.nccl.unique_id)>(
+      dlsym(handle, "forgeflow_cuda_nccl_unique_id"));
+  lib.nccl.reducer = reinterpret_cast<decltype(lib.nccl.reducer)>(
+      dlsym(handle, "forgeflow_cuda_nccl_reducer"));
+  if (!lib.nccl.unique_id || !lib.nccl.reducer) lib.nccl = CudaNcclApi{};
   bind_math(&math_mode());  // the library reads ff.config's TF32 and determinism settings
   char message[512] = {0};
   const int n = count(message, sizeof message);
@@ -106,6 +113,8 @@ Library& library() {
 const CudaLoadResult& load_cuda() { return library().result; }
 
 const CudaJpegApi& cuda_jpeg_api() { return library().jpeg; }
+
+const CudaNcclApi& cuda_nccl_api() { return library().nccl; }
 
 Backend& cuda_backend(int index) {
   Library& lib = library();

@@ -10,6 +10,8 @@
 
 namespace ff {
 
+class GradientReducer;  // distribute/gradient_reducer.h
+
 struct CudaLoadResult {
   int device_count = 0;  // GPUs seen (0 when none or when the library could not load)
   std::string why_none;  // why there is no GPU: not built, library or driver missing, no device
@@ -31,5 +33,14 @@ struct CudaJpegApi {
                 int64_t height, int64_t width, char* message, size_t size) = nullptr;
 };
 const CudaJpegApi& cuda_jpeg_api();
+
+// NCCL through the CUDA library (backend/cuda/cuda_nccl.cu, whose comments give the arguments):
+// the entry points, null when the library did not load or lacks them.
+struct CudaNcclApi {
+  int (*unique_id)(char* id, char* message, size_t size) = nullptr;
+  GradientReducer* (*reducer)(int device, const char* id, int rank, int size,
+                              int64_t bucket_bytes, char* message, size_t message_size) = nullptr;
+};
+const CudaNcclApi& cuda_nccl_api();
 
 }  // namespace ff

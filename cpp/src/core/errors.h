@@ -34,4 +34,14 @@ struct InterruptedError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A failure among the workers of a distributed run (cpp/src/distribute/): Python's
+// ff.errors.UnavailableError (a worker died or left), DeadlineExceededError (a worker did not
+// answer within the timeout) or AbortedError (the workers disagree: diverged weights, different
+// programs), TensorFlow's classes for the same failures of its collectives.
+struct DistributedError : std::runtime_error {
+  enum class Kind { Unavailable, DeadlineExceeded, Aborted };
+  DistributedError(Kind k, const std::string& what) : std::runtime_error(what), kind(k) {}
+  Kind kind;
+};
+
 }  // namespace ff

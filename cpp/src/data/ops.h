@@ -1,6 +1,6 @@
 // The dataset operations (tf.data's methods), as factory functions over DatasetPtr. Each one is
 // implemented in its own file under cpp/src/data/ (tensor_slices.cpp, map.cpp, shuffle.cpp,
-// batch.cpp, prefetch.cpp, cache.cpp, repeat_take_skip.cpp, interleave.cpp).
+// batch.cpp, prefetch.cpp, cache.cpp, repeat_take_skip.cpp, shard.cpp, interleave.cpp).
 #pragma once
 #include <functional>
 #include <string>
@@ -38,6 +38,9 @@ DatasetPtr batch(DatasetPtr input, int64_t batch_size, bool drop_remainder);
 DatasetPtr repeat(DatasetPtr input, int64_t count);
 DatasetPtr take(DatasetPtr input, int64_t count);  // count < 0: all
 DatasetPtr skip(DatasetPtr input, int64_t count);  // count < 0: all
+// tf.data's shard: the elements at positions p with p % num_shards == index (shard.cpp).
+// ValueError unless num_shards >= 1 and 0 <= index < num_shards.
+DatasetPtr shard(DatasetPtr input, int64_t num_shards, int64_t index);
 // buffer_size kAutotune: chosen by the pipeline (see prefetch.cpp).
 DatasetPtr prefetch(DatasetPtr input, int64_t buffer_size);
 // filename empty: in memory. Otherwise elements are written to `filename` during the first

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "distribute/collective.h"
 #include "model/resident_arrays.h"
 
 namespace ff {
@@ -26,25 +27,38 @@ ArraySource::ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys,
     throw ValueError("internal: the device-resident arrays are not copies of this source's arrays");
 }
 
+void ArraySource::set_replica(int replica, int replicas) {
+  if (replicas < 1 || replica < 0 || replica >= replicas)
+    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
+                     std::to_string(replicas));
+  replica_ = replica;
+  replicas_ = replicas;
+}
+
 bool ArraySource::next(Batch& batch) {
   const int64_t n = length();
   if (next_ >= n) return false;
   if (resident_ && next_ == 0 && !order_.empty()) resident_->set_order(order_);
+  const int64_t global = std::min(batch_size_, n - next_);
+  const Chunk share = replicas_ > 1 ? chunk_of(global, replicas_, replica_) : Chunk{0, global};
+  const int64_t first = next_ + share.begin;
+  batch.global_count = replicas_ > 1 ? global : -1;
   batch.resident = resident_.get();
-  batch.position = next_;
+  batch.position = first;
   batch.xs = xs_;
   batch.ys = ys_;
-  batch.count = std::min(batch_size_, n - next_);
+  batch.count = share.count;
   if (order_.empty()) {
     // Contiguous rows: the arrays advanced to the batch's first row.
     for (auto* arrays : {&batch.xs, &batch.ys})
       for (auto& a : *arrays)
-        if (a.data) a.data = static_cast<const char*>(a.data) + next_ * static_cast<int64_t>(a.row_bytes());
+        if (a.data)
+          a.data = static_cast<const char*>(a.data) + first * static_cast<int64_t>(a.row_bytes());
     batch.rows = nullptr;
   } else {
-    batch.rows = order_.data() + next_;
+    batch.rows = order_.data() + first;
   }
-  next_ += batch.count;
+  next_ += global;
   return true;
 }
 

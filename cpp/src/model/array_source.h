@@ -1,7 +1,10 @@
 // ArraySource: the BatchSource over the caller's arrays (NumPy, viewed without copying): batches
 // of `batch_size` rows, in `order` (a shuffled epoch, or the rows left after resuming) or in
 // array order. A batch is the rows' indices into the untouched arrays; the model gathers and
-// converts them (any numeric dtype) as it loads each batch, so nothing is copied whole.
+// converts them (any numeric dtype) as it loads each batch, so nothing is copied whole. In a
+// data-parallel run (set_replica) each batch is one worker's share of the global batch: every
+// worker walks the same order and takes its own slice of each batch, so the workers together
+// train on exactly the batches one process would.
 #pragma once
 #include <memory>
 #include <vector>
@@ -20,6 +23,8 @@ class ArraySource final : public BatchSource {
   ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys, std::vector<int64_t> order,
               int64_t batch_size, std::shared_ptr<ResidentArrays> resident = nullptr);
   bool next(Batch& batch) override;
+  // Each batch of batch_size rows (the global batch) becomes this replica's share of it.
+  void set_replica(int replica, int replicas) override;
   int64_t sample_index(int64_t start, int64_t row) const override;
   // Batches and rows this source gives in all.
   int64_t batches() const { return (length() + batch_size_ - 1) / batch_size_; }
@@ -29,6 +34,7 @@ class ArraySource final : public BatchSource {
   std::vector<HostArray> xs_, ys_;
   std::vector<int64_t> order_;
   int64_t batch_size_, rows_ = 0, next_ = 0;
+  int replica_ = 0, replicas_ = 1;
   std::shared_ptr<ResidentArrays> resident_;
 };
 

@@ -2,6 +2,7 @@
 #include "model/dataset_feed.h"
 
 #include "core/errors.h"
+#include "distribute/collective.h"
 
 namespace ff {
 namespace {
@@ -141,8 +142,53 @@ bool DatasetFeed::next(Batch& batch) {
   batch.rows = nullptr;
   batch.resident = nullptr;
   batch.count = batch.xs.empty() ? 0 : batch.xs[0].rows();
+  batch.global_count = -1;
+  batch.position = 0;
+  fingerprint_ = 0;
+  if (replicas_ > 1 && !spec_.sharded) {
+    if (global_rows_ == 0) {  // the pass's first global batch: its hash (FNV-1a of its arrays)
+      uint64_t h = 1469598103934665603ull;
+      auto mix = [&](const void* data, size_t bytes) {
+        const unsigned char* p = static_cast<const unsigned char*>(data);
+        for (size_t k = 0; k < bytes; ++k) {
+          h ^= p[k];
+          h *= 1099511628211ull;
+        }
+      };
+      for (auto* arrays : {&batch.xs, &batch.ys})
+        for (const HostArray& a : *arrays)
+          if (a.data) mix(a.data, static_cast<size_t>(a.rows()) * a.row_bytes());
+      fingerprint_ = h ? h : 1;
+    }
+    // This worker's rows of the global batch: the arrays advanced to its first row.
+    const int64_t global = batch.count;
+    const Chunk share = chunk_of(global, replicas_, replica_);
+    for (auto* arrays : {&batch.xs, &batch.ys})
+      for (HostArray& a : *arrays) {
+        if (!a.data) continue;
+        if (a.rows() != global)
+          throw ValueError("The dataset's batch components have different numbers of rows (" +
+                           std::to_string(a.rows()) + " and " + std::to_string(global) +
+                           "): a batch cannot be split among the workers");
+        a.data = static_cast<const char*>(a.data) +
+                 share.begin * static_cast<int64_t>(a.row_bytes());
+        a.shape[0] = share.count;
+      }
+    batch.count = share.count;
+    batch.global_count = global;
+    batch.position = global_rows_ + share.begin;
+    global_rows_ += global;
+  }
   ++batches_;
   return true;
+}
+
+void DatasetFeed::set_replica(int replica, int replicas) {
+  if (replicas < 1 || replica < 0 || replica >= replicas)
+    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
+                     std::to_string(replicas));
+  replica_ = replica;
+  replicas_ = replicas;
 }
 
 }  // namespace ff

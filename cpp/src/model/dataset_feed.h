@@ -30,8 +30,14 @@ struct FeedSpec {
   std::vector<TargetKind> target_kinds;   // per model output
   std::vector<std::string> target_names;  // for messages: "y", "y['out']"
   std::vector<std::string> loss_names;    // per output, for messages
+  // The dataset is this worker's shard already (sharded by file, ff.distribute): set_replica
+  // leaves its batches whole.
+  bool sharded = false;
 };
 
+// In a data-parallel run (set_replica) every worker runs the whole pipeline and takes its own
+// slice of the rows of each batch (TensorFlow's sharding by data), so the workers together train
+// on exactly the batches one process would; a dataset sharded by file is left whole.
 class DatasetFeed : public BatchSource {
  public:
   DatasetFeed(const data::DatasetPtr& dataset, FeedSpec spec);
@@ -39,6 +45,10 @@ class DatasetFeed : public BatchSource {
   void begin(const std::shared_ptr<data::PinnedBufferPool>& pinned) override;
   bool can_pin() const override { return true; }
   bool next(Batch& batch) override;
+  // A data-parallel run: each batch of the dataset is a global batch, and this worker takes its
+  // share of its rows (by element, unless the spec says the dataset is sharded already).
+  void set_replica(int replica, int replicas) override;
+  uint64_t split_fingerprint() const override { return fingerprint_; }
   // Batches handed out so far.
   int64_t batches() const { return batches_; }
 
@@ -52,6 +62,9 @@ class DatasetFeed : public BatchSource {
   data::Element current_;
   std::vector<std::shared_ptr<data::HostBuffer>> converted_;  // this batch's converted arrays
   int64_t batches_ = 0;
+  int replica_ = 0, replicas_ = 1;
+  int64_t global_rows_ = 0;  // rows of the global batches so far in this pass
+  uint64_t fingerprint_ = 0;  // of the pass's first global batch, while it is the last one
 };
 
 }  // namespace ff

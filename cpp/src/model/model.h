@@ -38,6 +38,8 @@
 
 namespace ff {
 
+class Collective;      // distribute/collective.h
+class GradientReducer; // distribute/gradient_reducer.h
 class InputSlots;      // model/input_slots.h
 class ResidentArrays;  // model/resident_arrays.h
 namespace data {
@@ -91,6 +93,10 @@ struct Batch {
   // uploaded to it (rows != null) or of the arrays themselves.
   const ResidentArrays* resident = nullptr;
   int64_t position = 0;
+  // A data-parallel run (Model::set_collective): the rows of the global batch across all
+  // workers, of which this batch is this worker's share (`count` may then be 0: the worker
+  // still takes part in the step). -1: the batch is not a share of a global batch.
+  int64_t global_count = -1;
 };
 
 // A stream of batches: NumPy arrays (model/array_source.h) or an input pipeline
@@ -110,6 +116,19 @@ class BatchSource {
   // The caller's index of row `row` of the batch that starts at sample `start` of this pass
   // (for messages; a shuffled source maps it back through its order).
   virtual int64_t sample_index(int64_t start, int64_t row) const { return start + row; }
+  // A data-parallel run: from now on give this worker's share (replica of replicas) of every
+  // batch, its rows split as distribute/collective.h's chunk_of does, with Batch::global_count
+  // set. The loop calls it before begin() for training and evaluation. A source whose data is
+  // this worker's already (a dataset sharded by file) ignores it, as the default does.
+  virtual void set_replica(int replica, int replicas) {
+    (void)replica;
+    (void)replicas;
+  }
+  // A hash of the whole global batch the last next() split among the workers when it was the
+  // first batch of its pass, else 0. Every worker must split the same batches (a source that
+  // makes each worker's own, such as an unseeded shuffle drawn before the workers' seeds were
+  // aligned, would silently train on overlapping data): the loop compares them at its first step.
+  virtual uint64_t split_fingerprint() const { return 0; }
 };
 
 // Receives predict's outputs batch by batch: where (host memory) rows [first, first + count) of
@@ -257,6 +276,32 @@ class Model {
   void get_parameter(size_t i, float* host_out) const;
   void set_parameter(size_t i, const float* host_in);
 
+  // ---- data-parallel training (ff.distribute; docs/distributed.md) ----
+  // The workers' collective (null or one worker: training alone). With several workers, each
+  // training step is this worker's share of the global batch: the loss gradient is scaled by
+  // 1 / (global batch rows), the gradient buffer is summed over the workers (in a fixed order:
+  // distribute/collective.h) before the update, so every worker applies the same update to the
+  // same weights. Every step starts with an agreement of the workers (who has a batch, whether
+  // one asked to stop), a worker without a batch takes part with a zero gradient, and a loop's
+  // logs are summed over the workers at its end. Each training loop (epoch) ends comparing the
+  // workers' weight fingerprints.
+  void set_collective(std::shared_ptr<Collective> collective);
+  const std::shared_ptr<Collective>& collective() const { return collective_; }
+  // Sums the gradients on the device instead, in buckets overlapping the backward pass (NCCL on
+  // GPUs; distribute/gradient_reducer.h), inside the step a GPU captures. Null: through the
+  // collective (host memory). The collective still runs the per-step agreement, logs and checks.
+  void set_gradient_reducer(std::shared_ptr<GradientReducer> reducer);
+  const std::shared_ptr<GradientReducer>& gradient_reducer() const { return reducer_; }
+  // Sets every worker's weights, non-trainable state, optimizer state and step counters to
+  // worker `root`'s (a collective: every worker calls it). Nothing without several workers.
+  void broadcast_weights(int root = 0);
+  // A 64-bit hash of the trainable weights' bytes (a host read).
+  uint64_t weights_fingerprint();
+  // Compares the workers' weight fingerprints (one small all-gather); raises DistributedError
+  // (Aborted) naming the worker(s) whose weights differ from the majority's (from worker 0's
+  // without a majority). `when` is for the message ("epoch 3").
+  void check_replicas_agree(const std::string& when);
+
   uint64_t train_steps() const { return train_steps_; }
   // Restored from a saved model, so that dropout and augmentation streams continue exactly.
   void set_train_steps(uint64_t steps);
@@ -335,6 +380,7 @@ class Model {
   struct GraphEntry {
     LoopMode mode;
     int64_t count;
+    int64_t grad_count;      // the rows the loss gradient is averaged over (the global batch)
     Numerics numerics;
     const StepState* state;
     TargetLayout layout;     // empty for predict
@@ -354,7 +400,8 @@ class Model {
     MathChoice math;  // TF32 and op determinism (cached GPU plans are chosen under them)
     bool operator==(const GraphEnv& o) const;
   };
-  GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state);
+  GraphEntry& graph_entry(LoopMode mode, int64_t count, Numerics numerics, const StepState* state,
+                          int64_t grad_count);
   // Runs one step (`enqueue` enqueues its kernels) for signature `e`: eagerly, captured, or
   // replayed (see GraphStats).
   template <class Enqueue>
@@ -365,16 +412,30 @@ class Model {
   // The next batch of `batches`, shape-checked and loaded into its plan (with its targets unless
   // predict); null at the end.
   Plan* next_batch(BatchSource& batches, LoopMode mode, Batch& batch);
+  // next_batch's two halves: the next batch with rows (or, in a data-parallel run, a share of a
+  // global batch with none), false at the end; and its checks and loading into its plan.
+  bool fetch_batch(BatchSource& batches, Batch& batch);
+  Plan* prepare_batch(LoopMode mode, Batch& batch);
   void load_batch(Plan& p, const Batch& batch, bool with_targets);
   // Loads a batch from its device-resident arrays (gathers on the device); false when they do not
   // fit the plan's buffers (then it is loaded from the host arrays).
   bool load_resident(Plan& p, const Batch& batch, bool with_targets);
-  // One training step on a loaded plan: only enqueued kernels.
-  void train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics);
+  // One training step on a loaded plan: only enqueued kernels. `grad_count`: the rows the loss
+  // gradient is averaged over (the global batch; count alone).
+  void train_step(Plan& p, int64_t count, int64_t grad_count, const StepContext& ctx,
+                  Numerics numerics);
+  // A data-parallel step of a worker without rows: a zero gradient into the all-reduce, then the
+  // same update as every worker's.
+  void empty_train_step(const StepContext& ctx);
+  // Raises naming the workers whose first global batch of a pass differs from the others' (the
+  // fingerprints in the step agreement `all`: count, stop, fingerprint per worker).
+  void check_same_split(const std::vector<int64_t>& all, int64_t epoch) const;
+  // Sums the gradient buffer over the workers (nothing alone).
+  void reduce_gradients(const StepContext& ctx);
   void forward(Plan& p, const StepContext& ctx, Numerics numerics);
   void backward(Plan& p, const StepContext& ctx, Numerics numerics);
   void losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
-                          Numerics numerics);
+                          Numerics numerics, int64_t grad_count = -1);
   // The update after a backward pass: through the loss scale when there is one (which may skip
   // it), then the optimizer.
   void enqueue_update(StepState* state);
@@ -515,6 +576,35 @@ class Model {
   size_t last_entry_ = 0;
   GraphEnv graph_env_;
   GraphStats graph_stats_;
+
+  // ---- data-parallel training ----
+  std::shared_ptr<Collective> collective_;
+  std::shared_ptr<GradientReducer> reducer_;
+  bool bucketing_ = false;  // backward hands buckets to reducer_ (a training step's pass)
+  // Per layer: the range [first, second) of grads_ its trainable gradients occupy (empty when
+  // it has none); computed when a bucketed pass starts.
+  std::vector<std::pair<int64_t, int64_t>> layer_grad_ranges_;
+  // The bucketed pass's progress (Model::backward): per layer its node uses still to run, the
+  // layers done, and the start of the part of grads_ not yet handed over.
+  struct Buckets {
+    std::vector<int> uses_left;
+    std::vector<bool> done;
+    int next_layer = -1;       // the last layer not yet swept into a bucket
+    int64_t tail = 0;          // grads_[tail, end) is handed over
+    int64_t pending = 0;       // grads_[pending, tail) is final, not yet handed over
+    int64_t min_elements = 0;  // a bucket's size before it is handed over
+  };
+  Buckets buckets_;
+  void start_buckets();
+  // Node n's backward is enqueued (`reached`: its layer got a gradient in this pass; one no
+  // gradient reached is zero-filled at the end, so it is final only then): hands over what
+  // became final (everything when `all`).
+  void node_done(size_t n, bool reached, bool all = false);
+  std::vector<char> host_staging_;  // broadcast_weights' host copies
+  std::vector<float> staged_grads_;  // the gradients through the host (host_staged_reduce)
+  // A training step sums the gradients through host memory (a host collective on a device the
+  // host cannot address): it cannot be captured.
+  bool host_staged_reduce() const;
 
   std::shared_ptr<std::recursive_mutex> mutex_ = std::make_shared<std::recursive_mutex>();
 };

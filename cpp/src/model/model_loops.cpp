@@ -19,6 +19,8 @@
 #include "core/errors.h"
 #include "core/half.h"
 #include "core/numerics.h"
+#include "distribute/collective.h"
+#include "distribute/gradient_reducer.h"
 #include "model/array_source.h"
 #include "model/input_slots.h"
 #include "model/resident_arrays.h"
@@ -264,11 +266,24 @@ void remember_arrays(const std::vector<HostArray>& arrays, std::vector<Shape>& s
 }  // namespace
 
 Model::Plan* Model::next_batch(BatchSource& batches, LoopMode mode, Batch& batch) {
-  // An empty batch (a dataset may make one) is skipped. Sources overwrite every field, so the
-  // batch's vectors keep their capacity from batch to batch.
   do {
-    if (!batches.next(batch)) return nullptr;
-  } while (batch.count == 0);
+    if (!fetch_batch(batches, batch)) return nullptr;
+  } while (batch.count == 0);  // a share without rows (data-parallel evaluation): nothing to run
+  return prepare_batch(mode, batch);
+}
+
+bool Model::fetch_batch(BatchSource& batches, Batch& batch) {
+  // An empty batch (a dataset may make one) is skipped, but not a worker's empty share of a
+  // global batch. Sources overwrite every field, so the batch's vectors keep their capacity from
+  // batch to batch.
+  do {
+    batch.global_count = -1;
+    if (!batches.next(batch)) return false;
+  } while (batch.count == 0 && batch.global_count <= 0);
+  return true;
+}
+
+Model::Plan* Model::prepare_batch(LoopMode mode, Batch& batch) {
   if (!last_layout_valid_ || !same_arrays(batch.xs, last_input_shapes_, last_input_dtypes_)) {
     last_layout_valid_ = false;
     check_inputs(shapes_of(batch.xs));
@@ -588,7 +603,15 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   std::vector<Tensor*> dxs;
   std::vector<std::pair<int, Tensor*>> adds;  // (value, spare buffer) to add after the call
   std::vector<std::pair<int, Tensor*>> converts;  // (value, io-dtype gradient) to convert after
+  // A data-parallel step on a device: the buckets of gradients that are final go to the reducer
+  // as the pass goes (node n is done when the loop moves on to the next).
+  const bool bucketing = bucketing_ && param_count() > 0;
+  if (bucketing) start_buckets();
+  size_t previous = nodes_.size();
   for (size_t n = nodes_.size(); n-- > 0;) {
+    if (bucketing && previous < nodes_.size())
+      node_done(previous, layer_written[nodes_[previous].layer_index]);
+    previous = n;
     const Node& node = nodes_[n];
     const int out = node.output;
     if (!value_needs_grad_[out] || !written[out]) continue;
@@ -698,17 +721,23 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     for (const Tensor* t : checked)
       if (host_has_nonfinite(backend_->device(), *t)) numerics_error(who, "backward", *t, ctx);
   }
+  if (bucketing && previous < nodes_.size())
+    node_done(previous, layer_written[nodes_[previous].layer_index]);
   // Trainable layers no gradient reached (e.g. outputs without a loss) get zero gradients, so
   // the optimizer never applies a stale one.
   for (size_t l = 0; l < layers_.size(); ++l)
     if (!layer_written[l])
       for (Tensor& g : layers_[l]->grads())
         if (g.defined()) backend_->fill(g.data<float>(), g.numel(), 0.0f);
+  if (bucketing) node_done(0, true, true);  // whatever is left (layers no gradient reached)
 }
 
 void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const StepContext& ctx,
-                               Numerics numerics) {
+                               Numerics numerics, int64_t grad_count) {
   const bool several = specs_.size() > 1;
+  // The loss is a mean over the global batch: every worker's gradient is scaled by the global
+  // row count, and their sum (reduce_gradients) is the gradient of that mean.
+  if (grad_count <= 0) grad_count = count;
   const int32_t n_sums = num_sums();
   double* partial = step_sums(ctx.state, n_sums);
   for (size_t o = 0; o < specs_.size(); ++o) {
@@ -722,7 +751,7 @@ void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const Step
     Tensor* grad = training && value_needs_grad_[value] ? &p.grads[value] : nullptr;
     const int32_t slot = loss_slot_[o];
     spec.loss->compute(*backend_, pred, target, partial + slot, grad,
-                       spec.loss_weight / static_cast<float>(count * positions), ctx.state,
+                       spec.loss_weight / static_cast<float>(grad_count * positions), ctx.state,
                        static_cast<int32_t>(o));
     // Under loss scaling the gradient carries the scale (the reported loss does not).
     if (grad && loss_scale_) backend_->apply_loss_scale(grad->data<float>(), grad->numel(),
@@ -752,11 +781,28 @@ void Model::enqueue_update(StepState* state) {
   compute_params_stale_ = true;
 }
 
-void Model::train_step(Plan& p, int64_t count, const StepContext& ctx, Numerics numerics) {
+void Model::train_step(Plan& p, int64_t count, int64_t grad_count, const StepContext& ctx,
+                       Numerics numerics) {
   backend_->step_begin(ctx.state, true);
   forward(p, ctx, numerics);
-  losses_and_metrics(p, count, true, ctx, numerics);
-  backward(p, ctx, numerics);
+  losses_and_metrics(p, count, true, ctx, numerics, grad_count);
+  if (reducer_) {
+    // The gradients are summed on the device in buckets handed over during the backward pass.
+    reducer_->prepare(param_count());
+    reducer_->begin_step();
+    bucketing_ = true;
+    try {
+      backward(p, ctx, numerics);
+    } catch (...) {
+      bucketing_ = false;
+      throw;
+    }
+    bucketing_ = false;
+    reducer_->end_step();
+  } else {
+    backward(p, ctx, numerics);
+    reduce_gradients(ctx);
+  }
   enqueue_update(ctx.state);
   backend_->step_end(ctx.state, true, static_cast<double>(count));
 }
@@ -824,7 +870,7 @@ const char* mode_name(LoopMode mode) {
 }  // namespace
 
 Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics numerics,
-                                      const StepState* state) {
+                                      const StepState* state, int64_t grad_count) {
   const bool targets = mode != LoopMode::Predict;
   // ff.config.experimental's TF32 or determinism switched (between steps, by a callback): the
   // graphs froze GEMM and convolution plans chosen under the old setting, so they are dropped
@@ -835,7 +881,8 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
     graph_env_.math = math;
   }
   auto matches = [&](const GraphEntry& e) {
-    return e.mode == mode && e.count == count && e.numerics == numerics && e.state == state &&
+    return e.mode == mode && e.count == count && e.grad_count == grad_count &&
+           e.numerics == numerics && e.state == state &&
            (!targets || e.layout == last_layout_);
   };
   if (last_entry_ < graph_entries_.size() && matches(graph_entries_[last_entry_]))
@@ -851,8 +898,8 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
     if (graph_entries_.front().graph > 0) backend_->device().destroy_graph(graph_entries_.front().graph);
     graph_entries_.erase(graph_entries_.begin());
   }
-  GraphEntry e{mode, count, numerics, state, targets ? last_layout_ : TargetLayout(), "", 0, 0,
-               false};
+  GraphEntry e{mode,  count, grad_count, numerics, state, targets ? last_layout_ : TargetLayout(),
+               "",    0,     0,          false};
   std::string sig = std::string(mode_name(mode)) + " (batch of " + std::to_string(count);
   for (int i = 0; i < num_inputs_; ++i)
     sig += std::string(i ? ", " : ": ") + "input " + shape_str(with_batch(value_shapes_[i], count)) +
@@ -864,6 +911,7 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
         ts.insert(ts.end(), e.layout.row_shapes[o].begin(), e.layout.row_shapes[o].end());
         sig += ", target " + shape_str(ts) + " " + dtype_name(e.layout.dtypes[o]);
       }
+  if (grad_count != count) sig += ", of a global batch of " + std::to_string(grad_count);
   if (numerics != Numerics::Off) sig += ", check-numerics";
   if (depth_ > 1) sig += ", nested loop " + std::to_string(depth_);
   e.signature = sig + ")";
@@ -875,6 +923,12 @@ Model::GraphEntry& Model::graph_entry(LoopMode mode, int64_t count, Numerics num
 template <class Enqueue>
 void Model::run_step(GraphEntry& e, const Enqueue& enqueue) {
   Device& device = backend_->device();
+  if (e.mode == LoopMode::Train && host_staged_reduce()) {
+    // The gradient all-reduce reads the host inside the step: always eager.
+    enqueue();
+    ++graph_stats_.eager_steps;
+    return;
+  }
   if (++e.uses == 2 && !e.failed) {
     // The first step of the signature ran eagerly (lazy set-up happened there): capture now.
     ++graph_stats_.captures;
@@ -986,6 +1040,11 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     upload_after_hook(state, view.header);
     return stop;
   };
+  // A data-parallel run: every worker trains and evaluates on its share of each global batch
+  // (predict runs whole on every worker); training steps begin with an agreement of the workers.
+  const bool distributed = collective_ && collective_->size() > 1 && mode != LoopMode::Predict;
+  const bool agree = distributed && training;
+  if (distributed) batches.set_replica(collective_->rank(), collective_->size());
   // A device the host cannot address: a source that makes its own batches (an ff.data pipeline)
   // writes them into the slots' pinned pool (model/input_slots.h); the CPU asks for nothing.
   // (The pool is input_batch_pool()'s: a pass opened with it before the loop, fit's look at the
@@ -996,22 +1055,63 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
     batches.begin(nullptr);
   }
   int64_t s = 0;
+  // Data-parallel training: a stop asked on this worker (a hook) takes effect at the next step's
+  // agreement, on every worker at once; a worker whose source ended takes part with empty steps
+  // until every worker's has.
+  bool stop_pending = false, source_ended = false;
   try {
     for (; max_steps < 0 || s < max_steps; ++s) {
-      plan = next_batch(batches, mode, batch);
-      if (!plan) break;
+      int64_t grad_count = -1;
+      if (agree) {
+        const bool have = !source_ended && fetch_batch(batches, batch);
+        source_ended = !have;
+        const uint64_t fingerprint = have ? batches.split_fingerprint() : 0;
+        const std::vector<int64_t> all = collective_->allgather(
+            {have ? batch.count : -1, stop_pending ? 1 : 0, static_cast<int64_t>(fingerprint)},
+            "the start of " + where_in_fit(StepContext{backend_, true, state, epoch, s, -1}));
+        bool any_batch = false, any_stop = false;
+        grad_count = 0;
+        for (size_t w = 0; w + 2 < all.size(); w += 3) {
+          any_batch = any_batch || all[w] >= 0;
+          any_stop = any_stop || all[w + 1] != 0;
+          grad_count += std::max<int64_t>(all[w], 0);
+        }
+        check_same_split(all, epoch);
+        if (any_stop || !any_batch) break;
+        if (grad_count == 0) {  // every worker's share is empty: no step
+          --s;
+          continue;
+        }
+        if (!have || batch.count == 0) {
+          batch_starts.push_back(have ? batch.position : samples);
+          ctx.batch = s;
+          empty_train_step(ctx);
+          ++graph_stats_.eager_steps;
+          if (timer.due() && call_hook(false, s + 1)) stop_pending = true;
+          continue;
+        }
+        plan = prepare_batch(mode, batch);
+      } else {
+        plan = next_batch(batches, mode, batch);
+        if (!plan) break;
+      }
       // The batch is fetched first, so a source of unknown length gets no begin call past its end.
-      if (opts.hook && opts.hook_batch_begin && call_hook(true, s)) break;
+      if (opts.hook && opts.hook_batch_begin && call_hook(true, s)) {
+        if (!agree) break;
+        stop_pending = true;  // the step was agreed on: it runs, and the next agreement stops
+      }
       Plan& p = *plan;
-      batch_starts.push_back(samples);
+      // (a worker's share of a global batch: where it starts in the pass, for messages)
+      batch_starts.push_back(batch.global_count >= 0 ? batch.position : samples);
       ctx.batch = s;
       const int64_t count = batch.count;
+      if (grad_count < 0) grad_count = count;
       // 16-bit weight copies are refreshed outside the step (a host flag decides it), so every
       // replay of a step sees them current.
       sync_compute_params();
-      GraphEntry& entry = graph_entry(mode, count, numerics, state);
+      GraphEntry& entry = graph_entry(mode, count, numerics, state, grad_count);
       if (training) {
-        run_step(entry, [&] { train_step(p, count, ctx, numerics); });
+        run_step(entry, [&] { train_step(p, count, grad_count, ctx, numerics); });
       } else {
         run_step(entry, [&] {
           backend_->step_begin(state, false);
@@ -1033,11 +1133,18 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
       samples += count;
       if (numerics != Numerics::Off) sync();  // check-numerics: one read per step
       if (timer.due() && call_hook(false, s + 1)) {
+        if (agree) {
+          stop_pending = true;
+          continue;
+        }
         ++s;
         break;
       }
     }
   } catch (...) {
+    // The workers failed (a peer died or hangs): NCCL's queued work on the device is abandoned,
+    // or it would wait for the peer forever.
+    if (reducer_ && collective_ && collective_->broken()) reducer_->abort();
     // An interrupted loop (Ctrl-C through the hook, an error) leaves the host mirrors matching
     // what the steps that ran did.
     try {
@@ -1049,6 +1156,20 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   if (steps_done) *steps_done = s;
   flush_outputs();
   StateView view = sync();
+  if (distributed) {
+    // The loop's logs over every worker's samples (the same numbers on every worker, so
+    // callbacks decide alike), then the check that the workers' weights still agree.
+    const std::string when =
+        training ? "epoch " + std::to_string(epoch + 1) : std::string("an evaluation");
+    std::vector<double> totals(view.sums);
+    totals.push_back(view.header.samples);
+    collective_->allreduce_sum(totals.data(), static_cast<int64_t>(totals.size()),
+                               "the sum of the logs of " + when);
+    view.header.samples = totals.back();
+    totals.pop_back();
+    view.sums = std::move(totals);
+    if (training) check_replicas_agree(when);
+  }
   return mode == LoopMode::Predict ? Logs{} : make_logs(view);
 }
 

@@ -9,9 +9,14 @@ masks and optimizer state included), for arrays and for ff.data pipelines that t
 again the same way (fit replays the pass count, so seeded shuffles and maps draw as before). A
 fit with steps_per_epoch over one long-lived dataset iterator resumes at the saved epoch and
 step, but its pipeline's position is not replayed.
+
+In a distributed fit (ff.distribute) worker 0 writes and deletes the backup and every worker
+restores from it, so ``backup_dir`` must be a folder all the workers see (a shared file system);
+fit stops with an error when the workers would resume at different places.
 """
 import os
 
+from ..distribute import _training as _distributed
 from .callback import Callback
 
 __all__ = ["BackupAndRestore"]
@@ -76,6 +81,8 @@ class BackupAndRestore(Callback):
         if step and steps_in_epoch and step >= steps_in_epoch:
             epoch, step = epoch + 1, 0  # the epoch is complete
         position = {"epoch": epoch, "step": step, "shuffle_seed": state.get("shuffle_seed")}
+        if not _distributed.is_chief(self.model):
+            return  # ff.distribute: worker 0 writes the backup
         # Not a run artifact: the backup is overwritten as the fit goes on and deleted at its end.
         self.model._save_checkpoint(self._path, training_position=position, track=False)
 
@@ -92,5 +99,7 @@ class BackupAndRestore(Callback):
             self._save(epoch + 1, 0)
 
     def on_train_end(self, logs=None):
+        if not _distributed.is_chief(self.model):
+            return
         if self.delete_checkpoint and os.path.exists(self._path):
             os.remove(self._path)

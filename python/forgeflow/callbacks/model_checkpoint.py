@@ -5,6 +5,7 @@ optionally only when a monitored metric improves, to a path formatted with Keras
 import os
 import warnings
 
+from ..distribute import _training as _distributed
 from .callback import Callback
 from .monitor import resolve_mode
 
@@ -110,6 +111,8 @@ class ModelCheckpoint(Callback):
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+        if not _distributed.is_chief(self.model):
+            return  # ff.distribute: worker 0 writes (every worker keeps `best` the same)
         directory = os.path.dirname(filepath)
         if directory:
             os.makedirs(directory, exist_ok=True)

@@ -487,6 +487,16 @@ def csv_dataset(path_or_pattern, label=None, batch_size=32, shuffle=True, seed=N
         header=header, num_parallel_reads=num_parallel_reads,
         shuffle_buffer_size=shuffle_buffer_size, drop_remainder=drop_remainder,
         ignore_errors=ignore_errors, _chunk_size=_chunk_size)
+    # ff.distribute's sharding by file: worker `index` of `num_shards` reads files[index::n] into
+    # batches of `batch` rows (its share of the global batch), with this dataset's schema.
+    ds._shard_files = len(files)
+    ds._shard_batch_size = batch_size
+    ds._shard_by_file = lambda num_shards, index, batch: csv_dataset(
+        files[index::num_shards], None, batch, shuffle, seed, schema=schema,
+        column_names=column_names, na_value=na_value, field_delim=field_delim,
+        use_quote_delim=use_quote_delim, header=header, num_parallel_reads=num_parallel_reads,
+        shuffle_buffer_size=shuffle_buffer_size, drop_remainder=drop_remainder,
+        ignore_errors=ignore_errors, _chunk_size=_chunk_size)
     return ds
 
 

@@ -219,6 +219,17 @@ class Dataset:
         """All but the first ``count`` elements (-1: none)."""
         return self._derive(_core.data.skip(self._core, _count(count, "count", minimum=-1)))
 
+    def shard(self, num_shards, index, name=None):
+        """The elements whose position ``p`` has ``p % num_shards == index``, as tf.data's
+        ``shard``: ``Dataset.range(10).shard(3, 1)`` gives 1, 4, 7. Shard before shuffling and
+        before expensive maps, so each worker reads only its part."""
+        num_shards = _count(num_shards, "num_shards", minimum=1)
+        index = _count(index, "index", minimum=0)
+        if index >= num_shards:
+            raise ValueError(f"index must be in [0, num_shards) = [0, {num_shards}); received "
+                             f"index={index}")
+        return self._derive(_core.data.shard(self._core, num_shards, index))
+
     def prefetch(self, buffer_size, name=None):
         """Runs the pipeline up to here on a background thread, buffer_size elements ahead
         (AUTOTUNE: max(2, CPU threads))."""

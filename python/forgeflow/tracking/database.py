@@ -29,7 +29,9 @@ added by the first writer that opens an older file):
          batch_size, epochs, initial_epoch, steps_per_epoch INTEGER,
          data_fingerprint TEXT, forgeflow_version, python_version, numpy_version, device,
          hostname TEXT, pid INTEGER,
-         process_start TEXT)   -- added: "<boot id>:<pid namespace>:<start ticks>" (process.py)
+         process_start TEXT,   -- added: "<boot id>:<pid namespace>:<start ticks>" (process.py)
+         workers INTEGER)      -- added: the processes of a distributed fit (ff.distribute), 1
+                               -- alone; NULL in runs recorded before it was added
     epoch_metrics(run_id, epoch INTEGER, name TEXT, value REAL)  -- one row per logged value
     artifacts(run_id, kind TEXT, path TEXT, created_at REAL)     -- checkpoints, saved models
 
@@ -85,7 +87,8 @@ CREATE TABLE IF NOT EXISTS runs (
     device TEXT,
     hostname TEXT,
     pid INTEGER,
-    process_start TEXT
+    process_start TEXT,
+    workers INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at);
 CREATE TABLE IF NOT EXISTS epoch_metrics (
@@ -105,7 +108,7 @@ CREATE INDEX IF NOT EXISTS artifacts_run ON artifacts (run_id);
 """
 _TABLES = ("meta", "runs", "epoch_metrics", "artifacts")
 # columns added after version 1 (older files get them from the first writer that opens them)
-_ADDED_COLUMNS = (("runs", "process_start", "TEXT"),)
+_ADDED_COLUMNS = (("runs", "process_start", "TEXT"), ("runs", "workers", "INTEGER"))
 
 _JSON_COLUMNS = ("model_config", "optimizer_config", "loss_config", "metrics")
 _JSON_KINDS = {"model_config": (dict,), "optimizer_config": (dict,), "loss_config": (dict, list),
@@ -114,10 +117,10 @@ _RUN_COLUMNS = ("id", "started_at", "ended_at", "status", "error", "model_name",
                 "model_config", "param_count", "optimizer_config", "loss_config", "metrics",
                 "batch_size", "epochs", "initial_epoch", "steps_per_epoch", "data_fingerprint",
                 "forgeflow_version", "python_version", "numpy_version", "device", "hostname",
-                "pid", "process_start")
+                "pid", "process_start", "workers")
 _REAL_COLUMNS = ("started_at", "ended_at")
 _INTEGER_COLUMNS = ("param_count", "batch_size", "epochs", "initial_epoch", "steps_per_epoch",
-                    "pid")
+                    "pid", "workers")
 STATUSES = ("running", "finished", "failed", "interrupted")
 
 

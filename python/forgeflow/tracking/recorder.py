@@ -1,6 +1,9 @@
 """Records a fit in the tracking database: ``tracked_fit`` wraps ``Model.fit`` and adds a
 ``FitRecorder`` callback (it overrides no batch hook, so the loop stays in C++).
 
+A distributed fit (ff.distribute) is one run, recorded by worker 0 with its number of workers
+(the epoch logs are every worker's, summed by the loop).
+
 The run row is written at ``on_train_begin`` (status "running"), the epoch logs at each
 ``on_epoch_end``, and the status when fit returns ("finished"), raises KeyboardInterrupt
 ("interrupted") or raises anything else ("failed", with the error text). A fit rejected by
@@ -29,6 +32,7 @@ import warnings
 import numpy as np
 
 from ..callbacks.callback import Callback
+from ..distribute import _training as _distributed
 from . import settings
 from .database import Database, TrackingDatabaseError, TrackingDatabaseWarning
 from .fingerprint import data_fingerprint
@@ -138,6 +142,9 @@ class FitRecorder(Callback):
         if self.run_id is not None or self._failed:
             return
         model = self._fit_model
+        strategy = _distributed.strategy_of(model)
+        if strategy is not None and not strategy.is_chief:
+            return  # ff.distribute: worker 0 records the one run of all the workers
         args = self.arguments
         x = args.get("x")
         batch_size = args.get("batch_size")
@@ -165,6 +172,7 @@ class FitRecorder(Callback):
             "hostname": socket.gethostname(),
             "pid": os.getpid(),
             "process_start": _this_process_start(),
+            "workers": 1 if strategy is None else strategy.num_replicas_in_sync,
             **_versions(),
         }
         try:

@@ -494,4 +494,14 @@ def _paths_and_labels_to_dataset(image_paths, labels, *, image_size, channels, l
     ds.class_names = class_names
     ds.file_paths = list(image_paths)
     ds.decode_report = report
+    # ff.distribute's sharding by file: worker `index` of `num_shards` reads every
+    # num_shards-th image into batches of `batch` (its share of the global batch).
+    ds._shard_files = len(image_paths)
+    ds._shard_batch_size = batch_size
+    ds._shard_by_file = lambda num_shards, index, batch: _paths_and_labels_to_dataset(
+        image_paths[index::num_shards], None if labels is None else labels[index::num_shards],
+        image_size=image_size, channels=channels, label_mode=label_mode, num_classes=num_classes,
+        interpolation=interpolation, crop=crop, pad=pad, channels_first=channels_first, skip=skip,
+        workers=workers, batch_size=batch, class_names=class_names, shuffle=shuffle,
+        shuffle_buffer_size=shuffle_buffer_size, seed=seed, decode_on_gpu=decode_on_gpu)
     return ds

@@ -87,3 +87,47 @@ TEST_CASE("DatasetFeed refuses float labels for a sparse loss, strings and unbat
   DatasetFeed d(unbatched, spec(TargetKind::ClassIndex));
   REQUIRE_THROWS_WITH(d.next(batch), Catch::Contains(".batch(batch_size)"));
 }
+
+TEST_CASE("DatasetFeed gives a data-parallel worker its rows of every global batch", "[data]") {
+  // 5 rows in batches of 3: global batches of 3 and 2 rows; worker 1 of 2 takes rows [2, 3) of
+  // the first and [1, 2) of the second (the core's split: the first workers one row more).
+  auto ds = data::batch(data::from_tensor_slices({
+      bytes_component(ValueType::Float32, {5, 1}, {10, 11, 12, 13, 14}),
+      bytes_component(ValueType::Int32, {5}, {0, 1, 2, 0, 1})}), 3, false);
+  DatasetFeed feed(ds, spec(TargetKind::ClassIndex));
+  feed.set_replica(1, 2);
+  Batch batch;
+  REQUIRE(feed.next(batch));
+  REQUIRE(batch.count == 1);
+  REQUIRE(batch.global_count == 3);
+  REQUIRE(batch.position == 2);
+  REQUIRE(batch.xs[0].shape == Shape{1, 1});
+  REQUIRE(static_cast<const float*>(batch.xs[0].data)[0] == 12.0f);
+  REQUIRE(static_cast<const int64_t*>(batch.ys[0].data)[0] == 2);
+  const uint64_t first = feed.split_fingerprint();
+  REQUIRE(first != 0);  // the pass's first global batch, for the workers to compare
+  REQUIRE(feed.next(batch));
+  REQUIRE(feed.split_fingerprint() == 0);
+  REQUIRE(batch.count == 1);
+  REQUIRE(batch.global_count == 2);
+  REQUIRE(batch.position == 4);
+  REQUIRE(static_cast<const float*>(batch.xs[0].data)[0] == 14.0f);
+  REQUIRE_FALSE(feed.next(batch));
+
+  // Worker 0 of 2 hashes the same first global batch.
+  DatasetFeed zero(ds, spec(TargetKind::ClassIndex));
+  zero.set_replica(0, 2);
+  REQUIRE(zero.next(batch));
+  REQUIRE(batch.count == 2);
+  REQUIRE(zero.split_fingerprint() == first);
+
+  // A dataset sharded by file already: its batches stay whole.
+  FeedSpec own = spec(TargetKind::ClassIndex);
+  own.sharded = true;
+  DatasetFeed whole(ds, own);
+  whole.set_replica(1, 2);
+  REQUIRE(whole.next(batch));
+  REQUIRE(batch.count == 3);
+  REQUIRE(batch.global_count == -1);
+  REQUIRE(whole.split_fingerprint() == 0);
+}

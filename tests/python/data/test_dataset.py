@@ -54,6 +54,24 @@ def test_batch_repeat_take_skip_and_cardinality():
         ds.batch(0)
 
 
+def test_shard_keeps_every_nth_element_as_tf_data():
+    ds = Dataset.range(10)
+    assert [int(v) for v in ds.shard(3, 1)] == [1, 4, 7]
+    assert ds.shard(3, 0).cardinality() == 4 and ds.shard(3, 2).cardinality() == 3
+    parts = [int(v) for i in range(4) for v in ds.shard(4, i)]
+    assert sorted(parts) == list(range(10))  # disjoint, and together the whole dataset
+    pairs = Dataset.from_tensor_slices((np.arange(6), np.arange(6) * 10)).shard(2, 1).batch(3)
+    (x, y), = list(pairs)
+    assert x.tolist() == [1, 3, 5] and y.tolist() == [10, 30, 50]
+    with pytest.raises(ValueError, match=r"index must be in \[0, num_shards\) = \[0, 2\); "
+                                         r"received index=2"):
+        ds.shard(2, 2)
+    with pytest.raises(ValueError, match="num_shards must be an integer >= 1"):
+        ds.shard(0, 0)
+    with pytest.raises(ValueError, match="index must be an integer >= 0"):
+        ds.shard(2, -1)
+
+
 def test_shuffle_is_seeded_and_reshuffles_each_iteration():
     a = Dataset.range(50).shuffle(50, seed=3)
     first, second = values(a), values(a)

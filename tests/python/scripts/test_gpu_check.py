@@ -29,12 +29,14 @@ def test_dry_run_lists_every_step_and_prints_the_table_last(tmp_path):
     # The required steps come first, the informational ones (benchmarks, the whole suite on the
     # GPU) after: they never starve a required step of its time.
     assert list(plan) == ["configure", "build", "cuda-tests", "pytest-gpu", "memcheck",
-                          "bench-mlp", "suite-on-gpu", "bench-cnn", "bench-resnet18",
+                          "cuda-nccl", "bench-mlp", "suite-on-gpu", "bench-cnn", "bench-resnet18",
                           "cuda-nvjpeg", "bench-gpu-feed"]
     assert "-DFORGEFLOW_CUDA=ON" in plan["configure"]
     assert "-DCMAKE_CUDA_ARCHITECTURES=90" in plan["configure"]
     assert f"-B {tmp_path / 'b'}" in plan["configure"]
-    assert plan["cuda-tests"].endswith(f"{tmp_path / 'b'}/forgeflow_tests [cuda]~[nvjpeg]")
+    assert plan["cuda-tests"].endswith(f"{tmp_path / 'b'}/forgeflow_tests [cuda]~[nvjpeg]~[nccl]")
+    # NCCL's one-worker test needs NCCL: apart, informational.
+    assert plan["cuda-nccl"].endswith(f"{tmp_path / 'b'}/forgeflow_tests [nccl]")
     # nvJPEG's tests need the library the GPU machine may lack: apart, informational.
     assert plan["cuda-nvjpeg"].endswith(f"{tmp_path / 'b'}/forgeflow_tests [nvjpeg]")
     assert "bench_gpu_feed.py --device cuda" in plan["bench-gpu-feed"]

@@ -125,3 +125,19 @@ def test_a_database_without_the_process_start_column_still_works(_tracking_datab
     run = ff.tracking.get_run(model._tracking_run_id)
     assert run["status"] == "finished" and run["process_start"] == process.process_start()
     assert [r["status"] for r in ff.tracking.list_runs()] == ["finished", "finished", "died"]
+
+
+def test_a_database_without_the_workers_column_gets_it(_tracking_database):
+    # a file written before ff.distribute's workers column: its runs read None, the column is
+    # added by the first writer, and a fit alone records 1 worker
+    make_database(_tracking_database, 1)
+    conn = sqlite3.connect(_tracking_database)
+    conn.execute("ALTER TABLE runs DROP COLUMN workers")
+    conn.commit()
+    conn.close()
+    assert [r["workers"] for r in ff.tracking.list_runs()] == [None]
+    x = np.zeros((8, 3), np.float32)
+    model = ff.Sequential([ff.layers.Dense(1, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    assert ff.tracking.get_run(model._tracking_run_id)["workers"] == 1

@@ -1,7 +1,8 @@
-// The CUDA backend library's only exported entry points (libforgeflow_cuda.so is built with
-// hidden visibility and loaded on first use by backend/cuda_loader.cpp, so that the core and
-// `import forgeflow` never link the CUDA libraries). C linkage; errors come back as a message,
-// never as an exception across the library boundary.
+// The CUDA backend library's exported entry points (libforgeflow_cuda.so is built with hidden
+// visibility and loaded on first use by backend/cuda_loader.cpp, so that the core and
+// `import forgeflow` never link the CUDA libraries); NCCL's are in cuda_nccl.cu, nvJPEG's in
+// cuda_nvjpeg.cpp. C linkage; errors come back as a message, never as an exception across the
+// library boundary.
 #include <atomic>
 #include <cstdio>
 #include <exception>
@@ -47,6 +48,15 @@ MathChoice current_math() {
 
 void bind_math_mode(const MathMode* mode) {
   bound_math_mode.store(mode, std::memory_order_release);
+}
+
+// The device of GPU `index` once forgeflow_cuda_backend opened it, else null (cuda_nccl.cu).
+CudaDevice* opened_device(int index) {
+  std::lock_guard<std::mutex> lock(gpus_mu);
+  auto& list = gpus();
+  if (index < 0 || static_cast<size_t>(index) >= list.size() || !list[static_cast<size_t>(index)])
+    return nullptr;
+  return list[static_cast<size_t>(index)]->device.get();
 }
 
 }  // namespace ff::cuda
