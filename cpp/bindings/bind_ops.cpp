@@ -16,6 +16,8 @@ std::vector<OpOperand> operands_from_py(const py::list& items) {
   for (auto item : items) {
     if (item.is_none()) {
       out.push_back(OpOperand::input());
+    } else if (py::isinstance<py::str>(item) && item.cast<std::string>() == "unbatched") {
+      out.push_back(OpOperand::unbatched_input());  // a weight, or computed from weights alone
     } else if (py::isinstance<py::float_>(item) || py::isinstance<py::int_>(item)) {
       out.push_back(OpOperand::of_scalar(item.cast<float>()));
     } else {
@@ -39,7 +41,9 @@ std::vector<int64_t> axes_from_py(const py::handle& axes) {
 
 void init_ops(py::module_& m) {
   py::class_<OpLayer, Layer, std::shared_ptr<OpLayer>>(m, "OpLayer")
-      .def_property_readonly("op", &OpLayer::op);
+      .def_property_readonly("op", &OpLayer::op)
+      .def("set_input_batched", &OpLayer::set_input_batched, py::arg("input"), py::arg("batched"),
+           "Marks an input as a value without a batch axis (a weight), before the op is built.");
   py::class_<UnaryOp, OpLayer, std::shared_ptr<UnaryOp>>(m, "UnaryOp")
       .def(py::init<std::string, std::string, uint64_t, float, float>(), py::arg("name"),
            py::arg("op"), py::arg("seed"), py::arg("p0") = 0.0f, py::arg("p1") = 0.0f);

@@ -18,6 +18,7 @@
 #include "backend/category_encode.h"
 #include "backend/layer_rules.h"
 #include "backend/op_geometry.h"
+#include "backend/penalty_rules.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -140,6 +141,15 @@ class Backend {
                               StepPass pass) = 0;
   virtual void check_numerics_sums(StepState* state, int32_t first, int32_t count,
                                    int32_t output) = 0;
+
+  // ---- penalties (backend/penalty_rules.h): a model's added losses and weight regularizers.
+  // Adds sum_scale * (the sum over x's n elements of p(x[i])) to *sum (a slot of the step's
+  // partial sums; null: no sum), accumulated in double in a fixed order (the same bits on every
+  // run), and, when grad is not null, writes grad[i] = state->loss_scale * p'(x[i]) (adds it when
+  // `accumulate`): the gradient carries the loss scale as the compiled losses' gradients do. ----
+  virtual void penalty(const float* x, int64_t n, const PenaltySpec& spec, double* sum,
+                       double sum_scale, float* grad, bool accumulate,
+                       const StepState* state) = 0;
 
   // ---- losses: add the sum over rows of the per-row loss to *loss_sum (a slot of the step's
   // partial sums in backend memory) and write dL/dpred * grad_scale into grad (grad may be null

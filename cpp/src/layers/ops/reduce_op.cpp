@@ -58,7 +58,7 @@ ReduceOp::ReduceOp(std::string name, std::string op, uint64_t seed, std::vector<
 Shape ReduceOp::infer(const std::vector<Shape>& shapes) {
   const Shape& x = shapes[0];
   axes_ = resolve_axes(axes_arg_, all_axes_, static_cast<int64_t>(x.size()), label());
-  if (!eager() && !axes_.empty() && axes_[0] == 0)
+  if (batched() && !axes_.empty() && axes_[0] == 0)
     batch_axis_error(label(), x, all_axes_ ? "with axis=None" : "over axis 0");
   Shape out;
   for (size_t d = 0; d < x.size(); ++d) {
@@ -103,7 +103,7 @@ Shape SoftmaxOp::infer(const std::vector<Shape>& shapes) {
   const Shape& x = shapes[0];
   if (x.empty()) throw ValueError(label() + " needs at least one axis; received a scalar");
   axis_ = ops::normalize_axis(axis_arg_, static_cast<int64_t>(x.size()), label());
-  if (!eager() && axis_ == 0)
+  if (batched() && axis_ == 0)
     batch_axis_error(label(), x, "along axis " + std::to_string(axis_arg_));
   return x;
 }
