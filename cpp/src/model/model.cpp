@@ -95,9 +95,9 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
     throw ValueError("internal: layer \"" + layer->name() + "\" expects input " +
                      std::to_string(i) + " without a batch axis, but it has one");
   }
-  if (layer->output_batched() != any_batched)
-    throw ValueError("internal: layer \"" + layer->name() + "\" disagrees with its inputs on "
-                     "the batch axis of its output");
+  if (layer->output_batched() && !any_batched)
+    throw ValueError("internal: layer \"" + layer->name() + "\" has a batched output but no "
+                     "batched input");
   const bool merge = layer->num_inputs() == 0;
   if (!merge && inputs.size() != 1)
     throw ValueError("Layer \"" + layer->name() + "\" (" + layer->class_name() +
@@ -109,6 +109,7 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
   std::vector<Shape> shapes;
   for (int v : inputs) shapes.push_back(value_shapes_[v]);
   Shape out = merge ? layer->build_multi(shapes) : layer->build(shapes[0]);
+  const bool layer_output_batched = layer->output_batched();  // known once built
 
   // Hash lookups, not scans of the layers so far: building a graph is linear in its nodes.
   auto found = layer_index_.find(layer.get());
@@ -123,7 +124,7 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
   const int value = static_cast<int>(value_shapes_.size());
   nodes_.push_back({std::move(layer), index, inputs, value, inference_only, mode});
   value_shapes_.push_back(out);
-  value_batched_.push_back(any_batched);
+  value_batched_.push_back(layer_output_batched);
   value_weight_.push_back(-1);
   return value;
 }
@@ -134,6 +135,12 @@ void Model::set_outputs(const std::vector<int>& outputs) {
   for (int v : outputs)
     if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
       throw ValueError("model output refers to an unknown value");
+  for (int v : outputs)
+    if (!value_batched_[v])
+      throw ValueError("A model output must hold one row per sample, but output value of shape " +
+                       shape_str(value_shapes_[v]) + " has no batch axis (a weight, or "
+                       "computed from weights alone or over the whole batch); add such values "
+                       "to the loss with add_loss instead");
   std::unordered_map<int, size_t> first;  // value -> first position
   for (size_t i = 0; i < outputs.size(); ++i) {
     auto [it, added] = first.emplace(outputs[i], i);

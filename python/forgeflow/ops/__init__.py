@@ -47,11 +47,43 @@ def _binary(fn, reflected=False):
     return method
 
 
+def _no_value(tensor, what, instead):
+    from ..layers._tracing import tracing
+    where = ("a custom layer's (or model's) call() runs once, on symbolic tensors, to build the "
+             "model's graph: the training step then runs in C++ without Python, so no value "
+             "exists when call() runs" if tracing() else
+             "it has no value while the model is being defined (the step runs in C++)")
+    return TypeError(f"The symbolic tensor {tensor.name} {tensor.shape} cannot be used as {what}: "
+                     f"{where}. {instead}")
+
+
+_WHERE = ("Choose values elementwise with ff.ops.where(condition, x1, x2) (and "
+          "ff.ops.maximum/minimum/clip); a Python branch may use Python values (the `training` "
+          "argument, shapes, the layer's settings).")
+
+
 def _bool(self):
-    raise TypeError(
-        f"The symbolic tensor {self.name} {self.shape} has no value while the model is being "
-        "defined, so Python's if/while/and/or/not cannot be decided on it. Choose values "
-        "elementwise with ff.ops.where(condition, x1, x2).")
+    raise _no_value(self, "a Python bool (if/while/and/or/not)", _WHERE)
+
+
+def _float(self):
+    raise _no_value(self, "a Python number (float/int)", _WHERE)
+
+
+def _iter(self):
+    raise _no_value(self, "an iterable (a for loop or unpacking)",
+                    "Index it (x[:, 0]) or split it with ff.ops.split / ff.ops.unstack-like "
+                    "slices; iterate over Python ranges of its known sizes instead.")
+
+
+def _array(self, dtype=None, copy=None):
+    raise _no_value(self, "a NumPy array", "Compute with ff.ops, which builds graph nodes on "
+                    "symbolic tensors and computes at once on arrays.")
+
+
+def _numpy(self):
+    raise _no_value(self, "an array (.numpy())", "Call the model or layer on arrays (or use "
+                    "predict) to get values.")
 
 
 KerasTensor.__add__ = _binary(add)
@@ -74,5 +106,11 @@ KerasTensor.__neg__ = lambda self: negative(self)
 KerasTensor.__pos__ = lambda self: self
 KerasTensor.__abs__ = lambda self: abs(self)
 KerasTensor.__bool__ = _bool
+KerasTensor.__float__ = _float
+KerasTensor.__int__ = _float
+KerasTensor.__index__ = _float
+KerasTensor.__iter__ = _iter
+KerasTensor.__array__ = _array
+KerasTensor.numpy = _numpy
 KerasTensor.__getitem__ = _getitem  # x[:, 0], x[..., 1:3], x[:, None]
 KerasTensor.__array_ufunc__ = None  # NumPy defers: array + tensor calls tensor.__radd__

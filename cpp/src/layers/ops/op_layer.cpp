@@ -64,9 +64,9 @@ Shape OpLayer::resolve(const std::vector<Shape>& input_shapes) {
     else shapes.push_back({});
   }
   Shape out = infer(shapes);
-  if (!batched_ && !eager_)  // from weights alone: no per-sample limit applies, the weight one does
+  if (!output_batched() && !eager_)  // no per-sample limit applies to it; the weight one does
     check_param_elements(out, "Layer \"" + name() + "\" (" + class_name() + "): the result");
-  if (batched_) {
+  if (output_batched()) {
     // The graph's values are batch-major: the result must keep the batch axis first, once.
     bool ok = !out.empty() && out[0] == kNone;
     for (size_t d = 1; ok && d < out.size(); ++d) ok = out[d] != kNone;
@@ -120,7 +120,7 @@ std::vector<Shape> OpLayer::scratch_shapes(int64_t batch) const {
     for (size_t k = 0; k < operands_.size(); ++k)
       if (operands_[k].kind == OpOperand::Kind::Input && operands_[k].batched)
         shapes[k] = with_batch(shapes[k], batch);
-    out = with_batch(out, batch);
+    if (output_batched()) out = with_batch(out, batch);
   }
   return op_scratch(shapes, out);
 }

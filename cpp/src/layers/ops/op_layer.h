@@ -61,7 +61,8 @@ class OpLayer : public Layer {
   // Marks input i as a value without a batch axis (a weight, or computed from weights alone),
   // before the op is built (the single-input ops make their operand themselves).
   void set_input_batched(size_t i, bool batched);
-  // In a model, a result is batched when some input is (eager ops: their shapes are concrete).
+  // In a model, a result is batched when some input is (eager ops: their shapes are concrete),
+  // unless the op reduces the batch axis (ReduceOp).
   bool output_batched() const override { return batched_; }
   Shape build_multi(const std::vector<Shape>& input_shapes) override;
   // Eager mode: the inputs' concrete shapes (any rank). Returns the result's shape.
