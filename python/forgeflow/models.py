@@ -148,8 +148,7 @@ class Model:
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
-        from .layers.core import _auto_config
-        instance.__dict__["_auto_config"] = _auto_config(cls, args, kwargs)
+        instance.__dict__["_auto_config"] = _custom._auto_config(cls, args, kwargs)
         return instance
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
@@ -179,8 +178,7 @@ class Model:
     def __setattr__(self, name, value):
         # A subclassed model tracks the layers assigned to its attributes, as a custom layer.
         if self.__dict__.get("_subclassed") and not name.startswith("_"):
-            from .layers.core import _track
-            _track(self, value, name)
+            _custom._track(self, value, name)
         object.__setattr__(self, name, value)
 
     def call(self, inputs, training=None):
@@ -524,8 +522,7 @@ class Model:
     def _param_names(self):
         """The names of get_weights()'s arrays: "<layer>/<weight>" per layer (a subclassed
         model's layers by the attribute holding them)."""
-        from .layers.core import sublayer_key
-        return [f"{sublayer_key(self, layer)}/{n}" for layer in self._layers
+        return [f"{_custom.sublayer_key(self, layer)}/{n}" for layer in self._layers
                 for n in layer._param_names()]
 
     def _param_shapes(self):

@@ -23,6 +23,19 @@ import numbers
 
 import numpy as np
 
+from ._keras_tensor import KerasTensor
+from .variables import Variable
+
+# ff.ops, registered by forgeflow.ops when it is imported (ops builds on layers, which use this
+# module: no import back): what a regularizer computes with on symbolic tensors.
+_ops = None
+
+
+def _register_ops(module):
+    global _ops
+    _ops = module
+
+
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
            "deserialize"]
 
@@ -46,9 +59,7 @@ class Regularizer:
     def __call__(self, x):
         """The penalty of ``x``: a float32 NumPy scalar for an array, an ``ff.ops`` expression
         for a symbolic tensor (or a weight inside a custom layer's ``call``)."""
-        from . import ops
-        from .layers.core import KerasTensor
-        from .variables import Variable
+        ops = _ops
         symbolic = isinstance(x, KerasTensor) or (isinstance(x, Variable) and x._tracing())
         if not symbolic:
             v = np.asarray(x, dtype=np.float64)

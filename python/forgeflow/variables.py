@@ -7,16 +7,27 @@ gives NumPy arrays). A Variable reads and writes the layer's weights where they 
 buffer, on the model's device), so it always shows the current values."""
 import numpy as np
 
+from ._keras_tensor import KerasTensor
+from .layers._tracing import tracing
+
 __all__ = ["Variable"]
 
 
+# ff.ops, registered by forgeflow.ops when it is imported (it builds on this module: no import
+# back): what a weight's arithmetic uses on symbolic tensors.
+_ops = None
+
+
+def _register_ops(module):
+    global _ops
+    _ops = module
+
+
 def _tracing():
-    from .layers._tracing import tracing  # (layers imports this module)
     return tracing()
 
 
 def _symbolic(value):
-    from .layers.core import KerasTensor
     return isinstance(value, KerasTensor)
 
 
@@ -61,7 +72,6 @@ class Variable:
                 "self.add_weight in your custom layer.")
         tensor = self.__dict__.get("_symbolic_tensor")
         if tensor is None:
-            from .layers.core import KerasTensor
             tensor = KerasTensor(self.shape, self.path)
             tensor._batched = False
             tensor._weight = self._weight_core
@@ -137,15 +147,13 @@ class Variable:
     # NumPy (the results are arrays).
     def _op(self, name, other, reflected=False):
         if _symbolic(other) or self._tracing():
-            from . import ops
-            fn = getattr(ops, name)
+            fn = getattr(_ops, name)
             return fn(other, self) if reflected else fn(self, other)
         return None
 
     def __neg__(self):
         if self._tracing():
-            from . import ops
-            return ops.negative(self)
+            return _ops.negative(self)
         return -self.numpy()
 
     def __add__(self, other):

@@ -2,6 +2,8 @@
 ``add_loss``, ``losses``, the weights of a layer made of its own weights and its sublayers', and
 its calls, on symbolic tensors (traced into graph nodes, layers/_tracing.py) and on arrays
 (``call`` run eagerly, as Keras's eager mode)."""
+import inspect
+import json
 import math
 import numbers
 import threading
@@ -10,12 +12,74 @@ import numpy as np
 
 from .. import _core, regularizers
 from .._eager import eager
+from .._keras_tensor import KerasTensor
 from ..variables import Variable, weight_variable
+from ._seeds import _seed
 from ._tracing import (Trace, call_takes, current_trace, flatten, output_name, pack_like, touch,
                        trace_composite)
 
 __all__ = ["add_weight", "add_loss", "layer_losses", "call_composite", "weights", "set_weights",
            "param_names", "trace_output_shape", "build_if_needed"]
+
+# Attributes of Layer's own bookkeeping: never tracked as sublayers.
+_UNTRACKED = frozenset({"_core", "_tracked", "_own_variables", "_eager_losses", "_inbound",
+                        "_calls", "_auto_config", "_eager_stream"})
+
+
+def _is_trackable(value):
+    return getattr(type(value), "_ff_trackable", False)
+
+
+def _track(owner, value, name):
+    """Keras's attribute tracking: a layer (or model) assigned to an attribute of a layer, alone
+    or in a list/tuple, becomes one of its sublayers (its weights are the outer layer's, saved
+    under the attribute's name: "dense_proj/kernel", "blocks/0/kernel")."""
+    listed = isinstance(value, (list, tuple))
+    for i, item in enumerate(value if listed else (value,)):
+        if _is_trackable(item) and item is not owner:
+            tracked = owner.__dict__.setdefault("_tracked", [])
+            if not any(t is item for t in tracked):
+                tracked.append(item)
+                owner.__dict__.setdefault("_tracked_keys", {})[id(item)] = (
+                    f"{name}/{i}" if listed else name)
+
+
+def sublayer_key(owner, layer):
+    """The name a sublayer's weights are saved under: its attribute's (stable across a
+    re-creation, where a layer's own auto-numbered name is not)."""
+    return owner.__dict__.get("_tracked_keys", {}).get(id(layer), layer.name)
+
+
+def _auto_config(cls, args, kwargs):
+    """The constructor arguments as a JSON-serialisable dict (Keras 3's auto config), or None
+    when they cannot be captured (positional varargs, objects)."""
+    try:
+        sig = inspect.signature(cls.__init__)
+        bound = sig.bind_partial(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    config = {}
+    params = sig.parameters
+    for name, value in list(bound.arguments.items())[1:]:
+        kind = params[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            config.update(value)
+        else:
+            config[name] = value
+    try:
+        json.dumps(config)
+    except (TypeError, ValueError):
+        return None
+    return config
+
+
+def _layer_base(layer):
+    """ff.layers.Layer (found through the layer's classes: this module does not import it)."""
+    return next(c for c in type(layer).__mro__ if c.__dict__.get("_ff_layer_base"))
+
 
 _eager_state = threading.local()
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
@@ -82,7 +146,6 @@ def add_weight(layer, shape, initializer, dtype, trainable, autocast, regularize
                          "are unique within a layer (they key its saved values)")
     reg = regularizers.get(regularizer, "regularizer")
     l1, l2 = reg.factors() if reg is not None else (0.0, 0.0)
-    from .core import _seed
     core = _core.Weight(f"{layer.name}/{name}", _seed(), name, shape, init_name,
                         bool(trainable), l1, l2)
     core.trainable = layer.trainable
@@ -105,7 +168,6 @@ def weights(layer):
 def param_names(layer):
     own = layer.__dict__.get("_own_variables", [])
     names = [v.name for v in own if v._trainable] + [v.name for v in own if not v._trainable]
-    from .core import sublayer_key
     for sub in layer._sublayers():
         key = sublayer_key(layer, sub)
         names.extend(f"{key}/{n}" for n in sub._param_names())
@@ -139,7 +201,6 @@ def set_weights(layer, arrays):
 
 # ---------------------------------------------------------------------------------- losses
 def add_loss(layer, loss):
-    from .core import KerasTensor
     trace = current_trace()
     if isinstance(loss, Variable) and loss._tracing():
         loss = loss._symbolic()
@@ -225,15 +286,10 @@ def build_if_needed(layer, shapes):
     dimension; a list of shapes for a list of inputs), then the layer counts as built."""
     if layer.built:
         return
-    if type(layer).build is not _base_build():
+    if type(layer).build is not _layer_base(layer).build:
         layer.build(shapes)
     layer.__dict__["_ff_built"] = True
     layer.__dict__["_ff_input_shape"] = shapes
-
-
-def _base_build():
-    from .core import Layer
-    return Layer.build
 
 
 def _is_array_leaf(value):
@@ -297,8 +353,7 @@ def _call_eager(layer, inputs, args, kwargs, training):
 
 def _check_output_shape(layer, input_shapes, outputs):
     """A custom layer's own compute_output_shape must agree with the traced call's shapes."""
-    from .core import Layer
-    if type(layer).compute_output_shape is Layer.compute_output_shape:
+    if type(layer).compute_output_shape is _layer_base(layer).compute_output_shape:
         return
     declared = layer.compute_output_shape(input_shapes)
     shapes = [tuple(t.shape) for t in outputs]
@@ -321,7 +376,6 @@ def _check_output_shape(layer, input_shapes, outputs):
 
 
 def _call_symbolic(layer, inputs, flat, args, kwargs, training):
-    from .core import KerasTensor
     touch(layer)
     shapes = _shape_struct(inputs)
     build_if_needed(layer, shapes)
@@ -357,7 +411,6 @@ def _call_symbolic(layer, inputs, flat, args, kwargs, training):
 
 
 def call_composite(layer, inputs, args, kwargs, training):
-    from .core import KerasTensor
     flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     flat = [v._symbolic() if isinstance(v, Variable) and v._tracing() else v for v in flat]
     symbolic = [isinstance(t, KerasTensor) for t in flat]
@@ -373,9 +426,9 @@ def call_composite(layer, inputs, args, kwargs, training):
     return _call_eager(layer, inputs, args, kwargs, training)
 
 
-def trace_output_shape(layer, input_shape):
-    """A custom layer's output shape for ``input_shape``, from a trace nothing is kept of."""
-    from .core import Input
+def trace_output_shape(layer, input_shape, Input):
+    """A custom layer's output shape for ``input_shape``, from a trace nothing is kept of
+    (``Input``: ff.Input)."""
     shape = tuple(input_shape)
     with Trace(None) as scratch:
         x = Input(shape=shape[1:], batch_size=shape[0])

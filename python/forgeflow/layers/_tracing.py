@@ -20,6 +20,7 @@ import inspect
 import json
 import threading
 
+from .._keras_tensor import KerasTensor
 from .._naming import unique_name
 
 __all__ = ["Trace", "CompositeCall", "tracing", "current_trace", "touch", "call_takes",
@@ -208,7 +209,6 @@ def equivalent(train, infer):
 
 # ---------------------------------------------------------------------------------- tracing
 def _placeholders(parents, trace, record):
-    from .core import KerasTensor  # a circular import at module level
     out = []
     for i, p in enumerate(parents):
         ph = KerasTensor(p.shape, f"{record.owner.name}/input_{i}", dtype=p.dtype)
@@ -226,7 +226,6 @@ def _run(record, inputs, flat_parents, run_call, training, pass_training):
         placeholders = _placeholders(flat_parents, trace, record)
         args = pack_like(inputs, placeholders)
         result = run_call(args, training)
-    from .core import KerasTensor
     flat = flatten(result) if isinstance(result, (list, tuple)) else [result]
     for k, t in enumerate(flat):
         if not isinstance(t, KerasTensor):

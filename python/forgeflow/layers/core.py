@@ -4,19 +4,20 @@ Arguments, defaults and names follow Keras 3 (``Dense(units, activation=None, us
 kernel_initializer="glorot_uniform", bias_initializer="zeros")``, ...). ``input_shape=`` on the
 first layer of a Sequential model works as in Keras.
 """
-import inspect
-import json
 import math
 import numbers
-import threading
 
 import numpy as np
 
 from .. import _core, regularizers
 from .._eager import eager, float32_inputs, is_eager_input
+from .._keras_tensor import KerasTensor
 from .._naming import snake_case, unique_name
 from ..variables import layer_variables
 from ..mixed_precision.policy import policy_for
+from . import _custom
+from ._custom import _UNTRACKED, _auto_config, _track, sublayer_key
+from ._seeds import _pending_seed, _seed
 from ._tracing import touch
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape", "Dropout"]
@@ -31,61 +32,6 @@ def _check_shape_tuple(shape, what):
         if d is not None and (not isinstance(d, numbers.Integral) or isinstance(d, bool) or d <= 0):
             raise ValueError(f"{what} must hold positive integers or None, received {shape!r}")
     return dims
-
-
-# Attributes of Layer's own bookkeeping: never tracked as sublayers.
-_UNTRACKED = frozenset({"_core", "_tracked", "_own_variables", "_eager_losses", "_inbound",
-                        "_calls", "_auto_config", "_eager_stream"})
-
-
-def _is_trackable(value):
-    return getattr(type(value), "_ff_trackable", False)
-
-
-def _track(owner, value, name):
-    """Keras's attribute tracking: a layer (or model) assigned to an attribute of a layer, alone
-    or in a list/tuple, becomes one of its sublayers (its weights are the outer layer's, saved
-    under the attribute's name: "dense_proj/kernel", "blocks/0/kernel")."""
-    listed = isinstance(value, (list, tuple))
-    for i, item in enumerate(value if listed else (value,)):
-        if _is_trackable(item) and item is not owner:
-            tracked = owner.__dict__.setdefault("_tracked", [])
-            if not any(t is item for t in tracked):
-                tracked.append(item)
-                owner.__dict__.setdefault("_tracked_keys", {})[id(item)] = (
-                    f"{name}/{i}" if listed else name)
-
-
-def sublayer_key(owner, layer):
-    """The name a sublayer's weights are saved under: its attribute's (stable across a
-    re-creation, where a layer's own auto-numbered name is not)."""
-    return owner.__dict__.get("_tracked_keys", {}).get(id(layer), layer.name)
-
-
-def _auto_config(cls, args, kwargs):
-    """The constructor arguments as a JSON-serialisable dict (Keras 3's auto config), or None
-    when they cannot be captured (positional varargs, objects)."""
-    try:
-        sig = inspect.signature(cls.__init__)
-        bound = sig.bind_partial(None, *args, **kwargs)
-    except (TypeError, ValueError):
-        return None
-    config = {}
-    params = sig.parameters
-    for name, value in list(bound.arguments.items())[1:]:
-        kind = params[name].kind
-        if kind is inspect.Parameter.VAR_POSITIONAL:
-            if value:
-                return None
-        elif kind is inspect.Parameter.VAR_KEYWORD:
-            config.update(value)
-        else:
-            config[name] = value
-    try:
-        json.dumps(config)
-    except (TypeError, ValueError):
-        return None
-    return config
 
 
 class Layer:
@@ -107,6 +53,7 @@ class Layer:
     eagerly, as Keras's eager mode."""
 
     _ff_trackable = True
+    _ff_layer_base = True  # (found through the MRO by layers/_custom.py)
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
@@ -295,8 +242,7 @@ class Layer:
         if self._core is not None:
             return tuple(self._core.build(tuple(input_shape)) if not self._core.built
                          else self._core.output_shape)
-        from . import _custom
-        return _custom.trace_output_shape(self, input_shape)
+        return _custom.trace_output_shape(self, input_shape, Input)
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
                    regularizer=None, constraint=None, aggregation="none", name=None):
@@ -306,7 +252,6 @@ class Layer:
         parameter of the C++ graph: trained by the optimizer (``trainable=False``: kept as
         state, never updated), saved with the model, its ``regularizer``'s penalty added to the
         loss. Weights are float32; ``constraint`` is not supported."""
-        from . import _custom
         return _custom.add_weight(self, shape, initializer, dtype, trainable, autocast,
                                   regularizer, constraint, aggregation, name)
 
@@ -315,7 +260,6 @@ class Layer:
         and weights (its elements summed, as Keras 3 sums them, then added to the training loss
         in the C++ step; the ``loss`` fit reports includes it); on an eager call a value kept in
         ``layer.losses``."""
-        from . import _custom
         _custom.add_loss(self, loss)
 
     @property
@@ -323,7 +267,6 @@ class Layer:
         """The losses of the last call on arrays (``add_loss`` values, of this layer and its
         sublayers; reset at each top-level call) and the regularization penalties of its
         trainable weights, computed from their current values."""
-        from . import _custom
         return _custom.layer_losses(self)
 
     def __call__(self, inputs, *args, training=None, **kwargs):
@@ -332,7 +275,6 @@ class Layer:
         reported while the model is being defined, naming the layers involved. On arrays the
         layer computes at once."""
         if self._composite():
-            from . import _custom
             return _custom.call_composite(self, inputs, args, kwargs, training)
         if self._core is None:
             raise TypeError(f'Layer "{self.name}" ({type(self).__name__}) has no C++ layer and '
@@ -444,7 +386,6 @@ class Layer:
         """Sets the weights from NumPy arrays of exactly the current shapes (nothing is cast
         from another shape; a failed call changes nothing)."""
         if self._core is None:
-            from . import _custom
             _custom.set_weights(self, weights)
             return
         self._core.set_weights([np.asarray(w, dtype=np.float32, order="C") for w in weights])
@@ -453,7 +394,6 @@ class Layer:
         """The names of get_weights()'s arrays within the layer ("kernel"; a custom layer's
         sublayers' prefixed with their name: "dense/kernel")."""
         if self._core is None:
-            from . import _custom
             return _custom.param_names(self)
         return list(self._core.param_names)
 
@@ -467,7 +407,6 @@ class Layer:
         """The layer's weights as ``ff.Variable`` objects (``.numpy()``, ``.assign()``), in the
         layer's order (kernel, bias, ...; get_weights()'s)."""
         if self._core is None:
-            from . import _custom
             return _custom.weights(self)
         return layer_variables(self)
 
@@ -488,10 +427,12 @@ class Layer:
 
     @property
     def trainable_variables(self):
+        """Keras's alias of ``trainable_weights``."""
         return self.trainable_weights
 
     @property
     def non_trainable_variables(self):
+        """Keras's alias of ``non_trainable_weights``."""
         return self.non_trainable_weights
 
     def get_config(self):
@@ -521,16 +462,6 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-# Set by the loader (forgeflow.saving) while it re-creates a layer: the saved core seed, so that
-# dropout and augmentation streams continue exactly after a load. None: draw a fresh one.
-_pending_seed = threading.local()
-
-
-def _seed():
-    seed = getattr(_pending_seed, "value", None)
-    return _core.next_seed() if seed is None else seed
 
 
 def _activation_name(activation):
@@ -677,46 +608,6 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
-
-class KerasTensor:
-    """A symbolic tensor of the functional API: a shape (batch dimension None), a name and where
-    it comes from: ``history`` is (layer, parent tensors, node index) for a layer's output, None
-    for a model input made by ``ff.Input``.
-
-    Tensors met while a custom layer's call() is traced (layers/_tracing.py) also have: no batch
-    axis (``_batched`` False: a weight, what is computed from weights alone, or a statistic over
-    the batch), a weight (``_weight``: its C++ Weight), a placeholder's outer tensor
-    (``_outer``), or the composite call that made them (``_call``, with ``_output_index``)."""
-
-    _batched = True
-    _weight = None
-    _outer = None
-    _call = None
-    _output_index = 0
-    _inference_only = False
-
-    def __init__(self, shape, name, history=None, input_layer=None, dtype="float32"):
-        self.shape = tuple(shape)
-        self.name = name
-        # "float32", or for a model input "string"/"int64"/"int32" (columns that a lookup layer
-        # turns into indices at the model boundary; see layers/lookup.py).
-        self.dtype = dtype
-        self._history = history
-        self._input_layer = input_layer
-
-    @property
-    def producer_name(self):
-        """Name of the layer that produced this tensor (the input layer for model inputs)."""
-        return self._history[0].name if self._history else self.name
-
-    def connection(self):
-        """Keras's "Connected to" notation: layer_name[node_index][0]."""
-        node = self._history[2] if self._history else 0
-        return f"{self.producer_name}[{node}][0]"
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
 
 class InputLayer:

@@ -16,6 +16,9 @@ indexing (``x[:, 0]``, ``x[..., 1:3]``, ``x[:, None]``; the batch axis taken who
 follows NumPy except that an op where both operands would grow (``(N, 1)`` with ``(N,)``)
 raises. Values are float32.
 """
+import sys as _sys
+
+from .. import regularizers as _regularizers, variables as _variables
 from ..layers.core import KerasTensor
 from .core import cast, convert_to_tensor, shape, stop_gradient
 from .nn import (elu, gelu, leaky_relu, log_softmax, one_hot, relu, sigmoid, silu, softmax,
@@ -28,6 +31,7 @@ from .numpy import (abs, absolute, add, argmax, argmin, clip, concatenate, divid
                     not_equal, ones, power, reshape, sign, split, sqrt, square, squeeze, stack,
                     subtract, sum, transpose, true_divide, where, zeros)
 from ._op_layer import OpLayer
+from ..layers._tracing import tracing
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "power",
            "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -48,7 +52,6 @@ def _binary(fn, reflected=False):
 
 
 def _no_value(tensor, what, instead):
-    from ..layers._tracing import tracing
     where = ("a custom layer's (or model's) call() runs once, on symbolic tensors, to build the "
              "model's graph: the training step then runs in C++ without Python, so no value "
              "exists when call() runs" if tracing() else
@@ -82,6 +85,7 @@ def _array(self, dtype=None, copy=None):
 
 
 def _numpy(self):
+    """A symbolic tensor has no values: raises TypeError saying where values come from."""
     raise _no_value(self, "an array (.numpy())", "Call the model or layer on arrays (or use "
                     "predict) to get values.")
 
@@ -114,3 +118,8 @@ KerasTensor.__array__ = _array
 KerasTensor.numpy = _numpy
 KerasTensor.__getitem__ = _getitem  # x[:, 0], x[..., 1:3], x[:, None]
 KerasTensor.__array_ufunc__ = None  # NumPy defers: array + tensor calls tensor.__radd__
+
+
+# Weights and regularizers compute with ff.ops on symbolic tensors (they cannot import it).
+_variables._register_ops(_sys.modules[__name__])
+_regularizers._register_ops(_sys.modules[__name__])

@@ -144,7 +144,7 @@ TEST_CASE("Weight: a non-trainable weight is state, never updated", "[model][wei
   CHECK(after[3] == 1.0f);
 }
 
-TEST_CASE("Weight: only ops read weights; shapes and names checked", "[model][weight]") {
+TEST_CASE("Weight: only ops read weights, shapes and names checked", "[model][weight]") {
   ff::Model m(fftest::backend());
   m.add_input({ff::kNone, 3});
   const int w = m.add_weight(weight("w", {4, 3}));

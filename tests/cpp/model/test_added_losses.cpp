@@ -134,7 +134,7 @@ TEST_CASE("added losses: weight regularizers' gradients, and frozen layers left 
       Catch::Contains("no weight \"gamma\""));
 }
 
-TEST_CASE("added losses: a model trains on them alone; with no loss at all it is refused",
+TEST_CASE("added losses: a model trains on them alone, and with no loss at all it is refused",
           "[model][losses]") {
   ff::Model m(fftest::backend());
   const int x = m.add_input({ff::kNone, 3});
