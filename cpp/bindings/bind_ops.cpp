@@ -4,6 +4,7 @@
 #include "bindings.h"
 #include "layers/ops/elementwise_op.h"
 #include "layers/ops/matmul_op.h"
+#include "layers/ops/random_op.h"
 #include "layers/ops/reduce_op.h"
 #include "layers/ops/shape_op.h"
 
@@ -100,6 +101,17 @@ void init_ops(py::module_& m) {
   py::class_<OneHotOp, OpLayer, std::shared_ptr<OneHotOp>>(m, "OneHotOp")
       .def(py::init<std::string, uint64_t, int64_t>(), py::arg("name"), py::arg("seed"),
            py::arg("num_classes"));
+
+  py::class_<RandomOp, OpLayer, std::shared_ptr<RandomOp>>(m, "RandomOp")
+      .def(py::init([](std::string name, std::string op, uint64_t seed, py::handle shape,
+                       float a, float b) {
+             std::vector<int64_t> dims;
+             for (auto d : shape) dims.push_back(d.is_none() ? -1 : d.cast<int64_t>());
+             return std::make_shared<RandomOp>(std::move(name), std::move(op), seed,
+                                               Shape(dims.begin(), dims.end()), a, b);
+           }),
+           py::arg("name"), py::arg("op"), py::arg("seed"), py::arg("shape"), py::arg("a"),
+           py::arg("b"));
 
   m.def(
       "run_op",

@@ -33,7 +33,7 @@ finally:
         _os.environ.pop("GOMP_SPINCOUNT", None)
 del _spin_default
 from . import activations, applications, callbacks, config, datasets, debugging, errors, layers, losses, metrics, optimizers, utils
-from . import ops, regularizers
+from . import ops, random, regularizers
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
@@ -50,5 +50,5 @@ def version():
 
 
 __all__ = ["version", "Variable", "Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
-           "callbacks", "config", "errors", "activations", "applications", "data", "mixed_precision", "models", "ops", "regularizers", "saving", "train", "datasets", "debugging", "tracking", "utils",
+           "callbacks", "config", "errors", "activations", "applications", "data", "mixed_precision", "models", "ops", "random", "regularizers", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

@@ -547,6 +547,12 @@ class Model:
                 return k
         return "float32"
 
+    def add_loss(self, loss):
+        """Inside a subclassed model's call: adds a loss tensor (computed from the inputs and
+        weights with ff.ops; its elements summed) to the training loss, in the C++ step (see
+        ``Layer.add_loss``)."""
+        _custom.add_loss(self, loss)
+
     @property
     def losses(self):
         """The model's added losses: the loss tensors its custom layers add (symbolic: they

@@ -516,6 +516,12 @@ class EmulatedGpuBackend final : public ff::Backend {
       cp->penalty(x, n, spec, sum, sum_scale, grad, accumulate, state);
     });
   }
+  void random_values(ff::RandomKind kind, float a, float b, uint64_t seed, const float* x,
+                     float* y, int64_t n, const ff::StepState* state, bool training) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), state = r(state)] {
+      cp->random_values(kind, a, b, seed, x, y, n, state, training);
+    });
+  }
   void add_sum_squares(const float* x, int64_t n, ff::StepState* state) override {
     run([=, cp = cpu_, x = r(x), state = r(state)] { cp->add_sum_squares(x, n, state); });
   }

@@ -19,6 +19,7 @@
 #include "backend/layer_rules.h"
 #include "backend/op_geometry.h"
 #include "backend/penalty_rules.h"
+#include "backend/random_rules.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -459,6 +460,10 @@ class Backend {
                                   float* dx, const ReduceGeometry& g) = 0;
   // y[i] = x[g offset 0 of i] over g.numel() outputs (transpose, broadcast_to); y != x.
   virtual void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) = 0;
+  // y[i] = random_value(kind, a, b, seed, random_stream(state, training), i, x[i]) for n
+  // elements (backend/random_rules.h); x is read by Dropout only (null otherwise).
+  virtual void random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x,
+                             float* y, int64_t n, const StepState* state, bool training) = 0;
   // ==== end of ff.ops ====
 
  private:

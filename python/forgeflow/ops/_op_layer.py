@@ -55,6 +55,9 @@ def _make_core(op, name, seed, arguments, operands):
         return _core.MatmulOp(name, seed, operands)
     if op == "one_hot":
         return _core.OneHotOp(name, seed, int(a["num_classes"]))
+    if op in ("random_normal", "random_uniform", "dropout"):  # ff.random
+        return _core.RandomOp(name, op, int(a.get("seed", seed)), a.get("shape") or [],
+                              float(a.get("p0", 0.0)), float(a.get("p1", 0.0)))
     raise ValueError(f"unknown ff.ops operation {op!r}")
 
 

@@ -380,6 +380,14 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
       }
     });
   }
+  void random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x, float* y,
+                     int64_t n, const StepState* state, bool training) override {
+    const uint64_t stream = random_stream(state, training);
+    parallel_for(n, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i)
+        y[i] = random_value(kind, a, b, seed, stream, static_cast<uint64_t>(i), x ? x[i] : 0.0f);
+    });
+  }
   void add_sum_squares(const float* x, int64_t n, StepState* state) override {
     state->norm_squares += sum_of_squares(x, n);
   }
