@@ -4,6 +4,8 @@ whose graph the outer model computes with the current weights; `trainable` propa
 transfer-learning pattern: frozen base, new head, then unfreeze and fine-tune); `training=False`
 keeps the base in inference mode (BatchNormalization on its moving statistics) while the outer
 model trains, and survives save/load."""
+import re
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,34 @@ def test_a_dropout_after_an_inference_only_call_still_masks_and_trains():
     history = model.fit(x, y, batch_size=64, epochs=3, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert model.evaluate(x, y, verbose=0)[1] > 0.8
+
+
+def test_summary_shows_a_nested_model_and_a_custom_layer_as_one_row_each(capsys):
+    class Scale(L.Layer):
+        def build(self, shape):
+            self.s = self.add_weight(shape=(shape[-1],), initializer="ones", name="s")
+
+        def call(self, x):
+            return x * self.s
+
+    base, _ = _base()
+    inputs = ff.Input(shape=(8,), name="features")
+    h = base(inputs, training=False)
+    out = L.Dense(2, name="head")(Scale(name="scale")(h))
+    model = ff.Model(inputs, out, name="outer")
+    model.summary(line_length=100)
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.startswith("│ ")]
+    names = [r.split("│")[1].strip() for r in rows if r.split("│")[1].strip()]
+    assert names == ["features (InputLayer)", "base (Sequential)", "scale (Scale)",
+                     "head (Dense)"]
+    base_row = next(r for r in rows if "base (Sequential)" in r)
+    assert "(None, 8)" in base_row and f"{base.count_params():,}" in base_row
+    scale_row = next(r for r in rows if "scale (Scale)" in r)
+    assert scale_row.split("│")[3].strip() == "8"
+    assert re.search(r"base\[\d\]\[0\]", scale_row)  # Keras's "Connected to"
+    assert f"Total params: {base.count_params() + 8 + 18:,}" in text
+    seq = ff.Sequential([base, L.Dense(1, name="out1")], name="seq")
+    seq.summary()
+    text = capsys.readouterr().out
+    assert "base (Sequential)" in text and "b1 (Dense)" not in text

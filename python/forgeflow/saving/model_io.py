@@ -16,7 +16,7 @@ import numpy as np
 
 from .container import (SECTION_OPTIONAL, json_section, parse_container, read_file, tensor_section,
                         write_file)
-from .errors import ConfigError, CorruptFileError, SavedModelError
+from .errors import ConfigError, CorruptFileError, SavedModelError, UnknownObjectError
 from .. import _core as core
 from .. import layers as layers_pkg
 from .. import tracking
@@ -531,7 +531,7 @@ def model_from_config(spec, custom_objects=None, seeds=None, verify=None):
         model = _subclassed_from_spec(cls, spec, "architecture")
         verify([])
         return model
-    raise ConfigError(
+    raise UnknownObjectError(
         f"architecture: unknown model class {class_name!r}: forgeflow saves \"Sequential\" and "
         "\"Functional\" models, and subclassed models whose class is given to load_model("
         f"..., custom_objects={{\"{class_name}\": {class_name}}}) or registered with "
