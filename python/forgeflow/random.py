@@ -73,10 +73,12 @@ class SeedGenerator:
         return np.array([self._seed & ((1 << 63) - 1), self._counter], dtype=np.int64)
 
     def get_config(self):
+        """``{"seed": ..., "name": ...}`` (the draws so far are not part of it)."""
         return {"seed": self._seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
+        """A generator from ``get_config()``'s output (starting its sequence afresh)."""
         return cls(**config)
 
 

@@ -83,10 +83,12 @@ class Regularizer:
         return float(self.l1), float(self.l2)
 
     def get_config(self):
+        """The factors, ``{"l1": ..., "l2": ...}`` (L1 and L2: their own one)."""
         return {"l1": float(self.l1), "l2": float(self.l2)}
 
     @classmethod
     def from_config(cls, config):
+        """The regularizer of ``get_config()``'s output."""
         return cls(**config)
 
     def __repr__(self):
