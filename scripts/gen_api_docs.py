@@ -30,6 +30,8 @@ MODULES = [
     ("forgeflow.layers", "ff.layers", False),
     ("forgeflow.activations", "ff.activations", False),
     ("forgeflow.ops", "ff.ops", False),
+    ("forgeflow.random", "ff.random", False),
+    ("forgeflow.regularizers", "ff.regularizers", False),
     ("forgeflow.applications", "ff.applications", False),
     ("forgeflow.losses", "ff.losses", False),
     ("forgeflow.optimizers", "ff.optimizers", False),

@@ -9,6 +9,8 @@
 #include "layers/eager_call.h"
 #include "layers/flatten.h"
 #include "layers/merge.h"
+#include "layers/mode_select.h"
+#include "layers/weight.h"
 #include "layers/reshape.h"
 
 namespace ff::bindings {
@@ -40,6 +42,21 @@ void init_layers(py::module_& m) {
         return shape_to_py(l.build_multi(in));
       })
       .def_property_readonly("seed", &Layer::seed)
+      .def("set_weight_regularizer", &Layer::set_weight_regularizer, py::arg("param"),
+           py::arg("l1"), py::arg("l2"),
+           "Sets the L1/L2 factors of the weight `param` (0 and 0 remove it).")
+      .def_property_readonly("param_regularizers", [](const Layer& l) {
+        // Per weight of param_specs(): (l1, l2) from the layer's settings or the spec's own.
+        py::list out;
+        for (const auto& s : l.param_specs()) {
+          auto f = l.weight_regularizer(s.name);
+          if (f.first == 0.0f && f.second == 0.0f) f = {s.l1, s.l2};
+          out.append(py::make_tuple(f.first, f.second));
+        }
+        return out;
+      })
+      .def_property_readonly("input_batched", [](const Layer& l) { return l.input_batched(0); })
+      .def_property_readonly("output_batched", &Layer::output_batched)
       .def_property_readonly("param_shapes", [](const Layer& l) {
         // Shapes of the weights the built layer declares (before any model allocates them).
         py::list out;
@@ -126,6 +143,23 @@ void init_layers(py::module_& m) {
           numpy_into_tensor(py::array::ensure(weights[i]), params[i], "Layer \"" + l.name() + "\"");
         l.weights_written();
       });
+
+  py::class_<Weight, Layer, std::shared_ptr<Weight>>(m, "Weight",
+                                                     "A custom layer's weight as a graph value")
+      .def(py::init([](std::string name, uint64_t seed, std::string weight_name, py::handle shape,
+                       std::string initializer, bool trainable, float l1, float l2) {
+             return std::make_shared<Weight>(std::move(name), seed, std::move(weight_name),
+                                             shape_from_py(shape), std::move(initializer),
+                                             trainable, l1, l2);
+           }),
+           py::arg("name"), py::arg("seed"), py::arg("weight_name"), py::arg("shape"),
+           py::arg("initializer"), py::arg("trainable"), py::arg("l1") = 0.0f,
+           py::arg("l2") = 0.0f)
+      .def_property_readonly("shape", [](const Weight& w) { return shape_to_py(w.shape()); });
+  py::class_<ModeSelect, Layer, std::shared_ptr<ModeSelect>>(
+      m, "ModeSelect", "Joins a custom layer's training and inference traces")
+      .def(py::init<std::string, uint64_t, bool>(), py::arg("name"), py::arg("seed"),
+           py::arg("batched") = true);
 
   py::class_<Dense, Layer, std::shared_ptr<Dense>>(m, "Dense")
       .def(py::init<std::string, uint64_t, int64_t, const std::string&, bool, std::string,

@@ -159,9 +159,36 @@ void init_model(py::module_& m) {
                              "The device the model computes on: \"cpu\", \"cuda:0\".")
       .def("add_input", [](Model& g, py::handle shape) { return g.add_input(shape_from_py(shape)); })
       .def("add_node", [](Model& g, std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
-                          bool inference_only) {
-        return g.add_node(std::move(layer), inputs, inference_only);
-      }, py::arg("layer"), py::arg("inputs"), py::arg("inference_only") = false)
+                          bool inference_only, const std::string& mode) {
+        NodeMode m = NodeMode::Always;
+        if (mode == "train") m = NodeMode::TrainOnly;
+        else if (mode == "infer") m = NodeMode::InferOnly;
+        else if (mode != "always")
+          throw ValueError("internal: node mode must be 'always', 'train' or 'infer'");
+        return g.add_node(std::move(layer), inputs, inference_only, m);
+      }, py::arg("layer"), py::arg("inputs"), py::arg("inference_only") = false,
+         py::arg("mode") = "always")
+      .def("add_weight", [](Model& g, std::shared_ptr<Layer> weight) {
+        return g.add_weight(std::move(weight));
+      }, py::arg("weight"), "The value of a custom layer's Weight (added once per model).")
+      .def("add_loss_term", [](Model& g, int value, float linear, float l1, float l2,
+                               const std::string& mode) {
+        NodeMode m = NodeMode::Always;
+        if (mode == "train") m = NodeMode::TrainOnly;
+        else if (mode == "infer") m = NodeMode::InferOnly;
+        else if (mode != "always")
+          throw ValueError("internal: loss term mode must be 'always', 'train' or 'infer'");
+        PenaltySpec spec;
+        spec.linear = linear;
+        spec.l1 = l1;
+        spec.l2 = l2;
+        g.add_loss_term(value, spec, m);
+      }, py::arg("value"), py::arg("linear") = 0.0f, py::arg("l1") = 0.0f, py::arg("l2") = 0.0f,
+         py::arg("mode") = "always",
+         "Adds sum(linear*v + l1*|v| + l2*v^2) over value v to the loss (add_loss, activity "
+         "regularizers).")
+      .def_property_readonly("has_added_losses", &Model::has_added_losses)
+      .def("value_batched", &Model::value_batched)
       .def("set_outputs", &Model::set_outputs)
       .def("finalize", &Model::finalize)
       .def_property_readonly("built", &Model::built)

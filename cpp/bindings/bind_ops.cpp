@@ -4,6 +4,7 @@
 #include "bindings.h"
 #include "layers/ops/elementwise_op.h"
 #include "layers/ops/matmul_op.h"
+#include "layers/ops/random_op.h"
 #include "layers/ops/reduce_op.h"
 #include "layers/ops/shape_op.h"
 
@@ -16,6 +17,8 @@ std::vector<OpOperand> operands_from_py(const py::list& items) {
   for (auto item : items) {
     if (item.is_none()) {
       out.push_back(OpOperand::input());
+    } else if (py::isinstance<py::str>(item) && item.cast<std::string>() == "unbatched") {
+      out.push_back(OpOperand::unbatched_input());  // a weight, or computed from weights alone
     } else if (py::isinstance<py::float_>(item) || py::isinstance<py::int_>(item)) {
       out.push_back(OpOperand::of_scalar(item.cast<float>()));
     } else {
@@ -39,7 +42,9 @@ std::vector<int64_t> axes_from_py(const py::handle& axes) {
 
 void init_ops(py::module_& m) {
   py::class_<OpLayer, Layer, std::shared_ptr<OpLayer>>(m, "OpLayer")
-      .def_property_readonly("op", &OpLayer::op);
+      .def_property_readonly("op", &OpLayer::op)
+      .def("set_input_batched", &OpLayer::set_input_batched, py::arg("input"), py::arg("batched"),
+           "Marks an input as a value without a batch axis (a weight), before the op is built.");
   py::class_<UnaryOp, OpLayer, std::shared_ptr<UnaryOp>>(m, "UnaryOp")
       .def(py::init<std::string, std::string, uint64_t, float, float>(), py::arg("name"),
            py::arg("op"), py::arg("seed"), py::arg("p0") = 0.0f, py::arg("p1") = 0.0f);
@@ -96,6 +101,17 @@ void init_ops(py::module_& m) {
   py::class_<OneHotOp, OpLayer, std::shared_ptr<OneHotOp>>(m, "OneHotOp")
       .def(py::init<std::string, uint64_t, int64_t>(), py::arg("name"), py::arg("seed"),
            py::arg("num_classes"));
+
+  py::class_<RandomOp, OpLayer, std::shared_ptr<RandomOp>>(m, "RandomOp")
+      .def(py::init([](std::string name, std::string op, uint64_t seed, py::handle shape,
+                       float a, float b) {
+             std::vector<int64_t> dims;
+             for (auto d : shape) dims.push_back(d.is_none() ? -1 : d.cast<int64_t>());
+             return std::make_shared<RandomOp>(std::move(name), std::move(op), seed,
+                                               Shape(dims.begin(), dims.end()), a, b);
+           }),
+           py::arg("name"), py::arg("op"), py::arg("seed"), py::arg("shape"), py::arg("a"),
+           py::arg("b"));
 
   m.def(
       "run_op",

@@ -34,7 +34,7 @@ finally:
 del _spin_default
 from . import activations, applications, callbacks, config, datasets, debugging, errors, layers, losses, metrics, optimizers, utils
 from . import distribute
-from . import ops
+from . import ops, random, regularizers
 from ._checks import LikelyMistakeWarning
 from .layers import Input, InputLayer
 from .models import Model, Sequential
@@ -51,5 +51,5 @@ def version():
 
 
 __all__ = ["version", "Variable", "Model", "Sequential", "Input", "InputLayer", "layers", "losses", "optimizers", "metrics",
-           "callbacks", "config", "distribute", "errors", "activations", "applications", "data", "mixed_precision", "models", "ops", "saving", "train", "datasets", "debugging", "tracking", "utils",
+           "callbacks", "config", "distribute", "errors", "activations", "applications", "data", "mixed_precision", "models", "ops", "random", "regularizers", "saving", "train", "datasets", "debugging", "tracking", "utils",
            "LikelyMistakeWarning"]

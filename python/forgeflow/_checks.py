@@ -37,9 +37,21 @@ def _activation_of(layer):
     return act if isinstance(act, str) else _ACTIVATION_LAYERS.get(type(layer).__name__)
 
 
+def _is_composite(layer):
+    """A custom layer or a model used as a layer: its activation is inside its traced call."""
+    return getattr(layer, "_ff_trackable", False) and (
+        hasattr(layer, "_nodes") or layer.__dict__.get("_core_layer") is None)
+
+
 def stack_activation(layers):
     """The activation a stack of layers ends with ('linear' if none)."""
     for layer in reversed(layers):
+        if _is_composite(layer):
+            inbound = layer.__dict__.get("_inbound")
+            if inbound:
+                out = inbound[-1][1]
+                return tensor_activation(out[0] if isinstance(out, list) else out)
+            return "linear"
         act = _activation_of(layer)
         if isinstance(act, str):
             return act
@@ -49,8 +61,18 @@ def stack_activation(layers):
 
 
 def tensor_activation(tensor):
-    """The activation that produced a functional model's output tensor ('linear' if none)."""
-    while tensor._history is not None:
+    """The activation that produced a functional model's output tensor ('linear' if none),
+    looking into the traced calls of custom layers and nested models."""
+    while True:
+        if getattr(tensor, "_outer", None) is not None:  # a traced call's placeholder
+            tensor = tensor._outer
+            continue
+        if tensor._history is None:
+            break
+        call = getattr(tensor, "_call", None)
+        if call is not None:  # a composite's output: the traced call's own output
+            tensor = call.traces[0].outputs[tensor._output_index]
+            continue
         layer, parents, _ = tensor._history
         act = _activation_of(layer)
         if isinstance(act, str):

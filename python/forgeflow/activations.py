@@ -1,5 +1,7 @@
-"""Activation functions by name, usable as ``activation=ff.activations.relu`` or "relu".
-The math runs in the C++ core; these names identify the kernels."""
+"""Activation functions by name, usable as ``activation=ff.activations.relu`` or "relu" (the
+math then runs in the layer's C++ kernel), and callable as Keras's are: on a symbolic tensor
+(inside a custom layer's call(), or in a functional model) they add the ``ff.ops`` node, on an
+array they compute at once (``ff.ops.relu`` and friends)."""
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "leaky_relu", "elu", "gelu", "swish",
            "silu", "get"]
@@ -7,16 +9,24 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "leaky_relu", "elu", 
 NAMES = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "gelu", "swish", "silu")
 
 
+def _apply(name, x, kwargs):
+    from . import ops
+    if name == "linear":
+        return x
+    fn = {"swish": ops.silu}.get(name) or getattr(ops, name)
+    return fn(x, **kwargs)
+
+
 def _named(name):
-    def activation(x):  # the docstring is set below, per name
-        raise TypeError(
-            f"forgeflow.activations.{name} names a built-in kernel for layers "
-            f"(activation=ff.activations.{name} or '{name}'); it is not called on arrays directly")
+    def activation(x, **kwargs):  # the docstring is set below, per name
+        return _apply(name, x, kwargs)
     activation.__name__ = name
     activation.__qualname__ = name
     activation.__module__ = __name__
-    activation.__doc__ = (f"The built-in ``{name}`` activation, for ``activation=ff.activations.{name}`` "
-                          f"or ``activation=\"{name}\"``; computed in the C++ core, not callable on arrays.")
+    activation.__doc__ = (f"The ``{name}`` activation: ``activation=ff.activations.{name}`` (or "
+                          f"``\"{name}\"``) runs it in a layer's C++ kernel; called on a tensor "
+                          f"it is ``ff.ops.{'silu' if name == 'swish' else name}`` (a graph node "
+                          "on symbolic tensors, computed at once on arrays).")
     return activation
 
 

@@ -11,14 +11,18 @@ import threading
 
 import numpy as np
 
+import math
+
 from . import _checks, _core, _loops, losses as losses_mod, metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from .distribute import current_strategy
 from ._eager import eager
-from ._naming import unique_name
+from ._graph import GraphEmitter
+from ._naming import snake_case, unique_name
 from .saving import model_io, serialization
 from .tracking import tracked_fit
 from .layers import InputLayer, KerasTensor, Layer
+from .layers import _custom, _tracing
 from .utils import summary as summary_mod
 
 __all__ = ["Model", "Sequential", "load_model"]
@@ -102,22 +106,88 @@ def _is_symbolic(x):
             and all(isinstance(t, KerasTensor) for t in x))
 
 
+def _class_label(layer):
+    """The class a summary row shows: Keras's "Functional" for a functional model."""
+    if isinstance(layer, Model) and type(layer) is Model:
+        return "Functional"
+    return type(layer).__name__
+
+
+def _layer_output_shape(layer):
+    try:
+        return layer.output_shape
+    except (ValueError, AttributeError):
+        return None
+
+
+def _layer_params(layer):
+    return layer.count_params() if layer.built else 0
+
+
 class Model:
-    """A model over a graph of layers: ``ff.Model(inputs, outputs)``.
+    """A model over a graph of layers: ``ff.Model(inputs, outputs)``, or a subclass defining
+    ``call`` (layers made in ``__init__``; docs/custom-layers.md):
+
+        class MLP(ff.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.hidden = ff.layers.Dense(64, activation="relu")
+                self.out = ff.layers.Dense(10)
+            def call(self, inputs, training=None):
+                return self.out(self.hidden(inputs))
 
     ``inputs``/``outputs`` are symbolic tensors (``ff.Input(...)`` and the results of calling
     layers on them), or lists or dicts of them. Several inputs take a list (or a dict by input
-    name) of arrays; several outputs take targets likewise and give a list of predictions."""
+    name) of arrays; several outputs take targets likewise and give a list of predictions.
 
-    def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
+    A subclassed model is built on its first data (fit, evaluate, predict, a call on arrays),
+    by ``build(input_shape)`` or by a call on symbolic tensors: its ``call`` is traced once into
+    the C++ graph, as a custom layer's is."""
+
+    _ff_trackable = True
+    activity_regularizer = None
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        instance.__dict__["_auto_config"] = _custom._auto_config(cls, args, kwargs)
+        return instance
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if inputs is None and outputs is None and type(self).call is not Model.call:
+            if kwargs:
+                raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s): "
+                                + ", ".join(sorted(kwargs)))
+            self.__dict__["_subclassed"] = True
+            self._setup(name or unique_name(snake_case(type(self).__name__)), trainable)
+            self.__dict__["_tracked"] = []
+            self._layers = self.__dict__["_tracked"]  # the layers assigned to its attributes
+            self._input_layers, self._nodes, self._core = [], [], None
+            self._outputs_as_dict = False
+            return
+        if kwargs:
+            raise TypeError(f"Model() got unexpected keyword argument(s): "
+                            + ", ".join(sorted(kwargs)))
         if inputs is None or outputs is None:
             raise TypeError("Model(inputs, outputs): build it from ff.Input(...) tensors and the "
-                            "outputs of layers called on them (subclassing Model is not supported "
-                            "yet).")
+                            "outputs of layers called on them, or subclass ff.Model and define "
+                            "call(self, inputs).")
         self._setup(name or unique_name("functional"), trainable)
         self._build_graph(inputs, outputs)
         if not self._trainable:
             self.trainable = False
+
+    def __setattr__(self, name, value):
+        # A subclassed model tracks the layers assigned to its attributes, as a custom layer.
+        if self.__dict__.get("_subclassed") and not name.startswith("_"):
+            _custom._track(self, value, name)
+        object.__setattr__(self, name, value)
+
+    def call(self, inputs, training=None):
+        """The computation of a subclassed model (define it in your subclass)."""
+        raise NotImplementedError(
+            f'Model "{self.name}" ({type(self).__name__}) has no call(): subclass ff.Model and '
+            "define call(self, inputs, training=None), or build a functional model with "
+            "ff.Model(inputs, outputs)")
 
     def _setup(self, name, trainable):
         self._lock = threading.RLock()
@@ -196,14 +266,8 @@ class Model:
                         stack.append((parent, False))
 
         core = _core.Model()
-        value = {}
-        for t in in_list:
-            value[id(t)] = core.add_input(t.shape)
-        for t in order:
-            layer, parents, _ = t._history
-            value[id(t)] = core.add_node(layer._core, [value[id(p)] for p in parents],
-                                         getattr(t, "_inference_only", False))
-        core.set_outputs([value[id(t)] for t in out_list])
+        emitter = GraphEmitter(core, in_list)
+        core.set_outputs(emitter.emit(out_list))
         core.finalize()
         self._core = core
         self.inputs, self.outputs = in_list, out_list
@@ -297,12 +361,92 @@ class Model:
     @property
     def built(self):
         """True once the model's shapes are known and its weights exist."""
-        return self._core.built
+        core = self.__dict__.get("_core")
+        return core is not None and core.built
+
+    # ------------------------------------------------------------------ subclassed models
+    def build(self, input_shape=None):
+        """A subclassed model: traces ``call`` for inputs of ``input_shape`` (a tuple with the
+        batch dimension, or a list of them for several inputs) into the C++ graph and creates
+        the weights. (A functional model is built when made.)"""
+        if not self.__dict__.get("_subclassed") or self.built:
+            return
+        if input_shape is None:
+            raise ValueError(f'build() of model "{self.name}" needs an input_shape, e.g. '
+                             "model.build((None, 784))")
+        from .layers import Input
+        several = isinstance(input_shape, list) and input_shape and \
+            all(isinstance(s, (list, tuple)) for s in input_shape)
+        shapes = list(input_shape) if several else [input_shape]
+        inputs = [Input(shape=tuple(s)[1:]) for s in shapes]
+        self._build_symbolic(inputs if several else inputs[0])
+
+    def _build_from_data(self, x):
+        """Builds a subclassed model for the shapes of its first data."""
+        if isinstance(x, dict):
+            raise TypeError(f'Subclassed model "{self.name}" is built from its first data: pass '
+                            "arrays (or a list of arrays), not a dict")
+        arrays = [np.asarray(a) for a in x] if isinstance(x, (list, tuple)) and x and \
+            all(hasattr(a, "shape") for a in x) else [np.asarray(x)]
+        for a in arrays:
+            if a.ndim == 0:
+                raise ValueError("the data must have a batch dimension; received a scalar")
+        shapes = [(None,) + a.shape[1:] for a in arrays]
+        self.build(shapes if len(shapes) > 1 else shapes[0])
+
+    def _build_symbolic(self, inputs):
+        """Traces ``call`` on this model's own ff.Input tensors (shaped like ``inputs``) and
+        builds the C++ model from the trace, as a functional model of one composite node."""
+        from .layers import Input
+        given = _tracing.flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        own = [Input(shape=tuple(t.shape[1:])) for t in given]
+        structured = _tracing.pack_like(inputs, own) if isinstance(inputs, (list, tuple)) \
+            else own[0]
+        branches = _tracing.call_takes(self.call, "training")
+
+        def run_call(args, tr):
+            return self.call(args, training=tr) if branches else self.call(args)
+
+        record = _tracing.trace_composite(self, structured, own, None, run_call, branches)
+        inner = record.traces[0].outputs
+        outs = []
+        for k, t in enumerate(inner):
+            o = KerasTensor(t.shape, f"{self.name}_output_{k}" if len(inner) > 1 else
+                            f"{self.name}_output", history=(self, list(own), 0), dtype=t.dtype)
+            o._batched, o._call, o._output_index = t._batched, record, k
+            outs.append(o)
+        record.outputs = outs
+        core = _core.Model()
+        emitter = GraphEmitter(core, own)
+        core.set_outputs(emitter.emit(outs))
+        core.finalize()
+        self.inputs, self.outputs = own, outs
+        self._input_names = [t.name for t in own]
+        # (stable names: a re-created model's layers get new auto-numbered names)
+        self._output_names = [f"output_{i}" for i in range(len(inner))]
+        self._nodes = outs
+        self._structure = record.traces[0].structure
+        self._input_lookups = [None] * len(own)
+        self._core = core
+        if not self._trainable:
+            self.trainable = False
+        pending = self.__dict__.pop("_pending_compile", None)
+        if pending is not None:
+            self.compile(**pending)
+
+    def _require_subclass_built(self, what):
+        if self.__dict__.get("_subclassed") and not self.built:
+            raise ValueError(
+                f'This model has not yet been built. Build the model first by calling `build()` '
+                f"or by calling the model on a batch of data (model \"{self.name}\", "
+                f"{type(self).__name__}; {what} needs its layers' shapes).")
 
     @property
     def input_shape(self):
         """The input shape with the batch dimension as None, e.g. ``(None, 28, 28)``; a list of
         shapes for a model with several inputs."""
+        if self.__dict__.get("_subclassed") and not self.built:
+            raise AttributeError(f'Model "{self.name}" is not built yet: it has no input shape')
         shapes = self._core.input_shapes
         return shapes[0] if len(shapes) == 1 else shapes
 
@@ -318,25 +462,34 @@ class Model:
     def count_params(self):
         """The number of weights, trainable and non-trainable (as the summary's "Total params")."""
         if not self.built:
+            if self.__dict__.get("_subclassed"):
+                self._require_subclass_built("count_params()")
             raise ValueError(f'You tried to call `count_params` on model "{self.name}", but the '
                              "model isn't built. Build it with model.build(input_shape) or call it "
                              "on data first.")
         return self._core.param_count + self._core.non_trainable_param_count
 
     def _summary_rows(self):
+        if self.__dict__.get("_subclassed"):
+            return [(layer.name, _class_label(layer), _layer_output_shape(layer),
+                     _layer_params(layer)) for layer in self._layers]
         rows = []
         for layer in self._input_layers:
             rows.append((layer.name, "InputLayer", layer.shape, 0, "-"))
         for layer in self._layers:
-            sources = [p.connection() for t in self._nodes if t._history[0] is layer
-                       for p in t._history[1]]
-            rows.append((layer.name, type(layer).__name__, layer.output_shape, layer.count_params(),
-                         sources))
+            sources, calls = [], set()
+            for t in self._nodes:
+                if t._history[0] is layer and t._history[2] not in calls:
+                    calls.add(t._history[2])  # a call with several outputs: once
+                    sources.extend(p.connection() for p in t._history[1])
+            rows.append((layer.name, _class_label(layer), _layer_output_shape(layer),
+                         _layer_params(layer), sources))
         return rows
 
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Prints Keras 3's summary table (layers, output shapes, parameter counts; functional
-        models add the "Connected to" column)."""
+        models add the "Connected to" column). A model or custom layer inside is one row."""
+        self._require_subclass_built("summary()")
         trainable, non_trainable = self._weight_counts()
         summary_mod.print_summary(self.name, self._summary_rows(), trainable, non_trainable,
                                   line_length=line_length, positions=positions, print_fn=print_fn)
@@ -345,13 +498,79 @@ class Model:
     def get_weights(self):
         """All weights as a list of NumPy arrays, layer by layer."""
         self._require_built("get_weights")
-        return list(self._core.get_weights())
+        return [w for layer in self._layers for w in layer.get_weights()]
 
     @_locked
     def set_weights(self, weights):
-        """Sets all weights from a list of NumPy arrays of exactly the current shapes."""
+        """Sets all weights from a list of NumPy arrays of exactly the current shapes (every
+        shape checked before anything changes)."""
         self._require_built("set_weights")
-        self._core.set_weights([np.asarray(w, dtype=np.float32, order="C") for w in weights])
+        weights = [np.asarray(w, dtype=np.float32, order="C") for w in weights]
+        shapes = self._param_shapes()
+        if len(weights) != len(shapes):
+            raise ValueError(f"set_weights() expects a list of {len(shapes)} arrays for this "
+                             f"model, received {len(weights)}")
+        names = self._param_names()
+        for i, (w, shape) in enumerate(zip(weights, shapes)):
+            if w.shape != tuple(shape):
+                raise ValueError(f"Weight {i} ({names[i]}) has shape {tuple(shape)}; received an "
+                                 f"array of shape {w.shape}. Nothing was changed.")
+        pos = 0
+        for layer in self._layers:
+            n = len(layer._param_shapes())
+            if n:
+                layer.set_weights(weights[pos:pos + n])
+            pos += n
+
+    def _param_names(self):
+        """The names of get_weights()'s arrays: "<layer>/<weight>" per layer (a subclassed
+        model's layers by the attribute holding them)."""
+        return [f"{_custom.sublayer_key(self, layer)}/{n}" for layer in self._layers
+                for n in layer._param_names()]
+
+    def _param_shapes(self):
+        return [s for layer in self._layers for s in layer._param_shapes()]
+
+    def _sublayers(self):
+        return list(self._layers)
+
+    def _flat_layers(self):
+        out = []
+        for layer in self._layers:
+            out.append(layer)
+            out.extend(layer._flat_layers())
+        return out
+
+    @property
+    def compute_dtype(self):
+        """float16 or bfloat16 when a layer computes in it, else float32."""
+        kinds = {l.compute_dtype for l in self._flat_layers() if isinstance(l, Layer)}
+        for k in ("float16", "bfloat16"):
+            if k in kinds:
+                return k
+        return "float32"
+
+    def add_loss(self, loss):
+        """Inside a subclassed model's call: adds a loss tensor (computed from the inputs and
+        weights with ff.ops; its elements summed) to the training loss, in the C++ step (see
+        ``Layer.add_loss``)."""
+        _custom.add_loss(self, loss)
+
+    @property
+    def losses(self):
+        """The model's added losses: the loss tensors its custom layers add (symbolic: they
+        are computed in the C++ step, each step's value part of the reported loss), the losses
+        of its layers' last calls on arrays, and the regularization penalties of its trainable
+        weights (at their current values)."""
+        out = []
+        for t in self._nodes:
+            call = getattr(t, "_call", None)
+            if call is not None and t._output_index == 0:
+                for trace in call.traces[:1]:
+                    out.extend(tensor for tensor, _ in trace.losses)
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
 
     @property
     def weights(self):
@@ -386,14 +605,24 @@ class Model:
         """Configures training. Defaults as in Keras 3 (optimizer "rmsprop"). With several
         outputs, ``loss``, ``loss_weights`` and ``metrics`` may be lists (output order) or dicts
         (by output name); one loss or one metric list applies to every output."""
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         if weighted_metrics is not None:
             raise ValueError("weighted_metrics need sample weights, which are not supported yet")
+        if self.__dict__.get("_subclassed") and not self.built:
+            # Its outputs are known once it is built: compile completes then.
+            self.__dict__["_pending_compile"] = dict(
+                optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
+                run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
+                jit_compile=jit_compile, auto_scale_loss=auto_scale_loss)
+            self.optimizer = optimizers_mod.get(optimizer)
+            self.loss = loss
+            self.compiled = True
+            self._metrics_resolved = False
+            return
         names = self._output_names
-        losses = [None if l is None else losses_mod.get(l) for l in _per_output(loss, names, "loss")]
-        if all(l is None for l in losses):
-            raise ValueError("compile() needs a loss for at least one output")
+        # No loss at all is allowed: the model's loss may come from add_loss alone (fit raises
+        # Keras's "No loss to compute" when it has none either).
+        losses = [None if l is None else losses_mod.get(l)
+                  for l in _per_output(loss, names, "loss")]
         weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
         weights = [1.0 if w is None else float(w) for w in weights]
         if metrics is None:
@@ -500,6 +729,8 @@ class Model:
     def _prepare_inputs(self, x, what="x"):
         if x is None:
             raise ValueError(f"{what} is required")
+        if self.__dict__.get("_subclassed") and not self.built:
+            self._build_from_data(x)  # Keras builds a subclassed model on its first data
         arrays, integer = [], []
         expected = self._expected_input_shapes()
         names = self._input_names_for_data()
@@ -556,9 +787,11 @@ class Model:
                              f"is broadcast or reshaped silently.{hint}") from None
 
     def _prepare_targets(self, y, n_samples, what="y"):
+        trained = [n for n, l in zip(self._output_names, self._losses) if l is not None]
+        if not trained:  # the loss is the model's added losses alone: y is not used (Keras)
+            return [None] * len(self._output_names)
         if y is None:
             raise ValueError(f"{what} is required for training and evaluation")
-        trained = [n for n, l in zip(self._output_names, self._losses) if l is not None]
         if isinstance(y, dict):
             unknown = set(y) - set(self._output_names)
             untrained = set(y) - set(trained) - unknown
@@ -684,49 +917,79 @@ class Model:
         update; the result is a NumPy array that also has TensorFlow's ``.numpy()``.
 
         On symbolic tensors (``ff.Input`` or layer outputs): the model used as a layer of another
-        model (Keras's nesting, e.g. ``base_model(inputs, training=False)``): its layers are
-        called on them in its graph's order and the outputs returned, so the outer model contains
-        them with their current weights; ``training=False`` keeps them in inference mode."""
-        if _is_symbolic(x):
+        model (Keras's nesting, e.g. ``base_model(inputs, training=False)``): one node of the
+        outer model (one row of its summary) whose graph the outer model's C++ graph contains,
+        with the current weights; ``training=False`` keeps it in inference mode."""
+        if _is_symbolic(x) or any(isinstance(v, KerasTensor) for v in _tracing.flatten(x)
+                                  if isinstance(x, (list, tuple))):
             return self._call_symbolically(x, training)
+        if self.__dict__.get("_subclassed") and not self.built:
+            self._build_from_data(x)
         xs, _ = self._prepare_inputs(x)
         return eager(self._format_predictions(self._core.call(xs, bool(training))))
 
-    def _linear_layers(self):
-        """The layers of a chain-shaped graph in order (what a Sequential containing this model
-        adds); ValueError for any other graph."""
-        previous = self.inputs[0] if len(self.inputs) == 1 else None
-        for t in self._nodes:
-            if previous is None or t._history[1] != [previous]:
-                raise ValueError(f'Model "{self.name}" is not a chain of single-input layers, so '
-                                 "it cannot be flattened into a Sequential model: call it on a "
-                                 "symbolic input instead (x = model(inputs)) and build the outer "
-                                 "model with ff.Model(inputs, outputs)")
-            previous = t
-        if len(self.outputs) != 1 or self.outputs[0] is not previous:
-            raise ValueError(f'Model "{self.name}" does not end in its last layer\'s output: '
-                             "call it on a symbolic input instead (x = model(inputs))")
-        return [t._history[0] for t in self._nodes]
-
     def _call_symbolically(self, x, training):
-        given = list(x) if isinstance(x, (list, tuple)) else [x]
-        if len(given) != len(self.inputs):
-            raise ValueError(f'Model "{self.name}" takes {len(self.inputs)} input(s), but was '
-                             f"called on {len(given)}")
-        for mine, theirs in zip(self.inputs, given):
-            if tuple(mine.shape[1:]) != tuple(theirs.shape[1:]):
-                raise ValueError(f'Model "{self.name}" expects inputs of shape {mine.shape}; it '
-                                 f'was called on "{theirs.name}" of shape {theirs.shape}')
+        """A composite call (layers/_tracing.py) of this model on symbolic tensors."""
+        given = _tracing.flatten(x) if isinstance(x, (list, tuple)) else [x]
+        if self.__dict__.get("_subclassed"):
+            if not self.built:
+                self._build_symbolic(x)
+            branches = _tracing.call_takes(self.call, "training")
+
+            def run_call(structured, tr):
+                if branches:
+                    return self.call(structured, training=tr)
+                return self.call(structured)
+        else:
+            if len(given) != len(self.inputs):
+                raise ValueError(f'Model "{self.name}" takes {len(self.inputs)} input(s), but '
+                                 f"was called on {len(given)}")
+            for mine, theirs in zip(self.inputs, given):
+                if tuple(mine.shape[1:]) != tuple(theirs.shape[1:]):
+                    raise ValueError(f'Model "{self.name}" expects inputs of shape {mine.shape}; '
+                                     f'it was called on "{theirs.name}" of shape {theirs.shape}')
+            branches = False
+
+            def run_call(structured, tr):
+                return self._replay(_tracing.flatten(structured)
+                                    if isinstance(structured, (list, tuple)) else [structured], tr)
+        _tracing.touch(self)
+        record = _tracing.trace_composite(self, x, given, training, run_call, branches)
+        inner = record.traces[0].outputs
+        node_index = self.__dict__.get("_calls", 0)
+        self.__dict__["_calls"] = node_index + 1
+        outs = []
+        for k, t in enumerate(inner):
+            o = KerasTensor(t.shape, _tracing.output_name(self, node_index, k, len(inner)),
+                            history=(self, list(given), node_index), dtype=t.dtype)
+            o._batched, o._call, o._output_index = t._batched, record, k
+            o._inference_only = training is False
+            outs.append(o)
+        record.outputs = outs
+        self.__dict__.setdefault("_inbound", []).append(
+            (list(given), outs[0] if len(outs) == 1 else list(outs)))
+        return _tracing.pack_like(record.traces[0].structure, outs)
+
+    def _replay(self, given, training):
+        """This (functional) model's graph called on ``given``: its layers called in its graph's
+        order (training=False pins every call to inference mode)."""
         value = {id(mine): theirs for mine, theirs in zip(self.inputs, given)}
         for t in self._nodes:
-            layer, parents, _ = t._history
+            layer, parents, node = t._history
+            if id(t) in value:
+                continue
             args = [value[id(p)] for p in parents]
             inference = training is False or getattr(t, "_inference_only", False)
-            value[id(t)] = layer(args if len(args) > 1 else args[0],
-                                 training=False if inference else None)
+            result = layer(args if len(args) > 1 else args[0],
+                           training=False if inference else None)
+            flat = _tracing.flatten(result) if isinstance(result, (list, tuple)) else [result]
+            # every output of that call (a multi-output composite's siblings)
+            for sib in self._nodes:
+                if sib._history[0] is layer and sib._history[2] == node:
+                    value[id(sib)] = flat[sib._output_index]
         outputs = [value[id(t)] for t in self.outputs]
         if self._outputs_as_dict:
-            return dict(zip(self._output_names, outputs))
+            return [outputs[i] for i in range(len(outputs))]
         return outputs[0] if len(outputs) == 1 else outputs
 
     @_locked
@@ -758,12 +1021,28 @@ class Model:
     # ------------------------------------------------------------------ saving (forgeflow.saving)
     def get_config(self):
         """The architecture as data (Keras's layout): Sequential's layer list, or the functional
-        graph's layers with their inbound nodes and the model's inputs and outputs."""
+        graph's layers with their inbound nodes and the model's inputs and outputs. A subclassed
+        model's config is its constructor's arguments: the ones it was made with when they are
+        plain data (Keras 3's auto config), else it must override get_config()."""
+        if self.__dict__.get("_subclassed"):
+            config = {"name": self.name, "trainable": self.trainable}
+            if type(self).get_config is Model.get_config:
+                auto = self.__dict__.get("_auto_config")
+                if auto is None:
+                    raise NotImplementedError(
+                        f'Model "{self.name}" ({type(self).__name__}) has constructor arguments '
+                        "that are not plain data, so its config cannot be captured "
+                        "automatically: override get_config() (and from_config()) to save it.")
+                config.update(auto)
+            return config
         return model_io.model_config(self)["config"]
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A new model (fresh weights) from ``get_config()``'s output."""
+        if cls not in (Model, Sequential) and type.__getattribute__(cls, "call") is not \
+                Model.call and "layers" not in config:
+            return cls(**config)  # a subclassed model: its constructor's arguments
         kind = "Sequential" if issubclass(cls, Sequential) else "Functional"
         return model_io.model_from_config({"class_name": kind, "config": config}, custom_objects)
 
@@ -812,8 +1091,17 @@ class Sequential(Model):
         self._input_layers = []
         self._input_shape = None
         self._input_name = None
+        # Graph mode: the C++ model is built from the layers' symbolic chain (through
+        # GraphEmitter) instead of the C++ chain of layers, for what that chain cannot hold: a
+        # custom layer, a model used as a layer, an activity regularizer.
+        self._graph_mode = False
         for layer in layers or []:
             self.add(layer)
+
+    @staticmethod
+    def _needs_graph(layer):
+        return (isinstance(layer, Model) or layer._core is None
+                or layer.activity_regularizer is not None)
 
     # ------------------------------------------------------------------ structure
     def add(self, layer):
@@ -829,34 +1117,94 @@ class Sequential(Model):
             self._input_shape = (None,) + tuple(shape[1:])
             self._input_name = layer.name
             return
-        if isinstance(layer, Model):  # a nested model: its layers, in order, with their weights
-            for inner in layer._linear_layers():
-                if not self._layers and self._input_shape is None and layer.built:
-                    self._input_shape = tuple(layer.input_shape)
-                self.add(inner)
-            return
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, (Layer, Model)):
             raise TypeError(
                 "Only instances of forgeflow.layers.Layer (or models) can be added to a Sequential "
                 f"model. Received: {layer!r} (of type {type(layer).__name__})")
-        if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
+        if isinstance(layer, Model):  # a model used as a layer: one layer of this model
+            if layer.built and len(layer._core.input_shapes) != 1:
+                raise ValueError(f'Model "{layer.name}" takes {len(layer._core.input_shapes)} '
+                                 "inputs: a Sequential model's layers take one; call it on "
+                                 "symbolic inputs in a functional model instead")
+            if not self._layers and self._input_shape is None and layer.built:
+                self._input_shape = tuple(layer.input_shape)
+        elif not self._layers and self._input_shape is None and \
+                layer._input_shape_arg is not None:
             self._input_shape = layer._input_shape_arg
+        if any(layer is l for l in self._layers):
+            raise ValueError(f'Layer "{layer.name}" is already in this model; a layer instance '
+                             "can appear once in a Sequential model")
         if not self._trainable:
             layer.trainable = False  # a frozen model freezes what is added to it
-        self._core.add(layer._core)
+        if not self._graph_mode and self._needs_graph(layer):
+            self._graph_mode = True
+        if not self._graph_mode:
+            self._core.add(layer._core)
+            self._layers.append(layer)
+            if self._input_shape is not None and not self._core.built:
+                self._core.build(self._input_shape)
+            return
         self._layers.append(layer)
-        if self._input_shape is not None and not self._core.built:
-            self._core.build(self._input_shape)
+        if self._input_shape is not None:
+            try:
+                self._rebuild_graph()
+            except Exception:
+                self._layers.pop()
+                raise
+
+    def _rebuild_graph(self):
+        """Graph mode: a new C++ model from the symbolic chain of the layers (each layer keeps
+        its weights: a model starts from the values its layers have)."""
+        inputs, outputs = self._chain()
+        core = _core.Sequential()
+        emitter = GraphEmitter(core, inputs)
+        core.set_outputs(emitter.emit(outputs))
+        core.finalize()
+        self._core = core
+        self._input_shape = tuple(core.input_shape)
+        self._metrics_resolved = False
+        if self.compiled:
+            self._resolve_metrics()
+
+    def _chain(self):
+        """The symbolic chain ff.Input -> every layer (made once, extended as layers are added):
+        the model's ``inputs``/``outputs`` and, in graph mode, what its C++ model is built from."""
+        io = self.__dict__.get("_symbolic_cache")
+        layers = list(self._layers)
+        if io is not None and (len(io[2]) > len(layers) or
+                               any(a is not b for a, b in zip(io[2], layers))):
+            io = None
+        if io is None:
+            shape = self.input_shape if self.built and not self._graph_mode else self._input_shape
+            if shape is None:
+                raise AttributeError(f'Sequential model "{self.name}" has no inputs yet: start it '
+                                     "with ff.Input(shape=...) or call model.build(input_shape)")
+            from .layers import Input
+            x = Input(shape=tuple(shape[1:]), name=self._input_name)
+            io = ([x], [x], [])
+        inputs, outputs, done = io
+        x = outputs[0]
+        for layer in layers[len(done):]:
+            x = layer(x)
+            if isinstance(x, (list, tuple)):
+                raise ValueError(f'Layer "{layer.name}" returns {len(x)} outputs: a Sequential '
+                                 "model's layers return one tensor each; use the functional API")
+        io = (inputs, [x], layers)
+        self.__dict__["_symbolic_cache"] = io
+        return inputs, [x]
 
     def pop(self):
         """Removes the last layer (before the model is built)."""
-        self._core.pop()
+        if self._graph_mode:
+            if not self._layers:
+                raise ValueError("There are no layers in the model to pop")
+            if self.built:
+                raise ValueError("pop() on a built model is not supported: build a new "
+                                 "Sequential instead")
+        else:
+            self._core.pop()
         self.__dict__.pop("_symbolic_cache", None)
         return self._layers.pop()
-
-    def _linear_layers(self):
-        """The layers in order (what a Sequential containing this model adds)."""
-        return list(self._layers)
 
     def _call_symbolically(self, x, training):
         if isinstance(x, (list, tuple)):
@@ -867,27 +1215,37 @@ class Sequential(Model):
         if self.built and tuple(self.input_shape[1:]) != tuple(x.shape[1:]):
             raise ValueError(f'Sequential model "{self.name}" expects inputs of shape '
                              f'{self.input_shape}; it was called on "{x.name}" of shape {x.shape}')
+        if not self._layers:
+            raise ValueError(f'Sequential model "{self.name}" has no layers')
+        _tracing.touch(self)
+        record = _tracing.trace_composite(self, x, [x], training,
+                                          lambda structured, tr: self._replay([structured], tr),
+                                          False)
+        inner = record.traces[0].outputs[0]
+        node_index = self.__dict__.get("_calls", 0)
+        self.__dict__["_calls"] = node_index + 1
+        out = KerasTensor(inner.shape, _tracing.output_name(self, node_index, 0, 1),
+                          history=(self, [x], node_index), dtype=inner.dtype)
+        out._batched, out._call, out._output_index = inner._batched, record, 0
+        out._inference_only = training is False
+        record.outputs = [out]
+        self.__dict__.setdefault("_inbound", []).append(([x], out))
+        return out
+
+    def _replay(self, given, training):
+        x = given[0]
         for layer in self._layers:
-            x = layer(x, training=training)
+            x = layer(x, training=False if training is False else None)
         return x
 
     def _symbolic_io(self):
         """The model as a functional graph: an ff.Input of the input shape through every layer
         (made once, after build), so that ``inputs``, ``outputs`` and each layer's ``input`` /
         ``output`` exist as in Keras (e.g. ``ff.Model(model.inputs, model.layers[-2].output)``)."""
-        io = self.__dict__.get("_symbolic_cache")
-        if io is None or io[2] != len(self._layers):
-            if not self.built:
-                raise AttributeError(f'Sequential model "{self.name}" has no inputs yet: start it '
-                                     "with ff.Input(shape=...) or call model.build(input_shape)")
-            from .layers import Input
-            x = Input(shape=tuple(self.input_shape[1:]), name=self._input_name)
-            inputs = [x]
-            for layer in self._layers:
-                x = layer(x)
-            io = (inputs, [x], len(self._layers))
-            self.__dict__["_symbolic_cache"] = io
-        return io
+        if not self.built:
+            raise AttributeError(f'Sequential model "{self.name}" has no inputs yet: start it '
+                                 "with ff.Input(shape=...) or call model.build(input_shape)")
+        return self._chain()
 
     @property
     def inputs(self):
@@ -910,6 +1268,16 @@ class Sequential(Model):
         if input_shape is None:
             raise ValueError("build() needs an input_shape, e.g. model.build((None, 784))")
         shape = tuple(input_shape)
+        if self._graph_mode:
+            if self.built:
+                if tuple(shape[1:]) != tuple(self.input_shape[1:]):
+                    self._core.check_inputs([(1,) + tuple(shape[1:])])
+                return
+            if not self._layers:
+                raise ValueError("Sequential model has no layers: add() layers before use")
+            self._input_shape = (None,) + shape[1:]
+            self._rebuild_graph()
+            return
         self._core.build((None,) + shape[1:])
         self._input_shape = self._core.input_shape
         if self.compiled and not self._metrics_resolved:
@@ -946,9 +1314,10 @@ class Sequential(Model):
         rows = []
         for layer in self._layers:
             if self.built:
-                rows.append((layer.name, type(layer).__name__, layer.output_shape, layer.count_params()))
+                rows.append((layer.name, _class_label(layer), _layer_output_shape(layer),
+                             _layer_params(layer)))
             else:
-                rows.append((layer.name, type(layer).__name__, None, 0))
+                rows.append((layer.name, _class_label(layer), None, 0))
         return rows
 
     # ------------------------------------------------------------------ data

@@ -509,6 +509,19 @@ class EmulatedGpuBackend final : public ff::Backend {
   void clip_by_norm(float* x, int64_t n, float max_norm) override {
     run([=, cp = cpu_, x = r(x)] { cp->clip_by_norm(x, n, max_norm); });
   }
+  void penalty(const float* x, int64_t n, const ff::PenaltySpec& spec, double* sum,
+               double sum_scale, float* grad, bool accumulate,
+               const ff::StepState* state) override {
+    run([=, cp = cpu_, x = r(x), sum = r(sum), grad = r(grad), state = r(state)] {
+      cp->penalty(x, n, spec, sum, sum_scale, grad, accumulate, state);
+    });
+  }
+  void random_values(ff::RandomKind kind, float a, float b, uint64_t seed, const float* x,
+                     float* y, int64_t n, const ff::StepState* state, bool training) override {
+    run([=, cp = cpu_, x = r(x), y = r(y), state = r(state)] {
+      cp->random_values(kind, a, b, seed, x, y, n, state, training);
+    });
+  }
   void add_sum_squares(const float* x, int64_t n, ff::StepState* state) override {
     run([=, cp = cpu_, x = r(x), state = r(state)] { cp->add_sum_squares(x, n, state); });
   }

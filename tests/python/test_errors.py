@@ -345,10 +345,19 @@ def test_compile_required():
     assert len(model.fit(x, y, verbose=0).history["loss"]) == 1
 
 
-def test_compile_requires_a_loss():
+def test_a_model_without_any_loss_cannot_train():
+    # compile() without a loss is allowed (Keras 3: the loss may come from add_loss alone), but a
+    # model with no loss at all is refused before any step, with Keras's message.
     model = ff.Sequential([L.Dense(1, input_shape=(2,))])
-    with pytest.raises(ValueError, match="loss"):
-        model.compile("sgd")
+    model.compile("sgd")
+    before = model.get_weights()
+    x = np.ones((4, 2), np.float32)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.fit(x, np.ones((4, 1), np.float32), verbose=0)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.evaluate(x, np.ones((4, 1), np.float32), verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("batch_size", [0, -4, 2.5, True, "32"])

@@ -307,8 +307,8 @@ def test_invalid_arguments_raise_keras_style_value_errors(make, message):
 
 
 def test_unexpected_keyword_and_keepdims_type():
-    with pytest.raises(TypeError, match="kernel_regularizer"):
-        L.Conv2D(4, 3, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match="kernel_constraint is not supported"):
+        L.Conv2D(4, 3, kernel_constraint="non_neg")
     with pytest.raises(TypeError, match="keepdims"):
         L.GlobalAveragePooling2D(keepdims=1)
 

@@ -1,8 +1,11 @@
 """Models used as layers (issue 17 item 4): a Sequential or functional model inside a Sequential,
-or called on a symbolic tensor, brings its layers with their current weights; `trainable`
-propagates (the transfer-learning pattern: frozen base, new head, then unfreeze and fine-tune);
-`training=False` keeps the base in inference mode (BatchNormalization on its moving statistics)
-while the outer model trains, and survives save/load."""
+or called on a symbolic tensor, is one layer of the outer model (one summary row, as in Keras)
+whose graph the outer model computes with the current weights; `trainable` propagates (the
+transfer-learning pattern: frozen base, new head, then unfreeze and fine-tune); `training=False`
+keeps the base in inference mode (BatchNormalization on its moving statistics) while the outer
+model trains, and survives save/load."""
+import re
+
 import numpy as np
 import pytest
 
@@ -37,8 +40,8 @@ def test_a_sequential_containing_a_model_starts_from_its_weights():
     wrapped = ff.Sequential([base, L.Activation("linear")])
     np.testing.assert_allclose(wrapped.predict(x, verbose=0), base.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
-    assert [l.name for l in wrapped.layers] == ["b1", "bn", "b2", "activation"] or \
-        [l.name for l in wrapped.layers][:3] == ["b1", "bn", "b2"]
+    assert [l.name for l in wrapped.layers] == ["base", "activation"]  # Keras's layers
+    assert wrapped.count_params() == base.count_params()
 
 
 def test_transfer_learning_frozen_base_new_head_then_fine_tune():
@@ -91,13 +94,24 @@ def test_training_false_survives_save_and_load(tmp_path):
         np.testing.assert_array_equal(loaded.get_weights()[i], b)
 
 
-def test_a_branching_model_cannot_be_flattened_into_a_sequential():
+def test_a_branching_model_is_one_layer_of_a_sequential():
     a = ff.Input(shape=(4,))
-    branching = ff.Model(a, L.Add()([L.Dense(4)(a), L.Dense(4)(a)]))
-    with pytest.raises(ValueError, match="not a chain"):
-        ff.Sequential([branching, L.Dense(1)])
+    d1, d2 = L.Dense(4), L.Dense(4)
+    branching = ff.Model(a, L.Add()([d1(a), d2(a)]), name="branching")
+    head = L.Dense(1)
+    model = ff.Sequential([branching, head])
+    assert [l.name for l in model.layers] == ["branching", head.name]
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    k1, b1 = d1.get_weights()
+    k2, b2 = d2.get_weights()
+    k, b = head.get_weights()
+    want = ((x @ k1 + b1) + (x @ k2 + b2)) @ k + b
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="expects inputs of shape"):
         branching(ff.Input(shape=(5,)))
+    two = ff.Model([a, ff.Input(shape=(4,))], L.Dense(1)(a))
+    with pytest.raises(ValueError, match="takes 2 inputs"):
+        ff.Sequential([two])
 
 
 def test_a_dropout_after_an_inference_only_call_still_masks_and_trains():
@@ -116,3 +130,34 @@ def test_a_dropout_after_an_inference_only_call_still_masks_and_trains():
     history = model.fit(x, y, batch_size=64, epochs=3, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert model.evaluate(x, y, verbose=0)[1] > 0.8
+
+
+def test_summary_shows_a_nested_model_and_a_custom_layer_as_one_row_each(capsys):
+    class Scale(L.Layer):
+        def build(self, shape):
+            self.s = self.add_weight(shape=(shape[-1],), initializer="ones", name="s")
+
+        def call(self, x):
+            return x * self.s
+
+    base, _ = _base()
+    inputs = ff.Input(shape=(8,), name="features")
+    h = base(inputs, training=False)
+    out = L.Dense(2, name="head")(Scale(name="scale")(h))
+    model = ff.Model(inputs, out, name="outer")
+    model.summary(line_length=100)
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.startswith("│ ")]
+    names = [r.split("│")[1].strip() for r in rows if r.split("│")[1].strip()]
+    assert names == ["features (InputLayer)", "base (Sequential)", "scale (Scale)",
+                     "head (Dense)"]
+    base_row = next(r for r in rows if "base (Sequential)" in r)
+    assert "(None, 8)" in base_row and f"{base.count_params():,}" in base_row
+    scale_row = next(r for r in rows if "scale (Scale)" in r)
+    assert scale_row.split("│")[3].strip() == "8"
+    assert re.search(r"base\[\d\]\[0\]", scale_row)  # Keras's "Connected to"
+    assert f"Total params: {base.count_params() + 8 + 18:,}" in text
+    seq = ff.Sequential([base, L.Dense(1, name="out1")], name="seq")
+    seq.summary()
+    text = capsys.readouterr().out
+    assert "base (Sequential)" in text and "b1 (Dense)" not in text

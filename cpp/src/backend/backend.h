@@ -18,6 +18,8 @@
 #include "backend/category_encode.h"
 #include "backend/layer_rules.h"
 #include "backend/op_geometry.h"
+#include "backend/penalty_rules.h"
+#include "backend/random_rules.h"
 #include "backend/random_transforms.h"
 #include "backend/schedule_spec.h"
 #include "backend/step_state.h"
@@ -140,6 +142,15 @@ class Backend {
                               StepPass pass) = 0;
   virtual void check_numerics_sums(StepState* state, int32_t first, int32_t count,
                                    int32_t output) = 0;
+
+  // ---- penalties (backend/penalty_rules.h): a model's added losses and weight regularizers.
+  // Adds sum_scale * (the sum over x's n elements of p(x[i])) to *sum (a slot of the step's
+  // partial sums; null: no sum), accumulated in double in a fixed order (the same bits on every
+  // run), and, when grad is not null, writes grad[i] = state->loss_scale * p'(x[i]) (adds it when
+  // `accumulate`): the gradient carries the loss scale as the compiled losses' gradients do. ----
+  virtual void penalty(const float* x, int64_t n, const PenaltySpec& spec, double* sum,
+                       double sum_scale, float* grad, bool accumulate,
+                       const StepState* state) = 0;
 
   // ---- losses: add the sum over rows of the per-row loss to *loss_sum (a slot of the step's
   // partial sums in backend memory) and write dL/dpred * grad_scale into grad (grad may be null
@@ -449,6 +460,10 @@ class Backend {
                                   float* dx, const ReduceGeometry& g) = 0;
   // y[i] = x[g offset 0 of i] over g.numel() outputs (transpose, broadcast_to); y != x.
   virtual void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) = 0;
+  // y[i] = random_value(kind, a, b, seed, random_stream(state, training), i, x[i]) for n
+  // elements (backend/random_rules.h); x is read by Dropout only (null otherwise).
+  virtual void random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x,
+                             float* y, int64_t n, const StepState* state, bool training) = 0;
   // ==== end of ff.ops ====
 
  private:

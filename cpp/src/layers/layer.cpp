@@ -1,6 +1,8 @@
 // Layer base: build-once shape resolution and the Keras-style incompatibility error.
 #include "layers/layer.h"
 
+#include <cmath>
+
 #include "core/errors.h"
 #include "core/rng.h"
 #include "layers/initializers.h"
@@ -11,13 +13,14 @@ Layer::Layer(std::string name, std::string class_name, uint64_t seed)
     : name_(std::move(name)), class_name_(std::move(class_name)), seed_(seed) {}
 
 Shape Layer::build(const Shape& input_shape) {
-  Shape in = with_batch(input_shape, kNone);
+  const bool batched = input_batched(0);
+  Shape in = batched ? with_batch(input_shape, kNone) : input_shape;
   if (built_) {
     if (!shape_compatible(input_shape_, in))
       incompatible("shape=" + shape_str(input_shape_), input_shape);
     return output_shape_;
   }
-  if (input_shape.empty())
+  if (batched && input_shape.empty())
     throw ValueError("Input 0 of layer \"" + name_ +
                      "\" is incompatible with the layer: expected an input with a batch "
                      "dimension, found a scalar shape=()");
@@ -97,6 +100,10 @@ std::string Layer::recorded_error_message(double value, int64_t index, const Sha
 }
 
 void Layer::check_input(const Shape& actual) const {
+  if (!input_batched(0)) {
+    if (actual != input_shape_) incompatible("shape=" + shape_str(input_shape_), actual);
+    return;
+  }
   if (!shape_compatible(input_shape_, with_batch(actual, kNone)) || actual.empty())
     incompatible("shape=" + shape_str(input_shape_), actual);
 }
@@ -105,6 +112,25 @@ void Layer::incompatible(const std::string& expected, const Shape& found) const 
   throw ValueError("Input 0 of layer \"" + name_ + "\" (" + class_name_ +
                    ") is incompatible with the layer: expected " + expected +
                    ", found shape=" + shape_str(found));
+}
+
+void Layer::set_weight_regularizer(const std::string& param, float l1, float l2) {
+  if (!(l1 >= 0.0f) || !(l2 >= 0.0f) || !std::isfinite(l1) || !std::isfinite(l2))
+    throw ValueError("Layer \"" + name_ + "\": the regularization factors of weight \"" + param +
+                     "\" must be finite non-negative numbers, received l1=" + std::to_string(l1) +
+                     ", l2=" + std::to_string(l2));
+  for (auto it = regularizers_.begin(); it != regularizers_.end(); ++it)
+    if (it->first == param) {
+      regularizers_.erase(it);
+      break;
+    }
+  if (l1 > 0.0f || l2 > 0.0f) regularizers_.push_back({param, {l1, l2}});
+}
+
+std::pair<float, float> Layer::weight_regularizer(const std::string& param) const {
+  for (const auto& [name, factors] : regularizers_)
+    if (name == param) return factors;
+  return {0.0f, 0.0f};
 }
 
 void Layer::bind(std::vector<Tensor> params, std::vector<Tensor> grads) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -25,6 +26,9 @@ struct ParamSpec {
   // Under mixed precision, whether the layer computes with this weight rounded to its 16-bit
   // compute dtype (Keras's autocast of variables). BatchNormalization keeps gamma/beta float32.
   bool autocast = true;
+  // The weight's regularizer (ff.regularizers L1/L2/L1L2): l1 * sum|w| + l2 * sum w^2 is added
+  // to the training loss, and its gradient to the weight's, while the weight is trained.
+  float l1 = 0.0f, l2 = 0.0f;
 };
 
 // What one forward/backward call knows about where it runs.
@@ -64,6 +68,15 @@ class Layer {
   // Raises the Keras-style incompatibility error when a runtime input does not match the
   // built input shape. Nothing broadcasts.
   void check_input(const Shape& actual) const;
+
+  // ---- values without a batch axis (a custom layer's weights and what ops compute from them
+  // alone; Model::add_weight) ----
+  // Whether input i carries the batch axis first (build then treats dimension 0 as None). Only
+  // ff.ops layers read values without one (OpOperand::batched); every other layer takes batched
+  // inputs (Model::add_node refuses the others, naming the layer).
+  virtual bool input_batched(size_t /*i*/) const { return true; }
+  // Whether the output carries the batch axis: true unless every input is without one.
+  virtual bool output_batched() const { return true; }
 
   virtual std::vector<ParamSpec> param_specs() const { return {}; }
   // Extra per-batch buffers the layer needs (e.g. pre-activations), for a batch of `batch`.
@@ -125,6 +138,16 @@ class Layer {
 
   bool trainable = true;
 
+  // ---- weight regularizers (ff.regularizers: kernel_regularizer, bias_regularizer, ...) ----
+  // Sets the L1/L2 factors of the weight named `param` (a ParamSpec name, "kernel"); factors of
+  // 0 remove it. Models apply them (Model::finalize copies them into the ParamSpecs they lay out).
+  void set_weight_regularizer(const std::string& param, float l1, float l2);
+  // The factors set for `param` (l1, l2), 0 and 0 when none.
+  std::pair<float, float> weight_regularizer(const std::string& param) const;
+  const std::vector<std::pair<std::string, std::pair<float, float>>>& weight_regularizers() const {
+    return regularizers_;
+  }
+
   // ---- mixed precision (ff.mixed_precision) ----
   // The dtype the layer computes in: Float32, or BFloat16/Float16 under a mixed policy (its
   // weights stay float32; the model rounds inputs, weights, outputs and gradients at the layer
@@ -162,6 +185,7 @@ class Layer {
 
   std::vector<Tensor> params_, grads_;
   std::vector<Tensor> weights_;
+  std::vector<std::pair<std::string, std::pair<float, float>>> regularizers_;
   uint64_t weights_version_ = 0;
   std::shared_ptr<std::recursive_mutex> model_mutex_;
 

@@ -34,17 +34,70 @@ int Model::add_input(const Shape& shape) {
   if (shape.empty()) throw ValueError("a model input needs a batch dimension");
   check_sample_elements(with_batch(shape, kNone), "Model input " + std::to_string(num_inputs_));
   value_shapes_.push_back(with_batch(shape, kNone));
+  value_batched_.push_back(true);
+  value_weight_.push_back(-1);
   return num_inputs_++;
 }
 
+int Model::add_weight(std::shared_ptr<Layer> weight) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  if (!weight || weight->class_name() != "Weight")
+    throw ValueError("internal: add_weight() expects a Weight layer");
+  auto found = layer_index_.find(weight.get());
+  if (found != layer_index_.end()) {
+    for (size_t v = 0; v < value_weight_.size(); ++v)
+      if (value_weight_[v] == static_cast<int>(found->second)) return static_cast<int>(v);
+    throw ValueError("internal: weight \"" + weight->name() + "\" is a node's layer");
+  }
+  if (!layer_names_.insert(weight->name()).second)
+    throw ValueError("All layers in a model should have unique names. Name \"" + weight->name() +
+                     "\" (a weight) is already the name of a layer in this model.");
+  const size_t index = layers_.size();
+  layer_index_.emplace(weight.get(), index);
+  const Shape shape = weight->output_shape();
+  layers_.push_back(std::move(weight));
+  value_shapes_.push_back(shape);
+  value_batched_.push_back(false);
+  value_weight_.push_back(static_cast<int>(index));
+  return static_cast<int>(value_shapes_.size()) - 1;
+}
+
+void Model::add_loss_term(int value, PenaltySpec spec, NodeMode mode) {
+  std::lock_guard<std::recursive_mutex> lock(*mutex_);
+  if (value < 0 || value >= static_cast<int>(value_shapes_.size()))
+    throw ValueError("internal: a loss term on an unknown value");
+  if (!(spec.linear == spec.linear) || !(spec.l1 >= 0.0f) || !(spec.l2 >= 0.0f))
+    throw ValueError("internal: a loss term needs finite factors, l1 and l2 non-negative");
+  loss_terms_.push_back({value, spec, mode});
+}
+
 int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
-                    bool inference_only) {
+                    bool inference_only, NodeMode mode) {
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   if (!layer) throw ValueError("add_node() expects a layer, received None");
+  if (layer->class_name() == "Weight")
+    throw ValueError("internal: a Weight is added with add_weight(), not called as a node");
   if (inputs.empty()) throw ValueError("layer \"" + layer->name() + "\" was called on no input");
   for (int v : inputs)
     if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
       throw ValueError("layer \"" + layer->name() + "\" was called on an unknown value");
+  bool any_batched = false;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const bool batched = value_batched_[inputs[i]];
+    any_batched = any_batched || batched;
+    if (batched == layer->input_batched(i)) continue;
+    if (!batched)
+      throw ValueError("Layer \"" + layer->name() + "\" (" + layer->class_name() +
+                       ") was called on a value without a batch axis, of shape " +
+                       shape_str(value_shapes_[inputs[i]]) + " (a custom layer's weight, or "
+                       "computed from weights alone): layers take per-sample inputs; use "
+                       "ff.ops operations on weights");
+    throw ValueError("internal: layer \"" + layer->name() + "\" expects input " +
+                     std::to_string(i) + " without a batch axis, but it has one");
+  }
+  if (layer->output_batched() && !any_batched)
+    throw ValueError("internal: layer \"" + layer->name() + "\" has a batched output but no "
+                     "batched input");
   const bool merge = layer->num_inputs() == 0;
   if (!merge && inputs.size() != 1)
     throw ValueError("Layer \"" + layer->name() + "\" (" + layer->class_name() +
@@ -56,6 +109,7 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
   std::vector<Shape> shapes;
   for (int v : inputs) shapes.push_back(value_shapes_[v]);
   Shape out = merge ? layer->build_multi(shapes) : layer->build(shapes[0]);
+  const bool layer_output_batched = layer->output_batched();  // known once built
 
   // Hash lookups, not scans of the layers so far: building a graph is linear in its nodes.
   auto found = layer_index_.find(layer.get());
@@ -68,8 +122,10 @@ int Model::add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs
     layers_.push_back(layer);
   }
   const int value = static_cast<int>(value_shapes_.size());
-  nodes_.push_back({std::move(layer), index, inputs, value, inference_only});
+  nodes_.push_back({std::move(layer), index, inputs, value, inference_only, mode});
   value_shapes_.push_back(out);
+  value_batched_.push_back(layer_output_batched);
+  value_weight_.push_back(-1);
   return value;
 }
 
@@ -79,6 +135,12 @@ void Model::set_outputs(const std::vector<int>& outputs) {
   for (int v : outputs)
     if (v < 0 || v >= static_cast<int>(value_shapes_.size()))
       throw ValueError("model output refers to an unknown value");
+  for (int v : outputs)
+    if (!value_batched_[v])
+      throw ValueError("A model output must hold one row per sample, but output value of shape " +
+                       shape_str(value_shapes_[v]) + " has no batch axis (a weight, or "
+                       "computed from weights alone or over the whole batch); add such values "
+                       "to the loss with add_loss instead");
   std::unordered_map<int, size_t> first;  // value -> first position
   for (size_t i = 0; i < outputs.size(); ++i) {
     auto [it, added] = first.emplace(outputs[i], i);
@@ -108,13 +170,24 @@ void Model::finalize() {
 
   int64_t trainable_total = 0, state_total = 0;
   std::vector<ParamRef> refs;
-  for (size_t i = 0; i < layers_.size(); ++i)
-    for (auto& spec : layers_[i]->param_specs()) {
-      refs.push_back({i, spec, Tensor()});
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::vector<ParamSpec> specs = layers_[i]->param_specs();
+    for (const auto& [param, factors] : layers_[i]->weight_regularizers())
+      if (std::none_of(specs.begin(), specs.end(), [&](const ParamSpec& p) { return p.name == param; }))
+        throw ValueError("Layer \"" + layers_[i]->name() + "\" (" + layers_[i]->class_name() +
+                         ") has no weight \"" + param + "\" to regularize");
+    for (ParamSpec spec : specs) {
+      const auto [l1, l2] = layers_[i]->weight_regularizer(spec.name);
+      if (l1 > 0.0f || l2 > 0.0f) {
+        spec.l1 = l1;
+        spec.l2 = l2;
+      }
+      refs.push_back({i, spec, Tensor(), Tensor()});
       // Each weight is at most kMaxParamElements (Layer::build); their sum is checked.
       int64_t& total = spec.trainable ? trainable_total : state_total;
       total = size_add(total, shape_numel(spec.shape), "the model's weight count");
     }
+  }
   check_weights_size(refs, trainable_total, state_total);
   params_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(trainable_total, 1)});
   grads_ = Tensor::zeros(backend_->device(), {std::max<int64_t>(trainable_total, 1)});
@@ -126,7 +199,8 @@ void Model::finalize() {
     const int64_t n = shape_numel(ref.spec.shape);
     if (ref.spec.trainable) {
       ref.value = params_.view(offset, ref.spec.shape);
-      layer_grads[ref.layer].push_back(grads_.view(offset, ref.spec.shape));
+      ref.grad = grads_.view(offset, ref.spec.shape);
+      layer_grads[ref.layer].push_back(ref.grad);
       segments_.push_back({offset, n});
       offset += n;
     } else {
@@ -147,6 +221,17 @@ void Model::finalize() {
                  mix_seed(layers_[ref.layer]->seed(), layer_params[ref.layer].size()));
   }
   param_refs_ = std::move(refs);
+  value_weight_ref_.assign(value_shapes_.size(), -1);
+  has_penalties_ = !loss_terms_.empty();
+  std::vector<int> weight_value(layers_.size(), -1);  // per layer: its Weight's value
+  for (size_t v = 0; v < value_weight_.size(); ++v)
+    if (value_weight_[v] >= 0) weight_value[static_cast<size_t>(value_weight_[v])] = static_cast<int>(v);
+  for (size_t r = 0; r < param_refs_.size(); ++r) {
+    const ParamRef& ref = param_refs_[r];
+    has_penalties_ = has_penalties_ || ref.spec.l1 > 0.0f || ref.spec.l2 > 0.0f;
+    if (weight_value[ref.layer] >= 0)
+      value_weight_ref_[static_cast<size_t>(weight_value[ref.layer])] = static_cast<int>(r);
+  }
   plan_precision(layer_params);
   bindings_.assign(layers_.size(), {});
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -163,6 +248,9 @@ void Model::finalize() {
   // Which values carry a gradient (they depend on a trainable parameter), and fan-out counts.
   value_needs_grad_.assign(value_shapes_.size(), false);
   consumers_.assign(value_shapes_.size(), 0);
+  for (size_t v = 0; v < value_shapes_.size(); ++v)  // a trainable weight's value
+    if (value_weight_ref_[v] >= 0)
+      value_needs_grad_[v] = param_refs_[static_cast<size_t>(value_weight_ref_[v])].spec.trainable;
   for (const Node& node : nodes_) {
     bool needs = false;
     for (int v : node.inputs) {
@@ -170,7 +258,8 @@ void Model::finalize() {
       ++consumers_[v];
     }
     for (const auto& spec : node.layer->param_specs()) needs = needs || spec.trainable;
-    value_needs_grad_[node.output] = needs;
+    // A node of the inference trace never runs backward.
+    value_needs_grad_[node.output] = needs && node.mode != NodeMode::InferOnly;
   }
   invalidate_plans();
   compute_params_stale_ = true;
@@ -224,9 +313,11 @@ void Model::plan_precision(std::vector<std::vector<Tensor>>& layer_params) {
     half_layer_[l] = backend_->half_storage() && is_half_precision(layer.compute_dtype()) &&
                      layer.supports_half_io() && !layer.float32_output();
   }
-  for (const Node& node : nodes_)
-    if (std::find(outputs_.begin(), outputs_.end(), node.output) != outputs_.end())
-      half_layer_[node.layer_index] = false;
+  for (const Node& node : nodes_) {
+    bool float32_value = std::find(outputs_.begin(), outputs_.end(), node.output) != outputs_.end();
+    for (const LossTerm& t : loss_terms_) float32_value = float32_value || t.value == node.output;
+    if (float32_value) half_layer_[node.layer_index] = false;  // losses read float32
+  }
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
     const DType dtype = node.layer->compute_dtype();
@@ -371,6 +462,9 @@ void Model::clear_graph() {
   if (built_) throw ValueError("internal: clear_graph() on a built model");
   num_inputs_ = 0;
   value_shapes_.clear();
+  value_batched_.clear();
+  value_weight_.clear();
+  loss_terms_.clear();
   nodes_.clear();
   layers_.clear();
   layer_index_.clear();
@@ -424,7 +518,9 @@ void Model::compile(std::vector<OutputSpec> outputs, std::shared_ptr<Optimizer> 
       throw ValueError("loss weights must be >= 0; output \"" + o.name + "\" has " +
                        std::to_string(o.loss_weight));
   }
-  if (!any_loss) throw ValueError("compile() needs a loss for at least one output");
+  // No compiled loss at all is allowed: the loss may come from added terms alone (add_loss);
+  // run_loop refuses to train or evaluate a model with neither.
+  (void)any_loss;
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   drop_graphs();  // other losses, metrics and optimizer: other steps
   specs_ = std::move(outputs);
@@ -536,6 +632,7 @@ bool Model::value_aliases(size_t node, bool training) const {
 }
 
 int Model::grad_alias_consumer(size_t v, const std::vector<int>& writers) const {
+  if (value_weight_ref_[v] >= 0) return -1;  // a weight's gradient is the weight's own
   // A value read by exactly one node that merely reshapes it (Flatten, Reshape) shares that
   // node's gradient buffer: no copy backward either. (The consumer's output needs a gradient
   // whenever v does, so its buffer exists: gradients are made from the last value back.)
@@ -592,7 +689,7 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
       const InputCast cast = input_cast_.at(n)[i];
       if (cast == InputCast::None) continue;
       const DType dtype = cast == InputCast::Convert ? node_io_.at(n) : DType::Float32;
-      const Shape shape = with_batch(value_shapes_[node.inputs[i]], capacity);
+      const Shape shape = value_alloc_shape(static_cast<size_t>(node.inputs[i]), capacity);
       const std::string what = "the " + dtype_name(dtype) + " copy of input " +
                                std::to_string(i) + " of " + layer_str(*node.layer);
       size.add(shape, dtype, what);
@@ -600,7 +697,7 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
         size.add(shape, dtype, what + " (its gradient)");
     }
     if (!value_aliases(n, training))
-      size.add(with_batch(value_shapes_[node.output], capacity), node_io_.at(n),
+      size.add(value_alloc_shape(static_cast<size_t>(node.output), capacity), node_io_.at(n),
                "the output of " + layer_str(*node.layer) + ", shape=" +
                    shape_str(value_shapes_[node.output]));
     const DType scratch = node.layer->scratch_follows_io() ? node_io_.at(n) : DType::Float32;
@@ -610,11 +707,14 @@ Model::PlanSize Model::plan_size(int64_t capacity, bool training,
   if (training) {
     std::vector<int> writers = consumers_;
     for (int o : outputs_) ++writers[o];
+    for (const LossTerm& t : loss_terms_) ++writers[t.value];
     for (size_t v = value_shapes_.size(); v-- > 0 && !size.overflow;) {
       if (!value_needs_grad_[v]) continue;
-      const Shape shape = with_batch(value_shapes_[v], capacity);
+      const Shape shape = value_alloc_shape(v, capacity);
       const std::string what = "the gradient of a value of shape=" + shape_str(value_shapes_[v]);
-      if (grad_alias_consumer(v, writers) < 0) size.add(shape, value_storage_.at(v), what);
+      // (a weight's gradient is the model's gradient buffer: nothing per batch)
+      if (grad_alias_consumer(v, writers) < 0 && value_weight_ref_[v] < 0)
+        size.add(shape, value_storage_.at(v), what);
       if (writers[v] > 1) size.add(shape, value_storage_.at(v), what);
     }
     for (size_t l = 0; l < layers_.size(); ++l) {
@@ -735,9 +835,12 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
                         [&] { return "model input " + std::to_string(i); });
   p.node_inputs.resize(nodes_.size());
   p.scratch.resize(nodes_.size());
+  // A weight's value is the weight itself (its view in the model's parameter or state buffer).
+  for (size_t v = 0; v < nv; ++v)
+    if (value_weight_ref_[v] >= 0) p.values[v] = param_refs_[static_cast<size_t>(value_weight_ref_[v])].value;
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
-    Shape out = with_batch(value_shapes_[node.output], capacity);
+    Shape out = value_alloc_shape(static_cast<size_t>(node.output), capacity);
     // An input rounded or converted to the layer's dtype is read from a buffer of its own (the
     // value itself stays as its producer made it for other readers).
     for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -746,7 +849,7 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
       const DType dtype = cast == InputCast::Convert ? node_io_.at(n) : DType::Float32;
       p.node_inputs[n].push_back(
           cast != InputCast::None
-              ? alloc(with_batch(value_shapes_[v], capacity), dtype,
+              ? alloc(value_alloc_shape(static_cast<size_t>(v), capacity), dtype,
                       [&] {
                         return "the " + dtype_name(dtype) + " copy of input " +
                                std::to_string(i) + " of " + layer_str(*node.layer);
@@ -769,12 +872,15 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
     p.spare_grads.resize(nv);
     std::vector<int> writers = consumers_;
     for (int o : outputs_) ++writers[o];
+    for (const LossTerm& t : loss_terms_) ++writers[t.value];
     for (size_t v = nv; v-- > 0;) {
       if (!value_needs_grad_[v]) continue;
-      Shape shape = with_batch(value_shapes_[v], capacity);
+      Shape shape = value_alloc_shape(v, capacity);
       const int consumer = grad_alias_consumer(v, writers);
       auto what = [&] { return "the gradient of " + value_str(v); };
-      if (consumer >= 0)
+      if (value_weight_ref_[v] >= 0)  // the weight's gradient in the model's gradient buffer
+        p.grads[v] = param_refs_[static_cast<size_t>(value_weight_ref_[v])].grad;
+      else if (consumer >= 0)
         p.grads[v] = p.grads[nodes_[consumer].output].reshape(shape);
       else
         p.grads[v] = alloc(shape, value_storage_.at(v), what);
@@ -786,7 +892,7 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
         const int v = nodes_[n].inputs[i];
         const bool staged = input_cast_.at(n)[i] == InputCast::Convert && value_needs_grad_[v];
         p.input_grads[n].push_back(
-            staged ? alloc(with_batch(value_shapes_[v], capacity), node_io_.at(n),
+            staged ? alloc(value_alloc_shape(static_cast<size_t>(v), capacity), node_io_.at(n),
                            [&] {
                              return "the gradient of input " + std::to_string(i) + " of " +
                                     layer_str(*nodes_[n].layer);
@@ -826,23 +932,33 @@ Model::Plan Model::allocate_plan(int64_t capacity, bool training, const TargetLa
 Model::Plan Model::view_plan(const Plan& full, int64_t batch) const {
   if (batch == full.capacity) return full;
   auto rows = [batch](const Tensor& t) { return t.defined() ? t.first_rows(batch) : Tensor(); };
+  // A value without a batch axis (a weight, or computed from weights) keeps its whole buffer.
+  auto value_rows = [&](const Tensor& t, size_t value) {
+    return value_batched_[value] ? rows(t) : t;
+  };
   Plan v;
   v.capacity = batch;
-  for (const auto& t : full.values) v.values.push_back(rows(t));
-  for (const auto& t : full.grads) v.grads.push_back(rows(t));
-  for (const auto& t : full.spare_grads) v.spare_grads.push_back(rows(t));
+  for (size_t i = 0; i < full.values.size(); ++i) v.values.push_back(value_rows(full.values[i], i));
+  for (size_t i = 0; i < full.grads.size(); ++i) v.grads.push_back(value_rows(full.grads[i], i));
+  for (size_t i = 0; i < full.spare_grads.size(); ++i)
+    v.spare_grads.push_back(value_rows(full.spare_grads[i], i));
   for (const auto& t : full.targets) v.targets.push_back(rows(t));
-  for (const auto& list : full.node_inputs) {
+  for (size_t n = 0; n < full.node_inputs.size(); ++n) {
     v.node_inputs.emplace_back();
-    for (const auto& t : list) v.node_inputs.back().push_back(rows(t));
+    for (size_t i = 0; i < full.node_inputs[n].size(); ++i)
+      v.node_inputs.back().push_back(
+          value_rows(full.node_inputs[n][i], static_cast<size_t>(nodes_[n].inputs[i])));
   }
-  for (const auto& list : full.input_grads) {
+  for (size_t n = 0; n < full.input_grads.size(); ++n) {
     v.input_grads.emplace_back();
-    for (const auto& t : list) v.input_grads.back().push_back(rows(t));
+    for (size_t i = 0; i < full.input_grads[n].size(); ++i)
+      v.input_grads.back().push_back(
+          value_rows(full.input_grads[n][i], static_cast<size_t>(nodes_[n].inputs[i])));
   }
-  for (const auto& list : full.scratch) {
+  for (size_t n = 0; n < full.scratch.size(); ++n) {
     v.scratch.emplace_back();
-    for (const auto& t : list) v.scratch.back().push_back(rows(t));
+    const bool batched = value_batched_[static_cast<size_t>(nodes_[n].output)];
+    for (const auto& t : full.scratch[n]) v.scratch.back().push_back(batched ? rows(t) : t);
   }
   v.spare_param_grads = full.spare_param_grads;  // parameter-shaped, not batch-shaped
   return v;

@@ -141,6 +141,14 @@ class PredictSink {
 
 enum class LoopMode { Train, Evaluate, Predict };
 
+// Which passes a node (or an added loss) runs in: every pass, or only training (inference)
+// passes: the two traces of a custom layer whose call() branches on its `training` argument
+// (layers/mode_select.h joins their results).
+enum class NodeMode : uint8_t { Always = 0, TrainOnly = 1, InferOnly = 2 };
+inline bool runs_in(NodeMode mode, bool training) {
+  return mode == NodeMode::Always || (mode == NodeMode::TrainOnly) == training;
+}
+
 // What compile() attaches to one model output.
 struct OutputSpec {
   std::string name;                             // log prefix for several outputs
@@ -162,7 +170,20 @@ class Model {
   // Applies `layer` to values `inputs`; returns the new value's id. May be called after
   // finalize() (a Sequential growing): the weights already there keep their values.
   int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs,
-               bool inference_only = false);
+               bool inference_only = false, NodeMode mode = NodeMode::Always);
+  // Adds the value of a custom layer's weight (layers/weight.h): a value without a batch axis
+  // that is the weight itself (no copy); ff.ops layers read it (Layer::input_batched false).
+  // Adding the same Weight again returns the same value, so every op reading it sums its
+  // gradient into the weight's one gradient. Before finalize().
+  int add_weight(std::shared_ptr<Layer> weight);
+  // Adds a loss term on `value` (Keras's layer.losses: add_loss values, activity regularizers):
+  // the sum over its elements of p(v) (backend/penalty_rules.h) is added to the loss of every
+  // training and evaluation step, with its gradient flowing back through the graph; `mode`
+  // limits it to one kind of pass (a term traced in one mode's call). Before finalize().
+  void add_loss_term(int value, PenaltySpec spec, NodeMode mode = NodeMode::Always);
+  // Whether the model's loss has added terms (loss terms, or weight regularizers): reported in
+  // "loss" (and fit/evaluate run with no compiled loss at all). Valid once built.
+  bool has_added_losses() const { return has_penalties_; }
   void set_outputs(const std::vector<int>& outputs);
   // Allocates and initialises the parameters; the model can then run.
   void finalize();
@@ -175,6 +196,8 @@ class Model {
   int num_inputs() const { return num_inputs_; }
   int num_outputs() const { return static_cast<int>(outputs_.size()); }
   const Shape& value_shape(int value) const { return value_shapes_.at(value); }
+  // False for a weight's value and what ops compute from weights alone: no batch axis.
+  bool value_batched(int value) const { return value_batched_.at(value); }
   Shape input_shape(int i = 0) const { return value_shapes_.at(i); }
   Shape output_shape(int i = 0) const { return value_shapes_.at(outputs_.at(i)); }
   // Distinct layers in first-use order.
@@ -188,6 +211,7 @@ class Model {
     // inference mode in every pass (BatchNormalization on its moving statistics, Dropout and
     // random augmentation off), also while the model trains.
     bool inference_only = false;
+    NodeMode mode = NodeMode::Always;
   };
   const std::vector<Node>& nodes() const { return nodes_; }
 
@@ -266,11 +290,13 @@ class Model {
   // Target shape the loss of output `i` uses for y (raises with the loss's explanation).
   Shape check_targets(int output, int64_t samples, const Shape& y_shape, DType y_dtype) const;
 
-  // Parameters in layer order: (layer index, spec, view).
+  // Parameters in layer order: (layer index, spec, view, and its gradient's view: undefined for
+  // non-trainable ones).
   struct ParamRef {
     size_t layer;
     ParamSpec spec;
     Tensor value;
+    Tensor grad;
   };
   const std::vector<ParamRef>& parameters() const { return param_refs_; }
   void get_parameter(size_t i, float* host_out) const;
@@ -396,6 +422,7 @@ class Model {
     ScheduleSpec schedule;
     const DynamicLossScale* loss_scale = nullptr;
     std::vector<Segment> active;
+    std::vector<bool> penalized;  // per parameter: its regularizer runs (weight_penalties)
     std::vector<const void*> buffers;  // parameters, gradients, 16-bit copies, optimizer slots
     MathChoice math;  // TF32 and op determinism (cached GPU plans are chosen under them)
     bool operator==(const GraphEnv& o) const;
@@ -439,6 +466,26 @@ class Model {
   // The update after a backward pass: through the loss scale when there is one (which may skip
   // it), then the optimizer.
   void enqueue_update(StepState* state);
+  // The loss terms (add_loss_term) of a pass: their sums into the penalty slot, and in training
+  // their gradients into the values' gradients (`seeded`: values whose gradient the compiled
+  // losses wrote already, so that these add to it).
+  void loss_terms(Plan& p, int64_t count, bool training, const StepContext& ctx,
+                  std::vector<bool>& seeded);
+  // The weight regularizers (ParamSpec::l1/l2) of trained weights of unfrozen layers: their
+  // sums into the penalty slot and, in training (after backward), their gradients added to the
+  // weights' gradients.
+  void weight_penalties(int64_t count, bool training, const StepContext& ctx);
+  // Per parameter: whether weight_penalties regularizes it now (a trainable weight of an
+  // unfrozen layer, with a regularizer).
+  std::vector<bool> penalized_params() const;
+  // Check-numerics over the penalty slot (the added losses).
+  void check_penalty_sum(const StepContext& ctx, Numerics numerics);
+  // The slot of the added losses in the step's sums, or -1 (none, or not compiled).
+  int32_t penalty_slot() const;
+  // The shape value v's buffers have for a batch of `capacity` (its exact shape when unbatched).
+  Shape value_alloc_shape(size_t v, int64_t capacity) const {
+    return value_batched_[v] ? with_batch(value_shapes_[v], capacity) : value_shapes_[v];
+  }
   [[noreturn]] void numerics_error(const std::string& what, const std::string& pass,
                                    const Tensor& t, const StepContext& ctx) const;
   TargetLayout target_layout(int64_t samples, const std::vector<HostArray>& ys) const;
@@ -498,6 +545,16 @@ class Model {
   Backend* backend_;
   int num_inputs_ = 0;
   std::vector<Shape> value_shapes_;
+  std::vector<bool> value_batched_;  // per value: carries the batch axis
+  std::vector<int> value_weight_;    // per value: the layer index of its Weight, or -1
+  std::vector<int> value_weight_ref_;  // per value: its Weight's index in param_refs_, or -1
+  struct LossTerm {
+    int value;
+    PenaltySpec spec;
+    NodeMode mode;
+  };
+  std::vector<LossTerm> loss_terms_;
+  bool has_penalties_ = false;  // loss terms or regularized weights (set by finalize)
   std::vector<Node> nodes_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::unordered_map<const Layer*, size_t> layer_index_;  // position in layers_

@@ -142,6 +142,9 @@ void Model::empty_train_step(const StepContext& ctx) {
   } else {
     reduce_gradients(ctx);
   }
+  // As train_step: the weights' penalty gradients after the all-reduce, on every worker alike
+  // (a worker with no rows this step must update its weights as the others do).
+  weight_penalties(0, true, ctx);
   enqueue_update(ctx.state);
   backend_->step_end(ctx.state, true, 0.0);
 }

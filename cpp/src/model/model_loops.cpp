@@ -318,6 +318,15 @@ int32_t Model::num_sums() const {
   int32_t n = 0;
   for (int32_t s : loss_slot_) n += s >= 0;
   for (const auto& m : metric_slot_) n += static_cast<int32_t>(m.size());
+  return n + (penalty_slot() >= 0 ? 1 : 0);
+}
+
+int32_t Model::penalty_slot() const {
+  // After the losses' and the metrics' slots; only in a compiled model with added losses.
+  if (!has_penalties_ || !optimizer_) return -1;
+  int32_t n = 0;
+  for (int32_t s : loss_slot_) n += s >= 0;
+  for (const auto& m : metric_slot_) n += static_cast<int32_t>(m.size());
   return n;
 }
 
@@ -394,6 +403,9 @@ Logs Model::make_logs(const StateView& view) const {
   double total = 0.0;
   for (size_t o = 0; o < specs_.size(); ++o)
     if (loss_slot_[o] >= 0) total += specs_[o].loss_weight * mean(loss_slot_[o], static_cast<int>(o));
+  // The added losses: each step's value weighted by its batch size (as Keras's loss tracker).
+  const int32_t pslot = penalty_slot();
+  if (pslot >= 0 && samples > 0) total += view.sums[static_cast<size_t>(pslot)] / samples;
   logs.emplace_back("loss", total);
   const bool several = specs_.size() > 1;
   if (several)
@@ -448,11 +460,19 @@ void Model::raise_recorded_error(const StateView& view, BatchSource* source,
         forward(*plan, eager, Numerics::Eager);
         if (mode != LoopMode::Predict) {
           losses_and_metrics(*plan, plan->capacity, training, eager, Numerics::Eager);
-          if (training) backward(*plan, eager, Numerics::Eager);
+          if (training) {
+            backward(*plan, eager, Numerics::Eager);
+            weight_penalties(plan->capacity, true, eager);
+            check_penalty_sum(eager, Numerics::Eager);
+          }
         }
       }
       // Not reproduced (it should be): name the layer from the record.
       const StepPass pass = static_cast<StepPass>(h.error_pass);
+      if (pass == StepPass::Loss && h.error_where == num_outputs())
+        throw NumericsError("check-numerics: the added losses (add_loss values and "
+                            "regularization penalties) produced NaN or Inf (" +
+                            where_in_fit(ctx) + ")");
       if (pass == StepPass::Loss) {
         const OutputSpec& spec = specs_.at(static_cast<size_t>(h.error_where));
         throw NumericsError("check-numerics: the loss \"" + spec.loss->name() +
@@ -556,6 +576,7 @@ void Model::forward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   }
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const Node& node = nodes_[n];
+    if (!runs_in(node.mode, ctx_in.training)) continue;  // the other mode's trace
     Layer& layer = *node.layer;
     if (node.inputs.size() == 1) layer.check_input(p.node_inputs[n][0].shape());
     if (mixed_)
@@ -599,6 +620,9 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   std::vector<bool> layer_written(layers_.size(), false);
   for (size_t o = 0; o < outputs_.size(); ++o)
     if (specs_[o].loss && value_needs_grad_[outputs_[o]]) written[outputs_[o]] = true;
+  if (penalty_slot() >= 0)  // the loss terms wrote their values' gradients (loss_terms)
+    for (const LossTerm& t : loss_terms_)
+      if (runs_in(t.mode, true) && value_needs_grad_[t.value]) written[t.value] = true;
 
   std::vector<Tensor*> dxs;
   std::vector<std::pair<int, Tensor*>> adds;  // (value, spare buffer) to add after the call
@@ -614,7 +638,7 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
     previous = n;
     const Node& node = nodes_[n];
     const int out = node.output;
-    if (!value_needs_grad_[out] || !written[out]) continue;
+    if (!value_needs_grad_[out] || !written[out] || !runs_in(node.mode, true)) continue;
     Layer& layer = *node.layer;
     if (value_aliases(n, true)) {
       const int in = node.inputs[0];
@@ -723,6 +747,11 @@ void Model::backward(Plan& p, const StepContext& ctx_in, Numerics numerics) {
   }
   if (bucketing && previous < nodes_.size())
     node_done(previous, layer_written[nodes_[previous].layer_index]);
+  // A weight's gradient is its value's, summed over the ops that read it. (Weight layers are no
+  // nodes, so under bucketing the sweep reaches the layers below one only at the final
+  // node_done(all): correct, with less overlap.)
+  for (size_t v = 0; v < value_weight_.size(); ++v)
+    if (value_weight_[v] >= 0 && written[v]) layer_written[static_cast<size_t>(value_weight_[v])] = true;
   // Trainable layers no gradient reached (e.g. outputs without a loss) get zero gradients, so
   // the optimizer never applies a stale one.
   for (size_t l = 0; l < layers_.size(); ++l)
@@ -772,6 +801,88 @@ void Model::losses_and_metrics(Plan& p, int64_t count, bool training, const Step
     for (size_t m = 0; m < spec.metrics.size(); ++m)
       spec.metrics[m]->update(*backend_, pred, target, partial + metric_slot_[o][m]);
   }
+  if (penalty_slot() < 0) return;
+  std::vector<bool> seeded(value_shapes_.size(), false);
+  for (size_t o = 0; o < specs_.size(); ++o)
+    if (training && specs_[o].loss && value_needs_grad_[outputs_[o]]) seeded[outputs_[o]] = true;
+  loss_terms(p, count, training, ctx, seeded);
+  if (!training) {  // a training step adds the weights' terms after its backward pass
+    weight_penalties(count, false, ctx);
+    check_penalty_sum(ctx, numerics);
+  }
+}
+
+void Model::loss_terms(Plan& p, int64_t count, bool training, const StepContext& ctx,
+                       std::vector<bool>& seeded) {
+  double* sum = step_sums(ctx.state, num_sums()) + penalty_slot();
+  // Data-parallel, each worker's term is of its share of the batch and the workers' gradients
+  // are summed: the gradient is scaled by 1/workers (TensorFlow's scale_regularization_loss), so
+  // the step follows the mean of the workers' terms; the reported value is unchanged (the sum
+  // scale makes up for it: the penalty is linear in its coefficients).
+  const int replicas = training && collective_ ? std::max(collective_->size(), 1) : 1;
+  for (const LossTerm& t : loss_terms_) {
+    if (!runs_in(t.mode, training)) continue;
+    const Tensor& v = p.values[static_cast<size_t>(t.value)];
+    const bool with_grad = training && value_needs_grad_[t.value];
+    float* grad = with_grad ? p.grads[static_cast<size_t>(t.value)].data<float>() : nullptr;
+    PenaltySpec spec = t.spec;
+    if (replicas > 1) {
+      const float inv = 1.0f / static_cast<float>(replicas);
+      spec.linear *= inv;
+      spec.l1 *= inv;
+      spec.l2 *= inv;
+    }
+    // A term is the batch's value: weighted by the batch size in the loop's sums (make_logs).
+    backend_->penalty(v.data<float>(), v.numel(), spec, sum,
+                      static_cast<double>(count) * static_cast<double>(replicas), grad,
+                      with_grad && seeded[t.value], ctx.state);
+    if (with_grad) seeded[t.value] = true;
+  }
+}
+
+void Model::weight_penalties(int64_t count, bool training, const StepContext& ctx) {
+  const int32_t slot = penalty_slot();
+  if (slot < 0) return;
+  double* sum = step_sums(ctx.state, num_sums()) + slot;
+  const std::vector<bool> penalized = penalized_params();
+  for (size_t r = 0; r < param_refs_.size(); ++r) {
+    if (!penalized[r]) continue;
+    const ParamRef& ref = param_refs_[r];
+    PenaltySpec spec;
+    spec.l1 = ref.spec.l1;
+    spec.l2 = ref.spec.l2;
+    float* grad = training ? ref.grad.data<float>() : nullptr;
+    backend_->penalty(ref.value.data<float>(), ref.value.numel(), spec, sum,
+                      static_cast<double>(count), grad, true, ctx.state);
+  }
+}
+
+std::vector<bool> Model::penalized_params() const {
+  std::vector<bool> out(param_refs_.size(), false);
+  for (size_t r = 0; r < param_refs_.size(); ++r) {
+    const ParamRef& ref = param_refs_[r];
+    // Keras regularizes the trainable weights: a frozen layer's, or a non-trainable weight's,
+    // penalty is left out (it could not change anyway).
+    out[r] = (ref.spec.l1 > 0.0f || ref.spec.l2 > 0.0f) && ref.spec.trainable &&
+             layers_[ref.layer]->trainable;
+  }
+  return out;
+}
+
+void Model::check_penalty_sum(const StepContext& ctx, Numerics numerics) {
+  const int32_t slot = penalty_slot();
+  if (slot < 0 || numerics == Numerics::Off) return;
+  if (numerics == Numerics::Kernels) {
+    backend_->check_numerics_sums(ctx.state, slot, 1, num_outputs());
+    return;
+  }
+  double value = 0.0;
+  backend_->device().copy_to_host(&value, step_sums(ctx.state, num_sums()) + slot, sizeof value);
+  if (!std::isfinite(value))
+    throw NumericsError("check-numerics: the added losses (add_loss values and regularization "
+                        "penalties) produced " + std::string(std::isnan(value) ? "NaN" : "Inf") +
+                        " (" + (ctx.epoch >= 0 ? where_in_fit(ctx) : std::string("outside fit")) +
+                        ")");
 }
 
 void Model::enqueue_update(StepState* state) {
@@ -803,6 +914,11 @@ void Model::train_step(Plan& p, int64_t count, int64_t grad_count, const StepCon
     backward(p, ctx, numerics);
     reduce_gradients(ctx);
   }
+  // The weights' regularization terms go into their gradients after backward wrote them and,
+  // data-parallel, after the all-reduce: every worker holds the same weights, so each adds the
+  // same penalty gradient to the same summed gradient (once, not once per worker).
+  weight_penalties(count, true, ctx);
+  check_penalty_sum(ctx, numerics);
   enqueue_update(ctx.state);
   backend_->step_end(ctx.state, true, static_cast<double>(count));
 }
@@ -818,7 +934,8 @@ bool Model::GraphEnv::operator==(const GraphEnv& o) const {
       a.staircase == b.staircase && a.warmup == b.warmup && a.pieces == b.pieces &&
       a.boundaries == b.boundaries && a.values == b.values;
   return optimizer == o.optimizer && same_schedule && loss_scale == o.loss_scale &&
-         active == o.active && buffers == o.buffers && math == o.math;
+         active == o.active && penalized == o.penalized && buffers == o.buffers &&
+         math == o.math;
 }
 
 void Model::drop_graphs(int which) {
@@ -850,6 +967,7 @@ void Model::check_graph_env(bool training) {
   }
   env.loss_scale = loss_scale_.get();
   env.active = training ? active_ : graph_env_.active;
+  env.penalized = penalized_params();  // freezing a regularized layer changes every step
   env.buffers.push_back(params_.defined() ? params_.raw() : nullptr);
   env.buffers.push_back(grads_.defined() ? grads_.raw() : nullptr);
   env.buffers.push_back(compute_params_.defined() ? compute_params_.raw() : nullptr);
@@ -979,6 +1097,10 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   if (mode != LoopMode::Predict && !optimizer_)
     throw ValueError("You must call compile() before using the model for training");
   if (mode == LoopMode::Predict && !sink) throw ValueError("internal: predict needs a sink");
+  if (mode != LoopMode::Predict && penalty_slot() < 0 &&
+      std::none_of(specs_.begin(), specs_.end(), [](const OutputSpec& o) { return o.loss; }))
+    throw ValueError("No loss to compute. Provide a `loss` argument in `compile()` (the model "
+                     "adds no loss of its own through add_loss or regularizers).");
   DepthGuard depth(depth_);
   claim_layers();
   const bool training = mode == LoopMode::Train;

@@ -8,11 +8,13 @@ without output_padding, ``valid``: in * stride + max(k - stride, 0), ``same``: i
 with it, (in - 1) * stride + k (- 2 * (k // 2) for ``same``) + output_padding, k the dilated
 kernel size. The kernel is stored as Keras stores it, (kh, kw, filters, in_channels).
 Stricter than Keras: output_padding must be smaller than the stride (tf.keras's rule; Keras 3
-leaves TensorFlow to fail at the first call). Regularizers and constraints are not supported.
+leaves TensorFlow to fail at the first call). Regularizers (ff.regularizers) are applied in the C++
+training step; constraints are not supported.
 """
 from .. import _core
 from .convolutional import _check_filters, check_data_format, normalize_padding, normalize_tuple
-from .core import Layer, _activation_name, _initializer_name, _seed
+from .core import (Layer, _activation_name, _initializer_name, _refuse_constraints,
+                   _regularizer_config, _seed, _weight_regularizers)
 
 __all__ = ["Conv2DTranspose"]
 
@@ -26,15 +28,9 @@ class Conv2DTranspose(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        for arg, value in (("kernel_regularizer", kernel_regularizer),
-                           ("bias_regularizer", bias_regularizer),
-                           ("activity_regularizer", activity_regularizer),
-                           ("kernel_constraint", kernel_constraint),
-                           ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(f"Conv2DTranspose: {arg} is not supported; leave it None "
-                                 f"(received {arg}={value!r})")
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        _refuse_constraints("Conv2DTranspose", kernel_constraint=kernel_constraint,
+                            bias_constraint=bias_constraint)
         self.filters = _check_filters(filters)
         self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
         self.strides = normalize_tuple(strides, 2, "strides")
@@ -56,6 +52,8 @@ class Conv2DTranspose(Layer):
             self.name, _seed(), self.filters, self.kernel_size, self.strides, self.padding,
             list(self.output_padding or ()), self.dilation_rate, self.activation, self.use_bias,
             self.kernel_initializer, self.bias_initializer)
+        _weight_regularizers(self, kernel=("kernel_regularizer", kernel_regularizer),
+                             bias=("bias_regularizer", bias_regularizer))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
@@ -63,4 +61,4 @@ class Conv2DTranspose(Layer):
                 "output_padding": self.output_padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "activation": self.activation,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}
+                "bias_initializer": self.bias_initializer, **_regularizer_config(self)}

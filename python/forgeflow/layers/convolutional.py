@@ -2,7 +2,8 @@
 
 ``Conv2D(filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-kernel_initializer="glorot_uniform", bias_initializer="zeros")`` on (N, H, W, C) and
+kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+bias_regularizer=None, activity_regularizer=None)`` on (N, H, W, C) and
 ``Conv1D(filters, kernel_size, strides=1, padding="valid", ...)`` on (N, steps, C), with
 padding "valid", "same" (TensorFlow's split: the smaller half before) or, for Conv1D, "causal".
 Kernels are stored as Keras stores them: (kh, kw, in_channels, filters) and
@@ -14,7 +15,8 @@ are shared with the pooling layers.
 import numbers
 
 from .. import _core
-from .core import Layer, _activation_name, _initializer_name, _seed
+from .core import (Layer, _activation_name, _initializer_name, _refuse_constraints,
+                   _regularizer_config, _seed, _weight_regularizers)
 
 __all__ = ["Conv1D", "Conv2D"]
 
@@ -82,9 +84,13 @@ class _Conv(Layer):
     rank = None
 
     def __init__(self, filters, kernel_size, strides, padding, data_format, dilation_rate, groups,
-                 activation, use_bias, kernel_initializer, bias_initializer, **kwargs):
+                 activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                 bias_regularizer, kernel_constraint, bias_constraint, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
+        _refuse_constraints(cls, kernel_constraint=kernel_constraint,
+                            bias_constraint=bias_constraint)
+        self._regularizer_args = (kernel_regularizer, bias_regularizer)
         self.filters = _check_filters(filters)
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, "strides")
@@ -105,7 +111,12 @@ class _Conv(Layer):
                 "data_format": self.data_format, "dilation_rate": self.dilation_rate,
                 "groups": self.groups, "activation": self.activation, "use_bias": self.use_bias,
                 "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}
+                "bias_initializer": self.bias_initializer, **_regularizer_config(self)}
+
+    def _set_regularizers(self):
+        kernel, bias = self._regularizer_args
+        _weight_regularizers(self, kernel=("kernel_regularizer", kernel),
+                             bias=("bias_regularizer", bias))
 
 
 class Conv2D(_Conv):
@@ -117,13 +128,17 @@ class Conv2D(_Conv):
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
                          groups, activation, use_bias, kernel_initializer, bias_initializer,
-                         **kwargs)
+                         kernel_regularizer, bias_regularizer, kernel_constraint,
+                         bias_constraint, **kwargs)
         self._core = _core.Conv2D(self.name, _seed(), self.filters, self.kernel_size, self.strides,
                                   self.padding, self.dilation_rate, self.activation,
                                   self.use_bias, self.kernel_initializer, self.bias_initializer)
+        self._set_regularizers()
 
 
 class Conv1D(_Conv):
@@ -135,11 +150,15 @@ class Conv1D(_Conv):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
                          groups, activation, use_bias, kernel_initializer, bias_initializer,
-                         **kwargs)
+                         kernel_regularizer, bias_regularizer, kernel_constraint,
+                         bias_constraint, **kwargs)
         self._core = _core.Conv1D(self.name, _seed(), self.filters, self.kernel_size[0],
                                   self.strides[0], self.padding, self.dilation_rate[0],
                                   self.activation, self.use_bias, self.kernel_initializer,
                                   self.bias_initializer)
+        self._set_regularizers()

@@ -14,13 +14,16 @@ bias_initializer="zeros")``: the depthwise convolution, then a 1x1 convolution t
 channels; weights ``depthwise_kernel``, ``pointwise_kernel`` (1, 1, C * depth_multiplier,
 filters) and ``bias``.
 
-Output sizes as Conv2D ("valid", or "same" with TensorFlow's split). Regularizers and
-constraints are not supported.
+Output sizes as Conv2D ("valid", or "same" with TensorFlow's split). Regularizers
+(``depthwise_regularizer``, ``pointwise_regularizer``, ``bias_regularizer``,
+``activity_regularizer``: ff.regularizers) are applied in the C++ training step; constraints are
+not supported.
 """
 from .. import _core
 from .convolutional import (_check_filters, _is_int, check_data_format, normalize_padding,
                             normalize_tuple)
-from .core import Layer, _activation_name, _initializer_name, _seed
+from .core import (Layer, _activation_name, _initializer_name, _regularizer_config, _seed,
+                   _weight_regularizers)
 
 __all__ = ["DepthwiseConv2D", "SeparableConv2D"]
 
@@ -70,10 +73,9 @@ class DepthwiseConv2D(_DepthwiseArgs):
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        _refuse("DepthwiseConv2D", depthwise_regularizer=depthwise_regularizer,
-                bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        _refuse("DepthwiseConv2D", depthwise_constraint=depthwise_constraint,
+                bias_constraint=bias_constraint)
         self._parse(kernel_size, strides, padding, data_format, depth_multiplier, dilation_rate,
                     activation, use_bias, bias_initializer)
         self.depthwise_initializer = _initializer_name(depthwise_initializer,
@@ -82,9 +84,12 @@ class DepthwiseConv2D(_DepthwiseArgs):
             self.name, _seed(), self.kernel_size, self.strides, self.padding,
             self.depth_multiplier, self.dilation_rate, self.activation, self.use_bias,
             self.depthwise_initializer, self.bias_initializer)
+        _weight_regularizers(self, kernel=("depthwise_regularizer", depthwise_regularizer),
+                             bias=("bias_regularizer", bias_regularizer))
 
     def get_config(self):
-        return {**super().get_config(), "depthwise_initializer": self.depthwise_initializer}
+        return {**super().get_config(), "depthwise_initializer": self.depthwise_initializer,
+                **_regularizer_config(self)}
 
 
 class SeparableConv2D(_DepthwiseArgs):
@@ -98,11 +103,8 @@ class SeparableConv2D(_DepthwiseArgs):
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
                  **kwargs):
-        super().__init__(**kwargs)
-        _refuse("SeparableConv2D", depthwise_regularizer=depthwise_regularizer,
-                pointwise_regularizer=pointwise_regularizer, bias_regularizer=bias_regularizer,
-                activity_regularizer=activity_regularizer,
-                depthwise_constraint=depthwise_constraint,
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        _refuse("SeparableConv2D", depthwise_constraint=depthwise_constraint,
                 pointwise_constraint=pointwise_constraint, bias_constraint=bias_constraint)
         self.filters = _check_filters(filters)
         self._parse(kernel_size, strides, padding, data_format, depth_multiplier, dilation_rate,
@@ -115,8 +117,12 @@ class SeparableConv2D(_DepthwiseArgs):
             self.name, _seed(), self.filters, self.kernel_size, self.strides, self.padding,
             self.depth_multiplier, self.dilation_rate, self.activation, self.use_bias,
             self.depthwise_initializer, self.pointwise_initializer, self.bias_initializer)
+        _weight_regularizers(
+            self, depthwise_kernel=("depthwise_regularizer", depthwise_regularizer),
+            pointwise_kernel=("pointwise_regularizer", pointwise_regularizer),
+            bias=("bias_regularizer", bias_regularizer))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "depthwise_initializer": self.depthwise_initializer,
-                "pointwise_initializer": self.pointwise_initializer}
+                "pointwise_initializer": self.pointwise_initializer, **_regularizer_config(self)}

@@ -16,6 +16,9 @@ indexing (``x[:, 0]``, ``x[..., 1:3]``, ``x[:, None]``; the batch axis taken who
 follows NumPy except that an op where both operands would grow (``(N, 1)`` with ``(N,)``)
 raises. Values are float32.
 """
+import sys as _sys
+
+from .. import regularizers as _regularizers, variables as _variables
 from ..layers.core import KerasTensor
 from .core import cast, convert_to_tensor, shape, stop_gradient
 from .nn import (elu, gelu, leaky_relu, log_softmax, one_hot, relu, sigmoid, silu, softmax,
@@ -28,6 +31,7 @@ from .numpy import (abs, absolute, add, argmax, argmin, clip, concatenate, divid
                     not_equal, ones, power, reshape, sign, split, sqrt, square, squeeze, stack,
                     subtract, sum, transpose, true_divide, where, zeros)
 from ._op_layer import OpLayer
+from ..layers._tracing import tracing
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "power",
            "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -47,11 +51,43 @@ def _binary(fn, reflected=False):
     return method
 
 
+def _no_value(tensor, what, instead):
+    where = ("a custom layer's (or model's) call() runs once, on symbolic tensors, to build the "
+             "model's graph: the training step then runs in C++ without Python, so no value "
+             "exists when call() runs" if tracing() else
+             "it has no value while the model is being defined (the step runs in C++)")
+    return TypeError(f"The symbolic tensor {tensor.name} {tensor.shape} cannot be used as {what}: "
+                     f"{where}. {instead}")
+
+
+_WHERE = ("Choose values elementwise with ff.ops.where(condition, x1, x2) (and "
+          "ff.ops.maximum/minimum/clip); a Python branch may use Python values (the `training` "
+          "argument, shapes, the layer's settings).")
+
+
 def _bool(self):
-    raise TypeError(
-        f"The symbolic tensor {self.name} {self.shape} has no value while the model is being "
-        "defined, so Python's if/while/and/or/not cannot be decided on it. Choose values "
-        "elementwise with ff.ops.where(condition, x1, x2).")
+    raise _no_value(self, "a Python bool (if/while/and/or/not)", _WHERE)
+
+
+def _float(self):
+    raise _no_value(self, "a Python number (float/int)", _WHERE)
+
+
+def _iter(self):
+    raise _no_value(self, "an iterable (a for loop or unpacking)",
+                    "Index it (x[:, 0]) or split it with ff.ops.split / ff.ops.unstack-like "
+                    "slices; iterate over Python ranges of its known sizes instead.")
+
+
+def _array(self, dtype=None, copy=None):
+    raise _no_value(self, "a NumPy array", "Compute with ff.ops, which builds graph nodes on "
+                    "symbolic tensors and computes at once on arrays.")
+
+
+def _numpy(self):
+    """A symbolic tensor has no values: raises TypeError saying where values come from."""
+    raise _no_value(self, "an array (.numpy())", "Call the model or layer on arrays (or use "
+                    "predict) to get values.")
 
 
 KerasTensor.__add__ = _binary(add)
@@ -74,5 +110,16 @@ KerasTensor.__neg__ = lambda self: negative(self)
 KerasTensor.__pos__ = lambda self: self
 KerasTensor.__abs__ = lambda self: abs(self)
 KerasTensor.__bool__ = _bool
+KerasTensor.__float__ = _float
+KerasTensor.__int__ = _float
+KerasTensor.__index__ = _float
+KerasTensor.__iter__ = _iter
+KerasTensor.__array__ = _array
+KerasTensor.numpy = _numpy
 KerasTensor.__getitem__ = _getitem  # x[:, 0], x[..., 1:3], x[:, None]
 KerasTensor.__array_ufunc__ = None  # NumPy defers: array + tensor calls tensor.__radd__
+
+
+# Weights and regularizers compute with ff.ops on symbolic tensors (they cannot import it).
+_variables._register_ops(_sys.modules[__name__])
+_regularizers._register_ops(_sys.modules[__name__])

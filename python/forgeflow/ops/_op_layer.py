@@ -15,8 +15,9 @@ from .. import _core
 from .._eager import eager
 from .._naming import unique_name
 from ..layers.core import KerasTensor, Layer, _seed
+from ..variables import Variable
 
-__all__ = ["OpLayer", "call_op", "is_symbolic"]
+__all__ = ["OpLayer", "call_op", "is_symbolic", "symbolic_of"]
 
 UNARY_OPS = ("negative", "exp", "log", "sqrt", "square", "abs", "sign", "trunc", "not_zero",
              "clip", "relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu", "elu",
@@ -54,12 +55,17 @@ def _make_core(op, name, seed, arguments, operands):
         return _core.MatmulOp(name, seed, operands)
     if op == "one_hot":
         return _core.OneHotOp(name, seed, int(a["num_classes"]))
+    if op in ("random_normal", "random_uniform", "dropout"):  # ff.random
+        return _core.RandomOp(name, op, int(a.get("seed", seed)), a.get("shape") or [],
+                              float(a.get("p0", 0.0)), float(a.get("p1", 0.0)))
     raise ValueError(f"unknown ff.ops operation {op!r}")
 
 
 def _operand_to_config(operand):
     if operand is None:
         return "input"
+    if isinstance(operand, str):  # "unbatched": an input without a batch axis (a weight)
+        return operand
     if isinstance(operand, float):
         return {"scalar": operand}
     return {"constant": operand.tolist(), "shape": list(operand.shape)}
@@ -70,6 +76,8 @@ def _operand_from_config(spec):
         return np.asarray(spec, dtype=np.float32, order="C")
     if spec is None or (isinstance(spec, str) and spec == "input"):
         return None
+    if isinstance(spec, str) and spec == "unbatched":
+        return "unbatched"
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return float(spec)
     if isinstance(spec, dict) and "scalar" in spec:
@@ -100,6 +108,12 @@ class OpLayer(Layer):
         self.arguments = dict(arguments or {})
         self._operands = [_operand_from_config(o) for o in (operands or ["input"])]
         self._core = _make_core(op, self.name, _seed(), self.arguments, self._operands)
+        # Inputs without a batch axis (a custom layer's weights, values computed from them):
+        # marked before the op is built.
+        inputs = [o for o in self._operands if o is None or isinstance(o, str)]
+        for i, o in enumerate(inputs):
+            if isinstance(o, str):
+                self._core.set_input_batched(i, False)
 
     @property
     def activation(self):
@@ -115,8 +129,18 @@ class OpLayer(Layer):
         return f"<OpLayer ff.ops.{self.op} name={self.name}, built={self.built}>"
 
 
+def _traced(v):
+    """A custom layer's weight read inside a traced call(): its graph value."""
+    return isinstance(v, Variable) and v._tracing()
+
+
+def symbolic_of(v):
+    """A traced custom-layer weight as its graph value; anything else unchanged."""
+    return v._symbolic() if _traced(v) else v
+
+
 def is_symbolic(values):
-    return any(isinstance(v, KerasTensor) for v in values)
+    return any(isinstance(v, KerasTensor) or _traced(v) for v in values)
 
 
 def _is_scalar(v):
@@ -142,11 +166,13 @@ def call_op(op, values, arguments=None, scalars=True):
     if is_symbolic(values):
         operands, inputs = [], []
         for v in values:
+            if _traced(v):
+                v = v._symbolic()
             if isinstance(v, KerasTensor):
                 if v.dtype != "float32":
                     raise TypeError(f'ff.ops.{op}: input "{v.name}" has dtype {v.dtype}; ops '
                                     "compute on float32 tensors (apply a lookup layer first)")
-                operands.append(None)
+                operands.append(None if v._batched else "unbatched")
                 inputs.append(v)
             elif scalars and _is_scalar(v):
                 operands.append(float(np.asarray(v, dtype=np.float32)))

@@ -5,7 +5,7 @@ bool gives 0.0/1.0; on arrays the result has the requested dtype."""
 import numpy as np
 
 from ..layers.core import KerasTensor
-from ._op_layer import call_op, is_symbolic
+from ._op_layer import call_op, is_symbolic, symbolic_of
 
 __all__ = ["cast", "convert_to_tensor", "stop_gradient", "shape"]
 
@@ -42,6 +42,7 @@ def convert_to_tensor(x, dtype=None, sparse=None):
     floats and lists of them as float32, Keras's floatx)."""
     if sparse:
         raise ValueError("ff.ops.convert_to_tensor: sparse tensors are not supported")
+    x = symbolic_of(x)
     if isinstance(x, KerasTensor):
         return x if dtype is None else cast(x, dtype)
     if dtype is not None:
@@ -60,6 +61,7 @@ def stop_gradient(variable):
 
 def shape(x):
     """The shape as a tuple (None for the batch axis of a symbolic tensor)."""
+    x = symbolic_of(x)
     if isinstance(x, KerasTensor):
         return tuple(x.shape)
     return tuple(np.shape(x))

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ..layers.core import KerasTensor
-from ._op_layer import call_op, is_symbolic
+from ._op_layer import call_op, is_symbolic, symbolic_of
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "power",
            "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -257,7 +257,7 @@ def _tensor_list(xs, op):
                         f"{type(xs).__name__}")
     if not xs:
         raise ValueError(f"ff.ops.{op} needs at least one tensor")
-    return list(xs)
+    return [symbolic_of(x) for x in xs]
 
 
 def concatenate(xs, axis=0):
@@ -275,6 +275,7 @@ def stack(x, axis=0):
 def split(x, indices_or_sections, axis=0):
     """``x`` cut along ``axis`` into ``indices_or_sections`` equal pieces, or at the given
     indices; a list of tensors (NumPy's and Keras's rules)."""
+    x = symbolic_of(x)
     if isinstance(x, KerasTensor):
         shape = x.shape
     else:
@@ -315,6 +316,7 @@ def matmul(x1, x2):
 
 
 def _rank(x):
+    x = symbolic_of(x)
     return len(x.shape) if isinstance(x, KerasTensor) else np.ndim(x)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .container import (SECTION_OPTIONAL, json_section, parse_container, read_file, tensor_section,
                         write_file)
-from .errors import ConfigError, CorruptFileError, SavedModelError
+from .errors import ConfigError, CorruptFileError, SavedModelError, UnknownObjectError
 from .. import _core as core
 from .. import layers as layers_pkg
 from .. import tracking
@@ -106,15 +106,86 @@ def _layer_seed(seed):
         pending.value = previous
 
 
+def _is_model_spec(spec):
+    return isinstance(spec, dict) and spec.get("class_name") in ("Sequential", "Functional") \
+        and spec.get("registered_name") is None
+
+
 def _make_layer(spec, where, custom_objects, seeds):
+    if _is_model_spec(spec):  # a model used as a layer
+        return model_from_config(spec, custom_objects, seeds)
     class_name, registered, config = check_spec(spec, where)
     _check_values(config, where)
+    model_cls = _subclassed_model_class(class_name, registered, custom_objects)
+    if model_cls is not None:
+        return _subclassed_from_spec(model_cls, spec, where)
     cls = resolve_class(class_name, registered, "layer", custom_objects, where)
     seed = seeds.get(config.get("name")) if isinstance(config.get("name"), str) else None
     from ..layers.lookup import _refuse_vocabulary_paths
     with _layer_seed(seed), _refuse_vocabulary_paths():  # a config's vocabulary is data
         layer = construct(cls, config, "layer", where)
     return layer
+
+
+# ---------------------------------------------------------------------------------- subclassed
+def _subclassed_model_class(class_name, registered, custom_objects):
+    """The subclassed model class a spec names (custom_objects / registry), or None."""
+    from .serialization import get_registered_object
+    cls = get_registered_object(registered or class_name, custom_objects)
+    if cls is None and registered is not None:
+        cls = get_registered_object(class_name, custom_objects)
+    base = model_class("Functional")
+    if isinstance(cls, type) and issubclass(cls, base) and cls.call is not base.call:
+        return cls
+    return None
+
+
+def subclassed_config(model):
+    """A subclassed model's spec: its class, its config (constructor arguments) and the input
+    shape it was built for (Keras's build_config)."""
+    spec = serialize(model)
+    if model.built:
+        shapes = [list(s) for s in model._core.input_shapes]
+        spec["build_config"] = {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+    return spec
+
+
+def _subclassed_from_spec(cls, spec, where):
+    config = dict(spec.get("config", {}))
+    try:
+        try:
+            model = cls.from_config(dict(config))
+        except TypeError:  # an __init__ without **kwargs: without the base arguments
+            base = {k: config.pop(k) for k in ("name", "trainable", "dtype") if k in config}
+            model = cls.from_config(config)
+            if "name" in base:
+                model.name = base["name"]
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        raise ConfigError(f"{where}: cannot create model {cls.__name__} from its saved config: "
+                          f"{type(e).__name__}: {e}") from e
+    build = spec.get("build_config")
+    if isinstance(build, dict) and build.get("input_shape") is not None:
+        shape = build["input_shape"]
+        several = isinstance(shape, list) and shape and isinstance(shape[0], list)
+        try:
+            model.build([tuple(s) for s in shape] if several else tuple(shape))
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            raise ConfigError(f"{where}: model {cls.__name__} cannot be built for its saved "
+                              f"input shape {shape}: {e}") from e
+    return model
+
+
+def _layer_spec(layer):
+    """A layer's entry: serialize(layer), or a model's own spec for a model used as a layer."""
+    if isinstance(layer, model_class("Functional")):
+        if layer.__dict__.get("_subclassed"):
+            return subclassed_config(layer)
+        return model_config(layer)
+    return serialize(layer)
 
 
 # ---------------------------------------------------------------------------------- get_config
@@ -130,7 +201,7 @@ def sequential_config(model):
     if model._input_shape is not None or model.built:
         shape = model._core.input_shape if model.built else model._input_shape
         layers.append(_input_layer_spec(shape, model._input_names[0]))
-    layers.extend(serialize(layer) for layer in model._layers)
+    layers.extend(_layer_spec(layer) for layer in model._layers)
     return {"class_name": "Sequential",
             "config": {"name": model.name, "trainable": model.trainable, "layers": layers}}
 
@@ -142,18 +213,22 @@ def functional_config(model):
     if duplicates:
         raise ValueError(f'Cannot save model "{model.name}": layer names must be unique within '
                          f"the model, but {duplicates} are used more than once")
-    node_index, counts, inbound = {}, {}, {}
+    node_index, counts, inbound, calls = {}, {}, {}, {}
 
     def ref(t):
         if t._history is None:
             return [getattr(t._input_layer, "name", t.name), 0, 0]
-        return [t._history[0].name, node_index[id(t)], 0]
+        return [t._history[0].name, node_index[id(t)], getattr(t, "_output_index", 0)]
 
     for t in model._nodes:
-        layer, parents, _ = t._history
+        layer, parents, call_index = t._history
+        key = (id(layer), call_index)
+        if key in calls:  # another output of a call already listed (a multi-output layer)
+            node_index[id(t)] = calls[key]
+            continue
         k = counts.get(id(layer), 0)
         counts[id(layer)] = k + 1
-        node_index[id(t)] = k
+        node_index[id(t)] = calls[key] = k
         kwargs = [{"training": False}] if getattr(t, "_inference_only", False) else []
         inbound.setdefault(id(layer), []).append([ref(p) + kwargs for p in parents])
     layers = []
@@ -161,7 +236,7 @@ def functional_config(model):
         spec = _input_layer_spec(t.shape, getattr(t._input_layer, "name", t.name), t.dtype)
         layers.append({**spec, "name": spec["config"]["name"], "inbound_nodes": []})
     for layer in model._layers:
-        layers.append({**serialize(layer), "name": layer.name,
+        layers.append({**_layer_spec(layer), "name": layer.name,
                        "inbound_nodes": inbound[id(layer)]})
     input_refs = [ref(t) for t in model.inputs]
     output_refs = [ref(t) for t in model.outputs]
@@ -179,27 +254,49 @@ def functional_config(model):
 def model_config(model):
     if isinstance(model, model_class("Sequential")):
         return sequential_config(model)
+    if model.__dict__.get("_subclassed"):
+        return subclassed_config(model)
     return functional_config(model)
 
 
 # ---------------------------------------------------------------------------------- from_config
 def _expected_weights(layers):
-    """[(tensor name, shape)] that built layers declare, without allocating anything."""
+    """[(tensor name, shape)] that built layers declare, without allocating anything (a custom
+    layer or a model used as a layer: its weights and its sublayers', "outer/inner/kernel")."""
     out = []
     for layer in layers:
-        layer_core = layer._core
-        for pname, shape in zip(layer_core.param_names, layer_core.param_shapes):
+        for pname, shape in zip(layer._param_names(), layer._param_shapes()):
             out.append((f"{layer.name}/{pname}", tuple(shape)))
     return out
 
 
-def _verify_against_file(layers, weights, where):
-    """Raises ConfigError unless the file's weights are exactly what the layers declare."""
+def _verify_model_weights(model, weights, where):
+    """The file's weights are exactly the model's (names and shapes)."""
+    got = {name: arr for name, arr in (weights or [])}
+    names, shapes = model._param_names(), model._param_shapes()
+    missing = [n for n in names if n not in got]
+    extra = sorted(set(got) - set(names))
+    if missing or extra:
+        raise ConfigError(f"{where}: the weights in the file do not match the architecture: "
+                          + "; ".join(filter(None, [
+                              f"missing {missing[:5]}" if missing else "",
+                              f"not in the model {extra[:5]}" if extra else ""])))
+    for name, shape in zip(names, shapes):
+        arr = got[name]
+        if arr.dtype != np.float32 or arr.shape != tuple(shape):
+            raise ConfigError(f"{where}: weight {name!r} in the file has shape {arr.shape} and "
+                              f"dtype {arr.dtype}; the model expects {tuple(shape)} float32")
+
+
+def _verify_against_file(layers, weights, where, complete=True):
+    """Raises ConfigError unless the file's weights are exactly what the layers declare (with
+    `complete` False: only that the file has these layers' weights, of their shapes; the model's
+    custom layers are checked once built)."""
     expected = _expected_weights(layers)
     got = {name: arr for name, arr in (weights or [])}
     names = [n for n, _ in expected]
     missing = [n for n in names if n not in got]
-    extra = sorted(set(got) - set(names))
+    extra = sorted(set(got) - set(names)) if complete else []
     if missing or extra:
         raise ConfigError(f"{where}: the weights in the file do not match the architecture: "
                           + "; ".join(filter(None, [
@@ -229,9 +326,13 @@ def _sequential_from_config(config, custom_objects, seeds, verify):
         offset = 0
     layers = [_make_layer(s, f"{where}.layers[{i + offset}]", custom_objects, seeds)
               for i, s in enumerate(specs)]
+    core_layers = []
     if batch_shape is not None and layers:
         shape = (None,) + tuple(batch_shape[1:])
         for layer in layers:
+            if getattr(layer, "_core", None) is None or not hasattr(layer._core, "num_inputs"):
+                break  # a custom layer or a model: the model builds the rest (checked then)
+            core_layers.append(layer)
             if layer._core.num_inputs != 1:
                 raise ConfigError(f'{where}: layer "{layer.name}" takes several inputs and '
                                   "cannot be part of a Sequential model")
@@ -242,7 +343,7 @@ def _sequential_from_config(config, custom_objects, seeds, verify):
             except Exception as e:
                 raise ConfigError(f'{where}: layer "{layer.name}" cannot be built on the saved '
                                   f"input shape: {e}") from e
-    verify(layers if batch_shape is not None else [])
+    verify(core_layers)
     model = Sequential(name=name)
     try:
         if batch_shape is not None:
@@ -268,11 +369,11 @@ def _ref(value, where):
         raise ConfigError(f"{where}: a tensor reference must be [layer_name, node_index, "
                           f"tensor_index] (and optionally {{\"training\": false}}), found "
                           f"{value!r}")
-    if value[2] != 0:
-        raise ConfigError(f"{where}: tensor_index {value[2]} (forgeflow layers have one output)")
+    if value[2] < 0 or value[2] > _INT_LIMIT:
+        raise ConfigError(f"{where}: tensor_index {value[2]} is out of range")
     if value[1] < 0:
         raise ConfigError(f"{where}: negative node index {value[1]}")
-    return value[0], value[1]
+    return value[0], value[1], value[2]
 
 
 def _refs(value, where):
@@ -329,12 +430,21 @@ def _functional_from_config(config, custom_objects, seeds, verify):
         for ref in refs:
             if ref[0] not in node_count or ref[1] >= node_count[ref[0]]:
                 raise ConfigError(f"{at}: refers to {list(ref)}, which does not exist")
+
+    def tensor_of(ref, at):
+        """The tensor a reference names: output ref[2] of call ref[1] of layer ref[0]."""
+        result = tensors[ref[:2]]
+        flat = list(result) if isinstance(result, (list, tuple)) else [result]
+        if ref[2] >= len(flat):
+            raise ConfigError(f"{at}: tensor_index {ref[2]} refers to output {ref[2]} of layer "
+                              f"\"{ref[0]}\", which has {len(flat)}")
+        return flat[ref[2]]
     # Kahn's algorithm: linear in nodes + references, so a crafted graph cannot make it slow;
     # node k of a layer also waits for node k - 1, so nodes keep their indices.
     waiting, dependents = {}, collections.defaultdict(list)
     specs = {}
     for key, refs, at, inference_only in pending:
-        deps = {r for r in refs if r not in tensors}
+        deps = {r[:2] for r in refs if r[:2] not in tensors}
         if key[1] > 0:
             deps.add((key[0], key[1] - 1))
         waiting[key] = len(deps)
@@ -347,7 +457,7 @@ def _functional_from_config(config, custom_objects, seeds, verify):
         key = ready.popleft()
         refs, at, inference_only = specs[key]
         layer = layers[key[0]]
-        parents = [tensors[r] for r in refs]
+        parents = [tensor_of(r, at) for r in refs]
         try:
             tensors[key] = layer(parents if len(parents) > 1 else parents[0],
                                  training=False if inference_only else None)
@@ -367,9 +477,9 @@ def _functional_from_config(config, custom_objects, seeds, verify):
     def resolve(what):
         keys, refs = _refs(config.get(what), f"{where}.{what}")
         for ref in refs:
-            if ref not in tensors:
+            if ref[:2] not in tensors:
                 raise ConfigError(f"{where}.{what}: {list(ref)} is not a tensor of the graph")
-        values = [tensors[r] for r in refs]
+        values = [tensor_of(r, f"{where}.{what}") for r in refs]
         return dict(zip(keys, values)) if keys is not None else values
 
     inputs, outputs = resolve("input_layers"), resolve("output_layers")
@@ -377,7 +487,7 @@ def _functional_from_config(config, custom_objects, seeds, verify):
         if t._history is not None:
             raise ConfigError(f"{where}.input_layers: must refer to InputLayers")
     used = _used_layers(outputs)
-    verify([layers[n] for n in order if id(layers[n]) in used])
+    verify([layers[n] for n in order if id(layers[n]) in used and layers[n].built])
     try:
         model = Model(inputs, outputs, name=name)
     except (MemoryError, KeyboardInterrupt):
@@ -412,12 +522,20 @@ def model_from_config(spec, custom_objects=None, seeds=None, verify=None):
         raise ConfigError("architecture: \"config\" must be an object")
     seeds = seeds or {}
     verify = verify or (lambda layers: None)
-    if class_name == "Sequential":
+    if class_name == "Sequential" and spec.get("registered_name") is None:
         return _sequential_from_config(config, custom_objects, seeds, verify)
-    if class_name in ("Functional", "Model"):
+    if class_name in ("Functional", "Model") and spec.get("registered_name") is None:
         return _functional_from_config(config, custom_objects, seeds, verify)
-    raise ConfigError(f"architecture: unknown model class {class_name!r} (forgeflow saves "
-                      "\"Sequential\" and \"Functional\" models)")
+    cls = _subclassed_model_class(class_name, spec.get("registered_name"), custom_objects)
+    if cls is not None:
+        model = _subclassed_from_spec(cls, spec, "architecture")
+        verify([])
+        return model
+    raise UnknownObjectError(
+        f"architecture: unknown model class {class_name!r}: forgeflow saves \"Sequential\" and "
+        "\"Functional\" models, and subclassed models whose class is given to load_model("
+        f"..., custom_objects={{\"{class_name}\": {class_name}}}) or registered with "
+        "@ff.saving.register_serializable(). forgeflow never imports code named by a file.")
 
 
 # ---------------------------------------------------------------------------------- compile config
@@ -476,11 +594,7 @@ def _compile_from_config(model, config, custom_objects):
 
 # ---------------------------------------------------------------------------------- state
 def _weights_of(model):
-    out = []
-    for layer in model._layers:
-        for pname, arr in zip(layer._core.param_names, layer.get_weights()):
-            out.append((f"{layer.name}/{pname}", arr))
-    return out
+    return list(zip(model._param_names(), model.get_weights()))
 
 
 def _optimizer_state(model):
@@ -532,11 +646,27 @@ def _restore_optimizer_state(model, tensors, where="optimizer state"):
     opt.iterations = int(it)
 
 
+def _layer_seeds(model):
+    """name -> core seed of the model's built-in layers, and of the layers of models inside it
+    (re-created from their configs at load; a custom layer's sublayers are made by its own
+    __init__ and draw new seeds)."""
+    out = {}
+    stack = list(model._layers)
+    while stack:
+        layer = stack.pop(0)
+        if isinstance(layer, model_class("Functional")):
+            if not layer.__dict__.get("_subclassed"):
+                stack.extend(layer._layers)
+        elif layer._core is not None:
+            out[layer.name] = int(layer._core.seed)
+    return out
+
+
 def _rng_state(model):
     initialised, seed, counter = core.seed_state()
     return {"global": {"initialised": bool(initialised), "seed": int(seed),
                        "counter": int(counter)},
-            "layer_seeds": {layer.name: int(layer._core.seed) for layer in model._layers},
+            "layer_seeds": _layer_seeds(model),
             "train_steps": int(model._core.train_steps),
             "training_calls": int(model._core.training_calls)}
 
@@ -694,19 +824,18 @@ def _load_verified(container, custom_objects, compile):
         if layers and weights is None:
             raise CorruptFileError(f"{path}: the model is built but the weights section is "
                                    "missing")
-        _verify_against_file(layers, weights, f"{path}: weights")
+        _verify_against_file(layers, weights, f"{path}: weights", complete=False)
 
     model = model_from_config(container.json(b"ARCH"), custom_objects, seeds, verify)
     if model.built:
+        _verify_model_weights(model, weights, f"{path}: weights")  # every layer built now
         by_name = dict(weights)
-        for layer in model._layers:
-            arrays = [by_name[f"{layer.name}/{p}"] for p in layer._core.param_names]
-            try:
-                layer.set_weights(arrays)
-            except (MemoryError, KeyboardInterrupt):
-                raise
-            except Exception as e:
-                raise ConfigError(f'{path}: weights of layer "{layer.name}" rejected: {e}') from e
+        try:
+            model.set_weights([by_name[n] for n in model._param_names()])
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            raise ConfigError(f"{path}: weights rejected: {e}") from e
     elif weights:
         raise ConfigError(f"{path}: the file has weights but the model is not built")
     if compile and container.has(b"COMP"):
@@ -784,19 +913,15 @@ def _assign_weights(model, container):
         raise ConfigError(f"{container.path}: the file holds no weights (the saved model was "
                           "not built)")
     tensors = container.tensors(b"WGTS")
-    expected = _expected_weights(model._layers)
+    expected = list(zip(model._param_names(), model._param_shapes()))
     if len(tensors) != len(expected):
         raise ConfigError(f"{container.path}: the file holds {len(tensors)} weights, model "
                           f'"{model.name}" has {len(expected)}')
     for (fname, arr), (mname, shape) in zip(tensors, expected):
-        if arr.dtype != np.float32 or arr.shape != shape or \
+        if arr.dtype != np.float32 or arr.shape != tuple(shape) or \
                 fname.rsplit("/", 1)[-1] != mname.rsplit("/", 1)[-1]:
             raise ConfigError(f"{container.path}: weight {fname!r} ({arr.shape}, {arr.dtype}) "
                               f"does not fit {mname!r} of the model ({shape}, float32); nothing "
                               "was changed")
-    pos = 0
-    for layer in model._layers:
-        n = len(layer._core.param_names)
-        layer.set_weights([arr for _, arr in tensors[pos:pos + n]])
-        pos += n
+    model.set_weights([arr for _, arr in tensors])
 

@@ -206,3 +206,30 @@ TEST_CASE("CUDA parity: op_strided_copy (transposes)", "[cuda][ops]") {
     }, 0.0);
   }
 }
+
+TEST_CASE("CUDA parity: random_values (ff.random's normal, uniform and dropout)", "[cuda][ops]") {
+  // The same Philox draws on both: a training step's stream and an inference batch's.
+  for (bool training : {true, false}) {
+    for (int64_t n : {int64_t{1}, int64_t{1031}, int64_t{262147}}) {
+      const auto x = values(n, 13);
+      check_parity("random_values n=" + std::to_string(n), [&](Run& r) {
+        ff::StepState h{};
+        h.rng_stream = 41;
+        h.loop_batch = 3;
+        h.loss_scale = 1.0f;
+        ff::Tensor block = ff::Tensor::zeros(r.be.device(),
+                                             {static_cast<int64_t>(ff::step_state_bytes(0))},
+                                             ff::DType::UInt8);
+        r.be.device().copy_from_host(block.raw(), &h, sizeof h);
+        const auto* s = static_cast<const ff::StepState*>(block.raw());
+        r.be.random_values(ff::RandomKind::Normal, 1.0f, 2.0f, 7, nullptr, r.out(n), n, s,
+                           training);
+        r.be.random_values(ff::RandomKind::Uniform, -1.0f, 3.0f, 8, nullptr, r.out(n), n, s,
+                           training);
+        r.be.random_values(ff::RandomKind::Dropout, 0.3f, 0.0f, 9, r.in(x), r.out(n), n, s,
+                           training);
+        r.be.device().synchronize();
+      }, 1e-5);
+    }
+  }
+}

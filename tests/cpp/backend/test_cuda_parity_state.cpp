@@ -272,6 +272,26 @@ std::vector<Row> kernel_rows() {
        }},
       {"adagrad", {}, [](W& w) { w.be.adagrad_update(w.X(), w.G(), w.V(), w.n, 1e-7f, w.s()); }},
       {"decay_weights", {}, [](W& w) { w.be.decay_weights(w.X(), w.n, 0.01f, w.s()); }},
+      {"penalty: sum and gradient (add_loss and L1/L2 terms)", {},
+       [](W& w) {
+         ff::PenaltySpec p;
+         p.linear = 0.5f;
+         p.l1 = 0.01f;
+         p.l2 = 0.02f;
+         w.be.penalty(w.X(), w.n, p, ff::step_sums(w.s(), kSums) + 2, 3.0, w.M(), false, w.s());
+       }},
+      {"penalty: accumulated gradient over the values with NaN and Inf", {},
+       [](W& w) {
+         ff::PenaltySpec p;
+         p.l2 = 0.5f;
+         w.be.penalty(w.G(), w.n, p, ff::step_sums(w.s(), kSums) + 1, 1.0, w.W(), true, w.s());
+       }},
+      {"penalty: L1 gradient only (no sum)", {},
+       [](W& w) {
+         ff::PenaltySpec p;
+         p.l1 = 0.25f;
+         w.be.penalty(w.X(), w.n, p, nullptr, 1.0, w.V(), true, w.s());
+       }},
       {"decay_weights, update not applied",
        [](W& w) { set_field(w, [](ff::StepState& h) { h.apply_update = 0; }); },
        [](W& w) { w.be.decay_weights(w.X(), w.n, 0.01f, w.s()); }},

@@ -42,6 +42,21 @@ def test_two_and_three_workers_train_to_one_process_weights(tmp_path):
             np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)  # logs of the global batch
 
 
+def test_weight_regularizers_are_applied_once_per_step_not_once_per_worker(tmp_path):
+    # The penalty's gradient is added after the all-reduce (every worker holds the same weights):
+    # added before it, 2 or 3 workers would apply it 2 or 3 times. With 3 workers the last
+    # global batch leaves worker 2 an empty share: its step must add the penalty too.
+    (reference,), (ref_loss,) = _train(tmp_path, "alone", "alone", 1, l2=0.05)
+    (plain,), _ = _train(tmp_path, "plain", "alone", 1)
+    assert np.abs(reference - plain).max() > 1e-3  # the regularizer changes the weights
+    for n in (2, 3):
+        weights, losses = _train(tmp_path, f"mpi{n}", "mpirun", n, l2=0.05)
+        for w, loss in zip(weights, losses):
+            assert np.array_equal(w, weights[0])
+            np.testing.assert_allclose(w, reference, rtol=0, atol=1e-5)
+            np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)  # the penalty counted once
+
+
 def test_runs_are_bit_identical_run_to_run_and_across_transports(tmp_path):
     (first, *_), _ = _train(tmp_path, "mpi_a", "mpirun", 2)
     (second, *_), _ = _train(tmp_path, "mpi_b", "mpirun", 2)

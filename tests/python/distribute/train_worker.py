@@ -8,7 +8,7 @@ timeout (seconds), fail ({"worker", "epoch", "how": "exit" | "hang" | "diverge"}
 "unseeded": a dataset shuffled without a seed, made before the strategy), backup (a
 BackupAndRestore directory), checkpoint (a ModelCheckpoint file pattern), kill_at ({"worker",
 "epoch"}: os._exit at that epoch's end, after the backup was written), hang_at_exit (a worker
-that never ends). The files a worker read (csv, images) are saved as `files`.
+that never ends), l2 (an L2 weight regularizer's factor on the Dense kernels and biases). The files a worker read (csv, images) are saved as `files`.
 """
 import json
 import os
@@ -58,8 +58,11 @@ else:
     data = None
 
 with strategy.scope():
-    model = ff.Sequential(inputs + [ff.layers.Dense(8, activation="relu"),
-                                    ff.layers.Dense(classes)])
+    l2 = cfg.get("l2")  # a weight regularizer: its gradient is added once, after the all-reduce
+    regularizer = ff.regularizers.L2(l2) if l2 else None
+    model = ff.Sequential(inputs + [ff.layers.Dense(8, activation="relu",
+                                                    kernel_regularizer=regularizer),
+                                    ff.layers.Dense(classes, bias_regularizer=regularizer)])
     model.compile(optimizer=ff.optimizers.Adam(0.05),
                   loss=ff.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])

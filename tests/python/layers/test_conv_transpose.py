@@ -106,8 +106,8 @@ def test_errors():
         L.Conv2DTranspose(2, (3, 3, 3))
     with pytest.raises(ValueError, match="The `padding` argument must be one of"):
         L.Conv2DTranspose(2, 3, padding="causal")
-    with pytest.raises(ValueError, match="kernel_regularizer is not supported"):
-        L.Conv2DTranspose(2, 3, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match="kernel_constraint is not supported"):
+        L.Conv2DTranspose(2, 3, kernel_constraint="non_neg")
     with pytest.raises(ValueError, match="expected ndim=4"):
         ff.Sequential([ff.Input(shape=(4, 4)), L.Conv2DTranspose(2, 3)])
 

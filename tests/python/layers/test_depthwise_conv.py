@@ -84,8 +84,8 @@ def test_errors():
         L.DepthwiseConv2D(3, depth_multiplier=0)
     with pytest.raises(ValueError, match="Invalid value for argument `filters`"):
         L.SeparableConv2D(0, 3)
-    with pytest.raises(ValueError, match="depthwise_regularizer is not supported"):
-        L.DepthwiseConv2D(3, depthwise_regularizer="l2")
+    with pytest.raises(ValueError, match="depthwise_constraint is not supported"):
+        L.DepthwiseConv2D(3, depthwise_constraint="non_neg")
     with pytest.raises(ValueError, match="pointwise_constraint is not supported"):
         L.SeparableConv2D(2, 3, pointwise_constraint="non_neg")
     with pytest.raises(ValueError, match="only data_format='channels_last'"):

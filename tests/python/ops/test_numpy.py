@@ -111,8 +111,17 @@ def test_reductions_match_numpy(name, ref, axis, keepdims):
     close(fn(x, axis=axis, keepdims=keepdims), want, rtol=1e-5)
     batch = axis is None or 0 in np.atleast_1d(axis)
     if batch:
-        with pytest.raises(ValueError, match="batch axis"):
-            fn(ff.Input(shape=(3, 5)), axis=axis, keepdims=keepdims)
+        # Over the batch axis: a statistic of the step's batch, a value without a batch axis
+        # (for add_loss, or broadcast against per-sample values), never a model output.
+        t = ff.Input(shape=(3, 5))
+        stat = fn(t, axis=axis, keepdims=keepdims)
+        assert not stat._batched and None not in stat.shape
+        assert stat.shape == want.shape
+        with pytest.raises(ValueError, match="no batch axis"):
+            ff.Model(t, stat)
+        if want.ndim and want.shape[-1] == 5 and want.ndim <= 2:  # broadcasts against x
+            close(in_model(lambda t: t - fn(t, axis=axis, keepdims=keepdims), x), x - want,
+                  rtol=1e-5, atol=1e-5)
     else:
         close(in_model(lambda t: fn(t, axis=axis, keepdims=keepdims), x), want, rtol=1e-5)
 

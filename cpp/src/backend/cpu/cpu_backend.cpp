@@ -169,6 +169,19 @@ double sum_of_squares(const float* x, int64_t n) {
   return total;
 }
 
+// The sum of p(x[i]) (backend/penalty_rules.h) in double, fixed-size chunks added in order.
+double penalty_sum(const float* x, int64_t n, const PenaltySpec& spec) {
+  std::vector<double> partial(static_cast<size_t>((n + kReduceChunk - 1) / kReduceChunk), 0.0);
+  for_each_chunk(n, [&](int64_t c, int64_t b, int64_t e) {
+    double acc = 0.0;
+    for (int64_t i = b; i < e; ++i) acc += penalty_value(x[i], spec);
+    partial[c] = acc;
+  });
+  double total = 0.0;
+  for (double p : partial) total += p;
+  return total;
+}
+
 // The 16-bit storage functions come from HalfByFloat32 (decode, float32 kernel, encode).
 class CpuBackend final : public cpu::HalfByFloat32<Backend> {
  public:
@@ -353,6 +366,27 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
   void clip_by_norm(float* x, int64_t n, float max_norm) override {
     float factor;
     if (norm_clip_factor(sum_of_squares(x, n), max_norm, &factor)) scale(x, n, factor);
+  }
+  void penalty(const float* x, int64_t n, const PenaltySpec& spec, double* sum,
+               double sum_scale, float* grad, bool accumulate, const StepState* state) override {
+    if (n <= 0) return;
+    if (sum) *sum += sum_scale * penalty_sum(x, n, spec);
+    if (!grad) return;
+    const float scale = state->loss_scale;
+    parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const float g = scale * penalty_grad(x[i], spec);
+        grad[i] = accumulate ? grad[i] + g : g;
+      }
+    });
+  }
+  void random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x, float* y,
+                     int64_t n, const StepState* state, bool training) override {
+    const uint64_t stream = random_stream(state, training);
+    parallel_for(n, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i)
+        y[i] = random_value(kind, a, b, seed, stream, static_cast<uint64_t>(i), x ? x[i] : 0.0f);
+    });
   }
   void add_sum_squares(const float* x, int64_t n, StepState* state) override {
     state->norm_squares += sum_of_squares(x, n);

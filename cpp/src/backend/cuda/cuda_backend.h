@@ -73,6 +73,10 @@ class CudaBackend final : public Backend {
   // ---- cuda_state.cu (step state, clipping norms, check-numerics) ----
   void clip_by_norm(float* x, int64_t n, float max_norm) override;
   void add_sum_squares(const float* x, int64_t n, StepState* state) override;
+  void penalty(const float* x, int64_t n, const PenaltySpec& spec, double* sum, double sum_scale,
+               float* grad, bool accumulate, const StepState* state) override;
+  void random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x, float* y,
+                     int64_t n, const StepState* state, bool training) override;
   void clip_by_global_norm(float* x, int64_t n, float max_norm, const StepState* state) override;
   void step_begin(StepState* state, bool training) override;
   void step_end(StepState* state, bool training, double count) override;

@@ -13,6 +13,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_launch.cuh"
 #include "backend/op_rules.h"
+#include "backend/random_rules.h"
 
 namespace ff::cuda {
 namespace {
@@ -153,6 +154,27 @@ void CudaBackend::op_reduce_backward(ReduceKind op, const float* x, const float*
   op_reduce_backward_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(op, x, y, dy, dx, g,
                                                                              n);
   FF_CUDA_LAUNCH_CHECK("op_reduce_backward_kernel");
+}
+
+namespace {
+
+// ff.random's ops: element i from the Philox stream the step state selects (random_rules.h).
+__global__ void random_values_kernel(RandomKind kind, float a, float b, uint64_t seed,
+                                     const float* __restrict__ x, float* __restrict__ y,
+                                     int64_t n, const StepState* state, bool training) {
+  const uint64_t stream = random_stream(state, training);
+  for (int64_t i = first_index(); i < n; i += grid_stride())
+    y[i] = random_value(kind, a, b, seed, stream, static_cast<uint64_t>(i), x ? x[i] : 0.0f);
+}
+
+}  // namespace
+
+void CudaBackend::random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x,
+                                float* y, int64_t n, const StepState* state, bool training) {
+  if (n <= 0) return;
+  random_values_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(kind, a, b, seed, x, y,
+                                                                        n, state, training);
+  FF_CUDA_LAUNCH_CHECK("random_values_kernel");
 }
 
 void CudaBackend::op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) {

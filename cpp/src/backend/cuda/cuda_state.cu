@@ -24,6 +24,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_half_io.cuh"
 #include "backend/optimizer_rules.h"
+#include "backend/penalty_rules.h"
 #include "backend/step_state.h"
 
 namespace ff::cuda {
@@ -108,6 +109,38 @@ __global__ void __launch_bounds__(kStateThreads) sum_partials_kernel(int count, 
       *out += total;
     else
       g_clip_norm_squares = total;
+  }
+}
+
+// ---- penalties (backend/penalty_rules.h) ----
+
+// g_state_partials[block] = the block's sum of p(x[i]) in double.
+__global__ void __launch_bounds__(kStateThreads)
+    penalty_partials_kernel(const float* __restrict__ x, int64_t n, PenaltySpec spec) {
+  double acc = 0.0;
+  for (int64_t i = first_index(); i < n; i += grid_stride()) acc += penalty_value(x[i], spec);
+  const double total = block_sum(acc);
+  if (threadIdx.x == 0) g_state_partials[blockIdx.x] = total;
+}
+
+// One block: *out += scale * the sum of the first `count` partials, in a fixed order.
+__global__ void __launch_bounds__(kStateThreads)
+    penalty_total_kernel(int count, double scale, double* out) {
+  double acc = 0.0;
+  for (int i = static_cast<int>(threadIdx.x); i < count; i += kStateThreads)
+    acc += g_state_partials[i];
+  const double total = block_sum(acc);
+  if (threadIdx.x == 0) *out += scale * total;
+}
+
+// grad[i] = (or +=) state->loss_scale * p'(x[i]).
+__global__ void __launch_bounds__(kStateThreads)
+    penalty_grad_kernel(const float* __restrict__ x, int64_t n, PenaltySpec spec,
+                        float* __restrict__ grad, bool accumulate, const StepState* s) {
+  const float scale = s->loss_scale;
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    const float g = scale * penalty_grad(x[i], spec);
+    grad[i] = accumulate ? grad[i] + g : g;
   }
 }
 
@@ -213,6 +246,26 @@ void CudaBackend::add_sum_squares(const float* x, int64_t n, StepState* state) {
   if (n <= 0) return;  // adds 0
   std::lock_guard<std::mutex> lock(state_scratch_mu);
   enqueue_sum_squares(stream(), x, n, &state->norm_squares);
+}
+
+void CudaBackend::penalty(const float* x, int64_t n, const PenaltySpec& spec, double* sum,
+                          double sum_scale, float* grad, bool accumulate,
+                          const StepState* state) {
+  if (n <= 0) return;
+  if (sum) {
+    std::lock_guard<std::mutex> lock(state_scratch_mu);
+    const unsigned int blocks = state_blocks(n);
+    penalty_partials_kernel<<<blocks, kStateThreads, 0, stream()>>>(x, n, spec);
+    FF_CUDA_LAUNCH_CHECK("penalty_partials_kernel");
+    penalty_total_kernel<<<1, kStateThreads, 0, stream()>>>(static_cast<int>(blocks), sum_scale,
+                                                             sum);
+    FF_CUDA_LAUNCH_CHECK("penalty_total_kernel");
+  }
+  if (grad) {
+    penalty_grad_kernel<<<state_blocks(n), kStateThreads, 0, stream()>>>(x, n, spec, grad,
+                                                                          accumulate, state);
+    FF_CUDA_LAUNCH_CHECK("penalty_grad_kernel");
+  }
 }
 
 void CudaBackend::clip_by_global_norm(float* x, int64_t n, float max_norm,

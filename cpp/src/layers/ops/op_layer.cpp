@@ -20,10 +20,25 @@ OpLayer::OpLayer(std::string name, std::string op, uint64_t seed,
                  std::vector<OpOperand> operands)
     : Layer(std::move(name), "ff.ops." + op, seed), op_(std::move(op)),
       operands_(std::move(operands)) {
-  for (const OpOperand& o : operands_)
+  for (const OpOperand& o : operands_) {
     input_index_.push_back(o.kind == OpOperand::Kind::Input ? input_count_++ : -1);
+    if (o.kind == OpOperand::Kind::Input) input_batched_.push_back(o.batched);
+  }
+  batched_ = false;
+  for (bool b : input_batched_) batched_ = batched_ || b;
   if (input_count_ == 0)
     throw ValueError("internal: " + label() + " has no tensor operand");
+}
+
+void OpLayer::set_input_batched(size_t i, bool batched) {
+  if (built()) throw ValueError("internal: " + label() + " is built already");
+  if (i >= input_batched_.size())
+    throw ValueError("internal: " + label() + " has no input " + std::to_string(i));
+  input_batched_[i] = batched;
+  for (size_t k = 0; k < operands_.size(); ++k)
+    if (input_index_[k] == static_cast<int>(i)) operands_[k].batched = batched;
+  batched_ = false;
+  for (bool b : input_batched_) batched_ = batched_ || b;
 }
 
 std::vector<Shape> OpLayer::operand_shapes(const std::vector<Tensor>& xs) const {
@@ -49,7 +64,9 @@ Shape OpLayer::resolve(const std::vector<Shape>& input_shapes) {
     else shapes.push_back({});
   }
   Shape out = infer(shapes);
-  if (!eager_) {
+  if (!output_batched() && !eager_)  // no per-sample limit applies to it; the weight one does
+    check_param_elements(out, "Layer \"" + name() + "\" (" + class_name() + "): the result");
+  if (output_batched()) {
     // The graph's values are batch-major: the result must keep the batch axis first, once.
     bool ok = !out.empty() && out[0] == kNone;
     for (size_t d = 1; ok && d < out.size(); ++d) ok = out[d] != kNone;
@@ -72,7 +89,10 @@ Shape OpLayer::compute_output_shape(const Shape& in) { return resolve({in}); }
 Shape OpLayer::build_multi(const std::vector<Shape>& input_shapes) {
   if (input_count_ == 1) return Layer::build_multi(input_shapes);
   std::vector<Shape> in;
-  for (const Shape& s : input_shapes) in.push_back(with_batch(s, kNone));
+  for (size_t i = 0; i < input_shapes.size(); ++i)
+    in.push_back(i < input_batched_.size() && !input_batched_[i]
+                     ? input_shapes[i]
+                     : with_batch(input_shapes[i], kNone));
   if (built()) {
     if (Layer::input_shapes() == in) return output_shape();
     throw ValueError("Layer \"" + name() + "\" (" + class_name() + ") was built for other input "
@@ -86,6 +106,7 @@ Shape OpLayer::build_multi(const std::vector<Shape>& input_shapes) {
 Shape OpLayer::build_eager(const std::vector<Shape>& input_shapes) {
   if (built()) throw ValueError("internal: " + label() + " is already built");
   eager_ = true;
+  batched_ = false;
   Shape out = resolve(input_shapes);
   set_built(input_shapes, out);
   return out;
@@ -95,10 +116,11 @@ std::vector<Shape> OpLayer::scratch_shapes(int64_t batch) const {
   if (!built()) return {};
   std::vector<Shape> shapes = built_operand_shapes_;
   Shape out = output_shape();
-  if (!eager_) {
+  if (batched_) {
     for (size_t k = 0; k < operands_.size(); ++k)
-      if (operands_[k].kind == OpOperand::Kind::Input) shapes[k] = with_batch(shapes[k], batch);
-    out = with_batch(out, batch);
+      if (operands_[k].kind == OpOperand::Kind::Input && operands_[k].batched)
+        shapes[k] = with_batch(shapes[k], batch);
+    if (output_batched()) out = with_batch(out, batch);
   }
   return op_scratch(shapes, out);
 }

@@ -25,10 +25,19 @@ namespace ff {
 struct OpOperand {
   enum class Kind : uint8_t { Input, Scalar, Constant };
   Kind kind = Kind::Input;
+  // Input: whether the value carries the batch axis first (false: a custom layer's weight, or a
+  // value computed from weights alone; its shape is exact, and a broadcast against a batched
+  // operand works as a constant's).
+  bool batched = true;
   float scalar = 0.0f;        // Scalar
   Shape shape;                // Constant
   std::vector<float> values;  // Constant, row-major
   static OpOperand input() { return {}; }
+  static OpOperand unbatched_input() {
+    OpOperand o;
+    o.batched = false;
+    return o;
+  }
   static OpOperand of_scalar(float v) {
     OpOperand o;
     o.kind = Kind::Scalar;
@@ -48,6 +57,13 @@ class OpLayer : public Layer {
   int input_count() const { return input_count_; }
   // 1, or 0 ("two or more": Model::add_node builds through build_multi).
   int num_inputs() const override { return input_count_ == 1 ? 1 : 0; }
+  bool input_batched(size_t i) const override { return input_batched_.at(i); }
+  // Marks input i as a value without a batch axis (a weight, or computed from weights alone),
+  // before the op is built (the single-input ops make their operand themselves).
+  void set_input_batched(size_t i, bool batched);
+  // In a model, a result is batched when some input is (eager ops: their shapes are concrete),
+  // unless the op reduces the batch axis (ReduceOp).
+  bool output_batched() const override { return batched_; }
   Shape build_multi(const std::vector<Shape>& input_shapes) override;
   // Eager mode: the inputs' concrete shapes (any rank). Returns the result's shape.
   Shape build_eager(const std::vector<Shape>& input_shapes);
@@ -88,14 +104,19 @@ class OpLayer : public Layer {
   std::string label() const { return "ff.ops." + op_; }
   // Shapes of the operands as build saw them (a model's: batch None).
   const std::vector<Shape>& built_operand_shapes() const { return built_operand_shapes_; }
+  // True for an op in a model on at least one batched input: dimension 0 of its result is the
+  // batch, which it must keep first (eager ops and ops on weights alone have concrete shapes).
+  bool batched() const { return batched_; }
 
  private:
   Shape resolve(const std::vector<Shape>& input_shapes);
   std::string op_;
   std::vector<OpOperand> operands_;
   std::vector<int> input_index_;
+  std::vector<bool> input_batched_;  // per input (graph input operands, in order)
   int input_count_ = 0;
   bool eager_ = false;
+  bool batched_ = true;
   std::vector<Shape> built_operand_shapes_;
   // Constants on each device they were used on (operand order; undefined for non-constants).
   mutable std::mutex constants_mutex_;

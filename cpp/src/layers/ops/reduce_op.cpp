@@ -58,8 +58,9 @@ ReduceOp::ReduceOp(std::string name, std::string op, uint64_t seed, std::vector<
 Shape ReduceOp::infer(const std::vector<Shape>& shapes) {
   const Shape& x = shapes[0];
   axes_ = resolve_axes(axes_arg_, all_axes_, static_cast<int64_t>(x.size()), label());
-  if (!eager() && !axes_.empty() && axes_[0] == 0)
-    batch_axis_error(label(), x, all_axes_ ? "with axis=None" : "over axis 0");
+  // Over the batch axis in a model: a statistic of the batch (ops.mean(x) in add_loss), a value
+  // without a batch axis computed over the step's actual rows.
+  reduces_batch_ = batched() && !axes_.empty() && axes_[0] == 0 && !x.empty() && x[0] == kNone;
   Shape out;
   for (size_t d = 0; d < x.size(); ++d) {
     const bool reduced = std::find(axes_.begin(), axes_.end(), static_cast<int>(d)) != axes_.end();
@@ -103,7 +104,7 @@ Shape SoftmaxOp::infer(const std::vector<Shape>& shapes) {
   const Shape& x = shapes[0];
   if (x.empty()) throw ValueError(label() + " needs at least one axis; received a scalar");
   axis_ = ops::normalize_axis(axis_arg_, static_cast<int64_t>(x.size()), label());
-  if (!eager() && axis_ == 0)
+  if (batched() && axis_ == 0)
     batch_axis_error(label(), x, "along axis " + std::to_string(axis_arg_));
   return x;
 }

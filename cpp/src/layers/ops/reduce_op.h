@@ -1,8 +1,9 @@
 // Reduction op layers of ff.ops: ReduceOp (sum, mean, max, min, argmax, argmin, logsumexp over
 // axes, keepdims) and SoftmaxOp (softmax and log_softmax along one axis), through the backend's
 // op_reduce kernels (each output combines its values in a fixed order: deterministic) and, for a
-// softmax over the last axis, the Softmax activation kernels the layers use. In a model the
-// batch axis (0) cannot be reduced: the result must stay batch-major.
+// softmax over the last axis, the Softmax activation kernels the layers use. In a model a
+// reduction over the batch axis (0) gives a value without a batch axis (a statistic of the
+// step's batch, e.g. for add_loss); a softmax cannot run along it.
 #pragma once
 #include "backend/op_geometry.h"
 #include "layers/ops/op_layer.h"
@@ -23,7 +24,11 @@ class ReduceOp final : public OpLayer {
  protected:
   Shape infer(const std::vector<Shape>& shapes) override;
 
+ public:
+  bool output_batched() const override { return OpLayer::output_batched() && !reduces_batch_; }
+
  private:
+  bool reduces_batch_ = false;
   ReduceKind kind_;
   std::vector<int64_t> axes_arg_;
   bool all_axes_, keepdims_;

@@ -42,7 +42,7 @@ Shape ReshapeOp::infer(const std::vector<Shape>& shapes) {
   const int64_t rank = static_cast<int64_t>(x.size());
   if (op() == "expand_dims") {
     const int axis = ops::normalize_axis(axes_.at(0), rank + 1, label());
-    if (!eager() && axis == 0)
+    if (batched() && axis == 0)
       batch_error(label(), "axis 0 would put a new axis before the batch axis of shape " +
                                shape_str(x) + "; use axis=1 or later.");
     Shape out = x;
@@ -68,7 +68,7 @@ Shape ReshapeOp::infer(const std::vector<Shape>& shapes) {
   // reshape: NumPy's rule (one -1 inferred); in a model the first entry is the batch.
   Shape target = target_;
   Shape in = x;
-  if (!eager()) {
+  if (batched()) {
     if (target.empty() || target[0] != -1)
       batch_error(label(), "the new shape " + shape_str(target) + " for an input of shape " +
                                shape_str(x) + " must start with -1 or None (the batch size).");
@@ -98,10 +98,10 @@ Shape ReshapeOp::infer(const std::vector<Shape>& shapes) {
     target[unknown] = n / known;
   } else if (known != n) {
     throw ValueError(label() + ": cannot reshape an input of shape " + shape_str(x) + " (" +
-                     std::to_string(n) + (eager() ? "" : " per sample") + " values) into " +
+                     std::to_string(n) + (batched() ? " per sample" : "") + " values) into " +
                      shape_str(target_));
   }
-  if (!eager()) target.insert(target.begin(), kNone);
+  if (batched()) target.insert(target.begin(), kNone);
   return target;
 }
 
@@ -140,7 +140,7 @@ Shape TransposeOp::infer(const std::vector<Shape>& shapes) {
       perm_.push_back(d);
     }
   }
-  if (!eager() && rank > 0 && perm_[0] != 0)
+  if (batched() && rank > 0 && perm_[0] != 0)
     batch_error(label(), std::string(reverse_ ? "without axes it reverses every axis"
                                               : "axes " + shape_str(perm_arg_) + " move") +
                              " of shape " + shape_str(x) + ", the batch axis included; give "
@@ -192,7 +192,7 @@ Shape ConcatOp::infer(const std::vector<Shape>& shapes) {
     for (const Shape& s : shapes)
       if (s != first)
         throw ValueError(label() + " needs inputs of one shape; received " + shapes_text());
-    if (!eager() && axis_ == 0)
+    if (batched() && axis_ == 0)
       batch_error(label(), "axis 0 would stack along a new first axis, before the batch; use "
                            "axis=1 or later.");
     Shape out = first;
@@ -201,7 +201,7 @@ Shape ConcatOp::infer(const std::vector<Shape>& shapes) {
   }
   if (rank == 0) throw ValueError(label() + " cannot join scalars; use ff.ops.stack");
   axis_ = ops::normalize_axis(axis_arg_, rank, label());
-  if (!eager() && axis_ == 0)
+  if (batched() && axis_ == 0)
     batch_error(label(), "axis 0 would join along the batch axis; use axis=1 or later.");
   Shape out = first;
   for (size_t i = 1; i < shapes.size(); ++i) {
@@ -257,7 +257,7 @@ SliceOp::SliceOp(std::string name, uint64_t seed, int64_t axis, int64_t start, i
 Shape SliceOp::infer(const std::vector<Shape>& shapes) {
   const Shape& x = shapes[0];
   axis_ = ops::normalize_axis(axis_arg_, static_cast<int64_t>(x.size()), label());
-  if (!eager() && axis_ == 0)
+  if (batched() && axis_ == 0)
     batch_error(label(), "axis 0 would split the batch axis of shape " + shape_str(x) +
                              "; use axis=1 or later (Keras's default axis is 0).");
   if (start_ < 0 || start_ > stop_ || stop_ > x[axis_])

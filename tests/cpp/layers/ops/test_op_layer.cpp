@@ -240,14 +240,16 @@ TEST_CASE("OpLayer: a one_hot index error inside a step names the op", "[ops][mo
   CHECK_THAT(msg, Catch::Contains("7.0"));
 }
 
-TEST_CASE("OpLayer: an op needs a tensor operand - a graph node keeps the batch", "[ops]") {
+TEST_CASE("OpLayer: an op needs a tensor operand - a model output keeps the batch", "[ops]") {
   CHECK_THROWS_AS(ff::BinaryOp("add", "add", 1, {OpOperand::of_scalar(1), OpOperand::of_scalar(2)}),
                   ff::ValueError);
   ff::Model m(fftest::backend());
   int x = m.add_input({kNone, 3});
-  CHECK_THAT(fftest::ops::error_of([&] {
-               m.add_node(std::make_shared<ff::ReduceOp>("sum", "sum", 1, std::vector<int64_t>{},
-                                                         true, false), {x});
-             }),
-             Catch::Contains("batch axis"));
+  // A reduction over the batch is a value without a batch axis (a loss term's): not an output.
+  const int total = m.add_node(
+      std::make_shared<ff::ReduceOp>("sum", "sum", 1, std::vector<int64_t>{}, true, false), {x});
+  CHECK_FALSE(m.value_batched(total));
+  CHECK(m.value_shape(total) == ff::Shape{});
+  CHECK_THAT(fftest::ops::error_of([&] { m.set_outputs({total}); }),
+             Catch::Contains("no batch axis"));
 }
