@@ -396,6 +396,35 @@ void TcpCollective::rendezvous(const std::string& address, int port) {
   close(listener);
 }
 
+std::vector<int> TcpCollective::closed_peers(int except) const {
+  // The peers (other than `except` and this worker) whose connection is closed or closes within
+  // a short grace: a worker that ended closed its sockets before any worker could react to it,
+  // so its end has reached this worker by then (in practice at once on one machine).
+  std::vector<int> out;
+  std::vector<pollfd> fds;
+  std::vector<int> peers;
+  for (int q = 0; q < size(); ++q) {
+    if (q == except || q == rank() || fds_[static_cast<size_t>(q)] < 0) continue;
+    fds.push_back({fds_[static_cast<size_t>(q)], static_cast<short>(POLLRDHUP), 0});
+    peers.push_back(q);
+  }
+  const auto until = Clock::now() + std::chrono::milliseconds(200);
+  while (!fds.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    const int r = poll(fds.data(), static_cast<nfds_t>(fds.size()),
+                       static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    for (size_t k = fds.size(); k-- > 0;) {
+      if (!(fds[k].revents & (POLLRDHUP | POLLHUP | POLLERR))) continue;
+      out.push_back(peers[k]);
+      fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(k));
+      peers.erase(peers.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
+  return out;
+}
+
 void TcpCollective::exchange(uint32_t op, const std::vector<Transfer>& sends,
                              const std::vector<Transfer>& recvs, const std::string& what) {
   const int n = size();
@@ -424,10 +453,28 @@ void TcpCollective::exchange(uint32_t op, const std::vector<Transfer>& sends,
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s()));
   std::vector<Clock::time_point> last(static_cast<size_t>(n), Clock::now());
   auto closed = [&](int p, const std::string& detail) {
+    // A worker that stops because another ended closes its connections too, and its end may be
+    // seen here first: the other workers whose connections closed as well are named with it, so
+    // the worker that ended first is always among those named.
+    std::vector<int> gone = closed_peers(p);
+    gone.push_back(p);
+    std::sort(gone.begin(), gone.end());
+    std::string who = "worker";
+    if (gone.size() > 1) {
+      who = "workers ";
+      for (size_t k = 0; k < gone.size(); ++k)
+        who += (k == 0 ? "" : k + 1 == gone.size() ? " and " : ", ") + std::to_string(gone[k]);
+      who += " (of " + std::to_string(n) + ")";
+    } else {
+      who = worker_name(p);
+    }
+    const bool one = gone.size() == 1;
     fail(DistributedError::Kind::Unavailable,
-         worker_name(p) + " closed its connection during " + what + " (" + collective_op_name(op) +
-             (detail.empty() ? "" : "; " + detail) +
-             "): its process ended or was killed; this worker stops too");
+         who + (one ? " closed its connection" : " closed their connections") + " during " +
+             what + " (" + collective_op_name(op) + (detail.empty() ? "" : "; " + detail) +
+             (one ? "): its process ended or was killed" : "): their processes ended or were "
+                                                          "killed") +
+             "; this worker stops too");
   };
   std::vector<pollfd> fds;
   std::vector<int> peers;

@@ -43,6 +43,8 @@ class TcpCollective final : public Collective {
                 const std::string& what) override;
 
  private:
+  // Peers other than `except` whose connections are closed (or close within a short grace).
+  std::vector<int> closed_peers(int except) const;
   void rendezvous(const std::string& address, int port);
   std::vector<int> fds_;                   // per peer (-1 for this worker)
   std::vector<uint64_t> sent_, received_;  // per peer: messages so far (the sequence numbers)

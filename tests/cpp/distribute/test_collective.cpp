@@ -191,16 +191,28 @@ TEST_CASE("after a failure the collective refuses every later call", "[distribut
 }
 
 TEST_CASE("a worker whose process ended is named at once", "[distribute]") {
-  auto errors = run_workers(3, [&](ff::Collective& c) {
-    if (c.rank() == 2) return;  // its sockets close when its collective goes
-    c.barrier("the barrier");
-  });
-  for (int r : {0, 1}) {
-    const Caught e = caught(errors[static_cast<size_t>(r)]);
-    CHECK(e.kind == ff::DistributedError::Kind::Unavailable);
-    CHECK_THAT(e.what, Catch::Contains("worker 2 (of 3) closed its connection during the barrier"));
+  // Worker 1 (or 0) may stop on worker 2's end and close its own connections before the other
+  // sees worker 2's: then both ends are named, worker 2 always among them (run many times: the
+  // order of the two ends varies with the machine's load).
+  for (int round = 0; round < 20; ++round) {
+    auto errors = run_workers(3, [&](ff::Collective& c) {
+      if (c.rank() == 2) return;  // its sockets close when its collective goes
+      c.barrier("the barrier");
+    });
+    for (int r : {0, 1}) {
+      const Caught e = caught(errors[static_cast<size_t>(r)]);
+      CHECK(e.kind == ff::DistributedError::Kind::Unavailable);
+      const bool alone = e.what.find("worker 2 (of 3) closed its connection during the barrier") !=
+                         std::string::npos;
+      const bool with_other =
+          e.what.find(std::string("workers ") + (r == 0 ? "1" : "0") +
+                      " and 2 (of 3) closed their connections during the barrier") !=
+          std::string::npos;
+      INFO(e.what);
+      CHECK((alone || with_other));
+    }
+    CHECK_FALSE(errors[2]);
   }
-  CHECK_FALSE(errors[2]);
 }
 
 TEST_CASE("workers in different collectives or sizes fail instead of mixing data", "[distribute]") {
