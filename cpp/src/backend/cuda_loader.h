@@ -39,7 +39,8 @@ const CudaJpegApi& cuda_jpeg_api();
 struct CudaNcclApi {
   int (*unique_id)(char* id, char* message, size_t size) = nullptr;
   GradientReducer* (*reducer)(int device, const char* id, int rank, int size,
-                              int64_t bucket_bytes, char* message, size_t message_size) = nullptr;
+                              int64_t bucket_bytes, double timeout_s, char* message,
+                              size_t message_size, int* status) = nullptr;
 };
 const CudaNcclApi& cuda_nccl_api();
 

@@ -38,6 +38,12 @@ class GradientReducer {
   virtual void end_step() = 0;
   // After a failure of the workers (a peer died): abandon queued work so the device is freed.
   virtual void abort() {}
+  // A training step was launched (outside any capture; NCCL's watchdog follows its completion:
+  // backend/cuda/cuda_nccl.cu), and raises a failure the reducer saw since (a peer died or hangs
+  // inside a collective: the step never finished within the timeout, or NCCL reported an error).
+  virtual void step_launched() {}
+  // Raises that failure, if any (the training loop calls it after waiting for the device).
+  virtual void check() {}
 };
 
 }  // namespace ff

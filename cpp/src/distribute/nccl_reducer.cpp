@@ -6,6 +6,7 @@
 
 #include "backend/cuda_loader.h"
 #include "core/errors.h"
+#include "distribute/nccl_wait.h"
 
 namespace ff {
 
@@ -53,15 +54,34 @@ std::shared_ptr<GradientReducer> nccl_reducer(Collective& host, Backend& backend
   if (!packet.back())
     throw ValueError(std::string("ff.distribute: NCCL could not start on worker 0") +
                      (host.rank() == 0 ? std::string(": ") + message : std::string()));
-  // NCCL's rendezvous waits for every worker without a timeout: meet first where one is named.
+  // Meet first where a late worker is named; NCCL's own rendezvous is bounded by the same
+  // timeout (a non-blocking communicator, aborted when the timeout passes: cuda_nccl.cu).
   host.barrier("the start of NCCL");
-  GradientReducer* reducer = api.reducer(index, packet.data(), host.rank(), host.size(),
-                                         bucket_bytes, message, sizeof message);
-  if (!reducer)
-    throw DistributedError(
-        DistributedError::Kind::Unavailable,
-        std::string("ff.distribute: NCCL could not start on ") + device + ": " + message);
-  return std::shared_ptr<GradientReducer>(reducer);
+  int status = 1;
+  GradientReducer* made = api.reducer(index, packet.data(), host.rank(), host.size(),
+                                      bucket_bytes, host.timeout_s(), message, sizeof message,
+                                      &status);
+  std::shared_ptr<GradientReducer> reducer(made);
+  if (!made && status == 0) status = 1;
+  // Every worker's outcome: a worker that died or hangs in NCCL's initialisation is named by the
+  // host collective here; one whose NCCL failed is named to every worker.
+  std::vector<int64_t> statuses;
+  try {
+    statuses = host.allgather({status}, "the end of NCCL's communicator initialisation");
+  } catch (...) {
+    if (reducer) reducer->abort();
+    throw;
+  }
+  try {
+    std::string mine = message;
+    if (mine.rfind("ff.distribute: ", 0) != 0)
+      mine = "ff.distribute: NCCL could not start on " + device + ": " + mine;
+    raise_nccl_start_failures(host.rank(), statuses, made ? std::string() : mine);
+  } catch (...) {
+    if (reducer) reducer->abort();
+    throw;
+  }
+  return reducer;
 }
 
 }  // namespace ff

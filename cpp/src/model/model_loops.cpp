@@ -1208,6 +1208,7 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
           batch_starts.push_back(have ? batch.position : samples);
           ctx.batch = s;
           empty_train_step(ctx);
+          if (reducer_) reducer_->step_launched();
           ++graph_stats_.eager_steps;
           if (timer.due() && call_hook(false, s + 1)) stop_pending = true;
           continue;
@@ -1234,6 +1235,9 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
       GraphEntry& entry = graph_entry(mode, count, numerics, state, grad_count);
       if (training) {
         run_step(entry, [&] { train_step(p, count, grad_count, ctx, numerics); });
+        // NCCL's watchdog follows the step (a peer that dies inside its all-reduce would leave
+        // it waiting forever) and raises what it saw since the last one.
+        if (reducer_) reducer_->step_launched();
       } else {
         run_step(entry, [&] {
           backend_->step_begin(state, false);
@@ -1277,7 +1281,16 @@ Logs Model::run_loop(BatchSource& batches, LoopMode mode, int64_t epoch, int64_t
   }
   if (steps_done) *steps_done = s;
   flush_outputs();
-  StateView view = sync();
+  // A step whose all-reduce NCCL's watchdog aborted ends the wait: raise why (rather than what
+  // the device says after the abort).
+  StateView view;
+  try {
+    view = sync();
+  } catch (...) {
+    if (reducer_) reducer_->check();
+    throw;
+  }
+  if (reducer_) reducer_->check();
   if (distributed) {
     // The loop's logs over every worker's samples (the same numbers on every worker, so
     // callbacks decide alike), then the check that the workers' weights still agree.

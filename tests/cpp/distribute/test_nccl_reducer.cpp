@@ -2,10 +2,14 @@
 // machine with one worker (scripts/gpu-check.sh runs it: "[nccl]"): NCCL starts through the
 // host collective, buckets are summed (with one worker: their own values, through NCCL's send to
 // itself and the rank-order kernel), and a model whose captured training steps hold the bucketed
-// all-reduce trains to exactly the bits of the same model without it. On a machine without a
-// GPU these tests fail loudly; they are only selected where there is one.
+// all-reduce trains to exactly the bits of the same model without it; the non-blocking
+// initialisation completes, and one whose peer never comes ends at the timeout (aborted) instead
+// of waiting forever. On a machine without a GPU these tests fail loudly; they are only selected
+// where there is one.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "backend/cuda_loader.h"
@@ -81,4 +85,48 @@ TEST_CASE("NCCL with one worker: captured steps hold the bucketed all-reduce", "
   INFO(nccl_stats.last_error);
   CHECK(nccl_stats.train_captures == plain_stats.train_captures);
   CHECK(nccl_stats.launches > 0);
+}
+
+TEST_CASE("NCCL with one worker: the non-blocking start completes, the watchdog stays quiet",
+          "[cuda][nccl]") {
+  ff::Backend& gpu = fftest::parity::gpu();
+  ff::LocalCollective host;
+  host.set_timeout(30.0);
+  auto reducer = ff::nccl_reducer(host, gpu, 64);
+  REQUIRE(reducer);
+  // Steps launched and finished: no failure to raise (the watchdog follows them).
+  const std::vector<float> values = fftest::uniform_values(300, 9, -1.0f, 1.0f);
+  ff::Tensor t = fftest::parity::put(gpu, {300}, values);
+  for (int step = 0; step < 3 * 8; ++step) {  // more steps than the watchdog's slots
+    reducer->prepare(300);
+    reducer->begin_step();
+    reducer->reduce(t.data<float>(), 300);
+    reducer->end_step();
+    reducer->step_launched();
+  }
+  CHECK(fftest::parity::get(t) == values);
+  CHECK_NOTHROW(reducer->check());
+}
+
+TEST_CASE("NCCL: an initialisation whose peer never comes ends at the timeout, aborted",
+          "[cuda][nccl]") {
+  // A communicator of 2 workers that only worker 0 joins: NCCL's rendezvous never completes.
+  ff::Backend& gpu = fftest::parity::gpu();
+  const std::string device = gpu.device().name();
+  REQUIRE(device.rfind("cuda:", 0) == 0);
+  const ff::CudaNcclApi& api = ff::cuda_nccl_api();
+  REQUIRE(api.unique_id);
+  REQUIRE(api.reducer);
+  char id[128] = {0};
+  char message[1024] = {0};
+  REQUIRE(api.unique_id(id, message, sizeof message) == 1);
+  int status = -1;
+  ff::GradientReducer* reducer = api.reducer(std::atoi(device.c_str() + 5), id, 0, 2, 4096, 2.0,
+                                             message, sizeof message, &status);
+  INFO(message);
+  CHECK(reducer == nullptr);
+  CHECK(status == 2);
+  CHECK(std::string(message).find("NCCL's communicator initialisation did not complete within "
+                                  "2 s on worker 0 (of 2)") != std::string::npos);
+  delete reducer;
 }

@@ -13,15 +13,40 @@
 // enqueued (NCCL calls, events, the kernel, no allocation: the scratch buffer is allocated by
 // prepare(), before any capture), so a captured training step holds the all-reduce.
 //
+// Nothing waits for a peer forever (distribute/nccl_wait.h has the waits, tested on the CPU):
+// - The communicator is made non-blocking (ncclConfig_t.blocking = 0, ncclCommInitRankConfig,
+//   NCCL 2.14 and later): its initialisation returns at once and is polled through
+//   ncclCommGetAsyncError until it succeeds, fails, or the strategy's timeout passes; then it is
+//   aborted (ncclCommAbort) and the error names the step. A blocking ncclCommInitRank cannot be
+//   bounded: it hands out no communicator to abort until every peer came.
+// - Non-blocking stays for the communicator's life (NCCL has no switch back), so every later
+//   call may answer ncclInProgress (NCCL then finishes it in the background; with send/receive
+//   that happens when a group first connects to a peer): every call goes through `call`, which
+//   polls the same bounded way before the next call, so nothing is skipped. The model runs a
+//   step's first instance eagerly before it captures it, so the connections are made outside
+//   any capture; a wait inside a capture would only poll NCCL's host state (no CUDA call).
+// - A peer that dies or hangs inside a collective leaves NCCL's kernels waiting on the GPU. A
+//   watchdog thread (StepWatch) follows the steps the model launched (step_launched records an
+//   event after each) and NCCL's asynchronous errors; a step unfinished for the timeout, or an
+//   error, aborts the communicator (its kernels end, the host's waits return) and the training
+//   loop raises the error (check). PyTorch's ProcessGroupNCCL watchdog works the same way.
+// - The destructor finalises the communicator within the timeout too (ncclCommFinalize, polled),
+//   and aborts it when that does not complete.
+//
 // Built without NCCL (no nccl.h / libnccl found), the entry points say so and return nothing.
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/cuda/cuda_check.h"
@@ -29,9 +54,13 @@
 #include "backend/cuda/cuda_launch.cuh"
 #include "distribute/collective.h"
 #include "distribute/gradient_reducer.h"
+#include "distribute/nccl_wait.h"
 
 #ifdef FORGEFLOW_HAVE_NCCL
 #include <nccl.h>
+#if NCCL_VERSION_CODE < NCCL_VERSION(2, 14, 0)
+#error "forgeflow needs NCCL 2.14 or later (non-blocking communicators: ncclCommInitRankConfig)"
+#endif
 #endif
 
 namespace ff::cuda {
@@ -56,48 +85,123 @@ __global__ void sum_in_rank_order(float* out, const float* parts, int64_t count,
   }
 }
 
-[[noreturn]] void throw_nccl(ncclResult_t status, const char* call, ncclComm_t comm) {
-  std::string text = std::string("NCCL error in ") + call + ": " + ncclGetErrorString(status);
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void pause_for(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+// NCCL's words for an error on `comm`: its code's string and its last message.
+std::string nccl_text(int code, ncclComm_t comm) {
+  std::string text = ncclGetErrorString(static_cast<ncclResult_t>(code));
   if (comm) {
     const char* last = ncclGetLastError(comm);
     if (last && *last) text += std::string(" (") + last + ")";
   }
-  throw DistributedError(DistributedError::Kind::Unavailable, "ff.distribute: " + text);
+  return text;
 }
 
-#define FF_NCCL_CHECK(call, comm)                                                               \
-  do {                                                                                          \
-    const ncclResult_t ff_nccl_status_ = (call);                                                \
-    if (ff_nccl_status_ != ncclSuccess) ::ff::cuda::throw_nccl(ff_nccl_status_, #call, (comm)); \
-  } while (0)
+int async_state(ncclComm_t comm) {
+  ncclResult_t state = ncclSuccess;
+  const ncclResult_t asked = ncclCommGetAsyncError(comm, &state);
+  return asked != ncclSuccess ? asked : state;
+}
+
+// The bounded wait of a non-blocking communicator (nccl_wait.h): the result of `result` (a call
+// that answered it), done when ncclSuccess; aborted on an error or the timeout, with NCCL's last
+// error (read before the abort frees the communicator) in `last`.
+NcclWaitOutcome settle(ncclResult_t result, ncclComm_t comm, double timeout_s,
+                       std::atomic<bool>* aborted, std::string* last) {
+  if (result == ncclSuccess) return {};
+  NcclWaitHooks hooks;
+  hooks.state = [&] { return async_state(comm); };
+  hooks.abort = [&] {
+    if (aborted && aborted->exchange(true)) return;
+    if (last) {
+      const char* text = ncclGetLastError(comm);
+      if (text && *text) *last = std::string(" (") + text + ")";
+    }
+    ncclCommAbort(comm);
+  };
+  hooks.now = seconds_now;
+  hooks.sleep = pause_for;
+  if (result != ncclInProgress) {
+    hooks.abort();
+    return {NcclWaitOutcome::End::Failed, result};
+  }
+  return wait_for_nccl(hooks, timeout_s);
+}
+
+std::string worker_of(int rank, int size) {
+  return "worker " + std::to_string(rank) + " (of " + std::to_string(size) + ")";
+}
 
 class NcclReducer final : public GradientReducer {
  public:
   static constexpr int kMaxBuckets = 32;
 
   NcclReducer(int device, ncclComm_t comm, int rank, int size, cudaStream_t compute,
-              int64_t bucket_bytes)
+              int64_t bucket_bytes, double timeout_s)
       : device_(device),
         comm_(comm),
         rank_(rank),
         size_(size),
         compute_(compute),
-        bucket_bytes_(bucket_bytes) {
+        bucket_bytes_(bucket_bytes),
+        timeout_s_(timeout_s) {
     FF_CUDA_CHECK(cudaSetDevice(device_));
     FF_CUDA_CHECK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
     events_.resize(kMaxBuckets);
     for (cudaEvent_t& e : events_)
       FF_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
     FF_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
+    launched_.resize(StepWatch::kSlots);
+    for (cudaEvent_t& e : launched_)
+      FF_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    StepWatch::Hooks hooks;
+    hooks.reached = [this](int slot) {
+      return cudaEventQuery(launched_[static_cast<size_t>(slot)]) == cudaSuccess;
+    };
+    hooks.state = [this] { return async_state(comm_); };
+    hooks.abort = [this] {
+      if (!aborted_.exchange(true)) ncclCommAbort(comm_);
+    };
+    hooks.describe = [this](int code) { return nccl_text(code, comm_); };
+    watch_ = std::make_unique<StepWatch>(std::move(hooks), timeout_s_, worker_of(rank_, size_));
+    watchdog_ = std::thread([this] { watch(); });
   }
 
   ~NcclReducer() override {
     // Nothing may throw here; a failure leaves the resources to the process's end.
+    {
+      std::lock_guard<std::mutex> lock(stop_mutex_);
+      stop_ = true;
+    }
+    stop_cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
     cudaSetDevice(device_);
     if (!aborted_) {
-      cudaStreamSynchronize(side_);
-      ncclCommDestroy(comm_);
+      // The queued work, then NCCL's own, within the timeout; else the communicator is aborted.
+      const double start = seconds_now();
+      cudaError_t q = cudaStreamQuery(side_);
+      while (q == cudaErrorNotReady && seconds_now() - start < timeout_s_ &&
+             async_state(comm_) == ncclSuccess) {
+        pause_for(1e-3);
+        q = cudaStreamQuery(side_);
+      }
+      if (q != cudaSuccess) {
+        aborted_ = true;
+        ncclCommAbort(comm_);
+      } else {
+        const NcclWaitOutcome o =
+            settle(ncclCommFinalize(comm_), comm_, timeout_s_, &aborted_, nullptr);
+        if (o.end == NcclWaitOutcome::End::Done) ncclCommDestroy(comm_);
+      }
     }
+    for (cudaEvent_t e : launched_) cudaEventDestroy(e);
     if (scratch_) cudaFree(scratch_);
     for (cudaEvent_t e : events_) cudaEventDestroy(e);
     cudaEventDestroy(done_);
@@ -134,6 +238,9 @@ class NcclReducer final : public GradientReducer {
   void begin_step() override { used_ = 0; }
 
   void reduce(float* data, int64_t n) override {
+    watch_->check();
+    // The watchdog polls and aborts the communicator under this lock: an aborted one is freed.
+    std::lock_guard<std::recursive_mutex> lock(comm_mutex_);
     if (aborted_)
       throw DistributedError(DistributedError::Kind::Aborted,
                              "ff.distribute: the NCCL communicator was aborted after a failure "
@@ -152,19 +259,18 @@ class NcclReducer final : public GradientReducer {
     ++used_;
     // Reduce-scatter as an all-to-all: chunk p to worker p, chunk `rank` of worker q into slot q
     // (this worker's own through NCCL as well).
-    FF_NCCL_CHECK(ncclGroupStart(), comm_);
+    call(ncclGroupStart(), "ncclGroupStart");
     for (int p = 0; p < size_; ++p) {
       const Chunk c = chunk_of(n, size_, p);
       if (c.count)
-        FF_NCCL_CHECK(
-            ncclSend(data + c.begin, static_cast<size_t>(c.count), ncclFloat, p, comm_, side_),
-            comm_);
+        call(ncclSend(data + c.begin, static_cast<size_t>(c.count), ncclFloat, p, comm_, side_),
+             "ncclSend");
       if (mine.count)
-        FF_NCCL_CHECK(ncclRecv(scratch_ + static_cast<int64_t>(p) * mine.count,
-                               static_cast<size_t>(mine.count), ncclFloat, p, comm_, side_),
-                      comm_);
+        call(ncclRecv(scratch_ + static_cast<int64_t>(p) * mine.count,
+                      static_cast<size_t>(mine.count), ncclFloat, p, comm_, side_),
+             "ncclRecv");
     }
-    FF_NCCL_CHECK(ncclGroupEnd(), comm_);
+    call(ncclGroupEnd(), "ncclGroupEnd");
     if (mine.count) {
       sum_in_rank_order<<<grid_blocks(mine.count), kLaunchThreads, 0, side_>>>(
           data + mine.begin, scratch_, mine.count, size_);
@@ -172,20 +278,19 @@ class NcclReducer final : public GradientReducer {
     }
     if (size_ == 1) return;
     // All-gather: the summed chunk to every other worker, theirs into place.
-    FF_NCCL_CHECK(ncclGroupStart(), comm_);
+    call(ncclGroupStart(), "ncclGroupStart");
     for (int p = 0; p < size_; ++p) {
       if (p == rank_) continue;
       const Chunk c = chunk_of(n, size_, p);
       if (mine.count)
-        FF_NCCL_CHECK(ncclSend(data + mine.begin, static_cast<size_t>(mine.count), ncclFloat, p,
-                               comm_, side_),
-                      comm_);
+        call(ncclSend(data + mine.begin, static_cast<size_t>(mine.count), ncclFloat, p, comm_,
+                      side_),
+             "ncclSend");
       if (c.count)
-        FF_NCCL_CHECK(
-            ncclRecv(data + c.begin, static_cast<size_t>(c.count), ncclFloat, p, comm_, side_),
-            comm_);
+        call(ncclRecv(data + c.begin, static_cast<size_t>(c.count), ncclFloat, p, comm_, side_),
+             "ncclRecv");
     }
-    FF_NCCL_CHECK(ncclGroupEnd(), comm_);
+    call(ncclGroupEnd(), "ncclGroupEnd");
   }
 
   void end_step() override {
@@ -194,10 +299,31 @@ class NcclReducer final : public GradientReducer {
   }
 
   void abort() override {
-    if (aborted_) return;
-    aborted_ = true;
-    ncclCommAbort(comm_);
+    std::lock_guard<std::recursive_mutex> lock(comm_mutex_);
+    if (!aborted_.exchange(true)) ncclCommAbort(comm_);
   }
+
+  void step_launched() override {
+    // Outside any capture (after the step's launch): an event after the step, for the watchdog.
+    watch_->check();
+    if (aborted_) return;
+    int slot = watch_->launched(seconds_now());
+    while (slot < 0) {
+      // kSlots steps unfinished: wait for the oldest (the watchdog bounds it: on the timeout it
+      // aborts NCCL, whose kernels then end).
+      FF_CUDA_CHECK(cudaEventSynchronize(launched_[static_cast<size_t>(watch_->oldest())]));
+      {
+        std::lock_guard<std::recursive_mutex> lock(comm_mutex_);
+        if (!aborted_) watch_->poll(seconds_now());
+      }
+      watch_->check();
+      if (aborted_) return;
+      slot = watch_->launched(seconds_now());
+    }
+    FF_CUDA_CHECK(cudaEventRecord(launched_[static_cast<size_t>(slot)], compute_));
+  }
+
+  void check() override { watch_->check(); }
 
  private:
   int device_;
@@ -211,7 +337,37 @@ class NcclReducer final : public GradientReducer {
   float* scratch_ = nullptr;
   int64_t capacity_ = 0;
   int used_ = 0;
-  bool aborted_ = false;
+  double timeout_s_;
+  std::atomic<bool> aborted_{false};
+  std::vector<cudaEvent_t> launched_;  // StepWatch's slots
+  std::unique_ptr<StepWatch> watch_;
+  std::thread watchdog_;
+  std::recursive_mutex comm_mutex_;  // comm_'s calls from the training thread and the watchdog
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+
+  // A call on the (non-blocking) communicator: ncclInProgress is waited for within the timeout;
+  // an error or the timeout aborts the communicator and raises.
+  void call(ncclResult_t result, const char* what) {
+    if (result == ncclSuccess) return;
+    std::string last;
+    const NcclWaitOutcome o = settle(result, comm_, timeout_s_, &aborted_, &last);
+    if (o.end == NcclWaitOutcome::End::Done) return;
+    throw nccl_wait_error(o, std::string("the gradient all-reduce (") + what + ")",
+                          worker_of(rank_, size_), timeout_s_, nccl_text(o.code, nullptr) + last);
+  }
+
+  void watch() {
+    cudaSetDevice(device_);
+    std::unique_lock<std::mutex> lock(stop_mutex_);
+    while (!stop_) {
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(20));
+      if (stop_) break;
+      std::lock_guard<std::recursive_mutex> comm_lock(comm_mutex_);
+      if (!aborted_ && !watch_->poll(seconds_now())) break;
+    }
+  }
 };
 
 #endif  // FORGEFLOW_HAVE_NCCL
@@ -246,11 +402,13 @@ __attribute__((visibility("default"))) int forgeflow_cuda_nccl_unique_id(char* i
 }
 
 // Joins worker `rank` of `size` on GPU `device` (opened already) to the communicator of `id`
-// (every worker calls it with worker 0's id; it returns when all have) and returns its reducer,
-// or null with the reason in `message`.
+// (every worker calls it with worker 0's id) within `timeout_s` seconds and returns its reducer,
+// or null with the reason in `message` and in `status`: 1 an NCCL or CUDA error, 2 the timeout
+// (the communicator was aborted; the message names NCCL's communicator initialisation).
 __attribute__((visibility("default"))) ff::GradientReducer* forgeflow_cuda_nccl_reducer(
-    int device, const char* id, int rank, int size, int64_t bucket_bytes, char* message,
-    size_t message_size) {
+    int device, const char* id, int rank, int size, int64_t bucket_bytes, double timeout_s,
+    char* message, size_t message_size, int* status) {
+  if (status) *status = 1;
 #ifdef FORGEFLOW_HAVE_NCCL
   try {
     ff::cuda::CudaDevice* gpu = ff::cuda::opened_device(device);
@@ -259,11 +417,32 @@ __attribute__((visibility("default"))) ff::GradientReducer* forgeflow_cuda_nccl_
     ncclUniqueId unique;
     std::memcpy(&unique, id, sizeof unique);
     ncclComm_t comm = nullptr;
-    FF_NCCL_CHECK(ncclCommInitRank(&comm, size, unique, rank), nullptr);
+    // Non-blocking, so that the initialisation can be bounded (see the top of this file).
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    const ncclResult_t started = ncclCommInitRankConfig(&comm, size, unique, rank, &config);
+    if (started != ncclSuccess && started != ncclInProgress) {
+      if (comm) ncclCommAbort(comm);
+      throw ff::nccl_wait_error({ff::NcclWaitOutcome::End::Failed, started},
+                                "NCCL's communicator initialisation",
+                                ff::cuda::worker_of(rank, size), timeout_s,
+                                ff::cuda::nccl_text(started, nullptr));
+    }
+    std::string last;
+    const ff::NcclWaitOutcome o = ff::cuda::settle(started, comm, timeout_s, nullptr, &last);
+    if (o.end != ff::NcclWaitOutcome::End::Done) {
+      if (status && o.end == ff::NcclWaitOutcome::End::TimedOut) *status = 2;
+      throw ff::nccl_wait_error(o, "NCCL's communicator initialisation",
+                                ff::cuda::worker_of(rank, size), timeout_s,
+                                ff::cuda::nccl_text(o.code, nullptr) + last);
+    }
     try {
-      return new ff::cuda::NcclReducer(device, comm, rank, size, gpu->stream(0), bucket_bytes);
+      auto* reducer = new ff::cuda::NcclReducer(device, comm, rank, size, gpu->stream(0),
+                                                bucket_bytes, timeout_s);
+      if (status) *status = 0;
+      return reducer;
     } catch (...) {
-      ncclCommDestroy(comm);
+      ncclCommAbort(comm);
       throw;
     }
   } catch (const std::exception& e) {
@@ -276,6 +455,7 @@ __attribute__((visibility("default"))) ff::GradientReducer* forgeflow_cuda_nccl_
   (void)rank;
   (void)size;
   (void)bucket_bytes;
+  (void)timeout_s;
   ff::cuda::put_message(message, message_size,
                         "this build of forgeflow's CUDA backend has no NCCL (nccl.h and libnccl "
                         "were not found when it was built: set NCCL_ROOT)");
