@@ -430,7 +430,7 @@ def take_along_axis(x, indices, axis=None):
 # ---------------------------------------------------------------------------------- products
 def matmul(x1, x2):
     """The matrix product of (..., M, K) and (..., K, N) (a 1-D operand counts as a row or a
-    column); batch axes equal on both sides, or absent on one."""
+    column); batch axes broadcast as NumPy's (in a model the batch size None meets None or 1)."""
     return call_op("matmul", [x1, x2], scalars=False)
 
 
