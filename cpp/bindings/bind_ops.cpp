@@ -7,6 +7,7 @@
 #include "layers/ops/random_op.h"
 #include "layers/ops/reduce_op.h"
 #include "layers/ops/shape_op.h"
+#include "layers/ops/take_op.h"
 
 namespace ff::bindings {
 namespace {
@@ -98,6 +99,14 @@ void init_ops(py::module_& m) {
              return std::make_shared<MatmulOp>(std::move(name), seed, operands_from_py(operands));
            }),
            py::arg("name"), py::arg("seed"), py::arg("operands"));
+  py::class_<TakeOp, OpLayer, std::shared_ptr<TakeOp>>(m, "TakeOp")
+      .def(py::init([](std::string name, uint64_t seed, const py::list& operands,
+                       py::handle axis) {
+             return std::make_shared<TakeOp>(std::move(name), seed, operands_from_py(operands),
+                                             axis.is_none() ? 0 : axis.cast<int64_t>(),
+                                             axis.is_none());
+           }),
+           py::arg("name"), py::arg("seed"), py::arg("operands"), py::arg("axis"));
   py::class_<OneHotOp, OpLayer, std::shared_ptr<OneHotOp>>(m, "OneHotOp")
       .def(py::init<std::string, uint64_t, int64_t>(), py::arg("name"), py::arg("seed"),
            py::arg("num_classes"));

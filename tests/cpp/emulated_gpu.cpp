@@ -1008,6 +1008,18 @@ class EmulatedGpuBackend final : public ff::Backend {
   void op_strided_copy(const float* x, float* y, const ff::BroadcastGeometry& g) override {
     run([=, cp = cpu_, x = r(x), y = r(y)] { cp->op_strided_copy(x, y, g); });
   }
+  void op_take(const float* x, const float* idx, float* y, int64_t outer, int64_t size,
+               int64_t n, int64_t inner, ff::StepState* state, int32_t node) override {
+    run([=, cp = cpu_, x = r(x), idx = r(idx), y = r(y), state = r(state)] {
+      cp->op_take(x, idx, y, outer, size, n, inner, state, node);
+    });
+  }
+  void op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer,
+                        int64_t size, int64_t n, int64_t inner) override {
+    run([=, cp = cpu_, idx = r(idx), dy = r(dy), dx = r(dx)] {
+      cp->op_take_backward(idx, dy, dx, outer, size, n, inner);
+    });
+  }
   // ==== end of ff.ops ====
 
  private:

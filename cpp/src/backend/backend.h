@@ -460,6 +460,18 @@ class Backend {
                                   float* dx, const ReduceGeometry& g) = 0;
   // y[i] = x[g offset 0 of i] over g.numel() outputs (transpose, broadcast_to); y != x.
   virtual void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) = 0;
+  // ff.ops.take: y (outer x n x inner) = x (outer x size x inner) gathered along its middle
+  // axis at the n indices idx (floats holding whole numbers in [-size, size): a negative one
+  // counts from the end, backend/take_rules.h). An index outside that range (or not whole)
+  // records a BadCategory error (error_where = `node`, error_index = its position in idx,
+  // error_value = it) and its entries of y are zeros. y != x.
+  virtual void op_take(const float* x, const float* idx, float* y, int64_t outer, int64_t size,
+                       int64_t n, int64_t inner, StepState* state, int32_t node) = 0;
+  // Its gradient: dx (outer x size x inner, every element overwritten) = the sum of the dy
+  // entries that read each x entry, added in the order of idx (deterministic, no atomics: one
+  // thread owns each (outer, inner) column of dx); invalid indices add nothing.
+  virtual void op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer,
+                                int64_t size, int64_t n, int64_t inner) = 0;
   // y[i] = random_value(kind, a, b, seed, random_stream(state, training), i, x[i]) for n
   // elements (backend/random_rules.h); x is read by Dropout only (null otherwise).
   virtual void random_values(RandomKind kind, float a, float b, uint64_t seed, const float* x,

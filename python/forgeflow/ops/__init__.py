@@ -29,7 +29,7 @@ from .numpy import (abs, absolute, add, argmax, argmin, clip, concatenate, divid
                     equal, exp, expand_dims, greater, greater_equal, less, less_equal, log,
                     logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative,
                     not_equal, ones, power, reshape, sign, split, sqrt, square, squeeze, stack,
-                    subtract, sum, transpose, true_divide, where, zeros)
+                    subtract, sum, take, take_along_axis, transpose, true_divide, where, zeros)
 from ._op_layer import OpLayer
 from ..layers._tracing import tracing
 
@@ -38,7 +38,7 @@ __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "exp", "log", "sqrt", "square", "abs", "absolute", "sign", "maximum", "minimum",
            "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin", "logsumexp",
            "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "split",
-           "matmul", "dot", "einsum", "zeros", "ones", "cast", "convert_to_tensor",
+           "take", "take_along_axis", "matmul", "dot", "einsum", "zeros", "ones", "cast", "convert_to_tensor",
            "stop_gradient", "shape", "relu", "sigmoid", "tanh", "gelu", "silu", "swish",
            "leaky_relu", "elu", "softmax", "log_softmax", "one_hot", "OpLayer"]
 

@@ -1,6 +1,6 @@
 """``ff.ops.einsum`` for one or two operands, as a composition of ops (sum, transpose,
-expand_dims, reshape, matmul), so it runs eagerly and in a model alike. Letters only (no
-ellipsis, no letter repeated within one operand). Two operands: letters of one operand only and
+expand_dims, reshape, matmul), so it runs eagerly and in a model alike. Letters and ``...``
+(replaced by unused letters, NumPy's rules); no letter repeated within one operand. Two operands: letters of one operand only and
 absent from the output are summed first; the rest is a batched matrix product with the shared
 output letters as batch axes, the contracted letters as K, and each side's own output letters as
 M and N. In a model the batch axis must stay first: its letter leads the output."""
@@ -10,12 +10,49 @@ from ..layers.core import KerasTensor
 from . import numpy as _ops
 
 
-def _parse(subscripts, count):
+def _expand_ellipsis(subscripts, spec, ranks):
+    """``...`` replaced by letters unused in the subscripts (NumPy's rules: the ellipsis axes
+    aligned on the right across operands; an implicit output puts them first)."""
+    lhs, arrow, out = spec.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ranks):
+        raise ValueError(f"ff.ops.einsum: {subscripts!r} names {len(terms)} operand(s), "
+                         f"received {len(ranks)}")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    counts = []
+    for term, rank in zip(terms, ranks):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise ValueError(f"ff.ops.einsum: {subscripts!r}: a term holds one '...' at most")
+        n = rank - len(term.replace("...", "")) if "..." in term else 0
+        if n < 0:
+            raise ValueError(f"ff.ops.einsum: {subscripts!r}: term {term!r} names more axes than "
+                             f"its operand's {rank}")
+        counts.append(n)
+    width = max(counts)
+    if width > len(free):
+        raise ValueError(f"ff.ops.einsum: {subscripts!r}: too many axes under '...'")
+    letters = "".join(free[:width])
+    terms = [t.replace("...", letters[width - n:]) for t, n in zip(terms, counts)]
+    if arrow:
+        if out.count("...") > 1 or out.replace("...", "").count("."):
+            raise ValueError(f"ff.ops.einsum: {subscripts!r}: the output holds one '...' at most")
+        if width and "..." not in out:
+            raise ValueError(f"ff.ops.einsum: {subscripts!r}: the axes under '...' need a '...' "
+                             "in the output too (as NumPy requires)")
+        out = out.replace("...", letters)
+    else:
+        named = "".join(terms).replace(",", "")
+        rest = "".join(sorted(c for c in set(named) if named.count(c) == 1 and c not in letters))
+        out = letters + rest
+    return ",".join(terms) + "->" + out
+
+
+def _parse(subscripts, count, ranks=()):
     if not isinstance(subscripts, str):
         raise TypeError(f"ff.ops.einsum: subscripts must be a string, received {subscripts!r}")
     spec = subscripts.replace(" ", "")
     if "." in spec:
-        raise ValueError("ff.ops.einsum: ellipsis ('...') is not supported; name every axis")
+        spec = _expand_ellipsis(subscripts, spec, ranks)
     if "->" in spec:
         lhs, out = spec.split("->")
     else:
@@ -61,7 +98,7 @@ def einsum(subscripts, *operands):
     sums and matrix products (e.g. "ij,jk->ik", "bij,bjk->bik", "bqd,bkd->bqk", "ij->ji",
     "bi,bi->b"); computed with transpose, reshape, sum and matmul, so it runs eagerly and in a
     model alike (in a model the batch letter leads the output)."""
-    ins, out = _parse(subscripts, len(operands))
+    ins, out = _parse(subscripts, len(operands), [len(_shape(o)) for o in operands])
     if len(operands) == 1:
         x, letters = _sum_out(operands[0], ins[0], out)
         return _transpose(x, letters, out)

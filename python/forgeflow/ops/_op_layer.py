@@ -26,6 +26,9 @@ BINARY_OPS = ("add", "subtract", "multiply", "divide", "power", "maximum", "mini
               "not_equal", "less", "less_equal", "greater", "greater_equal")
 _ACTIVATION_OPS = ("softmax", "log_softmax", "sigmoid", "relu", "tanh", "gelu", "silu",
                    "leaky_relu", "elu")
+# Ops whose second operand holds indices: an integer ff.Input may feed it (its values are whole
+# numbers, carried as float32 like every value of the graph).
+_INDEX_OPS = ("take",)
 REDUCE_OPS = ("sum", "mean", "max", "min", "argmax", "argmin", "logsumexp")
 
 
@@ -53,6 +56,9 @@ def _make_core(op, name, seed, arguments, operands):
         return _core.SliceOp(name, seed, int(a["axis"]), int(a["start"]), int(a["stop"]))
     if op == "matmul":
         return _core.MatmulOp(name, seed, operands)
+    if op == "take":
+        axis = a.get("axis")
+        return _core.TakeOp(name, seed, operands, None if axis is None else int(axis))
     if op == "one_hot":
         return _core.OneHotOp(name, seed, int(a["num_classes"]))
     if op in ("random_normal", "random_uniform", "dropout"):  # ff.random
@@ -169,7 +175,8 @@ def call_op(op, values, arguments=None, scalars=True):
             if _traced(v):
                 v = v._symbolic()
             if isinstance(v, KerasTensor):
-                if v.dtype != "float32":
+                if v.dtype != "float32" and not (op in _INDEX_OPS and len(operands) == 1
+                                                  and v.dtype in ("int32", "int64")):
                     raise TypeError(f'ff.ops.{op}: input "{v.name}" has dtype {v.dtype}; ops '
                                     "compute on float32 tensors (apply a lookup layer first)")
                 operands.append(None if v._batched else "unbatched")

@@ -20,7 +20,7 @@ __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "
            "exp", "log", "sqrt", "square", "abs", "absolute", "sign", "maximum", "minimum",
            "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin", "logsumexp",
            "reshape", "transpose", "expand_dims", "squeeze", "concatenate", "stack", "split",
-           "matmul", "dot", "zeros", "ones"]  # einsum: _einsum.py
+           "take", "take_along_axis", "matmul", "dot", "zeros", "ones"]  # einsum: _einsum.py
 
 
 # ---------------------------------------------------------------------------------- arithmetic
@@ -308,10 +308,129 @@ def split(x, indices_or_sections, axis=0):
     return pieces
 
 
+# ---------------------------------------------------------------------------------- gathers
+_MAX_EXACT_INDEX = 2 ** 24  # indices travel as float32 values: whole numbers exact below this
+
+
+def _indices(indices, op):
+    """Constant indices as a float32 array of whole numbers (symbolic ones unchanged)."""
+    indices = symbolic_of(indices)
+    if isinstance(indices, KerasTensor):
+        if indices.dtype not in ("float32", "int32", "int64"):
+            raise TypeError(f"ff.ops.{op}: indices must be integers; received the tensor "
+                            f'"{indices.name}" of dtype {indices.dtype}')
+        return indices
+    try:
+        arr = np.asarray(indices)
+    except Exception as e:  # ragged lists and the like
+        raise TypeError(f"ff.ops.{op}: cannot use {type(indices).__name__} as indices: {e}") from None
+    if arr.size == 0 and arr.dtype.kind == "f":
+        arr = arr.astype(np.int64)  # np.asarray([]) is float64
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"ff.ops.{op}: indices must be integers; received an array of dtype "
+                        f"{arr.dtype}")
+    if arr.size and int(np.abs(arr.astype(np.int64)).max()) >= _MAX_EXACT_INDEX:
+        raise ValueError(f"ff.ops.{op}: indices must lie within (-{_MAX_EXACT_INDEX}, "
+                         f"{_MAX_EXACT_INDEX}) (they travel as float32 values); received "
+                         f"{int(np.abs(arr.astype(np.int64)).max())}")
+    return np.asarray(arr, dtype=np.float32, order="C")
+
+
+def _axis_arg(axis, op):
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
+        raise TypeError(f"ff.ops.{op}: axis must be an integer or None, received {axis!r}")
+    return int(axis)
+
+
+def take(x, indices, axis=None):
+    """The entries of ``x`` at ``indices`` along ``axis`` (NumPy's and Keras 3's ``take``): the
+    result has shape ``x.shape[:axis] + indices.shape + x.shape[axis + 1:]``; ``axis=None``
+    takes from ``x`` flattened. Negative indices count from the end; an index outside
+    ``[-size, size)`` raises ValueError naming it and the axis size (Keras clips on some
+    backends; forgeflow does not). ``indices`` may be an integer array (kept in the op and saved
+    in the model) or a symbolic tensor of indices (an ``ff.Input(dtype="int32")``: taking rows of
+    a weight is an embedding lookup). The gradient adds ``dy`` back into the rows taken."""
+    axis = _axis_arg(axis, "take")
+    return call_op("take", [x, _indices(indices, "take")], {"axis": axis}, scalars=False)
+
+
+def take_along_axis(x, indices, axis=None):
+    """NumPy's and Keras 3's ``take_along_axis``: ``indices`` (the rank of ``x``, broadcasting
+    against it on the other axes) pick entries of ``x`` along ``axis``; ``axis=None`` takes from
+    ``x`` flattened with 1-D indices. Built on ``take``: the indices become flat positions (on
+    the host), so they must be an integer array (kept in the op); next to a symbolic ``x`` they
+    cannot vary along the batch axis (their first size is 1). Out-of-range indices raise
+    ValueError naming the index and the axis size."""
+    axis = _axis_arg(axis, "take_along_axis")
+    if isinstance(symbolic_of(indices), KerasTensor):
+        raise TypeError("ff.ops.take_along_axis takes indices as an integer array; symbolic "
+                        "indices are not supported yet (use ff.ops.take, or compute on arrays)")
+    idx = _indices(indices, "take_along_axis").astype(np.int64)
+    xs = symbolic_of(x)
+    symbolic = isinstance(xs, KerasTensor)
+    shape = tuple(xs.shape) if symbolic else np.shape(x)
+    if axis is None:
+        if idx.ndim != 1:
+            raise ValueError("ff.ops.take_along_axis: with axis=None the indices must be 1-D; "
+                             f"received shape {idx.shape}")
+        return take(x, idx, axis=None)
+    rank = len(shape)
+    if idx.ndim != rank:
+        raise ValueError(f"ff.ops.take_along_axis: indices of shape {idx.shape} must have the "
+                         f"rank of x (shape {shape})")
+    if not -rank <= axis < rank:
+        raise ValueError(f"ff.ops.take_along_axis: axis {axis} is out of range for x of rank "
+                         f"{rank}")
+    axis %= rank
+    first = 1 if symbolic else 0
+    if symbolic:
+        if axis == 0:
+            raise ValueError("ff.ops.take_along_axis: axis 0 is the batch axis of x (shape "
+                             f"{shape}); in a model use axis=1 or later")
+        if idx.shape[0] != 1:
+            raise ValueError(f"ff.ops.take_along_axis: indices of shape {idx.shape} next to a "
+                             f"symbolic x (shape {shape}) must have size 1 along the batch axis "
+                             "(the same indices for every sample)")
+    size = shape[axis]
+    bad = np.flatnonzero((idx < -size) | (idx >= size))
+    if bad.size:
+        raise ValueError(f"ff.ops.take_along_axis: index {int(idx.flat[bad[0]])} at position "
+                         f"{int(bad[0])} of the indices is out of bounds for axis {axis} with "
+                         f"size {size}")
+    idx = np.where(idx < 0, idx + size, idx)
+    out = []
+    for d in range(first, rank):
+        if d == axis:
+            out.append(idx.shape[d])
+        elif shape[d] == idx.shape[d] or idx.shape[d] == 1:
+            out.append(shape[d])
+        elif shape[d] == 1:
+            out.append(idx.shape[d])
+        else:
+            raise ValueError(f"ff.ops.take_along_axis: indices of shape {idx.shape} do not "
+                             f"broadcast against x of shape {shape} on axis {d}")
+    out = tuple(out)
+    grids = np.indices(out, sparse=True)
+    wrapped = np.broadcast_to(idx[(0,) * first], out) if first else np.broadcast_to(idx, out)
+    flat = np.zeros(out, dtype=np.int64)
+    stride = 1
+    for d in reversed(range(first, rank)):
+        if d == axis:
+            flat = flat + wrapped * stride
+        elif shape[d] != 1:
+            flat = flat + grids[d - first] * stride
+        stride *= shape[d]
+    if symbolic:
+        return take(reshape(x, (-1, stride)), flat, axis=1)
+    return take(x, flat, axis=None)
+
+
 # ---------------------------------------------------------------------------------- products
 def matmul(x1, x2):
     """The matrix product of (..., M, K) and (..., K, N) (a 1-D operand counts as a row or a
-    column); batch axes equal on both sides, or absent on one."""
+    column); batch axes broadcast as NumPy's (in a model the batch size None meets None or 1)."""
     return call_op("matmul", [x1, x2], scalars=False)
 
 

@@ -233,3 +233,70 @@ TEST_CASE("CUDA parity: random_values (ff.random's normal, uniform and dropout)"
     }
   }
 }
+
+namespace {
+
+// Indices for ff.ops.take into an axis of `size`: every position, negatives, repeats.
+std::vector<float> take_indices(int64_t n, int64_t size, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    const auto k = static_cast<int64_t>(ff::Philox::uniform(seed, 2, j) * 2 * size) - size;
+    v[j] = static_cast<float>(k < -size ? -size : (k >= size ? size - 1 : k));
+  }
+  return v;
+}
+
+// The step state an op_take call recorded (a fresh block on r's device).
+ff::StepState take_with_state(ff::Backend& be, const std::vector<float>& x,
+                              const std::vector<float>& idx, int64_t outer, int64_t size,
+                              int64_t inner) {
+  Run r(be);
+  const auto n = static_cast<int64_t>(idx.size());
+  ff::StepState h{};
+  h.loss_scale = 1.0f;
+  ff::Tensor block = ff::Tensor::zeros(be.device(), {static_cast<int64_t>(ff::step_state_bytes(0))},
+                                       ff::DType::UInt8);
+  be.device().copy_from_host(block.raw(), &h, sizeof h);
+  be.op_take(r.in(x), r.in(idx), r.out(outer * n * inner), outer, size, n, inner,
+             static_cast<ff::StepState*>(block.raw()), 5);
+  be.device().copy_to_host(&h, block.raw(), sizeof h);
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("CUDA parity: op_take and its scatter-add gradient", "[cuda][ops]") {
+  struct Case { int64_t outer, size, n, inner; };
+  const std::vector<Case> cases = {{1, 1, 1, 1},     {1, 7, 20, 1},   {3, 5, 4, 7},
+                                   {1, 1000, 4099, 33}, {257, 9, 3, 1}, {2, 64, 300, 129}};
+  for (const Case& c : cases) {
+    const auto x = values(c.outer * c.size * c.inner, 14);
+    const auto dy = values(c.outer * c.n * c.inner, 15, -3.0f, 3.0f, false);
+    const auto idx = take_indices(c.n, c.size, 16);
+    check_parity("take outer=" + std::to_string(c.outer) + " size=" + std::to_string(c.size) +
+                     " n=" + std::to_string(c.n) + " inner=" + std::to_string(c.inner),
+                 [&](Run& r) {
+                   const float* pi = r.in(idx);
+                   r.be.op_take(r.in(x), pi, r.out(c.outer * c.n * c.inner), c.outer, c.size,
+                                c.n, c.inner, nullptr, 0);
+                   r.be.op_take_backward(pi, r.in(dy), r.out(c.outer * c.size * c.inner),
+                                         c.outer, c.size, c.n, c.inner);
+                 },
+                 1e-5);
+  }
+  SECTION("a bad index: the same first position recorded") {
+    std::vector<float> idx = take_indices(5000, 10, 17);
+    idx[3001] = 10.0f;
+    idx[4000] = -11.0f;
+    idx[4500] = 0.5f;
+    const auto x = values(2 * 10 * 3, 18);
+    const ff::StepState c = take_with_state(parity::cpu(), x, idx, 2, 10, 3);
+    const ff::StepState g = take_with_state(parity::gpu(), x, idx, 2, 10, 3);
+    CHECK(c.halted == 1);
+    CHECK(g.halted == 1);
+    CHECK(c.error_index == 3001);
+    CHECK(g.error_index == 3001);
+    CHECK(g.error_value == 10.0);
+    CHECK(g.error_where == 5);
+  }
+}

@@ -177,6 +177,31 @@ def test_shape_ops_refuse_the_batch_axis_in_a_model():
         ops.split(t, 2)
 
 
+def test_matmul_broadcasts_batch_axes_as_numpy():
+    r = rng(9)
+    a = r.normal(size=(4, 2, 3, 5)).astype(np.float32)
+    w = r.normal(size=(2, 5, 6)).astype(np.float32)
+    close(ops.matmul(a, w), a @ w, rtol=1e-5)
+    b = r.normal(size=(3, 1, 5, 6)).astype(np.float32)
+    close(ops.matmul(a[:, :1], b[0]), a[:, :1] @ b[0], rtol=1e-5)
+    close(ops.matmul(a[0, :1], b), a[0, :1] @ b, rtol=1e-5)
+    close(in_model(lambda t: ops.matmul(t, w), a), a @ w, rtol=1e-5)
+    # The gradient of a weight read by every sample and row: one SGD step against NumPy.
+    inputs = ff.Input(shape=(2, 3, 5))
+    h = ff.layers.Dense(5, use_bias=False, name="dense")(inputs)
+    model = ff.Model(inputs, ops.matmul(h, w))
+    k0 = r.normal(size=(5, 5)).astype(np.float32)
+    model.get_layer("dense").set_weights([k0])
+    model.compile(optimizer=ff.optimizers.SGD(0.1), loss="mse")
+    model.train_on_batch(a, np.zeros((4, 2, 3, 6), np.float32))
+    hx = a.astype(np.float64) @ k0
+    dy = 2.0 * (hx @ w) / (4 * 2 * 3 * 6)
+    dk = np.einsum("nrmi,nrmj->ij", a, dy @ np.swapaxes(w, -1, -2))
+    close(model.get_layer("dense").get_weights()[0], k0 - 0.1 * dk, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        ops.matmul(ff.Input(shape=(3, 5)), np.ones((3, 5, 6), np.float32))
+
+
 def test_matmul_dot_and_einsum_match_numpy():
     r = rng(4)
     a = r.normal(size=(5, 3, 4)).astype(np.float32)
@@ -205,8 +230,7 @@ def test_matmul_dot_and_einsum_match_numpy():
           np.einsum("bqd,bkd->bqk", a, a), rtol=1e-5)
     close(in_model(lambda t: ops.einsum("ji,bj->bi", w, t), a[:, 0]),
           np.einsum("ji,bj->bi", w, a[:, 0]), rtol=1e-5)
-    with pytest.raises(ValueError, match="ellipsis"):
-        ops.einsum("...ij,jk", a, w)
+    close(ops.einsum("...ij,jk", a, w), np.einsum("...ij,jk", a, w), rtol=1e-5)  # was refused
 
 
 def test_zeros_ones_and_operators_on_symbolic_tensors():
@@ -251,3 +275,26 @@ def test_non_numeric_and_string_inputs_are_refused():
         ops.add(np.array(["a"]), 1.0)
     with pytest.raises(TypeError, match="dtype string"):
         ops.add(ff.Input(shape=(1,), dtype="string"), 1.0)
+
+
+@pytest.mark.parametrize("spec, shapes", [
+    ("...ij,jk->...ik", [(4, 2, 3, 5), (5, 6)]), ("...ij,jk", [(4, 2, 3, 5), (5, 6)]),
+    ("b...j,jk->b...k", [(4, 2, 3, 5), (5, 6)]), ("...i->...", [(4, 2, 3)]),
+    ("...ij->...ji", [(2, 3, 4)]), ("bh...d,bh...d->bh...", [(2, 3, 4, 5), (2, 3, 4, 5)]),
+])
+def test_einsum_with_an_ellipsis_matches_numpy(spec, shapes):
+    r = rng(10)
+    operands = [r.normal(size=s).astype(np.float32) for s in shapes]
+    close(ops.einsum(spec, *operands), np.einsum(spec, *operands), rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_with_an_ellipsis_in_a_model_and_its_errors():
+    r = rng(11)
+    a = r.normal(size=(4, 2, 3, 5)).astype(np.float32)
+    w = r.normal(size=(5, 6)).astype(np.float32)
+    close(in_model(lambda t: ops.einsum("...ij,jk->...ik", t, w), a),
+          np.einsum("...ij,jk->...ik", a, w), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="need a '...' in the output"):
+        ops.einsum("...ij,jk->ik", a, w)
+    with pytest.raises(ValueError, match="one '...' at most"):
+        ops.einsum("......i->i", a)

@@ -734,6 +734,16 @@ class CpuBackend final : public cpu::HalfByFloat32<Backend> {
   void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) override {
     cpu::op_strided_copy(x, y, g);
   }
+  void op_take(const float* x, const float* idx, float* y, int64_t outer, int64_t size,
+               int64_t n, int64_t inner, StepState* state, int32_t node) override {
+    const int64_t bad = cpu::op_take(x, idx, y, outer, size, n, inner);
+    if (bad >= 0)
+      record_step_error(state, StepError::BadCategory, node, 0, bad, static_cast<double>(idx[bad]));
+  }
+  void op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer,
+                        int64_t size, int64_t n, int64_t inner) override {
+    cpu::op_take_backward(idx, dy, dx, outer, size, n, inner);
+  }
   // ==== end of ff.ops ====
 
  private:

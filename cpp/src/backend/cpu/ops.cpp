@@ -5,6 +5,7 @@
 
 #include "backend/cpu/parallel.h"
 #include "backend/op_rules.h"
+#include "backend/take_rules.h"
 
 namespace ff::cpu {
 namespace {
@@ -113,6 +114,45 @@ void op_reduce_backward(ReduceKind op, const float* x, const float* y, const flo
 void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) {
   parallel_for(g.numel(), [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] = x[broadcast_offset(g, 0, i)];
+  });
+}
+
+int64_t op_take(const float* x, const float* idx, float* y, int64_t outer, int64_t size,
+                int64_t n, int64_t inner) {
+  int64_t bad = -1;
+  for (int64_t j = 0; j < n && bad < 0; ++j)
+    if (take_position(idx[j], size) < 0) bad = j;
+  parallel_for(outer * n, [&](int64_t s, int64_t e) {
+    for (int64_t r = s; r < e; ++r) {
+      const int64_t o = r / n, j = r % n;
+      const int64_t k = take_position(idx[j], size);
+      float* dst = y + r * inner;
+      if (k < 0) {
+        for (int64_t i = 0; i < inner; ++i) dst[i] = 0.0f;
+        continue;
+      }
+      const float* src = x + (o * size + k) * inner;
+      for (int64_t i = 0; i < inner; ++i) dst[i] = src[i];
+    }
+  });
+  return bad;
+}
+
+void op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer, int64_t size,
+                      int64_t n, int64_t inner) {
+  // One task per outer slice: its dx rows are written by it alone, in the order of idx.
+  parallel_for(outer, [&](int64_t s, int64_t e) {
+    for (int64_t o = s; o < e; ++o) {
+      float* d = dx + o * size * inner;
+      for (int64_t i = 0; i < size * inner; ++i) d[i] = 0.0f;
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t k = take_position(idx[j], size);
+        if (k < 0) continue;
+        const float* src = dy + (o * n + j) * inner;
+        float* dst = d + k * inner;
+        for (int64_t i = 0; i < inner; ++i) dst[i] += src[i];
+      }
+    }
   });
 }
 

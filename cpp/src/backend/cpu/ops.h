@@ -26,5 +26,10 @@ void op_reduce(ReduceKind op, const float* x, float* y, const ReduceGeometry& g)
 void op_reduce_backward(ReduceKind op, const float* x, const float* y, const float* dy, float* dx,
                         const ReduceGeometry& g);
 void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g);
+// ff.ops.take (backend.h): returns -1, or the position in idx of the first invalid index.
+int64_t op_take(const float* x, const float* idx, float* y, int64_t outer, int64_t size,
+                int64_t n, int64_t inner);
+void op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer, int64_t size,
+                      int64_t n, int64_t inner);
 
 }  // namespace ff::cpu

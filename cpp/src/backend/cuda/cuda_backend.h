@@ -281,6 +281,10 @@ class CudaBackend final : public Backend {
   void op_reduce_backward(ReduceKind op, const float* x, const float* y, const float* dy,
                           float* dx, const ReduceGeometry& g) override;
   void op_strided_copy(const float* x, float* y, const BroadcastGeometry& g) override;
+  void op_take(const float* x, const float* idx, float* y, int64_t outer, int64_t size,
+               int64_t n, int64_t inner, StepState* state, int32_t node) override;
+  void op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer,
+                        int64_t size, int64_t n, int64_t inner) override;
   // ==== end of ff.ops ====
 
  private:

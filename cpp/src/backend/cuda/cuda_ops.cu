@@ -11,9 +11,11 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_kernel_util.cuh"
 #include "backend/cuda/cuda_launch.cuh"
 #include "backend/op_rules.h"
 #include "backend/random_rules.h"
+#include "backend/take_rules.h"
 
 namespace ff::cuda {
 namespace {
@@ -83,6 +85,51 @@ __global__ void op_reduce_backward_kernel(ReduceKind op, const float* x, const f
 
 __global__ void op_strided_copy_kernel(const float* x, float* y, BroadcastGeometry g, int64_t n) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) y[i] = x[broadcast_offset(g, 0, i)];
+}
+
+// ff.ops.take's index check: the smallest position of an invalid index is recorded (the CPU's
+// sequential scan finds the same one). Launched with kThreads per block (the grid reduction).
+__global__ void op_take_check_kernel(const float* idx, int64_t size, int64_t n, StepState* state,
+                                     int32_t node) {
+  long long first_bad = kNoIndex;
+  for (int64_t j = global_thread(); j < n; j += grid_threads())
+    if (take_position(idx[j], size) < 0 && static_cast<long long>(j) < first_bad)
+      first_bad = static_cast<long long>(j);
+  reduce_grid(0.0, first_bad, [=](double, long long bad) {
+    if (bad != kNoIndex)
+      record_step_error_atomic(state, StepError::BadCategory, node, 0, bad,
+                               static_cast<double>(idx[bad]));
+  });
+}
+
+// One thread per element of y (outer x n x inner); an invalid index gives zeros.
+__global__ void op_take_kernel(const float* x, const float* idx, float* y, int64_t size,
+                               int64_t n, int64_t inner, int64_t total) {
+  for (int64_t e = first_index(); e < total; e += grid_stride()) {
+    const int64_t i = e % inner;
+    const int64_t r = e / inner;
+    const int64_t j = r % n;
+    const int64_t o = r / n;
+    const int64_t k = take_position(idx[j], size);
+    y[e] = k < 0 ? 0.0f : x[(o * size + k) * inner + i];
+  }
+}
+
+// The scatter-add without atomics: one thread per (outer, inner) column of dx, which zeroes its
+// column and adds dy's entries in the order of idx: race-free and deterministic.
+__global__ void op_take_backward_kernel(const float* idx, const float* dy, float* dx,
+                                        int64_t size, int64_t n, int64_t inner, int64_t columns) {
+  for (int64_t c = first_index(); c < columns; c += grid_stride()) {
+    const int64_t o = c / inner;
+    const int64_t i = c % inner;
+    float* d = dx + o * size * inner + i;
+    for (int64_t k = 0; k < size; ++k) d[k * inner] = 0.0f;
+    const float* g = dy + o * n * inner + i;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t k = take_position(idx[j], size);
+      if (k >= 0) d[k * inner] += g[j * inner];
+    }
+  }
 }
 
 }  // namespace
@@ -182,6 +229,28 @@ void CudaBackend::op_strided_copy(const float* x, float* y, const BroadcastGeome
   if (n <= 0) return;
   op_strided_copy_kernel<<<grid_blocks(n), kLaunchThreads, 0, stream()>>>(x, y, g, n);
   FF_CUDA_LAUNCH_CHECK("op_strided_copy_kernel");
+}
+
+void CudaBackend::op_take(const float* x, const float* idx, float* y, int64_t outer,
+                          int64_t size, int64_t n, int64_t inner, StepState* state,
+                          int32_t node) {
+  if (n <= 0) return;
+  op_take_check_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(idx, size, n, state, node);
+  FF_CUDA_LAUNCH_CHECK("op_take_check_kernel");
+  const int64_t total = outer * n * inner;
+  if (total <= 0) return;
+  op_take_kernel<<<grid_blocks(total), kLaunchThreads, 0, stream()>>>(x, idx, y, size, n, inner,
+                                                                      total);
+  FF_CUDA_LAUNCH_CHECK("op_take_kernel");
+}
+
+void CudaBackend::op_take_backward(const float* idx, const float* dy, float* dx, int64_t outer,
+                                   int64_t size, int64_t n, int64_t inner) {
+  const int64_t columns = outer * inner;
+  if (columns <= 0 || size <= 0) return;
+  op_take_backward_kernel<<<grid_blocks(columns), kLaunchThreads, 0, stream()>>>(
+      idx, dy, dx, size, n, inner, columns);
+  FF_CUDA_LAUNCH_CHECK("op_take_backward_kernel");
 }
 
 }  // namespace ff::cuda

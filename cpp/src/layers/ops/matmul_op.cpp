@@ -1,6 +1,8 @@
 // MatmulOp (see matmul_op.h).
 #include "layers/ops/matmul_op.h"
 
+#include <algorithm>
+
 #include "core/errors.h"
 
 namespace ff {
@@ -29,13 +31,28 @@ Shape MatmulOp::infer(const std::vector<Shape>& shapes) {
                      " and " + shape_str(shapes[1]) + " do not match (" +
                      (ka == kNone ? std::string("None") : std::to_string(ka)) + " vs " +
                      (kb == kNone ? std::string("None") : std::to_string(kb)) + ")");
-  if (!a_batch.empty() && !b_batch.empty() && a_batch != b_batch)
-    throw ValueError(label() + ": shapes " + shape_str(shapes[0]) + " and " +
-                     shape_str(shapes[1]) + " have different batch dimensions " +
-                     shape_str(a_batch) + " and " + shape_str(b_batch) + "; forgeflow's matmul "
-                     "needs them equal, or a plain matrix on one side (reshape or expand the "
-                     "operands explicitly)");
   Shape out = a_batch.empty() ? b_batch : a_batch;
+  if (!a_batch.empty() && !b_batch.empty() && a_batch != b_batch) {
+    // NumPy's batch broadcasting: aligned on the right, a missing axis or a 1 stretches.
+    const size_t rank = std::max(a_batch.size(), b_batch.size());
+    out.assign(rank, 1);
+    for (size_t d = 0; d < rank; ++d) {
+      const size_t from_right = rank - d;
+      const int64_t da = from_right <= a_batch.size() ? a_batch[a_batch.size() - from_right] : 1;
+      const int64_t db = from_right <= b_batch.size() ? b_batch[b_batch.size() - from_right] : 1;
+      int64_t r;
+      if (da == db) r = da;
+      else if (da == 1) r = db;
+      else if (db == 1) r = da;
+      else
+        throw ValueError(label() + ": shapes " + shape_str(shapes[0]) + " and " +
+                         shape_str(shapes[1]) + " have batch dimensions " + shape_str(a_batch) +
+                         " and " + shape_str(b_batch) + " that do not broadcast (the batch "
+                         "size None meets only None or 1); reshape or expand the operands "
+                         "explicitly");
+      out[d] = r;
+    }
+  }
   if (!a_vec) out.push_back(a[a.size() - 2]);
   if (!b_vec) out.push_back(b.back());
   return out;
@@ -51,6 +68,32 @@ MatmulOp::Plan MatmulOp::plan(const Shape& a0, const Shape& b0) const {
   p.n = b.back();
   p.a_batched = a.size() > 2;
   p.b_batched = b.size() > 2;
+  const Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+  if (p.a_batched && p.b_batched && ab != bb) {
+    // Broadcast batch axes: the matrix of each operand that every output entry reads.
+    const size_t rank = std::max(ab.size(), bb.size());
+    Shape da(rank - ab.size(), 1), db(rank - bb.size(), 1), out(rank);
+    da.insert(da.end(), ab.begin(), ab.end());
+    db.insert(db.end(), bb.begin(), bb.end());
+    for (size_t d = 0; d < rank; ++d) out[d] = std::max(da[d], db[d]);
+    for (int64_t d : out) p.batch *= d;
+    p.a_index.resize(static_cast<size_t>(p.batch));
+    p.b_index.resize(static_cast<size_t>(p.batch));
+    for (int64_t i = 0; i < p.batch; ++i) {
+      int64_t rest = i, ia = 0, ib = 0, sa = 1, sb = 1;
+      for (size_t d = rank; d-- > 0;) {
+        const int64_t c = rest % out[d];
+        rest /= out[d];
+        if (da[d] != 1) ia += c * sa;
+        if (db[d] != 1) ib += c * sb;
+        sa *= da[d];
+        sb *= db[d];
+      }
+      p.a_index[static_cast<size_t>(i)] = ia;
+      p.b_index[static_cast<size_t>(i)] = ib;
+    }
+    return p;
+  }
   const Shape& batched = p.b_batched ? b : a;
   for (size_t d = 0; d + 2 < batched.size(); ++d) p.batch *= batched[d];
   return p;
@@ -74,8 +117,8 @@ void MatmulOp::forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vect
     return;
   }
   for (int64_t i = 0; i < p.batch; ++i)
-    be.gemm(false, false, p.m, p.n, p.k, 1.0f, p.a_batched ? a + i * p.m * p.k : a, p.k,
-            b + i * p.k * p.n, p.n, 0.0f, out + i * p.m * p.n, p.n);
+    be.gemm(false, false, p.m, p.n, p.k, 1.0f, p.a_batched ? a + p.a_entry(i) * p.m * p.k : a,
+            p.k, b + p.b_entry(i) * p.k * p.n, p.n, 0.0f, out + i * p.m * p.n, p.n);
 }
 
 void MatmulOp::backward_multi(const std::vector<Tensor>& xs, const Tensor&, const Tensor& dy,
@@ -101,16 +144,19 @@ void MatmulOp::backward_multi(const std::vector<Tensor>& xs, const Tensor&, cons
   }
   for (int64_t i = 0; i < p.batch; ++i) {
     const float* gi = g + i * p.m * p.n;
-    const float* ai = p.a_batched ? a + i * p.m * p.k : a;
-    const float* bi = b + i * p.k * p.n;
-    if (da) {  // a matrix shared by every entry accumulates (beta 1 after the first)
-      float* dai = p.a_batched ? da->data<float>() + i * p.m * p.k : da->data<float>();
-      const float beta = p.a_batched || i == 0 ? 0.0f : 1.0f;
+    const float* ai = p.a_batched ? a + p.a_entry(i) * p.m * p.k : a;
+    const float* bi = b + p.b_entry(i) * p.k * p.n;
+    // A matrix read by several entries (shared, or broadcast) accumulates their gradients in
+    // batch order: beta 1 on its zeroed gradient.
+    const bool broadcast = !p.a_index.empty();
+    if (da) {
+      float* dai = p.a_batched ? da->data<float>() + p.a_entry(i) * p.m * p.k : da->data<float>();
+      const float beta = (p.a_batched && !broadcast) || i == 0 ? 0.0f : 1.0f;
       be.gemm(false, true, p.m, p.k, p.n, 1.0f, gi, p.n, bi, p.n, beta, dai, p.k);
     }
     if (db)
-      be.gemm(true, false, p.k, p.n, p.m, 1.0f, ai, p.k, gi, p.n, 0.0f,
-              db->data<float>() + i * p.k * p.n, p.n);
+      be.gemm(true, false, p.k, p.n, p.m, 1.0f, ai, p.k, gi, p.n, broadcast ? 1.0f : 0.0f,
+              db->data<float>() + p.b_entry(i) * p.k * p.n, p.n);
   }
 }
 

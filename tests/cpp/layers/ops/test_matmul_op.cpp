@@ -125,3 +125,43 @@ TEST_CASE("MatmulOp: gradients match finite differences", "[ops][matmul][gradien
     fftest::require_gradients_match(fftest::check_multi_input_gradients(op, spec));
   }
 }
+
+TEST_CASE("MatmulOp: batch axes broadcast as NumPy's", "[ops][matmul]") {
+  SECTION("forward: (2, 1, 3, 4) @ (3, 4, 5) gives (2, 3, 3, 5)") {
+    auto op = inputs2();
+    const auto a = fftest::uniform_values(24, 7, -1, 1);
+    const auto b = fftest::uniform_values(60, 8, -1, 1);
+    const HostTensor y = eager(op, {{{2, 1, 3, 4}, a}, {{3, 4, 5}, b}});
+    CHECK(y.shape == Shape{2, 3, 3, 5});
+    std::vector<double> want;
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j)
+        for (int m = 0; m < 3; ++m)
+          for (int n = 0; n < 5; ++n) {
+            double s = 0;
+            for (int k = 0; k < 4; ++k) s += double(a[i * 12 + m * 4 + k]) * b[j * 20 + k * 5 + n];
+            want.push_back(s);
+          }
+    require_close(y.values, want);
+  }
+  SECTION("in a model: (None, 2, 3, 4) @ (2, 4, 5) constant; None meets only None or 1") {
+    ff::MatmulOp op("matmul", 1,
+                    {OpOperand::input(), OpOperand::constant({2, 4, 5}, fftest::uniform_values(40, 9, -1, 1))});
+    CHECK(op.build({kNone, 2, 3, 4}) == Shape{kNone, 2, 3, 5});
+    ff::MatmulOp bad("matmul", 1,
+                     {OpOperand::input(), OpOperand::constant({3, 4, 5}, fftest::uniform_values(60, 9, -1, 1))});
+    CHECK_THAT(error_of([&] { bad.build({kNone, 3, 4}); }), Catch::Contains("do not broadcast"));
+  }
+  SECTION("gradients: broadcast operands sum their entries' gradients") {
+    auto op = inputs2();
+    fftest::MultiCheckSpec spec;
+    spec.eager = true;
+    spec.input_shapes = {{2, 1, 3, 4}, {3, 4, 5}};
+    fftest::require_gradients_match(fftest::check_multi_input_gradients(op, spec));
+    ff::MatmulOp c("matmul", 1,
+                   {OpOperand::input(), OpOperand::constant({2, 4, 5}, fftest::uniform_values(40, 9, -1, 1))});
+    fftest::MultiCheckSpec s2;
+    s2.input_shapes = {{3, 2, 3, 4}};
+    fftest::require_gradients_match(fftest::check_multi_input_gradients(c, s2));
+  }
+}
