@@ -80,23 +80,10 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetObject(type, msg);
       Py_DECREF(msg);
     };
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const ff::ValueError& e) {
-      set_error(PyExc_ValueError, e.what());
-    } catch (const ff::TypeError& e) {
-      set_error(PyExc_TypeError, e.what());
-    } catch (const ff::NumericsError& e) {
-      set_error(PyExc_FloatingPointError, e.what());
-    } catch (const ff::InterruptedError& e) {
-      set_error(PyExc_KeyboardInterrupt, e.what());
-    } catch (const ff::DistributedError& e) {
-      // ff.errors.UnavailableError / DeadlineExceededError / AbortedError(node_def, op, message).
-      const char* name = e.kind == ff::DistributedError::Kind::Unavailable ? "UnavailableError"
-                         : e.kind == ff::DistributedError::Kind::DeadlineExceeded
-                             ? "DeadlineExceededError"
-                             : "AbortedError";
-      PyObject* msg = PyUnicode_DecodeUTF8(e.what(), static_cast<Py_ssize_t>(std::strlen(e.what())),
+    // An ff.errors class (TensorFlow's signature: (node_def, op, message)); a RuntimeError with
+    // the same message if the class cannot be had (never expected).
+    auto set_forgeflow_error = [](const char* name, const char* what) {
+      PyObject* msg = PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)),
                                            "backslashreplace");
       if (!msg) return;
       PyObject* errors = PyImport_ImportModule("forgeflow.errors");
@@ -113,26 +100,26 @@ PYBIND11_MODULE(_core, m) {
       Py_XDECREF(type);
       Py_XDECREF(errors);
       Py_DECREF(msg);
+    };
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ff::ValueError& e) {
+      set_error(PyExc_ValueError, e.what());
+    } catch (const ff::TypeError& e) {
+      set_error(PyExc_TypeError, e.what());
+    } catch (const ff::NumericsError& e) {
+      set_error(PyExc_FloatingPointError, e.what());
+    } catch (const ff::InterruptedError& e) {
+      set_error(PyExc_KeyboardInterrupt, e.what());
+    } catch (const ff::DistributedError& e) {
+      // ff.errors.UnavailableError / DeadlineExceededError / AbortedError(node_def, op, message).
+      set_forgeflow_error(e.kind == ff::DistributedError::Kind::Unavailable ? "UnavailableError"
+                          : e.kind == ff::DistributedError::Kind::DeadlineExceeded
+                              ? "DeadlineExceededError"
+                              : "AbortedError",
+                          e.what());
     } catch (const ff::ResourceExhaustedError& e) {
-      // ff.errors.ResourceExhaustedError(node_def, op, message), TensorFlow's signature; a
-      // RuntimeError with the same message if the class cannot be had (never expected).
-      PyObject* msg = PyUnicode_DecodeUTF8(e.what(), static_cast<Py_ssize_t>(std::strlen(e.what())),
-                                           "backslashreplace");
-      if (!msg) return;
-      PyObject* errors = PyImport_ImportModule("forgeflow.errors");
-      PyObject* type = errors ? PyObject_GetAttrString(errors, "ResourceExhaustedError") : nullptr;
-      PyObject* error =
-          type ? PyObject_CallFunctionObjArgs(type, Py_None, Py_None, msg, nullptr) : nullptr;
-      if (error) {
-        PyErr_SetObject(type, error);
-      } else {
-        PyErr_Clear();
-        PyErr_SetObject(PyExc_RuntimeError, msg);
-      }
-      Py_XDECREF(error);
-      Py_XDECREF(type);
-      Py_XDECREF(errors);
-      Py_DECREF(msg);
+      set_forgeflow_error("ResourceExhaustedError", e.what());
     }
   });
   ff::bindings::init_core(m);

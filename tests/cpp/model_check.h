@@ -32,13 +32,16 @@ inline void set_all_params(ff::Model& m, const std::vector<float>& flat) {
   }
 }
 
-// Compiles `m` with SGD (and mean squared error on every output unless `with_loss` is false).
-inline void compile_sgd(ff::Model& m, float lr, bool with_loss = true) {
+// Compiles `m` with SGD (and mean squared error on every output unless `with_loss` is false,
+// weighted by `loss_weights` where given).
+inline void compile_sgd(ff::Model& m, float lr, bool with_loss = true,
+                        const std::vector<float>& loss_weights = {}) {
   std::vector<ff::OutputSpec> specs;
   for (int o = 0; o < m.num_outputs(); ++o) {
     ff::OutputSpec s;
     s.name = "out" + std::to_string(o);
     if (with_loss) s.loss = ff::make_mean_squared_error();
+    if (static_cast<size_t>(o) < loss_weights.size()) s.loss_weight = loss_weights[o];
     specs.push_back(s);
   }
   ff::OptimizerOptions opt;
@@ -50,9 +53,10 @@ inline void compile_sgd(ff::Model& m, float lr, bool with_loss = true) {
 // trainable); returns the parameters after the step.
 inline std::vector<float> check_step_gradient(ff::Model& m, const std::vector<ff::HostArray>& xs,
                                               const std::vector<ff::HostArray>& ys,
-                                              bool with_loss = true) {
+                                              bool with_loss = true,
+                                              const std::vector<float>& loss_weights = {}) {
   const float lr = 1e-3f;
-  compile_sgd(m, lr, with_loss);
+  compile_sgd(m, lr, with_loss, loss_weights);
   ff::LoopOptions loop;
   loop.batch_size = xs[0].rows();
   auto loss_at = [&](const std::vector<float>& p) {

@@ -13,78 +13,27 @@
 #include "layers/flatten.h"
 #include "layers/merge.h"
 #include "model/model.h"
+#include "model_check.h"
 #include "test_util.h"
 
 namespace {
 
 
-std::vector<float> values(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[i] = scale * (2.0f * ff::Philox::uniform(seed, 0, i) - 1.0f);
-  return v;
-}
+using fftest::philox_values;
 
 std::shared_ptr<ff::Dense> dense(const char* name, int64_t units, const char* act = "tanh") {
   return std::make_shared<ff::Dense>(name, 11, units, act, true, "glorot_uniform", "random_normal");
 }
 
 ff::HostArray host(const std::vector<float>& v, ff::Shape shape) {
-  return ff::HostArray{v.data(), std::move(shape), ff::DType::Float32};
+  return fftest::host_array(v, std::move(shape));
 }
 
-void set_all_params(ff::Model& m, const std::vector<float>& flat) {
-  size_t offset = 0;
-  for (size_t i = 0; i < m.parameters().size(); ++i) {
-    m.set_parameter(i, flat.data() + offset);
-    offset += static_cast<size_t>(m.parameters()[i].value.numel());
-  }
-}
-
-// Compiles with mean squared error on every output (weights given), runs one SGD step on the whole
-// batch and compares the implied gradient with finite differences of evaluate()'s loss.
+// Mean squared error on every output (weighted by `weights`), one SGD step, finite differences
+// (tests/cpp/model_check.h).
 void check_model_gradient(ff::Model& m, const std::vector<ff::HostArray>& xs,
                           const std::vector<ff::HostArray>& ys, const std::vector<float>& weights) {
-  std::vector<ff::OutputSpec> specs;
-  for (int o = 0; o < m.num_outputs(); ++o) {
-    ff::OutputSpec s;
-    s.name = "out" + std::to_string(o);
-    s.loss = ff::make_mean_squared_error();
-    s.loss_weight = weights[o];
-    specs.push_back(s);
-  }
-  const float lr = 1e-3f;
-  ff::OptimizerOptions opt;
-  opt.learning_rate = lr;
-  m.compile(specs, ff::make_sgd(opt, {}));
-  ff::LoopOptions loop;
-  loop.batch_size = xs[0].rows();
-  auto loss_at = [&](const std::vector<float>& p) {
-    set_all_params(m, p);
-    return m.evaluate(xs, ys, loop)[0].second;
-  };
-  const std::vector<float> p0 = fftest::all_params(m);
-  const double base = loss_at(p0);
-  std::vector<int64_t> order(static_cast<size_t>(xs[0].rows()));
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-  set_all_params(m, p0);
-  auto logs = m.train_epoch(xs, ys, order, 0, loop);
-  CHECK(logs[0].second == Approx(base).epsilon(1e-6));  // the step's loss is the loss at p0
-  const std::vector<float> p1 = fftest::all_params(m);
-  int nonzero = 0;
-  for (size_t i = 0; i < p0.size(); ++i) {
-    const double analytic = (static_cast<double>(p0[i]) - p1[i]) / lr;
-    std::vector<float> p = p0;
-    const float h = 1e-2f;
-    p[i] = p0[i] + h;
-    const double up = loss_at(p);
-    p[i] = p0[i] - h;
-    const double down = loss_at(p);
-    const double numeric = (up - down) / (2.0 * h);
-    INFO("parameter element " << i << " of " << p0.size());
-    CHECK(analytic == Approx(numeric).margin(2e-3).epsilon(3e-2));
-    nonzero += std::fabs(numeric) > 1e-4;
-  }
-  CHECK(nonzero > static_cast<int>(p0.size()) / 2);  // the check is not vacuous
+  fftest::check_step_gradient(m, xs, ys, true, weights);
 }
 
 }  // namespace
@@ -98,7 +47,7 @@ TEST_CASE("Model: skip connection (a value read by two layers) sums its gradient
   int out = m.add_node(dense("out", 2, "linear"), {s});
   m.set_outputs({out});
   m.finalize();
-  auto xv = values(5 * 3, 1), yv = values(5 * 2, 2);
+  auto xv = philox_values(5 * 3, 1), yv = philox_values(5 * 2, 2);
   check_model_gradient(m, {host(xv, {5, 3})}, {host(yv, {5, 2})}, {1.0f});
 }
 
@@ -117,7 +66,7 @@ TEST_CASE("Model: a view with fan-out, Concatenate, Multiply and Average", "[mod
   m.finalize();
   CHECK(m.output_shape() == ff::Shape{ff::kNone, 2});
   CHECK(m.value_shape(cat) == ff::Shape{ff::kNone, 3 + 2 + 6});
-  auto xv = values(4 * 6, 3), yv = values(4 * 2, 4);
+  auto xv = philox_values(4 * 6, 3), yv = philox_values(4 * 2, 4);
   check_model_gradient(m, {host(xv, {4, 2, 3})}, {host(yv, {4, 2})}, {1.0f});
 }
 
@@ -135,7 +84,7 @@ TEST_CASE("Model: a shared layer has one set of weights and sums the gradients o
   m.finalize();
   CHECK(m.layers().size() == 3);
   CHECK(m.param_count() == (3 * 4 + 4) + (8 * 1 + 1));
-  auto x1v = values(6 * 3, 5), x2v = values(6 * 3, 6), yv = values(6, 7);
+  auto x1v = philox_values(6 * 3, 5), x2v = philox_values(6 * 3, 6), yv = philox_values(6, 7);
   check_model_gradient(m, {host(x1v, {6, 3}), host(x2v, {6, 3})}, {host(yv, {6, 1})}, {1.0f});
 }
 
@@ -147,7 +96,7 @@ TEST_CASE("Model: several outputs with weighted losses", "[model][graph]") {
   int o2 = m.add_node(dense("o2", 1, "linear"), {h});
   m.set_outputs({o1, o2});
   m.finalize();
-  auto xv = values(5 * 3, 8), y1 = values(5 * 2, 9), y2 = values(5, 10);
+  auto xv = philox_values(5 * 3, 8), y1 = philox_values(5 * 2, 9), y2 = philox_values(5, 10);
   check_model_gradient(m, {host(xv, {5, 3})}, {host(y1, {5, 2}), host(y2, {5, 1})}, {0.5f, 2.0f});
   // The total loss is the weighted sum of the per-output losses, which are logged too.
   ff::LoopOptions loop;

@@ -17,6 +17,7 @@
 #include "layers/ops/reduce_op.h"
 #include "layers/ops/shape_op.h"
 #include "model/model.h"
+#include "model_check.h"
 #include "op_test_util.h"
 
 using ff::kNone;
@@ -149,51 +150,10 @@ TEST_CASE("OpLayer: a graph of every op family passes the model-level gradient c
           "[ops][model][gradient]") {
   auto m = every_op_model(fftest::backend());
   CHECK(m->output_shape() == ff::Shape{kNone, 2});
-  std::vector<ff::OutputSpec> specs(1);
-  specs[0].name = "out";
-  specs[0].loss = ff::make_mean_squared_error();
-  const float lr = 1e-3f;
-  ff::OptimizerOptions opt;
-  opt.learning_rate = lr;
-  m->compile(specs, ff::make_sgd(opt, {}));
   const std::vector<float> xv = fftest::uniform_values(6 * 4, 21, -1, 1);
   const std::vector<float> yv = fftest::uniform_values(6 * 2, 22, -1, 1);
-  const std::vector<ff::HostArray> xs = {{xv.data(), {6, 4}, ff::DType::Float32}};
-  const std::vector<ff::HostArray> ys = {{yv.data(), {6, 2}, ff::DType::Float32}};
-  ff::LoopOptions loop;
-  loop.batch_size = 6;
-  auto set_all = [&](const std::vector<float>& flat) {
-    size_t offset = 0;
-    for (size_t i = 0; i < m->parameters().size(); ++i) {
-      m->set_parameter(i, flat.data() + offset);
-      offset += static_cast<size_t>(m->parameters()[i].value.numel());
-    }
-  };
-  auto loss_at = [&](const std::vector<float>& p) {
-    set_all(p);
-    return m->evaluate(xs, ys, loop)[0].second;
-  };
-  const std::vector<float> p0 = fftest::all_params(*m);
-  const double base = loss_at(p0);
-  set_all(p0);
-  const auto logs = m->train_epoch(xs, ys, {0, 1, 2, 3, 4, 5}, 0, loop);
-  CHECK(logs[0].second == Approx(base).epsilon(1e-6));
-  const std::vector<float> p1 = fftest::all_params(*m);
-  int nonzero = 0;
-  for (size_t i = 0; i < p0.size(); ++i) {
-    const double analytic = (static_cast<double>(p0[i]) - p1[i]) / lr;
-    std::vector<float> p = p0;
-    const float h = 1e-2f;
-    p[i] = p0[i] + h;
-    const double up = loss_at(p);
-    p[i] = p0[i] - h;
-    const double down = loss_at(p);
-    const double numeric = (up - down) / (2.0 * h);
-    INFO("parameter element " << i << " of " << p0.size());
-    CHECK(analytic == Approx(numeric).margin(2e-3).epsilon(3e-2));
-    nonzero += std::fabs(numeric) > 1e-4;
-  }
-  CHECK(nonzero > static_cast<int>(p0.size()) / 2);
+  fftest::check_step_gradient(*m, {fftest::host_array(xv, {6, 4})},
+                              {fftest::host_array(yv, {6, 2})});
 }
 
 TEST_CASE("OpLayer: a model mixing layers and ops builds and trains and learns", "[ops][model]") {
