@@ -354,17 +354,12 @@ PinnedRun train_from_pipeline(ff::Backend& be, int epochs, int64_t prefetch_dept
                     before_epoch);
 }
 
-}  // namespace
-
-TEST_CASE("a pipeline feeding the device writes its batches into pinned memory, copied with no "
-          "staging, as on the CPU, its pool allocated in the first epoch only",
-          "[input_slots][pinned_buffers]") {
-  auto& dev = fftest::emulated_gpu_device();
-  const PinnedRun cpu = train_from_pipeline(ff::backend_for(ff::DeviceType::CPU), 4, 2, false);
-  std::vector<int> copies;  // copies from the host in epochs 1 and 2
-  const PinnedRun gpu = train_from_pipeline(fftest::emulated_gpu_backend(), 4, 2, false, [&](int e) {
-    // Epochs 1 and 2 as the device saw them (checked while the model and its pool live): every
-    // host-to-device copy on the copy stream reads page-locked memory, two per batch.
+// The before_epoch hook that logs the device's operations in epochs 1 and 2 and, checked while
+// the model and its pool live, that every host-to-device copy on the copy stream reads
+// page-locked memory; `copies` gets the number of such copies of each of those epochs.
+std::function<void(int)> pinned_copy_checker(fftest::EmulatedGpuDevice& dev,
+                                             std::vector<int>& copies) {
+  return [&dev, &copies](int e) {
     if (e >= 2) {
       int n = 0;
       for (const Op& op : dev.ops()) {
@@ -375,7 +370,19 @@ TEST_CASE("a pipeline feeding the device writes its batches into pinned memory, 
       copies.push_back(n);
     }
     dev.set_op_log(e == 1 || e == 2);  // (clears the log)
-  });
+  };
+}
+
+}  // namespace
+
+TEST_CASE("a pipeline feeding the device writes its batches into pinned memory, copied with no "
+          "staging, as on the CPU, its pool allocated in the first epoch only",
+          "[input_slots][pinned_buffers]") {
+  auto& dev = fftest::emulated_gpu_device();
+  const PinnedRun cpu = train_from_pipeline(ff::backend_for(ff::DeviceType::CPU), 4, 2, false);
+  std::vector<int> copies;  // copies from the host in epochs 1 and 2
+  const PinnedRun gpu = train_from_pipeline(fftest::emulated_gpu_backend(), 4, 2, false,
+                                            pinned_copy_checker(dev, copies));
   CHECK(gpu.weights == cpu.weights);
   CHECK(gpu.logs == cpu.logs);
   // The CPU asks for no pinned memory: its batches stay pageable.
@@ -576,18 +583,7 @@ void check_pinned_training(const FeedMaker& make_feed, int64_t arrays_per_epoch)
   const PinnedRun cpu = train_from(ff::backend_for(ff::DeviceType::CPU), 4, make_feed, false);
   std::vector<int> copies;
   const PinnedRun gpu = train_from(fftest::emulated_gpu_backend(), 4, make_feed, false,
-                                   [&](int e) {
-    if (e >= 2) {
-      int n = 0;
-      for (const Op& op : dev.ops()) {
-        if (op.kind != Op::CopyFromHost || op.stream <= 0) continue;
-        CHECK(dev.is_pinned(op.src, op.bytes));
-        ++n;
-      }
-      copies.push_back(n);
-    }
-    dev.set_op_log(e == 1 || e == 2);  // (clears the log)
-  });
+                                   pinned_copy_checker(dev, copies));
   CHECK(gpu.weights == cpu.weights);
   CHECK(gpu.logs == cpu.logs);
   CHECK(std::count(cpu.pinned.begin(), cpu.pinned.end(), true) == 0);
