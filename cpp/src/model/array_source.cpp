@@ -27,22 +27,14 @@ ArraySource::ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys,
     throw ValueError("internal: the device-resident arrays are not copies of this source's arrays");
 }
 
-void ArraySource::set_replica(int replica, int replicas) {
-  if (replicas < 1 || replica < 0 || replica >= replicas)
-    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
-                     std::to_string(replicas));
-  replica_ = replica;
-  replicas_ = replicas;
-}
-
 bool ArraySource::next(Batch& batch) {
   const int64_t n = length();
   if (next_ >= n) return false;
   if (resident_ && next_ == 0 && !order_.empty()) resident_->set_order(order_);
   const int64_t global = std::min(batch_size_, n - next_);
-  const Chunk share = replicas_ > 1 ? chunk_of(global, replicas_, replica_) : Chunk{0, global};
+  const Chunk share = replicas() > 1 ? chunk_of(global, replicas(), replica()) : Chunk{0, global};
   const int64_t first = next_ + share.begin;
-  batch.global_count = replicas_ > 1 ? global : -1;
+  batch.global_count = replicas() > 1 ? global : -1;
   batch.resident = resident_.get();
   batch.position = first;
   batch.xs = xs_;

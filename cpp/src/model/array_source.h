@@ -23,8 +23,6 @@ class ArraySource final : public BatchSource {
   ArraySource(std::vector<HostArray> xs, std::vector<HostArray> ys, std::vector<int64_t> order,
               int64_t batch_size, std::shared_ptr<ResidentArrays> resident = nullptr);
   bool next(Batch& batch) override;
-  // Each batch of batch_size rows (the global batch) becomes this replica's share of it.
-  void set_replica(int replica, int replicas) override;
   int64_t sample_index(int64_t start, int64_t row) const override;
   // Batches and rows this source gives in all.
   int64_t batches() const { return (length() + batch_size_ - 1) / batch_size_; }
@@ -34,7 +32,6 @@ class ArraySource final : public BatchSource {
   std::vector<HostArray> xs_, ys_;
   std::vector<int64_t> order_;
   int64_t batch_size_, rows_ = 0, next_ = 0;
-  int replica_ = 0, replicas_ = 1;
   std::shared_ptr<ResidentArrays> resident_;
 };
 

@@ -145,7 +145,7 @@ bool DatasetFeed::next(Batch& batch) {
   batch.global_count = -1;
   batch.position = 0;
   fingerprint_ = 0;
-  if (replicas_ > 1 && !spec_.sharded) {
+  if (replicas() > 1 && !spec_.sharded) {
     if (global_rows_ == 0) {  // the pass's first global batch: its hash (FNV-1a of its arrays)
       uint64_t h = 1469598103934665603ull;
       auto mix = [&](const void* data, size_t bytes) {
@@ -162,7 +162,7 @@ bool DatasetFeed::next(Batch& batch) {
     }
     // This worker's rows of the global batch: the arrays advanced to its first row.
     const int64_t global = batch.count;
-    const Chunk share = chunk_of(global, replicas_, replica_);
+    const Chunk share = chunk_of(global, replicas(), replica());
     for (auto* arrays : {&batch.xs, &batch.ys})
       for (HostArray& a : *arrays) {
         if (!a.data) continue;
@@ -181,14 +181,6 @@ bool DatasetFeed::next(Batch& batch) {
   }
   ++batches_;
   return true;
-}
-
-void DatasetFeed::set_replica(int replica, int replicas) {
-  if (replicas < 1 || replica < 0 || replica >= replicas)
-    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
-                     std::to_string(replicas));
-  replica_ = replica;
-  replicas_ = replicas;
 }
 
 }  // namespace ff

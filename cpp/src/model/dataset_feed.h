@@ -45,9 +45,6 @@ class DatasetFeed : public BatchSource {
   void begin(const std::shared_ptr<data::PinnedBufferPool>& pinned) override;
   bool can_pin() const override { return true; }
   bool next(Batch& batch) override;
-  // A data-parallel run: each batch of the dataset is a global batch, and this worker takes its
-  // share of its rows (by element, unless the spec says the dataset is sharded already).
-  void set_replica(int replica, int replicas) override;
   uint64_t split_fingerprint() const override { return fingerprint_; }
   // Batches handed out so far.
   int64_t batches() const { return batches_; }
@@ -62,7 +59,6 @@ class DatasetFeed : public BatchSource {
   data::Element current_;
   std::vector<std::shared_ptr<data::HostBuffer>> converted_;  // this batch's converted arrays
   int64_t batches_ = 0;
-  int replica_ = 0, replicas_ = 1;
   int64_t global_rows_ = 0;  // rows of the global batches so far in this pass
   uint64_t fingerprint_ = 0;  // of the pass's first global batch, while it is the last one
 };

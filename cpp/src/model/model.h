@@ -118,17 +118,22 @@ class BatchSource {
   virtual int64_t sample_index(int64_t start, int64_t row) const { return start + row; }
   // A data-parallel run: from now on give this worker's share (replica of replicas) of every
   // batch, its rows split as distribute/collective.h's chunk_of does, with Batch::global_count
-  // set. The loop calls it before begin() for training and evaluation. A source whose data is
-  // this worker's already (a dataset sharded by file) ignores it, as the default does.
-  virtual void set_replica(int replica, int replicas) {
-    (void)replica;
-    (void)replicas;
-  }
+  // set. The loop calls it before begin() for training and evaluation. The base records the
+  // share (replica(), replicas()) for the sources that split their batches; a source whose data
+  // is this worker's already (a dataset sharded by file) never reads it.
+  void set_replica(int replica, int replicas);
   // A hash of the whole global batch the last next() split among the workers when it was the
   // first batch of its pass, else 0. Every worker must split the same batches (a source that
   // makes each worker's own, such as an unseeded shuffle drawn before the workers' seeds were
   // aligned, would silently train on overlapping data): the loop compares them at its first step.
   virtual uint64_t split_fingerprint() const { return 0; }
+
+ protected:
+  int replica() const { return replica_; }
+  int replicas() const { return replicas_; }
+
+ private:
+  int replica_ = 0, replicas_ = 1;
 };
 
 // Receives predict's outputs batch by batch: where (host memory) rows [first, first + count) of

@@ -32,6 +32,14 @@ std::string join_ranks(const std::vector<int>& ranks) {
 
 }  // namespace
 
+void BatchSource::set_replica(int replica, int replicas) {
+  if (replicas < 1 || replica < 0 || replica >= replicas)
+    throw ValueError("internal: replica " + std::to_string(replica) + " of " +
+                     std::to_string(replicas));
+  replica_ = replica;
+  replicas_ = replicas;
+}
+
 void Model::set_collective(std::shared_ptr<Collective> collective) {
   std::lock_guard<std::recursive_mutex> lock(*mutex_);
   collective_ = std::move(collective);
