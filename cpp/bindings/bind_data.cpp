@@ -63,6 +63,18 @@ Component component_from_py(const py::handle& obj) {
   return c;
 }
 
+// A pinned pool's counters as a dict (PinnedBufferPool.stats and the tests' pinned passes).
+py::dict pool_stats_dict(const data::PinnedBufferPool::Stats& s) {
+  py::dict stats;
+  stats["allocations"] = s.allocations;
+  stats["takes"] = s.takes;
+  stats["blocks"] = s.blocks;
+  stats["lent"] = s.lent;
+  stats["misses"] = s.misses;
+  stats["max_per_size"] = s.max_per_size;
+  return stats;
+}
+
 py::list element_to_py(const Element& e) {
   py::list out;
   for (const Component& c : e) out.append(component_to_py(c));
@@ -244,15 +256,7 @@ void init_data(py::module_& m) {
       "Page-locked blocks a pipeline writes its batches into for a model on a GPU "
       "(model._core.input_batch_pool(); data/pinned_buffers.h)")
       .def_property_readonly("stats", [](const data::PinnedBufferPool& pool) {
-        const data::PinnedBufferPool::Stats s = pool.stats();
-        py::dict stats;
-        stats["allocations"] = s.allocations;
-        stats["takes"] = s.takes;
-        stats["blocks"] = s.blocks;
-        stats["lent"] = s.lent;
-        stats["misses"] = s.misses;
-        stats["max_per_size"] = s.max_per_size;
-        return stats;
+        return pool_stats_dict(pool.stats());
       });
 
   py::class_<PyIterator>(d, "Iterator")
@@ -343,14 +347,7 @@ void init_data(py::module_& m) {
       }
       out.append(pass);
     }
-    const data::PinnedBufferPool::Stats s = pool->stats();
-    py::dict stats;
-    stats["allocations"] = s.allocations;
-    stats["blocks"] = s.blocks;
-    stats["lent"] = s.lent;
-    stats["misses"] = s.misses;
-    stats["max_per_size"] = s.max_per_size;
-    return py::make_tuple(out, stats);
+    return py::make_tuple(out, pool_stats_dict(pool->stats()));
   }, py::arg("dataset"), py::arg("passes"), py::arg("pool") = nullptr,
      "TESTS ONLY: `passes` passes over the dataset for a consumer that asks for pinned batches "
      "(data::IterationOptions) from a pool over the CPU's memory (a new one, or `pool`): per "
