@@ -220,4 +220,10 @@ int normalize_axis(int64_t axis, int64_t rank, const std::string& label) {
   return static_cast<int>(a);
 }
 
+int64_t dims_product(const Shape& s, size_t from, size_t to) {
+  int64_t n = 1;
+  for (size_t d = from; d < to && d < s.size(); ++d) n = size_mul(n, s[d], "a shape's size");
+  return n;
+}
+
 }  // namespace ff::ops

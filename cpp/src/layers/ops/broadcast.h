@@ -38,4 +38,7 @@ ReduceGeometry reduce_to_operand(const Shape& out, const Shape& operand);
 // `axis` (negative counts from the end) as an index in [0, rank), or ValueError naming `label`.
 int normalize_axis(int64_t axis, int64_t rank, const std::string& label);
 
+// The product of dimensions [from, to) of `s` (those that exist), overflow-checked.
+int64_t dims_product(const Shape& s, size_t from, size_t to);
+
 }  // namespace ff::ops

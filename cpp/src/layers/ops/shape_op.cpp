@@ -9,12 +9,6 @@
 namespace ff {
 namespace {
 
-int64_t product(const Shape& s, size_t from, size_t to) {
-  int64_t n = 1;
-  for (size_t d = from; d < to && d < s.size(); ++d) n = size_mul(n, s[d], "a shape's size");
-  return n;
-}
-
 [[noreturn]] void batch_error(const std::string& label, const std::string& what) {
   throw ValueError(label + ": " + what + " In a model an op must keep the batch axis (None) "
                    "first; ops across the batch axis run on arrays outside the model.");
@@ -75,7 +69,7 @@ Shape ReshapeOp::infer(const std::vector<Shape>& shapes) {
     target.erase(target.begin());
     in.erase(in.begin());
   }
-  const int64_t n = product(in, 0, in.size());
+  const int64_t n = ops::dims_product(in, 0, in.size());
   int64_t known = 1;
   int unknown = -1;
   for (size_t d = 0; d < target.size(); ++d) {
@@ -218,7 +212,7 @@ Shape ConcatOp::infer(const std::vector<Shape>& shapes) {
 void ConcatOp::forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vector<Tensor>&,
                              const StepContext& ctx) {
   Backend& be = *ctx.backend;
-  const int64_t outer = product(y.shape(), 0, static_cast<size_t>(axis_));
+  const int64_t outer = ops::dims_product(y.shape(), 0, static_cast<size_t>(axis_));
   if (outer == 0) return;
   const int64_t out_row = y.numel() / outer;
   const std::vector<Shape> shapes = operand_shapes(xs);
@@ -234,7 +228,7 @@ void ConcatOp::backward_multi(const std::vector<Tensor>& xs, const Tensor&, cons
                               const std::vector<Tensor*>& dxs, std::vector<Tensor>&,
                               const StepContext& ctx) {
   Backend& be = *ctx.backend;
-  const int64_t outer = product(dy.shape(), 0, static_cast<size_t>(axis_));
+  const int64_t outer = ops::dims_product(dy.shape(), 0, static_cast<size_t>(axis_));
   const std::vector<Shape> shapes = operand_shapes(xs);
   if (outer == 0) return;
   const int64_t out_row = dy.numel() / outer;
@@ -272,8 +266,8 @@ Shape SliceOp::infer(const std::vector<Shape>& shapes) {
 void SliceOp::forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vector<Tensor>&,
                             const StepContext& ctx) {
   const Shape& s = xs[0].shape();
-  const int64_t outer = product(s, 0, static_cast<size_t>(axis_));
-  const int64_t inner = product(s, static_cast<size_t>(axis_) + 1, s.size());
+  const int64_t outer = ops::dims_product(s, 0, static_cast<size_t>(axis_));
+  const int64_t inner = ops::dims_product(s, static_cast<size_t>(axis_) + 1, s.size());
   const int64_t len = stop_ - start_;
   copy_rows(*ctx.backend, y.data<float>(), len * inner, xs[0].data<float>() + start_ * inner,
             s[axis_] * inner, outer, len * inner);
@@ -285,8 +279,8 @@ void SliceOp::backward_multi(const std::vector<Tensor>& xs, const Tensor&, const
   Tensor* dx = dxs[0];
   if (!dx) return;
   const Shape& s = xs[0].shape();
-  const int64_t outer = product(s, 0, static_cast<size_t>(axis_));
-  const int64_t inner = product(s, static_cast<size_t>(axis_) + 1, s.size());
+  const int64_t outer = ops::dims_product(s, 0, static_cast<size_t>(axis_));
+  const int64_t inner = ops::dims_product(s, static_cast<size_t>(axis_) + 1, s.size());
   const int64_t len = stop_ - start_;
   ctx.backend->fill(dx->data<float>(), dx->numel(), 0.0f);
   copy_rows(*ctx.backend, dx->data<float>() + start_ * inner, s[axis_] * inner, dy.data<float>(),

@@ -10,12 +10,6 @@
 namespace ff {
 namespace {
 
-int64_t product(const Shape& s, size_t from, size_t to) {
-  int64_t n = 1;
-  for (size_t d = from; d < to && d < s.size(); ++d) n = size_mul(n, s[d], "a shape's size");
-  return n;
-}
-
 std::string number_text(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   return std::to_string(v);
@@ -53,7 +47,7 @@ Shape TakeOp::infer(const std::vector<Shape>& shapes) {
       throw ValueError(label() + ": axis=None would flatten x of shape " + shape_str(x) +
                        " over its batch axis; give an axis of 1 or later." + where);
     axis_ = 0;
-    axis_size_ = product(x, 0, x.size());
+    axis_size_ = ops::dims_product(x, 0, x.size());
     out = idx;
   } else {
     const int64_t rank = static_cast<int64_t>(x.size());
@@ -91,13 +85,13 @@ Shape TakeOp::infer(const std::vector<Shape>& shapes) {
 void TakeOp::layout(const Shape& x, int64_t& outer, int64_t& size, int64_t& inner) const {
   if (flatten_) {
     outer = 1;
-    size = product(x, 0, x.size());
+    size = ops::dims_product(x, 0, x.size());
     inner = 1;
     return;
   }
-  outer = product(x, 0, static_cast<size_t>(axis_));
+  outer = ops::dims_product(x, 0, static_cast<size_t>(axis_));
   size = x[axis_];
-  inner = product(x, static_cast<size_t>(axis_) + 1, x.size());
+  inner = ops::dims_product(x, static_cast<size_t>(axis_) + 1, x.size());
 }
 
 void TakeOp::forward_multi(const std::vector<Tensor>& xs, Tensor& y, std::vector<Tensor>&,
